@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vtcp: a TCP-style transport on its own IP protocol number.
+ *
+ * Module glue: the "proto" parameter, and registration with IP (the
+ * protocol handler), with AF_INET (the SOCK_STREAM protosw) and with
+ * network namespaces.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <net/protocol.h>
+#include <net/sock.h>
+
+#include "vtcp.h"
+
+static int proto = IPPROTO_VTCP;
+module_param(proto, int, 0444);
+MODULE_PARM_DESC(proto, "IP protocol number to run on (1-254, default 253)");
+
+u8 vtcp_protocol;
+unsigned int vtcp_net_id __read_mostly;
+
+static const struct net_protocol vtcp_net_protocol = {
+	.handler			= vtcp_rcv,
+	.err_handler			= vtcp_err,
+	.icmp_strict_tag_validation	= 1,
+};
+
+static struct inet_protosw vtcp_protosw = {
+	.type		= SOCK_STREAM,
+	.prot		= &vtcp_prot,
+	.ops		= &vtcp_stream_ops,
+	.flags		= INET_PROTOSW_ICSK,
+};
+
+static int __net_init vtcp_net_init(struct net *net)
+{
+	return vtcp_stats_net_init(net);
+}
+
+static void __net_exit vtcp_net_exit(struct net *net)
+{
+	vtcp_stats_net_exit(net);
+}
+
+static struct pernet_operations vtcp_net_ops = {
+	.init	= vtcp_net_init,
+	.exit	= vtcp_net_exit,
+	.id	= &vtcp_net_id,
+	.size	= sizeof(struct vtcp_net),
+};
+
+/* 0 is IPPROTO_IP (any) and 255 is IPPROTO_RAW: neither can be ours. */
+static int check_proto_param(void)
+{
+	if (proto < 1 || proto > 254) {
+		pr_err("proto=%d is out of range (1-254)\n", proto);
+		return -EINVAL;
+	}
+	vtcp_protocol = proto;
+	return 0;
+}
+
+static int __init vtcp_init(void)
+{
+	int err;
+
+	err = check_proto_param();
+	if (err)
+		return err;
+	err = vtcp_hashinfo_init();
+	if (err)
+		return err;
+	err = proto_register(&vtcp_prot, 1);
+	if (err)
+		goto out_hash;
+	err = register_pernet_subsys(&vtcp_net_ops);
+	if (err)
+		goto out_proto;
+	if (inet_add_protocol(&vtcp_net_protocol, vtcp_protocol) < 0) {
+		pr_err("IP protocol %d is already taken\n", proto);
+		err = -EBUSY;
+		goto out_pernet;
+	}
+	vtcp_protosw.protocol = vtcp_protocol;
+	inet_register_protosw(&vtcp_protosw);
+	pr_info("registered on IP protocol %d\n", proto);
+	return 0;
+
+out_pernet:
+	unregister_pernet_subsys(&vtcp_net_ops);
+out_proto:
+	proto_unregister(&vtcp_prot);
+out_hash:
+	vtcp_hashinfo_destroy();
+	return err;
+}
+
+static void __exit vtcp_exit(void)
+{
+	inet_unregister_protosw(&vtcp_protosw);
+	inet_del_protocol(&vtcp_net_protocol, vtcp_protocol);
+	unregister_pernet_subsys(&vtcp_net_ops);
+	proto_unregister(&vtcp_prot);
+	vtcp_hashinfo_destroy();
+}
+
+module_init(vtcp_init);
+module_exit(vtcp_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The vtcp developers");
+MODULE_DESCRIPTION("A TCP-style transport on its own IP protocol number");
+/* socket(AF_INET, SOCK_STREAM, 253) loads us through request_module(). */
+MODULE_ALIAS_NET_PF_PROTO_TYPE(PF_INET, IPPROTO_VTCP, SOCK_STREAM);
