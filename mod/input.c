@@ -1,12 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Segments from IP: checked, counted, and handed to their socket.
+ * Segments in: checked, counted, found a socket, and turned into events
+ * for the state machine (RFC 9293 section 3.10.7, "SEGMENT ARRIVES").
+ *
+ * vtcp_rcv() runs in softirq. It takes the socket's spinlock; when a user
+ * context owns the socket the segment waits on the backlog and
+ * vtcp_do_rcv() runs at release_sock(), as for TCP.
  */
 #include <linux/skbuff.h>
 #include <net/dst.h>
+#include <net/inet_hashtables.h>
+#include <net/ip.h>
+#include <net/tcp.h>
+#include <net/netfilter/nf_conntrack.h>
 
 #include "vtcp.h"
 #include "wire.h"
+
+static void drop(struct sk_buff *skb, struct net *net, enum vtcp_mib why)
+{
+	VTCP_INC_STATS(net, why);
+	kfree_skb(skb);
+}
 
 /* Pull the whole header into the linear area, or say why not. */
 static bool header_is_sane(struct sk_buff *skb)
@@ -19,28 +34,353 @@ static bool header_is_sane(struct sk_buff *skb)
 	return len >= VTCP_HDR_MIN && len <= skb->len && pskb_may_pull(skb, len);
 }
 
+/*
+ * The checksum covers a pseudo-header with our protocol number. With
+ * accept_tcp_csum, one made with TCP's (6) passes too: what a Linux TCP
+ * peer sends through a tc rewrite of the protocol field.
+ */
+static bool checksum_is_good(struct sk_buff *skb, struct net *net)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	__wsum sum;
+
+	if (skb_csum_unnecessary(skb))
+		return true;
+	sum = skb->ip_summed == CHECKSUM_COMPLETE ? skb->csum :
+		skb_checksum(skb, 0, skb->len, 0);
+	if (!csum_tcpudp_magic(iph->saddr, iph->daddr, skb->len, vtcp_protocol, sum))
+		return true;
+	return vtcp_sysctl(net, accept_tcp_csum) &&
+	       !csum_tcpudp_magic(iph->saddr, iph->daddr, skb->len, IPPROTO_TCP, sum);
+}
+
+static void fill_cb(struct sk_buff *skb)
+{
+	const struct tcphdr *th = vtcp_hdr(skb);
+	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+	memset(cb, 0, sizeof(*cb));
+	cb->seq = ntohl(th->seq);
+	cb->end_seq = cb->seq + th->syn + th->fin + skb->len - vtcp_hdr_len(th);
+	cb->ack_seq = ntohl(th->ack_seq);
+	cb->flags = tcp_flag_byte(th);
+}
+
 int vtcp_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
+	const struct iphdr *iph;
+	const struct tcphdr *th;
+	bool refcounted;
+	struct sock *sk;
+	int ret = 0;
 
 	if (skb->pkt_type != PACKET_HOST) {
 		kfree_skb_reason(skb, SKB_DROP_REASON_OTHERHOST);
 		return 0;
 	}
 	VTCP_INC_STATS(net, VTCP_MIB_IN_SEGS);
-
 	if (!header_is_sane(skb)) {
-		VTCP_INC_STATS(net, VTCP_MIB_IN_HDR_ERRS);
-		kfree_skb_reason(skb, SKB_DROP_REASON_PKT_TOO_SMALL);
+		drop(skb, net, VTCP_MIB_IN_HDR_ERRS);
 		return 0;
 	}
+	if (!checksum_is_good(skb, net)) {
+		drop(skb, net, VTCP_MIB_IN_CSUM_ERRS);
+		return 0;
+	}
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+	fill_cb(skb);
+	iph = ip_hdr(skb);
+	th = vtcp_hdr(skb);
 
-	VTCP_INC_STATS(net, VTCP_MIB_IN_NO_SOCKET);
-	kfree_skb_reason(skb, SKB_DROP_REASON_NO_SOCKET);
-	return 0;
+	sk = __inet_lookup(net, &vtcp_hashinfo, skb, vtcp_hdr_len(th),
+			   iph->saddr, th->source, iph->daddr, th->dest,
+			   inet_iif(skb), inet_sdif(skb), &refcounted);
+	if (!sk) {
+		vtcp_send_reset_for(net, skb);
+		drop(skb, net, VTCP_MIB_IN_NO_SOCKET);
+		return 0;
+	}
+	if (sk->sk_state == TCP_TIME_WAIT) {
+		vtcp_tw_rcv(inet_twsk(sk), skb);
+		return 0;
+	}
+	nf_reset_ct(skb);
+
+	bh_lock_sock_nested(sk);
+	if (!sock_owned_by_user(sk)) {
+		ret = vtcp_do_rcv(sk, skb);
+	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
+					   READ_ONCE(sk->sk_sndbuf))) {
+		bh_unlock_sock(sk);
+		drop(skb, net, VTCP_MIB_BACKLOG_DROP);
+		goto put;
+	}
+	bh_unlock_sock(sk);
+put:
+	if (refcounted)
+		sock_put(sk);
+	return ret;
 }
 
 int vtcp_err(struct sk_buff *skb, u32 info)
 {
+	return 0;
+}
+
+/* RFC 9293: is any part of the segment inside the receive window? */
+static bool seq_acceptable(const struct vtcp_sock *vsk,
+			   const struct vtcp_skb_cb *cb)
+{
+	u32 wnd = vsk->rcv_wup + vsk->rcv_wnd - vsk->rcv_nxt;
+	u32 len = cb->end_seq - cb->seq;
+
+	if (seq_before(vsk->rcv_wup + vsk->rcv_wnd, vsk->rcv_nxt))
+		wnd = 0;
+	if (!len)
+		return wnd ? seq_geq(cb->seq, vsk->rcv_nxt) &&
+			     seq_before(cb->seq, vsk->rcv_nxt + wnd) :
+			     cb->seq == vsk->rcv_nxt;
+	if (!wnd)
+		return cb->seq == vsk->rcv_nxt;	/* its ACK still counts */
+	return (seq_geq(cb->seq, vsk->rcv_nxt) &&
+		seq_before(cb->seq, vsk->rcv_nxt + wnd)) ||
+	       (seq_geq(cb->end_seq - 1, vsk->rcv_nxt) &&
+		seq_before(cb->end_seq - 1, vsk->rcv_nxt + wnd));
+}
+
+static void challenge_ack(struct sock *sk)
+{
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_CHALLENGE_ACKS);
+	vtcp_send_ack(sk);
+}
+
+/* Free what @ack covers from the write queue; true if it covered a FIN. */
+static bool clean_acked(struct sock *sk, u32 ack)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct sk_buff *skb, *last = NULL;
+	bool fin = false;
+
+	while ((skb = skb_peek(&sk->sk_write_queue)) &&
+	       skb != vsk->send_head &&
+	       seq_leq(VTCP_SKB_CB(skb)->end_seq, ack)) {
+		__skb_unlink(skb, &sk->sk_write_queue);
+		sk_wmem_queued_add(sk, -skb->truesize);
+		fin |= VTCP_SKB_CB(skb)->flags & TCPHDR_FIN;
+		if (last)
+			kfree_skb(last);
+		last = skb;
+	}
+	if (last) {
+		vtcp_ack_update_rtt(sk, last);
+		kfree_skb(last);
+	}
+	return fin;
+}
+
+/* Congestion window growth per RFC 5681: slow start, then avoidance. */
+static void grow_cwnd(struct vtcp_sock *vsk, u32 acked)
+{
+	if (vsk->cwnd < vsk->ssthresh)
+		vsk->cwnd += min(acked, (u32)vsk->mss);
+	else
+		vsk->cwnd += max_t(u32, (u32)vsk->mss * vsk->mss / vsk->cwnd, 1);
+}
+
+static void update_window(struct sock *sk, const struct sk_buff *skb)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+	if (seq_before(vsk->snd_wl1, cb->seq) ||
+	    (vsk->snd_wl1 == cb->seq && seq_leq(vsk->snd_wl2, cb->ack_seq))) {
+		vsk->snd_wnd = ntohs(vtcp_hdr(skb)->window);
+		vsk->snd_wl1 = cb->seq;
+		vsk->snd_wl2 = cb->ack_seq;
+	}
+}
+
+/* The ACK of an acceptable segment. Returns false to drop the segment. */
+static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u32 ack = VTCP_SKB_CB(skb)->ack_seq;
+	bool fin_acked;
+
+	if (seq_after(ack, vsk->snd_nxt)) {
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_BAD_ACK);
+		vtcp_send_ack(sk);
+		return false;
+	}
+	if (sk->sk_state == TCP_SYN_RECV) {
+		if (!seq_after(ack, vsk->snd_una)) {
+			vtcp_send_reset_for(sock_net(sk), skb);
+			return false;
+		}
+		vtcp_fsm(sk, VTCP_EV_ACK_OF_SYN, skb);
+		if (sk->sk_state == TCP_CLOSE)
+			return false;	/* the listener was gone */
+	}
+	if (seq_before(ack, vsk->snd_una))
+		return true;			/* old: ignore it */
+	update_window(sk, skb);
+	if (ack == vsk->snd_una) {
+		vtcp_push(sk);			/* the window may have opened */
+		return true;
+	}
+	fin_acked = clean_acked(sk, ack);
+	grow_cwnd(vsk, ack - vsk->snd_una);
+	vsk->snd_una = ack;
+	vsk->retries = 0;
+	if (skb_queue_empty(&sk->sk_write_queue))
+		vtcp_stop_timer(sk, VTCP_TIMER_RTX);
+	else if (seq_before(ack, vsk->recover) && vsk->send_head !=
+		 skb_peek(&sk->sk_write_queue))
+		vtcp_retransmit_head(sk);	/* more lost before the timeout */
+	else
+		vtcp_arm_rtx(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_write_space(sk);
+	if (fin_acked)
+		vtcp_fsm(sk, VTCP_EV_ACK_OF_FIN, skb);
+	if (sk->sk_state != TCP_CLOSE)
+		vtcp_push(sk);
+	return true;
+}
+
+/* A SYN-ACK for our SYN: both sides are synchronized. */
+static void syn_acked(struct sock *sk, const struct sk_buff *skb)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u32 ack = VTCP_SKB_CB(skb)->ack_seq;
+
+	clean_acked(sk, ack);
+	vsk->snd_una = ack;
+	vsk->retries = 0;
+	vtcp_stop_timer(sk, VTCP_TIMER_RTX);
+	if (!vtcp_fsm(sk, VTCP_EV_SYNACK, (struct sk_buff *)skb))
+		vtcp_push(sk);
+}
+
+/* Segment arrives in a synchronized state, or SYN-RECEIVED. */
+static void rcv_established(struct sock *sk, struct sk_buff *skb)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+	const struct tcphdr *th = vtcp_hdr(skb);
+
+	/* Our SYN-ACK was lost (their SYN again), or simultaneous open. */
+	if (sk->sk_state == TCP_SYN_RECV && th->syn && cb->seq == vsk->irs) {
+		if (!th->ack)
+			vtcp_fsm(sk, VTCP_EV_SYN, skb);
+		else if (cb->ack_seq == vsk->snd_nxt && !vsk->req)
+			syn_acked(sk, skb);
+		goto drop;
+	}
+	if (!seq_acceptable(vsk, cb)) {
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_OUT_OF_WINDOW);
+		if (!th->rst)
+			vtcp_send_ack(sk);
+		goto drop;
+	}
+	vsk->rcv_tstamp_ns = ktime_get_ns();
+	vsk->keepalive_probes = 0;
+	if (th->rst) {
+		if (cb->seq == vsk->rcv_nxt) {
+			VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RESETS_IN);
+			vtcp_fsm(sk, VTCP_EV_RST, skb);
+		} else {
+			challenge_ack(sk);	/* RFC 5961 section 3 */
+		}
+		goto drop;
+	}
+	if (th->syn) {
+		challenge_ack(sk);		/* RFC 5961 section 4 */
+		goto drop;
+	}
+	if (!th->ack || !rcv_ack(sk, skb) || sk->sk_state == TCP_CLOSE)
+		goto drop;
+
+	if (cb->end_seq == cb->seq)
+		goto drop;			/* a bare ACK */
+	if ((1 << sk->sk_state) &
+	    (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)) {
+		__skb_pull(skb, vtcp_hdr_len(th));
+		vtcp_queue_rcv(sk, skb);
+		return;
+	}
+	if (th->fin && cb->seq == vsk->rcv_nxt)
+		vtcp_fsm(sk, VTCP_EV_FIN, skb);	/* FIN again after ours */
+	else
+		vtcp_send_ack(sk);
+drop:
+	consume_skb(skb);
+}
+
+/* RFC 9293 3.10.7.3: SYN-SENT. */
+static void rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+	const struct tcphdr *th = vtcp_hdr(skb);
+
+	if (th->ack && (seq_leq(cb->ack_seq, vsk->iss) ||
+			seq_after(cb->ack_seq, vsk->snd_nxt))) {
+		vtcp_send_reset_for(sock_net(sk), skb);	/* not for our SYN */
+		goto drop;
+	}
+	if (th->rst) {
+		if (th->ack) {
+			VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RESETS_IN);
+			vtcp_fsm(sk, VTCP_EV_RST, skb);
+		}
+		goto drop;
+	}
+	if (!th->syn)
+		goto drop;
+	vtcp_init_from_syn(sk, skb);
+	if (th->ack) {
+		syn_acked(sk, skb);
+	} else {
+		vtcp_fsm(sk, VTCP_EV_SYN, skb);	/* simultaneous open */
+	}
+drop:
+	consume_skb(skb);
+}
+
+static void rcv_listen(struct sock *sk, struct sk_buff *skb)
+{
+	const struct tcphdr *th = vtcp_hdr(skb);
+
+	if (th->rst)
+		goto drop;
+	if (th->ack) {
+		vtcp_send_reset_for(sock_net(sk), skb);
+		goto drop;
+	}
+	if (th->syn && vtcp_fsm(sk, VTCP_EV_SYN, skb))
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ATTEMPT_FAILS);
+drop:
+	consume_skb(skb);
+}
+
+/* A segment for @sk, which we hold: its lock, or ownership. Takes @skb. */
+int vtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	switch (sk->sk_state) {
+	case TCP_LISTEN:
+		rcv_listen(sk, skb);
+		break;
+	case TCP_SYN_SENT:
+		rcv_syn_sent(sk, skb);
+		break;
+	case TCP_CLOSE:
+		vtcp_send_reset_for(sock_net(sk), skb);
+		consume_skb(skb);
+		break;
+	default:
+		rcv_established(sk, skb);
+	}
 	return 0;
 }

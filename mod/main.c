@@ -34,13 +34,47 @@ static struct inet_protosw vtcp_protosw = {
 	.flags		= INET_PROTOSW_ICSK,
 };
 
+/* A namespace may hold this many TIME-WAIT sockets (as TCP's default). */
+#define VTCP_MAX_TW_BUCKETS	262144
+
+static void tw_row_init(struct net *net)
+{
+	struct inet_timewait_death_row *row = &vtcp_pernet(net)->tw_row;
+
+	refcount_set(&row->tw_refcount, 1);
+	row->hashinfo = &vtcp_hashinfo;
+	row->sysctl_max_tw_buckets = VTCP_MAX_TW_BUCKETS;
+}
+
 static int __net_init vtcp_net_init(struct net *net)
 {
-	return vtcp_stats_net_init(net);
+	int err;
+
+	tw_row_init(net);
+	err = vtcp_stats_net_init(net);
+	if (err)
+		return err;
+	err = vtcp_sysctl_net_init(net);
+	if (err)
+		goto out_stats;
+	err = vtcp_output_net_init(net);
+	if (err)
+		goto out_sysctl;
+	return 0;
+
+out_sysctl:
+	vtcp_sysctl_net_exit(net);
+out_stats:
+	vtcp_stats_net_exit(net);
+	return err;
 }
 
 static void __net_exit vtcp_net_exit(struct net *net)
 {
+	vtcp_tw_purge(net);
+	WARN_ON_ONCE(!refcount_dec_and_test(&vtcp_pernet(net)->tw_row.tw_refcount));
+	vtcp_output_net_exit(net);
+	vtcp_sysctl_net_exit(net);
 	vtcp_stats_net_exit(net);
 }
 

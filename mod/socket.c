@@ -1,93 +1,470 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The socket layer: struct proto and proto_ops for SOCK_STREAM sockets.
- *
- * Binding, port allocation and naming are the kernel's inet code, driven
- * by our own hash tables; what vtcp adds is its own connection handling.
+ * The socket layer: struct proto and proto_ops. User calls become events
+ * for the state machine; binding, ports, naming and the accept queue are
+ * the kernel's inet code, driven by our own hash tables.
  */
 #include <linux/net.h>
 #include <linux/poll.h>
+#include <asm/ioctls.h>
+#include <linux/sockios.h>
+#include <linux/version.h>
 #include <net/inet_common.h>
 #include <net/ip.h>
+#include <net/route.h>
 #include <net/sock.h>
-#include <net/tcp_states.h>
+#include <net/tcp.h>
 
 #include "vtcp.h"
 #include "wire.h"
 
 static DEFINE_PER_CPU(unsigned int, vtcp_orphan_count);
 
+/* Largest payload we accept on a route: its MTU less the headers. */
+u16 vtcp_advmss(const struct dst_entry *dst)
+{
+	unsigned int mtu = dst_mtu(dst);
+
+	return clamp_t(unsigned int, mtu - sizeof(struct iphdr) - VTCP_HDR_MIN,
+		       64, 65535);
+}
+
+/* Forget the connection's sequence numbers, windows and estimates. */
+static void vtcp_clear_conn(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	memset(&vsk->conn, 0, sizeof(vsk->conn));
+	vsk->advmss = 536;
+	vsk->mss = 536;
+	vsk->cwnd = 10 * 536;
+	vsk->ssthresh = U32_MAX;
+}
+
+/* Our part of a new socket, or of a child cloned from its listener. */
+void vtcp_init_sock_state(struct sock *sk)
+{
+	vtcp_clear_conn(sk);
+	skb_queue_head_init(&vtcp_sk(sk)->ooo_queue);
+	vtcp_init_timers(sk);
+}
+
+/* ACKs freed room in the send buffer: wake writers and pollers. */
+static void vtcp_write_space(struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+	struct socket_wq *wq;
+
+	if (!sock || !sk_stream_is_writeable(sk))
+		return;
+	clear_bit(SOCK_NOSPACE, &sock->flags);
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM |
+						      EPOLLWRBAND);
+	if (wq && wq->fasync_list && !(sk->sk_shutdown & SEND_SHUTDOWN))
+		sock_wake_async(wq, SOCK_WAKE_SPACE, POLL_OUT);
+	rcu_read_unlock();
+}
+
 static int vtcp_init_sock(struct sock *sk)
 {
+	vtcp_init_sock_state(sk);
+	sk->sk_write_space = vtcp_write_space;
+	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
 	return 0;
 }
 
 static void vtcp_destroy_sock(struct sock *sk)
 {
+	vtcp_stop_timers(sk);
+	vtcp_purge_queues(sk);
 	if (inet_csk(sk)->icsk_bind_hash)
 		inet_put_port(sk);
 }
 
+/* Every change of state: leaving for CLOSED unhashes and frees the port. */
+void vtcp_set_state(struct sock *sk, int state)
+{
+	if (state == TCP_CLOSE) {
+		if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))
+			VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ESTAB_RESETS);
+		sk->sk_prot->unhash(sk);
+		if (inet_csk(sk)->icsk_bind_hash &&
+		    !(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+			inet_put_port(sk);
+	}
+	inet_sk_set_state(sk, state);
+}
+
+/* The connection is over: stop everything, free it if nobody holds it. */
+void vtcp_done(struct sock *sk)
+{
+	if (sk->sk_state != TCP_CLOSE)
+		vtcp_set_state(sk, TCP_CLOSE);
+	vtcp_stop_timers(sk);
+	if (vtcp_sk(sk)->req)
+		vtcp_child_drop_req(sk);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_state_change(sk);
+	else
+		inet_csk_destroy_sock(sk);
+}
+
+/* An RST or a timeout ends the connection with @err for the user. */
+void vtcp_reset_sock(struct sock *sk, int err)
+{
+	if (err && !sock_flag(sk, SOCK_DEAD)) {
+		WRITE_ONCE(sk->sk_err, err);
+		sk_error_report(sk);
+	}
+	if (err == ETIMEDOUT)
+		vtcp_send_active_reset(sk);
+	vtcp_done(sk);
+}
+
+static bool has_unread_data(struct sock *sk)
+{
+	return !skb_queue_empty(&sk->sk_receive_queue);
+}
+
 static void vtcp_close(struct sock *sk, long timeout)
 {
-	sk_common_release(sk);
+	int state;
+
+	lock_sock(sk);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	/* RFC 9293 / TCP: closing with unread data, or lingering 0, aborts. */
+	if (has_unread_data(sk) ||
+	    (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime))
+		vtcp_fsm(sk, VTCP_EV_ABORT, NULL);
+	else
+		vtcp_fsm(sk, VTCP_EV_CLOSE, NULL);
+	sk_stream_wait_close(sk, timeout);
+
+	state = sk->sk_state;
+	sock_hold(sk);
+	sock_orphan(sk);
+	release_sock(sk);		/* runs the backlog one last time */
+
+	local_bh_disable();
+	bh_lock_sock(sk);
+	this_cpu_inc(vtcp_orphan_count);
+	if (state != TCP_CLOSE && sk->sk_state == TCP_CLOSE)
+		goto out;		/* done (and freed) meanwhile */
+	if (sk->sk_state == TCP_CLOSE)
+		inet_csk_destroy_sock(sk);
+	else if (sk->sk_state == TCP_FIN_WAIT2)
+		vtcp_arm_keepalive(sk);	/* the orphan's FIN-WAIT-2 timeout */
+out:
+	bh_unlock_sock(sk);
+	local_bh_enable();
+	sock_put(sk);
+}
+
+static int route_and_hash(struct sock *sk, struct sockaddr_in *usin)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
+	__be16 orig_sport = inet->inet_sport;
+	struct rtable *rt;
+	int err;
+
+	rt = ip_route_connect(fl4, usin->sin_addr.s_addr, inet->inet_saddr,
+			      sk->sk_bound_dev_if, vtcp_protocol, orig_sport,
+			      usin->sin_port, sk);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	if (rt->rt_flags & (RTCF_MULTICAST | RTCF_BROADCAST)) {
+		ip_rt_put(rt);
+		return -ENETUNREACH;
+	}
+	if (!inet->inet_saddr) {
+		err = inet_bhash2_update_saddr(sk, &fl4->saddr, AF_INET);
+		if (err) {
+			ip_rt_put(rt);
+			return err;
+		}
+	} else {
+		sk_rcv_saddr_set(sk, inet->inet_saddr);
+	}
+	inet->inet_dport = usin->sin_port;
+	sk_daddr_set(sk, fl4->daddr);
+
+	err = inet_hash_connect(&vtcp_pernet(sock_net(sk))->tw_row, sk);
+	if (!err) {
+		rt = ip_route_newports(fl4, rt, orig_sport, usin->sin_port,
+				       inet->inet_sport, inet->inet_dport, sk);
+		if (IS_ERR(rt))
+			return PTR_ERR(rt);
+		sk_setup_caps(sk, &rt->dst);
+		return 0;
+	}
+	ip_rt_put(rt);
+	return err;
+}
+
+static void init_active_seq(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	vsk->iss = vtcp_new_isn(inet->inet_saddr, inet->inet_daddr,
+				inet->inet_sport, inet->inet_dport);
+	vsk->snd_una = vsk->iss;
+	vsk->snd_nxt = vsk->iss;
+	vsk->write_seq = vsk->iss;
+	vsk->advmss = vtcp_advmss(__sk_dst_get(sk));
+	vsk->mss = vsk->advmss;
+	vsk->cwnd = 10 * vsk->mss;
+	vsk->snd_wnd = vsk->mss;	/* until the SYN-ACK says */
+	atomic_set(&inet_sk(sk)->inet_id, get_random_u16());
 }
 
 static int vtcp_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 {
-	return -EOPNOTSUPP;
+	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
+	int err;
+
+	if (addr_len < (int)sizeof(*usin))
+		return -EINVAL;
+	if (usin->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	err = route_and_hash(sk, usin);
+	if (!err) {
+		init_active_seq(sk);
+		err = vtcp_fsm(sk, VTCP_EV_CONNECT, NULL);
+	}
+	if (err) {
+		vtcp_set_state(sk, TCP_CLOSE);
+		inet_bhash2_reset_saddr(sk);
+		sk->sk_route_caps = 0;
+		inet_sk(sk)->inet_dport = 0;
+	}
+	return err;
 }
 
+/* connect(AF_UNSPEC), and the kernel dropping an unaccepted child. */
 static int vtcp_disconnect(struct sock *sk, int flags)
 {
-	return -EOPNOTSUPP;
+	vtcp_send_active_reset(sk);
+	if (sk->sk_state != TCP_CLOSE)
+		vtcp_set_state(sk, TCP_CLOSE);
+	vtcp_stop_timers(sk);
+	vtcp_purge_queues(sk);
+	inet_sk(sk)->inet_dport = 0;
+	inet_bhash2_reset_saddr(sk);
+	WRITE_ONCE(sk->sk_shutdown, 0);
+	sock_reset_flag(sk, SOCK_DONE);
+	vtcp_clear_conn(sk);
+	sk_error_report(sk);
+	return 0;
 }
 
 static void vtcp_shutdown(struct sock *sk, int how)
 {
+	if ((how & SEND_SHUTDOWN) &&
+	    ((1 << sk->sk_state) &
+	     (TCPF_ESTABLISHED | TCPF_SYN_RECV | TCPF_CLOSE_WAIT)))
+		vtcp_fsm(sk, VTCP_EV_CLOSE, NULL);
 }
 
-static int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
+static void vtcp_keepalive(struct sock *sk, int on)
 {
-	return -ENOTCONN;
+	if (on && !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+		vtcp_arm_keepalive(sk);
+	else if (!on)
+		vtcp_stop_timer(sk, VTCP_TIMER_KEEPALIVE);
 }
 
-static int vtcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
-			int flags, int *addr_len)
+static int set_int_option(struct sock *sk, int optname, int val)
 {
-	return -ENOTCONN;
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	switch (optname) {
+	case VTCP_NODELAY:
+		vsk->nodelay = !!val;
+		vtcp_push(sk);
+		return 0;
+	case VTCP_KEEPIDLE:
+		if (val < 1 || val > MAX_TCP_KEEPIDLE)
+			return -EINVAL;
+		vsk->keepalive_idle_ms = val * MSEC_PER_SEC;
+		if (sock_flag(sk, SOCK_KEEPOPEN))
+			vtcp_keepalive(sk, 1);
+		return 0;
+	case VTCP_KEEPINTVL:
+		if (val < 1 || val > MAX_TCP_KEEPINTVL)
+			return -EINVAL;
+		vsk->keepalive_intvl_ms = val * MSEC_PER_SEC;
+		return 0;
+	case VTCP_KEEPCNT:
+		if (val < 1 || val > MAX_TCP_KEEPCNT)
+			return -EINVAL;
+		vsk->keepalive_cnt = val;
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+static bool our_level(int level)
+{
+	return level == SOL_VTCP || level == vtcp_protocol;
 }
 
 static int vtcp_setsockopt(struct sock *sk, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
+	int val, err;
+
 	if (level == SOL_IP)
 		return ip_setsockopt(sk, level, optname, optval, optlen);
+	if (!our_level(level))
+		return -ENOPROTOOPT;
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	lock_sock(sk);
+	err = set_int_option(sk, optname, val);
+	release_sock(sk);
+	return err;
+}
+
+static int get_int_option(struct sock *sk, int optname, int *val)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	switch (optname) {
+	case VTCP_NODELAY:
+		*val = vsk->nodelay;
+		return 0;
+	case VTCP_MAXSEG:
+		*val = vsk->mss;
+		return 0;
+	case VTCP_KEEPIDLE:
+		*val = (vsk->keepalive_idle_ms ?: VTCP_KEEPIDLE_DEFAULT_MS) / MSEC_PER_SEC;
+		return 0;
+	case VTCP_KEEPINTVL:
+		*val = (vsk->keepalive_intvl_ms ?: VTCP_KEEPINTVL_DEFAULT_MS) / MSEC_PER_SEC;
+		return 0;
+	case VTCP_KEEPCNT:
+		*val = vsk->keepalive_cnt ?: VTCP_KEEPCNT_DEFAULT;
+		return 0;
+	}
 	return -ENOPROTOOPT;
 }
 
 static int vtcp_getsockopt(struct sock *sk, int level, int optname,
 			   char __user *optval, int __user *optlen)
 {
+	int val, len, err;
+
 	if (level == SOL_IP)
 		return ip_getsockopt(sk, level, optname, optval, optlen);
-	return -ENOPROTOOPT;
+	if (!our_level(level))
+		return -ENOPROTOOPT;
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	lock_sock(sk);
+	err = get_int_option(sk, optname, &val);
+	release_sock(sk);
+	if (err)
+		return err;
+	len = min_t(unsigned int, len, sizeof(int));
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
 }
+
+static int vtcp_ioctl_karg(struct sock *sk, int cmd, int *karg)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	switch (cmd) {
+	case SIOCINQ:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		lock_sock(sk);
+		*karg = vsk->rcv_nxt - vsk->copied_seq -
+			!!(sk->sk_shutdown & RCV_SHUTDOWN);
+		release_sock(sk);
+		return 0;
+	case SIOCOUTQ:
+		*karg = READ_ONCE(vsk->write_seq) - READ_ONCE(vsk->snd_una);
+		return 0;
+	}
+	return -ENOIOCTLCMD;
+}
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define vtcp_ioctl vtcp_ioctl_karg
+#else
+static int vtcp_ioctl(struct sock *sk, int cmd, unsigned long arg)
+{
+	int karg, err = vtcp_ioctl_karg(sk, cmd, &karg);
+
+	return err ?: put_user(karg, (int __user *)arg);
+}
+#endif
 
 static int vtcp_listen(struct socket *sock, int backlog)
 {
-	return -EOPNOTSUPP;
+	struct sock *sk = sock->sk;
+	int err = -EINVAL;
+
+	backlog = min(backlog, (int)READ_ONCE(sock_net(sk)->core.sysctl_somaxconn));
+	lock_sock(sk);
+	if (sock->state != SS_UNCONNECTED)
+		goto out;
+	WRITE_ONCE(sk->sk_max_ack_backlog, max(backlog, 0));
+	if (sk->sk_state == TCP_LISTEN)
+		err = 0;
+	else if (sk->sk_state == TCP_CLOSE)
+		err = vtcp_fsm(sk, VTCP_EV_LISTEN, NULL);
+out:
+	release_sock(sk);
+	return err;
 }
 
 static __poll_t vtcp_poll(struct file *file, struct socket *sock,
 			  poll_table *wait)
 {
 	struct sock *sk = sock->sk;
+	int state = inet_sk_state_load(sk);
+	u8 shutdown = READ_ONCE(sk->sk_shutdown);
+	__poll_t mask = 0;
 
 	sock_poll_wait(file, sock, wait);
-	if (READ_ONCE(sk->sk_state) == TCP_CLOSE)
-		return EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
-	return 0;
+	if (state == TCP_LISTEN)
+		return inet_csk_listen_poll(sk);
+	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (!((1 << state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) ||
+	    state == TCP_CLOSE) {
+		if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (shutdown & SEND_SHUTDOWN) {
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		} else if (sk_stream_is_writeable(sk)) {
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		} else {
+			sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+			smp_mb__after_atomic();
+			if (sk_stream_is_writeable(sk))
+				mask |= EPOLLOUT | EPOLLWRNORM;
+		}
+	}
+	if (READ_ONCE(sk->sk_err) || !skb_queue_empty_lockless(&sk->sk_error_queue))
+		mask |= EPOLLERR;
+	return mask;
 }
 
 struct proto vtcp_prot = {
@@ -99,11 +476,15 @@ struct proto vtcp_prot = {
 	.connect	= vtcp_connect,
 	.disconnect	= vtcp_disconnect,
 	.accept		= inet_csk_accept,
+	.ioctl		= vtcp_ioctl,
 	.shutdown	= vtcp_shutdown,
+	.keepalive	= vtcp_keepalive,
 	.setsockopt	= vtcp_setsockopt,
 	.getsockopt	= vtcp_getsockopt,
 	.sendmsg	= vtcp_sendmsg,
 	.recvmsg	= vtcp_recvmsg,
+	.backlog_rcv	= vtcp_do_rcv,
+	.release_cb	= vtcp_release_cb,
 	.hash		= inet_hash,
 	.unhash		= inet_unhash,
 	.get_port	= inet_csk_get_port,
@@ -111,6 +492,8 @@ struct proto vtcp_prot = {
 	.max_header	= VTCP_MAX_HEADER,
 	.obj_size	= sizeof(struct vtcp_sock),
 	.slab_flags	= SLAB_TYPESAFE_BY_RCU,
+	.rsk_prot	= &vtcp_request_sock_ops,
+	.twsk_prot	= &vtcp_timewait_sock_ops,
 	.no_autobind	= true,
 	.h.hashinfo	= &vtcp_hashinfo,
 };

@@ -10,8 +10,27 @@
 
 static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_IN_SEGS]		= "InSegs",
+	[VTCP_MIB_OUT_SEGS]		= "OutSegs",
 	[VTCP_MIB_IN_HDR_ERRS]		= "InHdrErrors",
+	[VTCP_MIB_IN_CSUM_ERRS]		= "InCsumErrors",
 	[VTCP_MIB_IN_NO_SOCKET]		= "InNoSocket",
+	[VTCP_MIB_IN_OUT_OF_WINDOW]	= "InOutOfWindow",
+	[VTCP_MIB_IN_BAD_ACK]		= "InBadAck",
+	[VTCP_MIB_BACKLOG_DROP]		= "BacklogDrop",
+	[VTCP_MIB_RCVBUF_DROP]		= "RcvbufDrop",
+	[VTCP_MIB_ACTIVE_OPENS]		= "ActiveOpens",
+	[VTCP_MIB_PASSIVE_OPENS]	= "PassiveOpens",
+	[VTCP_MIB_ATTEMPT_FAILS]	= "AttemptFails",
+	[VTCP_MIB_ESTAB_RESETS]		= "EstabResets",
+	[VTCP_MIB_RESETS_IN]		= "InRsts",
+	[VTCP_MIB_RESETS_OUT]		= "OutRsts",
+	[VTCP_MIB_RETRANS_SEGS]		= "RetransSegs",
+	[VTCP_MIB_TIMEOUTS]		= "Timeouts",
+	[VTCP_MIB_CHALLENGE_ACKS]	= "ChallengeAcks",
+	[VTCP_MIB_LISTEN_OVERFLOWS]	= "ListenOverflows",
+	[VTCP_MIB_TW_CREATED]		= "TimeWaitCreated",
+	[VTCP_MIB_TW_EXPIRED]		= "TimeWaitExpired",
+	[VTCP_MIB_TW_RESTARTED]		= "TimeWaitRestarted",
 };
 
 static int vtcp_stats_show(struct seq_file *seq, void *v)

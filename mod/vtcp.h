@@ -5,11 +5,14 @@
 #ifndef _VTCP_H
 #define _VTCP_H
 
+#include <linux/hrtimer.h>
 #include <linux/module.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_hashtables.h>
+#include <net/inet_timewait_sock.h>
 #include <net/netns/generic.h>
 #include <net/snmp.h>
+#include <net/tcp_states.h>
 
 #include <uapi/linux/vtcp.h>
 
@@ -20,9 +23,65 @@ extern struct inet_hashinfo vtcp_hashinfo;
 extern struct proto vtcp_prot;
 extern const struct proto_ops vtcp_stream_ops;
 
+/* Sequence space arithmetic (RFC 9293 section 3.4), wrap-safe. */
+static inline bool seq_before(u32 a, u32 b) { return (s32)(a - b) < 0; }
+static inline bool seq_after(u32 a, u32 b) { return seq_before(b, a); }
+static inline bool seq_leq(u32 a, u32 b) { return !seq_after(a, b); }
+static inline bool seq_geq(u32 a, u32 b) { return !seq_before(a, b); }
+
+/* The timers of a socket, all soft hrtimers (they run in softirq). */
+enum vtcp_timer {
+	VTCP_TIMER_RTX,		/* SYN, SYN-ACK, FIN, data; zero-window probe */
+	VTCP_TIMER_DELACK,	/* delayed ACK */
+	VTCP_TIMER_KEEPALIVE,	/* keepalive, or FIN-WAIT-2 timeout of orphans */
+	VTCP_NR_TIMERS
+};
+
 /* A vtcp socket: the kernel's connection socket plus our own state. */
 struct vtcp_sock {
 	struct inet_connection_sock icsk;
+
+	/* The connection: cleared for each one (vtcp_clear_conn()). */
+	struct_group(conn,
+	u32 iss;
+	u32 snd_una;		/* oldest unacknowledged */
+	u32 snd_nxt;		/* next to send */
+	u32 write_seq;		/* after the last byte queued by the user */
+	u32 snd_wnd;		/* peer's window */
+	u32 snd_wl1, snd_wl2;	/* segment seq/ack of the last window update */
+	u16 mss;		/* largest payload we send */
+	u16 advmss;		/* largest payload we accept */
+
+	u32 irs;
+	u32 rcv_nxt;		/* next expected */
+	u32 copied_seq;		/* next byte the user reads */
+	u32 rcv_wnd;		/* window last advertised */
+	u32 rcv_wup;		/* rcv_nxt when rcv_wnd was advertised */
+
+	u32 cwnd;		/* congestion window, bytes */
+	u32 ssthresh;
+	u32 srtt_us;		/* smoothed RTT, 0 until the first sample */
+	u32 rttvar_us;
+	u32 rto_us;
+	u32 recover;		/* snd_nxt at the last timeout */
+	u64 rcv_tstamp_ns;	/* when a segment last arrived */
+
+	struct sk_buff *send_head;	/* first segment never sent */
+	struct request_sock *req;	/* passive open, until accept queue */
+	u8 retries;			/* timeouts of the current head */
+	u8 keepalive_probes;		/* unanswered keepalive probes */
+	u8 acks_pending;		/* segments received, not yet ACKed */
+	);
+
+	/* Options set by the user (0: the default); kept by children. */
+	u8 nodelay;
+	u8 keepalive_cnt;
+	u32 keepalive_idle_ms;
+	u32 keepalive_intvl_ms;
+
+	struct sk_buff_head ooo_queue;	/* received out of order, by seq */
+	struct hrtimer timers[VTCP_NR_TIMERS];
+	unsigned long deferred;		/* timers that fired while owned */
 };
 
 static inline struct vtcp_sock *vtcp_sk(const struct sock *sk)
@@ -30,11 +89,56 @@ static inline struct vtcp_sock *vtcp_sk(const struct sock *sk)
 	return (struct vtcp_sock *)sk;
 }
 
+/* TIME-WAIT: the kernel's small timewait socket plus what we need. */
+struct vtcp_tw_sock {
+	struct inet_timewait_sock tw;
+	u32 snd_nxt;
+	u32 rcv_nxt;
+	u32 rcv_wnd;
+	struct hrtimer timer;		/* 2MSL */
+};
+
+static inline struct vtcp_tw_sock *vtcp_tw_sk(const struct sock *sk)
+{
+	return (struct vtcp_tw_sock *)sk;
+}
+
+/* The control block of our segments in skb->cb. */
+struct vtcp_skb_cb {
+	u32 seq;		/* first sequence number */
+	u32 end_seq;		/* seq + SYN + FIN + data length */
+	u32 ack_seq;
+	u64 sent_ns;		/* when last sent, for RTT samples */
+	u8 flags;		/* TCPHDR_* */
+	u8 retransmitted:1;
+};
+
+#define VTCP_SKB_CB(skb) ((struct vtcp_skb_cb *)&((skb)->cb[0]))
+
 /* stats.c: per-namespace counters, shown in /proc/net/vtcp_stats. */
 enum vtcp_mib {
 	VTCP_MIB_IN_SEGS,		/* every segment IP handed us */
+	VTCP_MIB_OUT_SEGS,		/* every segment we sent */
 	VTCP_MIB_IN_HDR_ERRS,		/* dropped: truncated or bad offset */
+	VTCP_MIB_IN_CSUM_ERRS,		/* dropped: bad checksum */
 	VTCP_MIB_IN_NO_SOCKET,		/* dropped: nobody to take it */
+	VTCP_MIB_IN_OUT_OF_WINDOW,	/* dropped: not acceptable (RFC 9293) */
+	VTCP_MIB_IN_BAD_ACK,		/* dropped: ACK of data never sent */
+	VTCP_MIB_BACKLOG_DROP,		/* dropped: socket backlog full */
+	VTCP_MIB_RCVBUF_DROP,		/* dropped: receive buffer full */
+	VTCP_MIB_ACTIVE_OPENS,
+	VTCP_MIB_PASSIVE_OPENS,
+	VTCP_MIB_ATTEMPT_FAILS,
+	VTCP_MIB_ESTAB_RESETS,
+	VTCP_MIB_RESETS_IN,
+	VTCP_MIB_RESETS_OUT,
+	VTCP_MIB_RETRANS_SEGS,
+	VTCP_MIB_TIMEOUTS,
+	VTCP_MIB_CHALLENGE_ACKS,
+	VTCP_MIB_LISTEN_OVERFLOWS,
+	VTCP_MIB_TW_CREATED,
+	VTCP_MIB_TW_EXPIRED,
+	VTCP_MIB_TW_RESTARTED,
 	__VTCP_MIB_MAX
 };
 
@@ -42,9 +146,28 @@ struct vtcp_mib_set {
 	unsigned long mibs[__VTCP_MIB_MAX];
 };
 
+/* sysctl.c: the settings of /proc/sys/net/vtcp/, one set per namespace. */
+struct vtcp_sysctl {
+	int syn_retries;
+	int synack_retries;
+	int fin_retries;
+	int data_retries;
+	int msl_ms;
+	int rto_initial_ms;
+	int rto_min_ms;
+	int rto_max_ms;
+	int fin_timeout_ms;
+	int delack_ms;
+	int accept_tcp_csum;
+};
+
 /* Per-network-namespace state. */
 struct vtcp_net {
 	struct vtcp_mib_set __percpu *mib;
+	struct vtcp_sysctl sysctl;
+	struct ctl_table_header *sysctl_hdr;
+	struct sock *ctl_sk;		/* sends replies that have no socket */
+	struct inet_timewait_death_row tw_row;
 };
 
 extern unsigned int vtcp_net_id;
@@ -57,15 +180,104 @@ static inline struct vtcp_net *vtcp_pernet(const struct net *net)
 #define VTCP_INC_STATS(net, field) \
 	SNMP_INC_STATS(vtcp_pernet(net)->mib, field)
 
+/* A setting of a namespace, read once. */
+#define vtcp_sysctl(net, name) READ_ONCE(vtcp_pernet(net)->sysctl.name)
+
 int vtcp_stats_net_init(struct net *net);
 void vtcp_stats_net_exit(struct net *net);
+int vtcp_sysctl_net_init(struct net *net);
+void vtcp_sysctl_net_exit(struct net *net);
 
 /* hash.c: the connection, listen and bind hash tables. */
 int vtcp_hashinfo_init(void);
 void vtcp_hashinfo_destroy(void);
 
+/* fsm.c: the state machine. */
+enum vtcp_event {
+	VTCP_EV_CONNECT,	/* user: connect() */
+	VTCP_EV_LISTEN,		/* user: listen() */
+	VTCP_EV_CLOSE,		/* user: close() or shutdown(SHUT_WR) */
+	VTCP_EV_ABORT,		/* user: abortive close (RST) */
+	VTCP_EV_SYN,		/* segment: SYN without ACK */
+	VTCP_EV_SYNACK,		/* segment: SYN with an acceptable ACK */
+	VTCP_EV_ACK_OF_SYN,	/* segment: ACK covering our SYN */
+	VTCP_EV_ACK_OF_FIN,	/* segment: ACK covering our FIN */
+	VTCP_EV_FIN,		/* segment: FIN, in sequence */
+	VTCP_EV_RST,		/* segment: acceptable RST */
+	VTCP_EV_TIMEOUT,	/* timer: retransmissions exhausted */
+	VTCP_EV_2MSL,		/* timer: TIME-WAIT over */
+	VTCP_EV_FW2_TIMEOUT,	/* timer: orphan idle in FIN-WAIT-2 */
+	VTCP_NR_EVENTS
+};
+
+int vtcp_fsm(struct sock *sk, enum vtcp_event ev, struct sk_buff *skb);
+const char *vtcp_state_name(int state);
+
+/* socket.c */
+void vtcp_init_sock_state(struct sock *sk);
+u16 vtcp_advmss(const struct dst_entry *dst);
+void vtcp_set_state(struct sock *sk, int state);
+void vtcp_done(struct sock *sk);
+void vtcp_reset_sock(struct sock *sk, int err);
+
 /* input.c: segments from IP. */
 int vtcp_rcv(struct sk_buff *skb);
 int vtcp_err(struct sk_buff *skb, u32 info);
+int vtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
+
+/* output.c: segments to IP. */
+int vtcp_queue_ctl(struct sock *sk, u8 flags);
+void vtcp_queue_data(struct sock *sk, struct sk_buff *skb);
+void vtcp_push(struct sock *sk);
+int vtcp_retransmit_head(struct sock *sk);
+void vtcp_send_ack(struct sock *sk);
+void vtcp_send_active_reset(struct sock *sk);
+void vtcp_send_probe(struct sock *sk);
+void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
+		     u32 seq, u32 ack, u16 win);
+void vtcp_send_reset_for(struct net *net, const struct sk_buff *in);
+u16 vtcp_select_window(struct sock *sk);
+u32 vtcp_new_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+void vtcp_ack_update_rtt(struct sock *sk, const struct sk_buff *acked);
+int vtcp_output_net_init(struct net *net);
+void vtcp_output_net_exit(struct net *net);
+
+/* stream.c: the byte stream, user side. */
+int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len);
+int vtcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
+		 int *addr_len);
+void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb);
+void vtcp_purge_queues(struct sock *sk);
+
+/* timers.c */
+void vtcp_init_timers(struct sock *sk);
+void vtcp_arm_timer(struct sock *sk, enum vtcp_timer t, u64 ns);
+void vtcp_stop_timer(struct sock *sk, enum vtcp_timer t);
+void vtcp_stop_timers(struct sock *sk);
+bool vtcp_timer_pending(const struct sock *sk, enum vtcp_timer t);
+void vtcp_arm_rtx(struct sock *sk);
+void vtcp_arm_keepalive(struct sock *sk);
+void vtcp_release_cb(struct sock *sk);
+
+/* request.c: passive open. */
+void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb);
+int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb);
+void vtcp_child_established(struct sock *child);
+void vtcp_child_drop_req(struct sock *child);
+extern struct request_sock_ops vtcp_request_sock_ops;
+
+/* Keepalive defaults, as TCP's (tcp(7)). */
+#define VTCP_KEEPIDLE_DEFAULT_MS	(7200 * 1000)
+#define VTCP_KEEPINTVL_DEFAULT_MS	(75 * 1000)
+#define VTCP_KEEPCNT_DEFAULT		9
+
+/* timewait.c */
+void vtcp_enter_timewait(struct sock *sk);
+int vtcp_tw_reack(struct sock *sk, struct sk_buff *skb);
+int vtcp_tw_ack(struct sock *sk, struct sk_buff *skb);
+int vtcp_tw_kill(struct sock *sk, struct sk_buff *skb);
+void vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb);
+void vtcp_tw_purge(struct net *net);
+extern struct timewait_sock_ops vtcp_timewait_sock_ops;
 
 #endif /* _VTCP_H */

@@ -15,6 +15,18 @@
  */
 #define IPPROTO_VTCP		253
 
+/*
+ * Socket options at level SOL_VTCP (the protocol number, as SOL_TCP is
+ * TCP's). Numbers and meanings follow TCP's, see tcp(7).
+ */
+#define SOL_VTCP		IPPROTO_VTCP
+
+#define VTCP_NODELAY		1	/* no effect yet: vtcp sends at once */
+#define VTCP_MAXSEG		2	/* read only: the send MSS */
+#define VTCP_KEEPIDLE		4	/* seconds idle before probes */
+#define VTCP_KEEPINTVL		5	/* seconds between probes */
+#define VTCP_KEEPCNT		6	/* probes before giving up */
+
 /* Per-network-namespace statistics, one "Name Value" pair per line. */
 #define VTCP_PROC_STATS		"vtcp_stats"
 

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The connection state machine of RFC 9293, as one table.
+ *
+ * The code around it (input.c for segments, socket.c for user calls,
+ * timers.c and timewait.c for timers) turns what happened into one of the
+ * events below, and the table says what to do and where to go. What is
+ * not in the table does not change the state: sequence checks, data,
+ * ACKs of data and the replies they need are the input path's business.
+ */
+#include <net/inet_connection_sock.h>
+#include <net/tcp.h>
+
+#include "vtcp.h"
+
+typedef int (*vtcp_action_t)(struct sock *sk, struct sk_buff *skb);
+
+struct vtcp_transition {
+	vtcp_action_t action;
+	u8 next;
+};
+
+static int act_send_syn(struct sock *sk, struct sk_buff *skb)
+{
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ACTIVE_OPENS);
+	return vtcp_queue_ctl(sk, TCPHDR_SYN);
+}
+
+static int act_listen(struct sock *sk, struct sk_buff *skb)
+{
+	return inet_csk_listen_start(sk);
+}
+
+static int act_stop_listen(struct sock *sk, struct sk_buff *skb)
+{
+	inet_csk_listen_stop(sk);
+	return 0;
+}
+
+static int act_new_child(struct sock *sk, struct sk_buff *skb)
+{
+	return vtcp_listen_rcv_syn(sk, skb);
+}
+
+/* Our SYN, now with an ACK of theirs: a SYN-ACK (simultaneous open). */
+static int act_send_synack(struct sock *sk, struct sk_buff *skb)
+{
+	return vtcp_retransmit_head(sk);
+}
+
+static int act_established(struct sock *sk, struct sk_buff *skb)
+{
+	if (vtcp_sk(sk)->req) {
+		vtcp_child_established(sk);
+		return 0;
+	}
+	vtcp_send_ack(sk);
+	vtcp_arm_keepalive(sk);
+	sk->sk_state_change(sk);
+	sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
+	return 0;
+}
+
+static int act_send_fin(struct sock *sk, struct sk_buff *skb)
+{
+	return vtcp_queue_ctl(sk, TCPHDR_FIN | TCPHDR_ACK);
+}
+
+static int act_ack(struct sock *sk, struct sk_buff *skb)
+{
+	vtcp_send_ack(sk);
+	return 0;
+}
+
+/* The peer has finished sending: readers see end of file. */
+static int act_ack_fin(struct sock *sk, struct sk_buff *skb)
+{
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
+	vtcp_send_ack(sk);
+	if (!sock_flag(sk, SOCK_DEAD)) {
+		sk->sk_state_change(sk);
+		sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
+	}
+	return 0;
+}
+
+static int act_fin_acked(struct sock *sk, struct sk_buff *skb)
+{
+	vtcp_arm_keepalive(sk);		/* the FIN-WAIT-2 timeout of orphans */
+	sk->sk_state_change(sk);
+	return 0;
+}
+
+static int act_timewait(struct sock *sk, struct sk_buff *skb)
+{
+	vtcp_enter_timewait(sk);
+	return 0;
+}
+
+static int act_ack_fin_timewait(struct sock *sk, struct sk_buff *skb)
+{
+	act_ack_fin(sk, skb);
+	vtcp_enter_timewait(sk);
+	return 0;
+}
+
+static int act_done(struct sock *sk, struct sk_buff *skb)
+{
+	vtcp_done(sk);
+	return 0;
+}
+
+static int act_refused(struct sock *sk, struct sk_buff *skb)
+{
+	vtcp_reset_sock(sk, ECONNREFUSED);
+	return 0;
+}
+
+static int act_reset(struct sock *sk, struct sk_buff *skb)
+{
+	vtcp_reset_sock(sk, ECONNRESET);
+	return 0;
+}
+
+/* A passive open goes quietly; an active (simultaneous) one is refused. */
+static int act_syn_recv_reset(struct sock *sk, struct sk_buff *skb)
+{
+	vtcp_reset_sock(sk, vtcp_sk(sk)->req ? 0 : ECONNREFUSED);
+	return 0;
+}
+
+static int act_abort(struct sock *sk, struct sk_buff *skb)
+{
+	vtcp_send_active_reset(sk);
+	vtcp_done(sk);
+	return 0;
+}
+
+static int act_timed_out(struct sock *sk, struct sk_buff *skb)
+{
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_TIMEOUTS);
+	vtcp_reset_sock(sk, ETIMEDOUT);
+	return 0;
+}
+
+#define ON(event) [VTCP_EV_##event]
+
+static const struct vtcp_transition vtcp_table[TCP_MAX_STATES][VTCP_NR_EVENTS] = {
+[TCP_CLOSE] = {
+	ON(CONNECT)	= { act_send_syn,		TCP_SYN_SENT },
+	ON(LISTEN)	= { act_listen,			TCP_LISTEN },
+},
+[TCP_LISTEN] = {
+	ON(SYN)		= { act_new_child,		TCP_LISTEN },
+	ON(CLOSE)	= { act_stop_listen,		TCP_CLOSE },
+	ON(ABORT)	= { act_stop_listen,		TCP_CLOSE },
+},
+[TCP_SYN_SENT] = {
+	ON(SYNACK)	= { act_established,		TCP_ESTABLISHED },
+	ON(SYN)		= { act_send_synack,		TCP_SYN_RECV },
+	ON(RST)		= { act_refused,		TCP_CLOSE },
+	ON(CLOSE)	= { act_done,			TCP_CLOSE },
+	ON(ABORT)	= { act_done,			TCP_CLOSE },
+	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
+},
+[TCP_SYN_RECV] = {
+	ON(ACK_OF_SYN)	= { act_established,		TCP_ESTABLISHED },
+	ON(SYNACK)	= { act_established,		TCP_ESTABLISHED },
+	ON(SYN)		= { act_send_synack,		TCP_SYN_RECV },
+	ON(RST)		= { act_syn_recv_reset,		TCP_CLOSE },
+	ON(CLOSE)	= { act_send_fin,		TCP_FIN_WAIT1 },
+	ON(ABORT)	= { act_abort,			TCP_CLOSE },
+	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
+},
+[TCP_ESTABLISHED] = {
+	ON(FIN)		= { act_ack_fin,		TCP_CLOSE_WAIT },
+	ON(CLOSE)	= { act_send_fin,		TCP_FIN_WAIT1 },
+	ON(RST)		= { act_reset,			TCP_CLOSE },
+	ON(ABORT)	= { act_abort,			TCP_CLOSE },
+	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
+},
+[TCP_FIN_WAIT1] = {
+	ON(ACK_OF_FIN)	= { act_fin_acked,		TCP_FIN_WAIT2 },
+	ON(FIN)		= { act_ack_fin,		TCP_CLOSING },
+	ON(RST)		= { act_reset,			TCP_CLOSE },
+	ON(ABORT)	= { act_abort,			TCP_CLOSE },
+	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
+},
+[TCP_FIN_WAIT2] = {
+	ON(FIN)		= { act_ack_fin_timewait,	TCP_TIME_WAIT },
+	ON(RST)		= { act_reset,			TCP_CLOSE },
+	ON(ABORT)	= { act_abort,			TCP_CLOSE },
+	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
+	ON(FW2_TIMEOUT)	= { act_done,			TCP_CLOSE },
+},
+[TCP_CLOSE_WAIT] = {
+	ON(CLOSE)	= { act_send_fin,		TCP_LAST_ACK },
+	ON(FIN)		= { act_ack,			TCP_CLOSE_WAIT },
+	ON(RST)		= { act_reset,			TCP_CLOSE },
+	ON(ABORT)	= { act_abort,			TCP_CLOSE },
+	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
+},
+[TCP_CLOSING] = {
+	ON(ACK_OF_FIN)	= { act_timewait,		TCP_TIME_WAIT },
+	ON(FIN)		= { act_ack,			TCP_CLOSING },
+	ON(RST)		= { act_done,			TCP_CLOSE },
+	ON(ABORT)	= { act_abort,			TCP_CLOSE },
+	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
+},
+[TCP_LAST_ACK] = {
+	ON(ACK_OF_FIN)	= { act_done,			TCP_CLOSE },
+	ON(FIN)		= { act_ack,			TCP_LAST_ACK },
+	ON(RST)		= { act_done,			TCP_CLOSE },
+	ON(ABORT)	= { act_abort,			TCP_CLOSE },
+	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
+},
+/* TIME-WAIT lives in a timewait socket: timewait.c runs these rows. */
+[TCP_TIME_WAIT] = {
+	ON(FIN)		= { vtcp_tw_reack,		TCP_TIME_WAIT },
+	ON(SYN)		= { vtcp_tw_ack,		TCP_TIME_WAIT },
+	ON(RST)		= { vtcp_tw_kill,		TCP_CLOSE },
+	ON(2MSL)	= { vtcp_tw_kill,		TCP_CLOSE },
+},
+};
+
+/*
+ * Run event @ev on @sk (locked by the caller; a timewait socket for the
+ * TIME-WAIT row). Returns -EINVAL when the state has no such transition,
+ * else what the action returned.
+ */
+int vtcp_fsm(struct sock *sk, enum vtcp_event ev, struct sk_buff *skb)
+{
+	int old = sk->sk_state;
+	const struct vtcp_transition *t = &vtcp_table[old][ev];
+
+	if (!t->action)
+		return -EINVAL;
+	if (old != TCP_TIME_WAIT && t->next != old)
+		vtcp_set_state(sk, t->next);
+	return t->action(sk, skb);
+}
+
+static const char *const vtcp_state_names[TCP_MAX_STATES] = {
+	[TCP_ESTABLISHED]	= "ESTABLISHED",
+	[TCP_SYN_SENT]		= "SYN-SENT",
+	[TCP_SYN_RECV]		= "SYN-RECEIVED",
+	[TCP_FIN_WAIT1]		= "FIN-WAIT-1",
+	[TCP_FIN_WAIT2]		= "FIN-WAIT-2",
+	[TCP_TIME_WAIT]		= "TIME-WAIT",
+	[TCP_CLOSE]		= "CLOSED",
+	[TCP_CLOSE_WAIT]	= "CLOSE-WAIT",
+	[TCP_LAST_ACK]		= "LAST-ACK",
+	[TCP_LISTEN]		= "LISTEN",
+	[TCP_CLOSING]		= "CLOSING",
+};
+
+const char *vtcp_state_name(int state)
+{
+	if (state < 0 || state >= TCP_MAX_STATES || !vtcp_state_names[state])
+		return "UNKNOWN";
+	return vtcp_state_names[state];
+}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Passive open. A SYN at a listener becomes a full child socket in
+ * SYN-RECEIVED at once, hashed by its 4-tuple, with its own timers for
+ * the SYN-ACK. The request_sock that TCP would hash instead is only the
+ * ticket that carries the child through the listener's queues: it counts
+ * in the SYN queue until the handshake completes, then takes the child to
+ * the accept queue, where inet_csk_accept() finds it.
+ */
+#include <net/inet_connection_sock.h>
+#include <net/request_sock.h>
+#include <net/tcp.h>
+
+#include "vtcp.h"
+#include "wire.h"
+
+static void vtcp_reqsk_destructor(struct request_sock *req)
+{
+}
+
+struct request_sock_ops vtcp_request_sock_ops = {
+	.family		= PF_INET,
+	.obj_size	= sizeof(struct inet_request_sock),
+	.destructor	= vtcp_reqsk_destructor,
+};
+
+/* The MSS option of a SYN; 536 (RFC 9293 3.7.1) when there is none. */
+static u16 peer_mss(const struct sk_buff *skb)
+{
+	const struct tcphdr *th = vtcp_hdr(skb);
+	const u8 *opt = (const u8 *)(th + 1);
+	const u8 *end = (const u8 *)th + vtcp_hdr_len(th);
+
+	while (opt < end) {
+		if (*opt == TCPOPT_EOL)
+			break;
+		if (*opt == TCPOPT_NOP) {
+			opt++;
+			continue;
+		}
+		if (end - opt < 2 || opt[1] < 2 || opt[1] > end - opt)
+			break;
+		if (opt[0] == TCPOPT_MSS && opt[1] == TCPOLEN_MSS)
+			return max_t(u16, get_unaligned_be16(opt + 2), 64);
+		opt += opt[1];
+	}
+	return 536;
+}
+
+/* Sequence numbers and sizes of a connection from the peer's SYN. */
+void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+	vsk->irs = cb->seq;
+	vsk->rcv_nxt = cb->seq + 1;
+	vsk->copied_seq = vsk->rcv_nxt;
+	vsk->rcv_wup = vsk->rcv_nxt;
+	vsk->snd_wnd = ntohs(vtcp_hdr(skb)->window);
+	vsk->snd_wl1 = cb->seq;
+	vsk->snd_wl2 = cb->ack_seq;
+	vsk->mss = min(peer_mss(skb), vsk->advmss);
+	vsk->cwnd = 10 * vsk->mss;
+	vsk->rcv_tstamp_ns = ktime_get_ns();
+}
+
+static struct request_sock *ticket_for(struct sock *sk, struct sk_buff *skb)
+{
+	struct request_sock *req;
+	struct inet_request_sock *ireq;
+
+	req = inet_reqsk_alloc(&vtcp_request_sock_ops, sk, true);
+	if (!req)
+		return NULL;
+	refcount_set(&req->rsk_refcnt, 1);	/* the ticket's one owner */
+	ireq = inet_rsk(req);
+	sk_rcv_saddr_set(req_to_sk(req), ip_hdr(skb)->daddr);
+	sk_daddr_set(req_to_sk(req), ip_hdr(skb)->saddr);
+	ireq->ir_rmt_port = vtcp_hdr(skb)->source;
+	ireq->ir_num = ntohs(vtcp_hdr(skb)->dest);
+	ireq->ir_iif = inet_iif(skb);
+	ireq->ir_mark = inet_request_mark(sk, skb);
+	return req;
+}
+
+/* A child that cannot be finished: it goes without a word on the wire. */
+static void discard_child(struct sock *child)
+	__releases(&child->sk_lock.slock)
+{
+	vtcp_sk(child)->req = NULL;
+	inet_csk_prepare_forced_close(child);	/* unlocks it */
+	__release(&child->sk_lock.slock);
+	vtcp_done(child);
+}
+
+/* LISTEN x SYN: make the child and send its SYN-ACK. */
+int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
+{
+	struct net *net = sock_net(sk);
+	struct request_sock *req;
+	struct vtcp_sock *child_vsk;
+	struct sock *child;
+	struct dst_entry *dst;
+	bool dup = false;
+
+	if (inet_csk_reqsk_queue_is_full(sk) || sk_acceptq_is_full(sk)) {
+		VTCP_INC_STATS(net, VTCP_MIB_LISTEN_OVERFLOWS);
+		return -ENOBUFS;
+	}
+	req = ticket_for(sk, skb);
+	if (!req)
+		return -ENOMEM;
+	child = inet_csk_clone_lock(sk, req, GFP_ATOMIC);
+	if (!child) {
+		reqsk_put(req);
+		return -ENOMEM;
+	}
+	__acquire(&child->sk_lock.slock);	/* inet_csk_clone_lock() locked it */
+	child_vsk = vtcp_sk(child);
+	/* The clone has the listener's addresses: take the request's. */
+	sk_daddr_set(child, inet_rsk(req)->ir_rmt_addr);
+	sk_rcv_saddr_set(child, inet_rsk(req)->ir_loc_addr);
+	inet_sk(child)->inet_saddr = inet_rsk(req)->ir_loc_addr;
+	vtcp_init_sock_state(child);
+	dst = inet_csk_route_child_sock(sk, child, req);
+	if (!dst) {
+		reqsk_put(req);
+		discard_child(child);
+		return -EHOSTUNREACH;
+	}
+	sk_setup_caps(child, dst);
+	child_vsk->advmss = vtcp_advmss(dst);
+	vtcp_init_from_syn(child, skb);
+	child_vsk->iss = vtcp_new_isn(ip_hdr(skb)->daddr, ip_hdr(skb)->saddr,
+				      vtcp_hdr(skb)->dest, vtcp_hdr(skb)->source);
+	child_vsk->snd_una = child_vsk->iss;
+	child_vsk->snd_nxt = child_vsk->iss;
+	child_vsk->write_seq = child_vsk->iss;
+	atomic_set(&inet_sk(child)->inet_id, get_random_u16());
+
+	if (__inet_inherit_port(sk, child) < 0) {
+		reqsk_put(req);
+		discard_child(child);
+		return -EADDRINUSE;
+	}
+	if (!inet_ehash_nolisten(child, NULL, &dup)) {
+		/* A twin won the race; the kernel has destroyed this one. */
+		reqsk_put(req);
+		bh_unlock_sock(child);
+		sock_put(child);
+		return -EEXIST;
+	}
+	child_vsk->req = req;
+	inet_csk_reqsk_queue_added(sk);
+	VTCP_INC_STATS(net, VTCP_MIB_PASSIVE_OPENS);
+	vtcp_queue_ctl(child, TCPHDR_SYN);	/* in SYN-RECEIVED: a SYN-ACK */
+	bh_unlock_sock(child);
+	sock_put(child);
+	return 0;
+}
+
+static struct sock *listener_of(const struct request_sock *req)
+{
+	return req->rsk_listener;
+}
+
+/* SYN-RECEIVED x ACK: out of the SYN queue, into the accept queue. */
+void vtcp_child_established(struct sock *child)
+{
+	struct request_sock *req = vtcp_sk(child)->req;
+	struct sock *listener = listener_of(req);
+
+	vtcp_sk(child)->req = NULL;
+	reqsk_queue_removed(&inet_csk(listener)->icsk_accept_queue, req);
+	vtcp_arm_keepalive(child);
+	if (inet_csk_reqsk_queue_add(listener, req, child))
+		listener->sk_data_ready(listener);
+	else
+		reqsk_put(req);		/* the listener is gone: child reset */
+}
+
+/* A child dies before its handshake completes: it is nobody's. */
+void vtcp_child_drop_req(struct sock *child)
+{
+	struct request_sock *req = vtcp_sk(child)->req;
+
+	vtcp_sk(child)->req = NULL;
+	reqsk_queue_removed(&inet_csk(listener_of(req))->icsk_accept_queue, req);
+	reqsk_put(req);
+	sock_orphan(child);
+	this_cpu_inc(*child->sk_prot->orphan_count);
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-namespace settings: /proc/sys/net/vtcp/.
+ *
+ * Each namespace gets its own copy of the defaults. Writes outside a
+ * setting's bounds fail with EINVAL. Readers use READ_ONCE() at the moment
+ * they need a value, so a change applies to the next timer armed.
+ */
+#include <linux/sysctl.h>
+#include <linux/version.h>
+#include <net/net_namespace.h>
+
+#include "vtcp.h"
+
+static const struct vtcp_sysctl vtcp_sysctl_defaults = {
+	.syn_retries		= 6,
+	.synack_retries		= 5,
+	.fin_retries		= 8,
+	.data_retries		= 15,
+	.msl_ms			= 30000,
+	.rto_initial_ms		= 1000,
+	.rto_min_ms		= 200,
+	.rto_max_ms		= 120000,
+	.fin_timeout_ms		= 60000,
+	.delack_ms		= 40,
+	.accept_tcp_csum	= 0,
+};
+
+static const int zero, one = 1, retries_max = 127;
+static const int ms_max = 3600 * 1000;	/* an hour */
+static const int delack_max = 500;	/* RFC 9293 3.8.6.3 */
+
+#define VTCP_SYSCTL(name, lo, hi) {					\
+	.procname	= #name,					\
+	.data		= (void *)offsetof(struct vtcp_sysctl, name),	\
+	.maxlen		= sizeof(int),					\
+	.mode		= 0644,						\
+	.proc_handler	= proc_dointvec_minmax,				\
+	.extra1		= (void *)&(lo),				\
+	.extra2		= (void *)&(hi),				\
+}
+
+/* .data holds offsets into struct vtcp_sysctl until a namespace's copy. */
+static const struct ctl_table vtcp_sysctl_template[] = {
+	VTCP_SYSCTL(syn_retries,	one,  retries_max),
+	VTCP_SYSCTL(synack_retries,	one,  retries_max),
+	VTCP_SYSCTL(fin_retries,	one,  retries_max),
+	VTCP_SYSCTL(data_retries,	one,  retries_max),
+	VTCP_SYSCTL(msl_ms,		one,  ms_max),
+	VTCP_SYSCTL(rto_initial_ms,	one,  ms_max),
+	VTCP_SYSCTL(rto_min_ms,		one,  ms_max),
+	VTCP_SYSCTL(rto_max_ms,		one,  ms_max),
+	VTCP_SYSCTL(fin_timeout_ms,	one,  ms_max),
+	VTCP_SYSCTL(delack_ms,		one,  delack_max),
+	VTCP_SYSCTL(accept_tcp_csum,	zero, one),
+	{ }	/* 6.1 needs the empty end entry; later kernels ignore it */
+};
+
+static struct ctl_table_header *register_table(struct net *net,
+					       struct ctl_table *t)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	return register_net_sysctl_sz(net, "net/vtcp", t,
+				      ARRAY_SIZE(vtcp_sysctl_template) - 1);
+#else
+	return register_net_sysctl(net, "net/vtcp", t);
+#endif
+}
+
+int vtcp_sysctl_net_init(struct net *net)
+{
+	struct vtcp_net *vn = vtcp_pernet(net);
+	struct ctl_table *t;
+	int i;
+
+	vn->sysctl = vtcp_sysctl_defaults;
+	t = kmemdup(vtcp_sysctl_template, sizeof(vtcp_sysctl_template),
+		    GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; t[i].procname; i++)
+		t[i].data = (char *)&vn->sysctl + (uintptr_t)t[i].data;
+	vn->sysctl_hdr = register_table(net, t);
+	if (!vn->sysctl_hdr) {
+		kfree(t);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void vtcp_sysctl_net_exit(struct net *net)
+{
+	struct ctl_table_header *hdr = vtcp_pernet(net)->sysctl_hdr;
+	const struct ctl_table *t = hdr->ctl_table_arg;
+
+	unregister_net_sysctl_table(hdr);
+	kfree(t);
+}

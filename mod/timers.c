@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-socket timers: soft hrtimers, so their callbacks run in softirq
+ * like segment processing, and RTO estimation (RFC 6298).
+ *
+ * Every queued timer holds a reference on its socket, taken when armed
+ * and given back when it fires or is cancelled, so no socket is freed with
+ * a timer pending. A callback that finds the socket owned by a user
+ * context leaves a bit in ->deferred; release_sock() runs it for us
+ * (vtcp_release_cb()), as TCP does with its tsq flags.
+ */
+#include <linux/ktime.h>
+#include <net/tcp.h>
+
+#include "vtcp.h"
+
+#define NSEC_PER_MSEC_U64 ((u64)NSEC_PER_MSEC)
+
+static u64 ms_to_ns(int ms)
+{
+	return (u64)ms * NSEC_PER_MSEC_U64;
+}
+
+static unsigned int retries_allowed(struct sock *sk, const struct sk_buff *skb)
+{
+	struct net *net = sock_net(sk);
+	u8 flags = VTCP_SKB_CB(skb)->flags;
+
+	if (flags & TCPHDR_SYN)
+		return vtcp_sk(sk)->req ? vtcp_sysctl(net, synack_retries) :
+					  vtcp_sysctl(net, syn_retries);
+	if (flags & TCPHDR_FIN)
+		return vtcp_sysctl(net, fin_retries);
+	return vtcp_sysctl(net, data_retries);
+}
+
+/* The head of the write queue timed out: resend it, or give up. */
+static void rtx_timeout(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+
+	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
+		return;
+	if (!head || head == vsk->send_head) {
+		/* Nothing in flight: a zero-window probe is due. */
+		if (head) {
+			vtcp_send_probe(sk);
+			vsk->retries = min_t(u8, vsk->retries + 1, 16);
+			vtcp_arm_rtx(sk);
+		}
+		return;
+	}
+	if (vsk->retries >= retries_allowed(sk, head)) {
+		vtcp_fsm(sk, VTCP_EV_TIMEOUT, NULL);
+		return;
+	}
+	vsk->retries++;
+	vsk->ssthresh = max_t(u32, (vsk->snd_nxt - vsk->snd_una) / 2,
+			      2U * vsk->mss);
+	vsk->cwnd = vsk->mss;
+	vsk->recover = vsk->snd_nxt;
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RETRANS_SEGS);
+	vtcp_retransmit_head(sk);
+}
+
+static void delack_timeout(struct sock *sk)
+{
+	if (vtcp_sk(sk)->acks_pending && sk->sk_state != TCP_CLOSE)
+		vtcp_send_ack(sk);
+}
+
+/* Keepalive in synchronized states; FIN-WAIT-2 timeout for orphans. */
+static void keepalive_timeout(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	u64 idle, limit;
+
+	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
+		vtcp_fsm(sk, VTCP_EV_FW2_TIMEOUT, NULL);
+		return;
+	}
+	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
+	    !((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				     TCPF_FIN_WAIT2)))
+		return;
+	idle = ktime_get_ns() - vsk->rcv_tstamp_ns;
+	limit = ms_to_ns(vsk->keepalive_idle_ms ?: VTCP_KEEPIDLE_DEFAULT_MS);
+	if (idle < limit) {
+		vtcp_arm_timer(sk, VTCP_TIMER_KEEPALIVE, limit - idle);
+		return;
+	}
+	if (vsk->keepalive_probes >= (vsk->keepalive_cnt ?: VTCP_KEEPCNT_DEFAULT)) {
+		vtcp_fsm(sk, VTCP_EV_TIMEOUT, NULL);
+		return;
+	}
+	vtcp_send_probe(sk);
+	vsk->keepalive_probes++;
+	vtcp_arm_timer(sk, VTCP_TIMER_KEEPALIVE,
+		       ms_to_ns(vsk->keepalive_intvl_ms ?: VTCP_KEEPINTVL_DEFAULT_MS));
+	(void)net;
+}
+
+static void (*const vtcp_timer_handlers[VTCP_NR_TIMERS])(struct sock *) = {
+	[VTCP_TIMER_RTX]	= rtx_timeout,
+	[VTCP_TIMER_DELACK]	= delack_timeout,
+	[VTCP_TIMER_KEEPALIVE]	= keepalive_timeout,
+};
+
+static void timer_fired(struct sock *sk, enum vtcp_timer t)
+{
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk))
+		set_bit(t, &vtcp_sk(sk)->deferred);
+	else
+		vtcp_timer_handlers[t](sk);
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+#define VTCP_TIMER_CALLBACK(name, t)					\
+static enum hrtimer_restart name(struct hrtimer *h)			\
+{									\
+	struct vtcp_sock *vsk = container_of(h, struct vtcp_sock,	\
+					     timers[t]);		\
+	timer_fired((struct sock *)vsk, t);				\
+	return HRTIMER_NORESTART;					\
+}
+
+VTCP_TIMER_CALLBACK(rtx_fired, VTCP_TIMER_RTX)
+VTCP_TIMER_CALLBACK(delack_fired, VTCP_TIMER_DELACK)
+VTCP_TIMER_CALLBACK(keepalive_fired, VTCP_TIMER_KEEPALIVE)
+
+static enum hrtimer_restart (*const vtcp_timer_callbacks[VTCP_NR_TIMERS])(struct hrtimer *) = {
+	[VTCP_TIMER_RTX]	= rtx_fired,
+	[VTCP_TIMER_DELACK]	= delack_fired,
+	[VTCP_TIMER_KEEPALIVE]	= keepalive_fired,
+};
+
+void vtcp_init_timers(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	int t;
+
+	for (t = 0; t < VTCP_NR_TIMERS; t++) {
+		hrtimer_init(&vsk->timers[t], CLOCK_MONOTONIC,
+			     HRTIMER_MODE_REL_SOFT);
+		vsk->timers[t].function = vtcp_timer_callbacks[t];
+	}
+	vsk->deferred = 0;
+}
+
+/* (Re)arm timer @t to fire in @ns. A queued timer keeps its reference. */
+void vtcp_arm_timer(struct sock *sk, enum vtcp_timer t, u64 ns)
+{
+	struct hrtimer *h = &vtcp_sk(sk)->timers[t];
+
+	if (hrtimer_try_to_cancel(h) != 1)
+		sock_hold(sk);
+	hrtimer_start(h, ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
+}
+
+void vtcp_stop_timer(struct sock *sk, enum vtcp_timer t)
+{
+	if (hrtimer_try_to_cancel(&vtcp_sk(sk)->timers[t]) == 1)
+		__sock_put(sk);
+	clear_bit(t, &vtcp_sk(sk)->deferred);
+}
+
+void vtcp_stop_timers(struct sock *sk)
+{
+	int t;
+
+	for (t = 0; t < VTCP_NR_TIMERS; t++)
+		vtcp_stop_timer(sk, t);
+}
+
+bool vtcp_timer_pending(const struct sock *sk, enum vtcp_timer t)
+{
+	return hrtimer_is_queued(&vtcp_sk(sk)->timers[t]);
+}
+
+/* The current retransmission timeout, backed off, within the bounds. */
+static u64 rto_ns(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	u64 rto, max = ms_to_ns(vtcp_sysctl(net, rto_max_ms));
+
+	if (vsk->srtt_us)
+		rto = max_t(u64, (u64)vsk->rto_us * NSEC_PER_USEC,
+			    ms_to_ns(vtcp_sysctl(net, rto_min_ms)));
+	else
+		rto = ms_to_ns(vtcp_sysctl(net, rto_initial_ms));
+	rto <<= min_t(u8, vsk->retries, 20);
+	return min(rto, max);
+}
+
+void vtcp_arm_rtx(struct sock *sk)
+{
+	vtcp_arm_timer(sk, VTCP_TIMER_RTX, rto_ns(sk));
+}
+
+void vtcp_arm_keepalive(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD))
+		vtcp_arm_timer(sk, VTCP_TIMER_KEEPALIVE,
+			       ms_to_ns(vtcp_sysctl(sock_net(sk), fin_timeout_ms)));
+	else if (sock_flag(sk, SOCK_KEEPOPEN))
+		vtcp_arm_timer(sk, VTCP_TIMER_KEEPALIVE,
+			       ms_to_ns(vsk->keepalive_idle_ms ?: VTCP_KEEPIDLE_DEFAULT_MS));
+}
+
+/* An RTT sample from a segment sent once (Karn), per RFC 6298. */
+void vtcp_ack_update_rtt(struct sock *sk, const struct sk_buff *acked)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(acked);
+	u32 rtt, err;
+
+	if (cb->retransmitted || !cb->sent_ns)
+		return;
+	rtt = max_t(u64, div_u64(ktime_get_ns() - cb->sent_ns, NSEC_PER_USEC), 1);
+	if (!vsk->srtt_us) {
+		vsk->srtt_us = rtt;
+		vsk->rttvar_us = rtt / 2;
+	} else {
+		err = abs((s32)(vsk->srtt_us - rtt));
+		vsk->rttvar_us = (3 * vsk->rttvar_us + err) / 4;
+		vsk->srtt_us = (7 * vsk->srtt_us + rtt) / 8;
+	}
+	vsk->rto_us = vsk->srtt_us + max_t(u32, 4 * vsk->rttvar_us, 1000);
+}
+
+/* Timers that fired while the socket was owned run at release_sock(). */
+void vtcp_release_cb(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	int t;
+
+	for (t = 0; t < VTCP_NR_TIMERS; t++)
+		if (test_and_clear_bit(t, &vsk->deferred))
+			vtcp_timer_handlers[t](sk);
+}
