@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Segments nobody can take are counted and dropped; malformed ones are
+# counted as header errors. Injected with a raw socket on loopback.
+
+cd "$(dirname "$0")" || exit 1
+. ./lib.sh
+
+# send_raw HEX [good]: one IP datagram of protocol 253 to 127.0.0.1; with
+# "good", the header's checksum is filled in first.
+send_raw() {
+	python3 - "$1" "${2:-asis}" <<'PY'
+import socket, struct, sys
+seg = bytearray(bytes.fromhex(sys.argv[1]))
+if sys.argv[2] == "good":
+    ph = socket.inet_aton("127.0.0.1") * 2 + struct.pack("!BBH", 0, 253, len(seg))
+    data = bytes(ph) + bytes(seg) + b"\0" * (len(seg) % 2)
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    seg[16:18] = struct.pack("!H", ~s & 0xffff)
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 253)
+s.sendto(bytes(seg), ("127.0.0.1", 0))
+PY
+}
+
+# header DOFF [FLAGS]: a 20-byte header, ports 1000 -> 2000, flags SYN
+# unless given (hex), and the data offset given.
+header() {
+	printf '03e8 07d0 00000001 00000000 %x0%s ffff 0000 0000' "$1" "${2:-02}" |
+		tr -d ' '
+}
+
+# counted NAME DELTA HEX [good]: sending HEX moves counter NAME by DELTA.
+counted() {
+	local before after
+	before=$(vtcp_stat "$1")
+	send_raw "$3" "${4:-}"
+	after=$(vtcp_stat "$1")
+	[ "$((after - before))" -eq "$2" ] ||
+		{ ktap_msg "$1: $before -> $after, want +$2"; return 1; }
+}
+
+ktap_header 9
+
+ktap_check "counters are in /proc/net/vtcp_stats" \
+	eval '[ -n "$(vtcp_stat InSegs)" ]'
+ktap_check "a well-formed segment is counted in InSegs" \
+	counted InSegs 1 "$(header 5)"
+ktap_check "a segment with no socket is counted in InNoSocket" \
+	counted InNoSocket 1 "$(header 5 04)" good
+ktap_check "a SYN to a closed port is answered with an RST" \
+	counted OutRsts 1 "$(header 5)" good
+ktap_check "a bad checksum is counted in InCsumErrors" \
+	counted InCsumErrors 1 "$(header 5)"
+ktap_check "a 10-byte segment is a header error" \
+	counted InHdrErrors 1 "03e807d00000000100"
+ktap_check "data offset 4 (under 20 bytes) is a header error" \
+	counted InHdrErrors 1 "$(header 4)"
+ktap_check "data offset 15 past the end is a header error" \
+	counted InHdrErrors 1 "$(header 15)"
+ktap_check "an empty datagram is a header error" \
+	counted InHdrErrors 1 ""
+
+ktap_finish
