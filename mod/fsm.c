@@ -214,11 +214,10 @@ static const struct vtcp_transition vtcp_table[TCP_MAX_STATES][VTCP_NR_EVENTS] =
 	ON(ABORT)	= { act_abort,			TCP_CLOSE },
 	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
 },
-/* TIME-WAIT lives in a timewait socket: timewait.c runs these rows. */
+/* A timewait socket (timewait.c); RSTs are ignored here, RFC 1337. */
 [TCP_TIME_WAIT] = {
 	ON(FIN)		= { vtcp_tw_reack,		TCP_TIME_WAIT },
 	ON(SYN)		= { vtcp_tw_ack,		TCP_TIME_WAIT },
-	ON(RST)		= { vtcp_tw_kill,		TCP_CLOSE },
 	ON(2MSL)	= { vtcp_tw_kill,		TCP_CLOSE },
 },
 };

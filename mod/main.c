@@ -146,5 +146,9 @@ module_exit(vtcp_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The vtcp developers");
 MODULE_DESCRIPTION("A TCP-style transport on its own IP protocol number");
-/* socket(AF_INET, SOCK_STREAM, 253) loads us through request_module(). */
-MODULE_ALIAS_NET_PF_PROTO_TYPE(PF_INET, IPPROTO_VTCP, SOCK_STREAM);
+/*
+ * socket(AF_INET, SOCK_STREAM, 253) loads us through request_module().
+ * SOCK_STREAM (1) is an enum in the kernel, so it cannot be stringified.
+ */
+MODULE_ALIAS("net-pf-" __stringify(PF_INET) "-proto-" __stringify(IPPROTO_VTCP)
+	     "-type-1");

@@ -155,8 +155,7 @@ void vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb)
 	struct sock *sk = (struct sock *)tw;
 
 	if (th->rst) {
-		if (cb->seq == vtw->rcv_nxt)
-			vtcp_fsm(sk, VTCP_EV_RST, skb);
+		vtcp_fsm(sk, VTCP_EV_RST, skb);	/* no transition: RFC 1337 */
 	} else if (th->syn) {
 		vtcp_fsm(sk, VTCP_EV_SYN, skb);
 	} else if (th->fin && cb->end_seq == vtw->rcv_nxt) {
