@@ -143,7 +143,9 @@ static int act_timed_out(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-#define ON(event) [VTCP_EV_##event]
+/* The designator of an event's column: ON(SYN) = { action, next }. */
+#define ON(event) \
+	[VTCP_EV_##event]
 
 static const struct vtcp_transition vtcp_table[TCP_MAX_STATES][VTCP_NR_EVENTS] = {
 [TCP_CLOSE] = {

@@ -19,8 +19,8 @@
 #error "vtcp needs a kernel with CONFIG_IP_DCCP (see Documentation/vtcp.rst)"
 #endif
 
-#define VTCP_EHASH_ENTRIES	(1U << 16)
-#define VTCP_BHASH_ENTRIES	(1U << 14)
+#define VTCP_EHASH_ENTRIES	65536U
+#define VTCP_BHASH_ENTRIES	16384U
 
 struct inet_hashinfo vtcp_hashinfo;
 

@@ -340,11 +340,10 @@ static void rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	if (!th->syn)
 		goto drop;
 	vtcp_init_from_syn(sk, skb);
-	if (th->ack) {
+	if (th->ack)
 		syn_acked(sk, skb);
-	} else {
+	else
 		vtcp_fsm(sk, VTCP_EV_SYN, skb);	/* simultaneous open */
-	}
 drop:
 	consume_skb(skb);
 }

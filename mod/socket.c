@@ -8,7 +8,6 @@
 #include <linux/poll.h>
 #include <asm/ioctls.h>
 #include <linux/sockios.h>
-#include <linux/version.h>
 #include <net/inet_common.h>
 #include <net/ip.h>
 #include <net/route.h>
@@ -16,6 +15,7 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "compat.h"
 #include "wire.h"
 
 static DEFINE_PER_CPU(unsigned int, vtcp_orphan_count);
@@ -34,7 +34,7 @@ static void vtcp_clear_conn(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
-	memset(&vsk->conn, 0, sizeof(vsk->conn));
+	memset_startat(vsk, 0, iss);
 	vsk->advmss = 536;
 	vsk->mss = 536;
 	vsk->cwnd = 10 * 536;
@@ -401,7 +401,7 @@ static int vtcp_ioctl_karg(struct sock *sk, int cmd, int *karg)
 	return -ENOIOCTLCMD;
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#if VTCP_HAVE_PROTO_IOCTL_KARG
 #define vtcp_ioctl vtcp_ioctl_karg
 #else
 static int vtcp_ioctl(struct sock *sk, int cmd, unsigned long arg)
@@ -417,7 +417,7 @@ static int vtcp_listen(struct socket *sock, int backlog)
 	struct sock *sk = sock->sk;
 	int err = -EINVAL;
 
-	backlog = min(backlog, (int)READ_ONCE(sock_net(sk)->core.sysctl_somaxconn));
+	backlog = min_t(int, backlog, READ_ONCE(sock_net(sk)->core.sysctl_somaxconn));
 	lock_sock(sk);
 	if (sock->state != SS_UNCONNECTED)
 		goto out;
@@ -457,6 +457,7 @@ static __poll_t vtcp_poll(struct file *file, struct socket *sock,
 		} else {
 			sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
 			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+			/* Set NOSPACE before the second look, as tcp_poll(). */
 			smp_mb__after_atomic();
 			if (sk_stream_is_writeable(sk))
 				mask |= EPOLLOUT | EPOLLWRNORM;

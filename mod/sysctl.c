@@ -7,10 +7,10 @@
  * they need a value, so a change applies to the next timer armed.
  */
 #include <linux/sysctl.h>
-#include <linux/version.h>
 #include <net/net_namespace.h>
 
 #include "vtcp.h"
+#include "compat.h"
 
 static const struct vtcp_sysctl vtcp_sysctl_defaults = {
 	.syn_retries		= 6,
@@ -59,7 +59,7 @@ static const struct ctl_table vtcp_sysctl_template[] = {
 static struct ctl_table_header *register_table(struct net *net,
 					       struct ctl_table *t)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#if VTCP_HAVE_REGISTER_NET_SYSCTL_SZ
 	return register_net_sysctl_sz(net, "net/vtcp", t,
 				      ARRAY_SIZE(vtcp_sysctl_template) - 1);
 #else

@@ -74,7 +74,6 @@ static void delack_timeout(struct sock *sk)
 static void keepalive_timeout(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
-	struct net *net = sock_net(sk);
 	u64 idle, limit;
 
 	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
@@ -99,7 +98,6 @@ static void keepalive_timeout(struct sock *sk)
 	vsk->keepalive_probes++;
 	vtcp_arm_timer(sk, VTCP_TIMER_KEEPALIVE,
 		       ms_to_ns(vsk->keepalive_intvl_ms ?: VTCP_KEEPINTVL_DEFAULT_MS));
-	(void)net;
 }
 
 static void (*const vtcp_timer_handlers[VTCP_NR_TIMERS])(struct sock *) = {
@@ -119,18 +117,29 @@ static void timer_fired(struct sock *sk, enum vtcp_timer t)
 	sock_put(sk);
 }
 
-#define VTCP_TIMER_CALLBACK(name, t)					\
-static enum hrtimer_restart name(struct hrtimer *h)			\
-{									\
-	struct vtcp_sock *vsk = container_of(h, struct vtcp_sock,	\
-					     timers[t]);		\
-	timer_fired((struct sock *)vsk, t);				\
-	return HRTIMER_NORESTART;					\
+static enum hrtimer_restart rtx_fired(struct hrtimer *h)
+{
+	timer_fired(&container_of(h, struct vtcp_sock,
+				  timers[VTCP_TIMER_RTX])->icsk.icsk_inet.sk,
+		    VTCP_TIMER_RTX);
+	return HRTIMER_NORESTART;
 }
 
-VTCP_TIMER_CALLBACK(rtx_fired, VTCP_TIMER_RTX)
-VTCP_TIMER_CALLBACK(delack_fired, VTCP_TIMER_DELACK)
-VTCP_TIMER_CALLBACK(keepalive_fired, VTCP_TIMER_KEEPALIVE)
+static enum hrtimer_restart delack_fired(struct hrtimer *h)
+{
+	timer_fired(&container_of(h, struct vtcp_sock,
+				  timers[VTCP_TIMER_DELACK])->icsk.icsk_inet.sk,
+		    VTCP_TIMER_DELACK);
+	return HRTIMER_NORESTART;
+}
+
+static enum hrtimer_restart keepalive_fired(struct hrtimer *h)
+{
+	timer_fired(&container_of(h, struct vtcp_sock,
+				  timers[VTCP_TIMER_KEEPALIVE])->icsk.icsk_inet.sk,
+		    VTCP_TIMER_KEEPALIVE);
+	return HRTIMER_NORESTART;
+}
 
 static enum hrtimer_restart (*const vtcp_timer_callbacks[VTCP_NR_TIMERS])(struct hrtimer *) = {
 	[VTCP_TIMER_RTX]	= rtx_fired,

@@ -13,11 +13,11 @@
  * does anything; when its own put frees the socket, the destructor must
  * not wait for the callback it is running in, hence vtcp_tw_firing.
  */
-#include <linux/version.h>
 #include <net/inet_timewait_sock.h>
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "compat.h"
 #include "wire.h"
 
 static DEFINE_PER_CPU(struct vtcp_tw_sock *, vtcp_tw_firing);
@@ -37,7 +37,7 @@ static void publish(struct inet_timewait_sock *tw, struct sock *sk)
 {
 	int timeo = backstop_jiffies(sock_net(sk));
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#if VTCP_HAVE_HASHDANCE_SCHEDULE
 	inet_twsk_hashdance_schedule(tw, sk, &vtcp_hashinfo, timeo);
 #else
 	inet_twsk_schedule(tw, timeo);
@@ -154,15 +154,15 @@ void vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb)
 	const struct tcphdr *th = vtcp_hdr(skb);
 	struct sock *sk = (struct sock *)tw;
 
-	if (th->rst) {
-		vtcp_fsm(sk, VTCP_EV_RST, skb);	/* no transition: RFC 1337 */
-	} else if (th->syn) {
+	if (th->rst)
+		goto out;	/* RFC 1337: no TIME-WAIT assassination */
+	if (th->syn)
 		vtcp_fsm(sk, VTCP_EV_SYN, skb);
-	} else if (th->fin && cb->end_seq == vtw->rcv_nxt) {
+	else if (th->fin && cb->end_seq == vtw->rcv_nxt)
 		vtcp_fsm(sk, VTCP_EV_FIN, skb);
-	} else if (cb->end_seq != cb->seq) {
+	else if (cb->end_seq != cb->seq)
 		vtcp_tw_ack(sk, skb);	/* old data: tell them where we are */
-	}
+out:
 	inet_twsk_put(tw);
 	consume_skb(skb);
 }

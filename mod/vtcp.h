@@ -41,8 +41,17 @@ enum vtcp_timer {
 struct vtcp_sock {
 	struct inet_connection_sock icsk;
 
-	/* The connection: cleared for each one (vtcp_clear_conn()). */
-	struct_group(conn,
+	/* Options set by the user (0: the default); kept by children. */
+	u8 nodelay;
+	u8 keepalive_cnt;
+	u32 keepalive_idle_ms;
+	u32 keepalive_intvl_ms;
+
+	struct sk_buff_head ooo_queue;	/* received out of order, by seq */
+	struct hrtimer timers[VTCP_NR_TIMERS];
+	unsigned long deferred;		/* timers that fired while owned */
+
+	/* The connection, from iss to the end: cleared for each one. */
 	u32 iss;
 	u32 snd_una;		/* oldest unacknowledged */
 	u32 snd_nxt;		/* next to send */
@@ -71,17 +80,6 @@ struct vtcp_sock {
 	u8 retries;			/* timeouts of the current head */
 	u8 keepalive_probes;		/* unanswered keepalive probes */
 	u8 acks_pending;		/* segments received, not yet ACKed */
-	);
-
-	/* Options set by the user (0: the default); kept by children. */
-	u8 nodelay;
-	u8 keepalive_cnt;
-	u32 keepalive_idle_ms;
-	u32 keepalive_intvl_ms;
-
-	struct sk_buff_head ooo_queue;	/* received out of order, by seq */
-	struct hrtimer timers[VTCP_NR_TIMERS];
-	unsigned long deferred;		/* timers that fired while owned */
 };
 
 static inline struct vtcp_sock *vtcp_sk(const struct sock *sk)

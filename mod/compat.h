@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Where Debian's 6.1 and 6.12 kernels differ for us: one feature macro
+ * each, so the code says what it needs rather than which version.
+ */
+#ifndef _VTCP_COMPAT_H
+#define _VTCP_COMPAT_H
+
+#include <linux/version.h>
+
+/* 6.5: proto->ioctl() takes an int *karg, copied out by its caller. */
+#define VTCP_HAVE_PROTO_IOCTL_KARG \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0))
+
+/* 6.6: register_net_sysctl_sz(), and no empty end entry needed. */
+#define VTCP_HAVE_REGISTER_NET_SYSCTL_SZ \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0))
+
+/* 6.10: inet_twsk_hashdance_schedule() arms the timewait timer itself. */
+#define VTCP_HAVE_HASHDANCE_SCHEDULE \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0))
+
+#endif /* _VTCP_COMPAT_H */
