@@ -75,6 +75,7 @@ static int act_ack(struct sock *sk, struct sk_buff *skb)
 /* The peer has finished sending: readers see end of file. */
 static int act_ack_fin(struct sock *sk, struct sk_buff *skb)
 {
+	vtcp_sk(sk)->fin_rcvd = 1;
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
 	vtcp_send_ack(sk);
 	if (!sock_flag(sk, SOCK_DEAD)) {

@@ -201,6 +201,31 @@ static void update_window(struct sock *sk, const struct sk_buff *skb)
 	}
 }
 
+/* RFC 5681: nothing new acknowledged, no data, same window, data out. */
+static bool is_dupack(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+	return cb->end_seq == cb->seq && vsk->snd_nxt != vsk->snd_una &&
+	       ntohs(vtcp_hdr(skb)->window) == vsk->snd_wnd;
+}
+
+/* The third duplicate ACK: resend the head now, halve the window. */
+static void fast_retransmit(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	if (++vsk->dupacks != 3 || seq_before(vsk->snd_una, vsk->recover))
+		return;
+	vsk->ssthresh = max_t(u32, (vsk->snd_nxt - vsk->snd_una) / 2,
+			      2U * vsk->mss);
+	vsk->cwnd = vsk->ssthresh;
+	vsk->recover = vsk->snd_nxt;
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RETRANS_SEGS);
+	vtcp_retransmit_head(sk);
+}
+
 /* The ACK of an acceptable segment. Returns false to drop the segment. */
 static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 {
@@ -224,11 +249,16 @@ static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 	}
 	if (seq_before(ack, vsk->snd_una))
 		return true;			/* old: ignore it */
-	update_window(sk, skb);
+	vsk->probes = 0;
 	if (ack == vsk->snd_una) {
+		if (is_dupack(sk, skb))
+			fast_retransmit(sk);
+		update_window(sk, skb);
 		vtcp_push(sk);			/* the window may have opened */
 		return true;
 	}
+	update_window(sk, skb);
+	vsk->dupacks = 0;
 	fin_acked = clean_acked(sk, ack);
 	grow_cwnd(vsk, ack - vsk->snd_una);
 	vsk->snd_una = ack;

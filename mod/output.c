@@ -130,10 +130,9 @@ void vtcp_send_probe(struct sock *sk)
 	send_bare(sk, vtcp_sk(sk)->snd_una - 1, TCPHDR_ACK);
 }
 
+/* An RST for our connection; callers know the state wants one. */
 void vtcp_send_active_reset(struct sock *sk)
 {
-	if (!((1 << sk->sk_state) & ~(TCPF_CLOSE | TCPF_LISTEN | TCPF_SYN_SENT)))
-		return;
 	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RESETS_OUT);
 	send_bare(sk, vtcp_sk(sk)->snd_nxt, TCPHDR_RST | TCPHDR_ACK);
 }
@@ -195,6 +194,7 @@ static bool window_allows(struct sock *sk, const struct sk_buff *skb)
 void vtcp_push(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
+	bool idle = vsk->snd_una == vsk->snd_nxt;
 	struct sk_buff *skb;
 
 	while ((skb = vsk->send_head) && window_allows(sk, skb)) {
@@ -204,8 +204,9 @@ void vtcp_push(struct sock *sk)
 			vsk->snd_nxt = VTCP_SKB_CB(skb)->end_seq;
 		vsk->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 				 NULL : skb->next;
-		if (!vtcp_timer_pending(sk, VTCP_TIMER_RTX))
-			vtcp_arm_rtx(sk);
+		if (idle || !vtcp_timer_pending(sk, VTCP_TIMER_RTX))
+			vtcp_arm_rtx(sk);	/* not a probe's timer any more */
+		idle = false;
 	}
 	/* A closed peer window with nothing in flight: probe it. */
 	if (vsk->send_head && vsk->snd_una == vsk->snd_nxt &&

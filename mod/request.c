@@ -137,6 +137,7 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 	child_vsk->snd_una = child_vsk->iss;
 	child_vsk->snd_nxt = child_vsk->iss;
 	child_vsk->write_seq = child_vsk->iss;
+	child_vsk->recover = child_vsk->iss;
 	atomic_set(&inet_sk(child)->inet_id, get_random_u16());
 
 	if (__inet_inherit_port(sk, child) < 0) {

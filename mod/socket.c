@@ -120,8 +120,6 @@ void vtcp_reset_sock(struct sock *sk, int err)
 		WRITE_ONCE(sk->sk_err, err);
 		sk_error_report(sk);
 	}
-	if (err == ETIMEDOUT)
-		vtcp_send_active_reset(sk);
 	vtcp_done(sk);
 }
 
@@ -216,6 +214,7 @@ static void init_active_seq(struct sock *sk)
 	vsk->snd_una = vsk->iss;
 	vsk->snd_nxt = vsk->iss;
 	vsk->write_seq = vsk->iss;
+	vsk->recover = vsk->iss;
 	vsk->advmss = vtcp_advmss(__sk_dst_get(sk));
 	vsk->mss = vsk->advmss;
 	vsk->cwnd = 10 * vsk->mss;
@@ -232,6 +231,8 @@ static int vtcp_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 		return -EINVAL;
 	if (usin->sin_family != AF_INET)
 		return -EAFNOSUPPORT;
+	vtcp_purge_queues(sk);
+	WRITE_ONCE(sk->sk_shutdown, 0);
 	err = route_and_hash(sk, usin);
 	if (!err) {
 		init_active_seq(sk);
@@ -249,7 +250,10 @@ static int vtcp_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 /* connect(AF_UNSPEC), and the kernel dropping an unaccepted child. */
 static int vtcp_disconnect(struct sock *sk, int flags)
 {
-	vtcp_send_active_reset(sk);
+	if (sk->sk_state == TCP_LISTEN)
+		vtcp_fsm(sk, VTCP_EV_CLOSE, NULL);
+	else if ((1 << sk->sk_state) & ~(TCPF_CLOSE | TCPF_SYN_SENT))
+		vtcp_send_active_reset(sk);
 	if (sk->sk_state != TCP_CLOSE)
 		vtcp_set_state(sk, TCP_CLOSE);
 	vtcp_stop_timers(sk);
@@ -271,12 +275,13 @@ static void vtcp_shutdown(struct sock *sk, int how)
 		vtcp_fsm(sk, VTCP_EV_CLOSE, NULL);
 }
 
+/* SO_KEEPALIVE: called before the core sets SOCK_KEEPOPEN. */
 static void vtcp_keepalive(struct sock *sk, int on)
 {
-	if (on && !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
-		vtcp_arm_keepalive(sk);
-	else if (!on)
+	if (!on)
 		vtcp_stop_timer(sk, VTCP_TIMER_KEEPALIVE);
+	else if (!((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+		vtcp_arm_keepalive_idle(sk);
 }
 
 static int set_int_option(struct sock *sk, int optname, int val)
@@ -390,11 +395,12 @@ static int vtcp_ioctl_karg(struct sock *sk, int cmd, int *karg)
 		if (sk->sk_state == TCP_LISTEN)
 			return -EINVAL;
 		lock_sock(sk);
-		*karg = vsk->rcv_nxt - vsk->copied_seq -
-			!!(sk->sk_shutdown & RCV_SHUTDOWN);
+		*karg = vsk->rcv_nxt - vsk->copied_seq - vsk->fin_rcvd;
 		release_sock(sk);
 		return 0;
 	case SIOCOUTQ:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
 		*karg = READ_ONCE(vsk->write_seq) - READ_ONCE(vsk->snd_una);
 		return 0;
 	}
@@ -446,8 +452,7 @@ static __poll_t vtcp_poll(struct file *file, struct socket *sock,
 		mask |= EPOLLHUP;
 	if (shutdown & RCV_SHUTDOWN)
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
-	if (!((1 << state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) ||
-	    state == TCP_CLOSE) {
+	if (!((1 << state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))) {
 		if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
 			mask |= EPOLLIN | EPOLLRDNORM;
 		if (shutdown & SEND_SHUTDOWN) {

@@ -44,11 +44,15 @@ static void rtx_timeout(struct sock *sk)
 		return;
 	if (!head || head == vsk->send_head) {
 		/* Nothing in flight: a zero-window probe is due. */
-		if (head) {
-			vtcp_send_probe(sk);
-			vsk->retries = min_t(u8, vsk->retries + 1, 16);
-			vtcp_arm_rtx(sk);
+		if (!head)
+			return;
+		if (vsk->probes >= vtcp_sysctl(sock_net(sk), data_retries)) {
+			vtcp_fsm(sk, VTCP_EV_TIMEOUT, NULL);
+			return;
 		}
+		vtcp_send_probe(sk);
+		vsk->probes++;
+		vtcp_arm_rtx(sk);
 		return;
 	}
 	if (vsk->retries >= retries_allowed(sk, head)) {
@@ -202,7 +206,7 @@ static u64 rto_ns(struct sock *sk)
 			    ms_to_ns(vtcp_sysctl(net, rto_min_ms)));
 	else
 		rto = ms_to_ns(vtcp_sysctl(net, rto_initial_ms));
-	rto <<= min_t(u8, vsk->retries, 20);
+	rto <<= min_t(u8, vsk->retries + vsk->probes, 20);
 	return min(rto, max);
 }
 
@@ -211,16 +215,22 @@ void vtcp_arm_rtx(struct sock *sk)
 	vtcp_arm_timer(sk, VTCP_TIMER_RTX, rto_ns(sk));
 }
 
+void vtcp_arm_keepalive_idle(struct sock *sk)
+{
+	u32 idle_ms = vtcp_sk(sk)->keepalive_idle_ms;
+
+	vtcp_arm_timer(sk, VTCP_TIMER_KEEPALIVE,
+		       ms_to_ns(idle_ms ?: VTCP_KEEPIDLE_DEFAULT_MS));
+}
+
+/* The keepalive timer's job for this state, if it has one. */
 void vtcp_arm_keepalive(struct sock *sk)
 {
-	struct vtcp_sock *vsk = vtcp_sk(sk);
-
 	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD))
 		vtcp_arm_timer(sk, VTCP_TIMER_KEEPALIVE,
 			       ms_to_ns(vtcp_sysctl(sock_net(sk), fin_timeout_ms)));
 	else if (sock_flag(sk, SOCK_KEEPOPEN))
-		vtcp_arm_timer(sk, VTCP_TIMER_KEEPALIVE,
-			       ms_to_ns(vsk->keepalive_idle_ms ?: VTCP_KEEPIDLE_DEFAULT_MS));
+		vtcp_arm_keepalive_idle(sk);
 }
 
 /* An RTT sample from a segment sent once (Karn), per RFC 6298. */

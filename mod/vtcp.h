@@ -78,6 +78,9 @@ struct vtcp_sock {
 	struct sk_buff *send_head;	/* first segment never sent */
 	struct request_sock *req;	/* passive open, until accept queue */
 	u8 retries;			/* timeouts of the current head */
+	u8 probes;			/* zero-window probes unanswered */
+	u8 dupacks;			/* duplicate ACKs in a row */
+	u8 fin_rcvd;			/* the peer's FIN is in rcv_nxt */
 	u8 keepalive_probes;		/* unanswered keepalive probes */
 	u8 acks_pending;		/* segments received, not yet ACKed */
 };
@@ -255,6 +258,7 @@ void vtcp_stop_timers(struct sock *sk);
 bool vtcp_timer_pending(const struct sock *sk, enum vtcp_timer t);
 void vtcp_arm_rtx(struct sock *sk);
 void vtcp_arm_keepalive(struct sock *sk);
+void vtcp_arm_keepalive_idle(struct sock *sk);
 void vtcp_release_cb(struct sock *sk);
 
 /* request.c: passive open. */
