@@ -123,6 +123,13 @@ static int act_reset(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
+/* They had finished sending: for us, as TCP, the pipe is broken. */
+static int act_reset_after_fin(struct sock *sk, struct sk_buff *skb)
+{
+	vtcp_reset_sock(sk, EPIPE);
+	return 0;
+}
+
 /* A passive open goes quietly; an active (simultaneous) one is refused. */
 static int act_syn_recv_reset(struct sock *sk, struct sk_buff *skb)
 {
@@ -199,7 +206,7 @@ static const struct vtcp_transition vtcp_table[TCP_MAX_STATES][VTCP_NR_EVENTS] =
 [TCP_CLOSE_WAIT] = {
 	ON(CLOSE)	= { act_send_fin,		TCP_LAST_ACK },
 	ON(FIN)		= { act_ack,			TCP_CLOSE_WAIT },
-	ON(RST)		= { act_reset,			TCP_CLOSE },
+	ON(RST)		= { act_reset_after_fin,	TCP_CLOSE },
 	ON(ABORT)	= { act_abort,			TCP_CLOSE },
 	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
 },

@@ -293,6 +293,20 @@ static void syn_acked(struct sock *sk, const struct sk_buff *skb)
 		vtcp_push(sk);
 }
 
+/*
+ * New data for a socket its user has closed: RFC 1122 4.2.2.13 says
+ * reset, as TCP and BSD do, so the sender learns nobody reads it.
+ */
+static bool closed_for_data(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+	return (1 << sk->sk_state) & (TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2) &&
+	       (sk->sk_shutdown & RCV_SHUTDOWN) &&
+	       seq_after(cb->end_seq - !!(cb->flags & TCPHDR_FIN),
+			 vtcp_sk(sk)->rcv_nxt);
+}
+
 /* Segment arrives in a synchronized state, or SYN-RECEIVED. */
 static void rcv_established(struct sock *sk, struct sk_buff *skb)
 {
@@ -334,6 +348,10 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 
 	if (cb->end_seq == cb->seq)
 		goto drop;			/* a bare ACK */
+	if (closed_for_data(sk, skb)) {
+		vtcp_fsm(sk, VTCP_EV_ABORT, skb);
+		goto drop;
+	}
 	if ((1 << sk->sk_state) &
 	    (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2)) {
 		__skb_pull(skb, vtcp_hdr_len(th));

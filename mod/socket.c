@@ -401,7 +401,10 @@ static int vtcp_ioctl_karg(struct sock *sk, int cmd, int *karg)
 	case SIOCOUTQ:
 		if (sk->sk_state == TCP_LISTEN)
 			return -EINVAL;
-		*karg = READ_ONCE(vsk->write_seq) - READ_ONCE(vsk->snd_una);
+		if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
+			*karg = 0;	/* the SYN is not data */
+		else
+			*karg = READ_ONCE(vsk->write_seq) - READ_ONCE(vsk->snd_una);
 		return 0;
 	}
 	return -ENOIOCTLCMD;
@@ -437,6 +440,16 @@ out:
 	return err;
 }
 
+/* Enough data for a read, SO_RCVLOWAT considered (as tcp_poll()). */
+static bool readable(struct sock *sk)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+	int avail = READ_ONCE(vsk->rcv_nxt) - READ_ONCE(vsk->copied_seq) -
+		    READ_ONCE(vsk->fin_rcvd);
+
+	return avail > 0 && avail >= sock_rcvlowat(sk, 0, INT_MAX);
+}
+
 static __poll_t vtcp_poll(struct file *file, struct socket *sock,
 			  poll_table *wait)
 {
@@ -453,7 +466,7 @@ static __poll_t vtcp_poll(struct file *file, struct socket *sock,
 	if (shutdown & RCV_SHUTDOWN)
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
 	if (!((1 << state) & (TCPF_SYN_SENT | TCPF_SYN_RECV))) {
-		if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+		if (readable(sk))
 			mask |= EPOLLIN | EPOLLRDNORM;
 		if (shutdown & SEND_SHUTDOWN) {
 			mask |= EPOLLOUT | EPOLLWRNORM;

@@ -169,6 +169,8 @@ static void maybe_update_window(struct sock *sk)
 /* Why a read that has nothing yet must not wait; 1 if it may. */
 static int cannot_wait(struct sock *sk, long timeo)
 {
+	if (vtcp_sk(sk)->fin_rcvd)
+		return 0;	/* their FIN came before any error: EOF */
 	if (sk->sk_err)
 		return sock_error(sk);
 	if (sk->sk_shutdown & RCV_SHUTDOWN)
