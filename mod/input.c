@@ -216,14 +216,8 @@ static void fast_retransmit(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
-	if (++vsk->dupacks != 3 || seq_before(vsk->snd_una, vsk->recover))
-		return;
-	vsk->ssthresh = max_t(u32, (vsk->snd_nxt - vsk->snd_una) / 2,
-			      2U * vsk->mss);
-	vsk->cwnd = vsk->ssthresh;
-	vsk->recover = vsk->snd_nxt;
-	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RETRANS_SEGS);
-	vtcp_retransmit_head(sk);
+	if (++vsk->dupacks == 3 && !seq_before(vsk->snd_una, vsk->recover))
+		vtcp_recover_loss(sk, 0);
 }
 
 /* The ACK of an acceptable segment. Returns false to drop the segment. */

@@ -232,6 +232,23 @@ int vtcp_retransmit_head(struct sock *sk)
 }
 
 /*
+ * A loss, seen by the timer or by three duplicate ACKs: halve ssthresh
+ * (RFC 5681), set cwnd (@cwnd, or ssthresh when 0), remember what was in
+ * flight for NewReno's partial ACKs (RFC 6582), and resend the head.
+ */
+void vtcp_recover_loss(struct sock *sk, u32 cwnd)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	vsk->ssthresh = max_t(u32, (vsk->snd_nxt - vsk->snd_una) / 2,
+			      2U * vsk->mss);
+	vsk->cwnd = cwnd ?: vsk->ssthresh;
+	vsk->recover = vsk->snd_nxt;
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RETRANS_SEGS);
+	vtcp_retransmit_head(sk);
+}
+
+/*
  * A reply for a segment that has no socket, or only a timewait socket:
  * RSTs and the ACKs of TIME-WAIT. Sent from the namespace's control
  * socket, with addresses and ports taken from @in.

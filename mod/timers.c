@@ -60,12 +60,7 @@ static void rtx_timeout(struct sock *sk)
 		return;
 	}
 	vsk->retries++;
-	vsk->ssthresh = max_t(u32, (vsk->snd_nxt - vsk->snd_una) / 2,
-			      2U * vsk->mss);
-	vsk->cwnd = vsk->mss;
-	vsk->recover = vsk->snd_nxt;
-	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RETRANS_SEGS);
-	vtcp_retransmit_head(sk);
+	vtcp_recover_loss(sk, vsk->mss);
 }
 
 static void delack_timeout(struct sock *sk)

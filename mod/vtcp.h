@@ -231,6 +231,7 @@ int vtcp_queue_ctl(struct sock *sk, u8 flags);
 void vtcp_queue_data(struct sock *sk, struct sk_buff *skb);
 void vtcp_push(struct sock *sk);
 int vtcp_retransmit_head(struct sock *sk);
+void vtcp_recover_loss(struct sock *sk, u32 cwnd);
 void vtcp_send_ack(struct sock *sk);
 void vtcp_send_active_reset(struct sock *sk);
 void vtcp_send_probe(struct sock *sk);
