@@ -34,6 +34,7 @@ static int act_listen(struct sock *sk, struct sk_buff *skb)
 static int act_stop_listen(struct sock *sk, struct sk_buff *skb)
 {
 	inet_csk_listen_stop(sk);
+	vtcp_abort_children(sk);
 	return 0;
 }
 

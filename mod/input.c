@@ -318,7 +318,9 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!seq_acceptable(vsk, cb)) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_OUT_OF_WINDOW);
-		if (!th->rst)
+		if (th->syn)
+			challenge_ack(sk);	/* RFC 5961 4.2: any SYN */
+		else if (!th->rst)
 			vtcp_send_ack(sk);
 		goto drop;
 	}

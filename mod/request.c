@@ -94,6 +94,62 @@ static void discard_child(struct sock *child)
 	vtcp_done(child);
 }
 
+static struct sock *listener_of(const struct request_sock *req)
+{
+	return req->rsk_listener;
+}
+
+/*
+ * A listener knows its half-open children, so that closing it can abort
+ * them (as BSD does) rather than leave them resending SYN-ACKs for a
+ * socket that is gone. The list is under the accept queue's lock.
+ */
+static spinlock_t *children_lock(struct sock *listener)
+{
+	return &inet_csk(listener)->icsk_accept_queue.rskq_lock;
+}
+
+static void adopt(struct sock *listener, struct sock *child)
+{
+	spin_lock(children_lock(listener));
+	hlist_add_head(&vtcp_sk(child)->child_node, &vtcp_sk(listener)->children);
+	spin_unlock(children_lock(listener));
+}
+
+static void disown(struct sock *listener, struct sock *child)
+{
+	spin_lock_bh(children_lock(listener));
+	hlist_del_init(&vtcp_sk(child)->child_node);
+	spin_unlock_bh(children_lock(listener));
+}
+
+/* The listener (owned by its closing user) aborts what it started. */
+void vtcp_abort_children(struct sock *listener)
+{
+	struct hlist_head *children = &vtcp_sk(listener)->children;
+	struct vtcp_sock *vsk;
+	struct sock *child;
+
+	spin_lock_bh(children_lock(listener));
+	while ((vsk = hlist_entry_safe(children->first, struct vtcp_sock,
+				       child_node))) {
+		child = &vsk->icsk.icsk_inet.sk;
+		hlist_del_init(&vsk->child_node);
+		sock_hold(child);
+		spin_unlock_bh(children_lock(listener));
+
+		local_bh_disable();
+		bh_lock_sock(child);
+		if (vsk->req)		/* not completed meanwhile */
+			vtcp_fsm(child, VTCP_EV_ABORT, NULL);
+		bh_unlock_sock(child);
+		local_bh_enable();
+		sock_put(child);
+		spin_lock_bh(children_lock(listener));
+	}
+	spin_unlock_bh(children_lock(listener));
+}
+
 /* LISTEN x SYN: make the child and send its SYN-ACK. */
 int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 {
@@ -153,17 +209,13 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 		return -EEXIST;
 	}
 	child_vsk->req = req;
+	adopt(sk, child);
 	inet_csk_reqsk_queue_added(sk);
 	VTCP_INC_STATS(net, VTCP_MIB_PASSIVE_OPENS);
 	vtcp_queue_ctl(child, TCPHDR_SYN);	/* in SYN-RECEIVED: a SYN-ACK */
 	bh_unlock_sock(child);
 	sock_put(child);
 	return 0;
-}
-
-static struct sock *listener_of(const struct request_sock *req)
-{
-	return req->rsk_listener;
 }
 
 /* SYN-RECEIVED x ACK: out of the SYN queue, into the accept queue. */
@@ -173,6 +225,7 @@ void vtcp_child_established(struct sock *child)
 	struct sock *listener = listener_of(req);
 
 	vtcp_sk(child)->req = NULL;
+	disown(listener, child);
 	reqsk_queue_removed(&inet_csk(listener)->icsk_accept_queue, req);
 	vtcp_arm_keepalive(child);
 	if (inet_csk_reqsk_queue_add(listener, req, child))
@@ -187,6 +240,7 @@ void vtcp_child_drop_req(struct sock *child)
 	struct request_sock *req = vtcp_sk(child)->req;
 
 	vtcp_sk(child)->req = NULL;
+	disown(listener_of(req), child);
 	reqsk_queue_removed(&inet_csk(listener_of(req))->icsk_accept_queue, req);
 	reqsk_put(req);
 	sock_orphan(child);

@@ -45,6 +45,7 @@ static void vtcp_clear_conn(struct sock *sk)
 void vtcp_init_sock_state(struct sock *sk)
 {
 	vtcp_clear_conn(sk);
+	INIT_HLIST_HEAD(&vtcp_sk(sk)->children);
 	skb_queue_head_init(&vtcp_sk(sk)->ooo_queue);
 	vtcp_init_timers(sk);
 }

@@ -47,6 +47,7 @@ struct vtcp_sock {
 	u32 keepalive_idle_ms;
 	u32 keepalive_intvl_ms;
 
+	struct hlist_head children;	/* a listener's half-open children */
 	struct sk_buff_head ooo_queue;	/* received out of order, by seq */
 	struct hrtimer timers[VTCP_NR_TIMERS];
 	unsigned long deferred;		/* timers that fired while owned */
@@ -77,6 +78,7 @@ struct vtcp_sock {
 
 	struct sk_buff *send_head;	/* first segment never sent */
 	struct request_sock *req;	/* passive open, until accept queue */
+	struct hlist_node child_node;	/* in the listener's children */
 	u8 retries;			/* timeouts of the current head */
 	u8 probes;			/* zero-window probes unanswered */
 	u8 dupacks;			/* duplicate ACKs in a row */
@@ -267,6 +269,7 @@ void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb);
 int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb);
 void vtcp_child_established(struct sock *child);
 void vtcp_child_drop_req(struct sock *child);
+void vtcp_abort_children(struct sock *listener);
 extern struct request_sock_ops vtcp_request_sock_ops;
 
 /* Keepalive defaults, as TCP's (tcp(7)). */

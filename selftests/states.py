@@ -1,0 +1,544 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""RFC 9293's states, each reached and left as the RFC says, between host a
+(10.0.0.1) and host b (10.0.0.2): the three-way handshake, the four-way
+teardown from either side, half-close, simultaneous open and close, RST
+processing (RFC 5961) and a connect to a closed port. Every case asserts on
+the segments a sniffer on a0 saw (flags, sequence and acknowledgment
+numbers, options) and on per-namespace counters, not on sleeps."""
+import errno
+import select
+import socket
+import struct
+import time
+
+from vtcplib import (A, B, ACK, FIN, RST, SYN, Sniffer, Tap, inject, ns,
+                     segment, sh, stats, sysctl, two_hosts, vsock)
+
+MTU = 1500
+MSL_MS = 300			# TIME-WAIT lasts 0.6 s: nothing outlives the test
+DELAY_MS = 300			# one-way netem delay that makes SYNs/FINs cross
+SEQ_MOD = 1 << 32
+
+tap = Tap(28)
+two_hosts(mtu=MTU)
+for _h in ("a", "b"):
+    with ns(_h):
+        sysctl("msl_ms", MSL_MS)
+
+
+def seq_add(s, n):
+    return (s + n) % SEQ_MOD
+
+
+def stat(host, name):
+    with ns(host):
+        return stats()[name]
+
+
+def wait_stat(host, name, above, timeout=5.0):
+    """Poll counter @name of @host until it exceeds @above; its value."""
+    end = time.monotonic() + timeout
+    while True:
+        v = stat(host, name)
+        if v > above or time.monotonic() > end:
+            return v
+        time.sleep(0.02)
+
+
+def listener(port, host="b", addr=B):
+    with ns(host):
+        ls = vsock()
+        ls.bind((addr, port))
+        ls.listen(8)
+    ls.settimeout(5)
+    return ls
+
+
+def pair(port, a_port=0):
+    """a connects to b:@port; returns (a's socket, b's accepted socket)."""
+    ls = listener(port)
+    with ns("a"):
+        c = vsock()
+        c.settimeout(5)
+        if a_port:
+            c.bind((A, a_port))
+        c.connect((B, port))
+    s, _ = ls.accept()
+    s.settimeout(5)
+    ls.close()
+    return c, s
+
+
+def recv_n(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def recv_or_errno(sock):
+    try:
+        return sock.recv(100)
+    except OSError as e:
+        return e.errno if e.errno is not None else type(e).__name__
+
+
+def conn(sport, dport):
+    """A predicate: segments of the connection between these two ports."""
+    return lambda x: {x.sport, x.dport} == {sport, dport}
+
+
+def mss_option(seg):
+    """(kind, len, value) of the first MSS option, or None."""
+    o, i = seg.options, 0
+    while i < len(o):
+        if o[i] == 0:
+            break
+        if o[i] == 1:
+            i += 1
+            continue
+        if i + 1 >= len(o) or o[i + 1] < 2:
+            break
+        if o[i] == 2:
+            val = struct.unpack("!H", o[i + 2:i + 4])[0] if o[i + 1] == 4 \
+                else None
+            return (o[i], o[i + 1], val)
+        i += o[i + 1]
+    return None
+
+
+def netem(spec):
+    for host, dev in (("a", "a0"), ("b", "b0")):
+        sh("ip netns exec %s tc qdisc del dev %s root 2>/dev/null; true" %
+           (host, dev))
+        if spec:
+            sh("ip netns exec %s tc qdisc add dev %s root netem %s" %
+               (host, dev, spec))
+
+
+def dump(sn):
+    return "\n".join(map(repr, sn.all()))
+
+
+# ---------------------------------------------------------------- cases
+
+
+def handshake():
+    port = 7101
+    with ns("a"):
+        sn = Sniffer("a0")
+    c, s = pair(port)
+    cp = c.getsockname()[1]
+    mine = conn(cp, port)
+    syn = sn.wait(lambda x: mine(x) and x.src == A and x.is_(SYN))
+    synack = sn.wait(lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
+    ok = bool(syn and synack) and synack[0].ack == seq_add(syn[0].seq, 1)
+    tap.ok(ok, "handshake: a's SYN is answered by b's SYN-ACK with "
+           "ack = SYN.seq + 1", dump(sn))
+    ack = []
+    if syn and synack:
+        ack = sn.wait(lambda x: mine(x) and x.src == A and x.is_(ACK) and
+                      x.ack == seq_add(synack[0].seq, 1))
+    tap.ok(bool(ack) and ack[0].seq == seq_add(syn[0].seq, 1) and
+           ack[0].len == 0,
+           "handshake: a completes it with an ACK <SEQ=SYN.seq+1>"
+           "<ACK=SYN-ACK.seq+1>", dump(sn))
+    opt = mss_option(syn[0]) if syn else None
+    tap.ok(opt is not None and opt[:2] == (2, 4) and opt[2] is not None and
+           536 <= opt[2] <= MTU - 40,
+           "handshake: the SYN carries an MSS option (kind 2, len 4) that "
+           "fits the veth MTU %d (<= %d)" % (MTU, MTU - 40),
+           "option %r in %r" % (opt, syn[0].options if syn else None))
+    try:
+        c.sendall(b"ping")
+        got_b = recv_n(s, 4)
+        s.sendall(b"pong!")
+        got_a = recv_n(c, 5)
+    except OSError as e:
+        got_a = got_b = e
+    tap.ok(got_b == b"ping" and got_a == b"pong!",
+           "handshake: both ends are ESTABLISHED: accept() returned and "
+           "data passes both ways", "a got %r, b got %r" % (got_a, got_b))
+    c.close()
+    s.close()
+    sn.close()
+
+
+def teardown(active, port):
+    """Four-way teardown started by @active ("a" or "b")."""
+    passive = "b" if active == "a" else "a"
+    who = "from the %s side (%s closes first)" % (
+        "client" if active == "a" else "server", active)
+    tw0 = {h: stat(h, "TimeWaitCreated") for h in ("a", "b")}
+    with ns("a"):
+        sn = Sniffer("a0")
+    c, s = pair(port)
+    cp = c.getsockname()[1]
+    mine = conn(cp, port)
+    # Some data each way, so that the FINs' numbers are not just ISS + 1.
+    c.sendall(b"a" * 300)
+    recv_n(s, 300)
+    s.sendall(b"b" * 200)
+    recv_n(c, 200)
+    syn = sn.wait(lambda x: mine(x) and x.src == A and x.is_(SYN))
+    synack = sn.wait(lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
+    if not (syn and synack):
+        for _ in range(4):
+            tap.ok(False, "teardown %s: handshake not seen" % who, dump(sn))
+        c.close()
+        s.close()
+        sn.close()
+        return
+    nxt = {A: seq_add(syn[0].seq, 1 + 300), B: seq_add(synack[0].seq, 1 + 200)}
+    src1, src2 = (A, B) if active == "a" else (B, A)
+    first, second = (c, s) if active == "a" else (s, c)
+
+    first.close()
+    fin1 = sn.wait(lambda x: mine(x) and x.src == src1 and x.has(FIN))
+    ack1 = sn.wait(lambda x: mine(x) and x.src == src2 and x.is_(ACK) and
+                   bool(fin1) and x.ack == seq_add(fin1[0].seq, 1))
+    tap.ok(bool(fin1) and bool(ack1) and fin1[0].is_(FIN | ACK) and
+           fin1[0].seq == nxt[src1] and fin1[0].ack == nxt[src2] and
+           ack1[0].seq == nxt[src2],
+           "teardown %s: %s sends FIN <SEQ=its SND.NXT><ACK=all received>, "
+           "%s ACKs it (ack = FIN.seq + 1)" % (who, active, passive), dump(sn))
+
+    eof = recv_or_errno(second)
+    second.close()
+    fin2 = sn.wait(lambda x: mine(x) and x.src == src2 and x.has(FIN))
+    ack2 = sn.wait(lambda x: mine(x) and x.src == src1 and x.is_(ACK) and
+                   bool(fin2) and x.ack == seq_add(fin2[0].seq, 1))
+    tap.ok(eof == b"" and bool(fin1) and bool(fin2) and bool(ack2) and
+           fin2[0].is_(FIN | ACK) and fin2[0].seq == nxt[src2] and
+           fin2[0].ack == seq_add(fin1[0].seq, 1) and
+           ack2[0].seq == seq_add(fin1[0].seq, 1),
+           "teardown %s: %s reads EOF (CLOSE-WAIT), its close() sends FIN "
+           "<SEQ=SND.NXT><ACK=FIN1+1> (LAST-ACK), %s's last ACK acks it" %
+           (who, passive, active), "recv: %r\n%s" % (eof, dump(sn)))
+
+    tw_active = wait_stat(active, "TimeWaitCreated", tw0[active])
+    tap.eq(tw_active - tw0[active], 1,
+           "teardown %s: %s, the active closer, enters TIME-WAIT "
+           "(TimeWaitCreated +1 in %s)" % (who, active, active))
+
+    # The passive closer went from LAST-ACK to CLOSED: it holds nothing for
+    # the 4-tuple, so a segment of the old connection gets an RST from it.
+    time.sleep(0.1)
+    tw_passive = stat(passive, "TimeWaitCreated") - tw0[passive]
+    n_rst = len(sn.all(lambda x: mine(x) and x.src == src2 and x.has(RST)))
+    if fin1 and fin2:
+        sp, dp = (cp, port) if passive == "b" else (port, cp)
+        with ns(active):
+            inject(src1, src2, segment(src1, src2, sp, dp,
+                                       seq_add(fin1[0].seq, 1),
+                                       seq_add(fin2[0].seq, 1), flags=ACK,
+                                       payload=b"late"))
+    rst = sn.wait(lambda x: mine(x) and x.src == src2 and x.has(RST),
+                  count=n_rst + 1, timeout=3)
+    tap.ok(tw_passive == 0 and len(rst) == n_rst + 1,
+           "teardown %s: %s, the passive closer, does not enter TIME-WAIT "
+           "(TimeWaitCreated unchanged) and answers a late segment with RST"
+           % (who, passive),
+           "TimeWaitCreated delta %d\n%s" % (tw_passive, dump(sn)))
+    sn.close()
+
+
+def half_close():
+    port = 7104
+    tw0 = stat("a", "TimeWaitCreated")
+    with ns("a"):
+        sn = Sniffer("a0")
+    c, s = pair(port)
+    cp = c.getsockname()[1]
+    mine = conn(cp, port)
+    c.shutdown(socket.SHUT_WR)
+    fin = sn.wait(lambda x: mine(x) and x.src == A and x.has(FIN))
+    ack = sn.wait(lambda x: mine(x) and x.src == B and x.is_(ACK) and
+                  bool(fin) and x.ack == seq_add(fin[0].seq, 1))
+    eof = recv_or_errno(s)
+    tap.ok(bool(fin) and bool(ack) and eof == b"",
+           "half-close: shutdown(SHUT_WR) on a sends a FIN, b ACKs it "
+           "(a: FIN-WAIT-2) and reads EOF (b: CLOSE-WAIT)",
+           "recv on b: %r\n%s" % (eof, dump(sn)))
+    try:
+        c.send(b"x")
+        err = 0
+    except OSError as e:
+        err = e.errno
+    tap.eq(err, errno.EPIPE, "half-close: a can no longer send (EPIPE)")
+
+    data = bytes(range(256)) * 40		# 10240 bytes, several segments
+    try:
+        s.sendall(data)
+        got = recv_n(c, len(data))
+    except OSError as e:
+        got = e
+    end = seq_add(fin[0].ack, len(data)) if fin else None
+    dsegs = acked = []
+    if fin:
+        acked = sn.wait(lambda x: mine(x) and x.src == A and x.is_(ACK) and
+                        x.ack == end and x.seq == seq_add(fin[0].seq, 1))
+        # Every data segment b sent after a's FIN acknowledges that FIN.
+        dsegs = sn.all(lambda x: mine(x) and x.src == B and x.len > 0)
+    tap.ok(got == data and bool(fin) and
+           sum(x.len for x in dsegs) == len(data) and
+           all(x.ack == seq_add(fin[0].seq, 1) for x in dsegs) and
+           bool(acked),
+           "half-close: b in CLOSE-WAIT still sends %d bytes; a in "
+           "FIN-WAIT-2 receives them all and ACKs them" % len(data),
+           "got %s bytes (%s), %d data segments, final ACK seen: %s\n%s" %
+           (len(got) if isinstance(got, bytes) else got,
+            "intact" if got == data else "differs", len(dsegs), bool(acked),
+            dump(sn)))
+
+    s.close()
+    finb = sn.wait(lambda x: mine(x) and x.src == B and x.has(FIN))
+    lastack = sn.wait(lambda x: mine(x) and x.src == A and x.is_(ACK) and
+                      bool(finb) and x.ack == seq_add(finb[0].seq, 1))
+    eof_a = recv_or_errno(c)
+    tw = wait_stat("a", "TimeWaitCreated", tw0)
+    tap.ok(bool(finb) and finb[0].seq == end and bool(lastack) and
+           eof_a == b"" and tw == tw0 + 1,
+           "half-close: b's close() sends FIN <SEQ=after its data>, a ACKs "
+           "it, reads EOF and enters TIME-WAIT",
+           "recv on a: %r, TimeWaitCreated +%d\n%s" % (eof_a, tw - tw0,
+                                                       dump(sn)))
+    c.close()
+    sn.close()
+
+
+def simultaneous():
+    """Simultaneous open, then simultaneous close, on the same connection."""
+    pa, pb = 6001, 6002
+    saved = {}
+    for h in ("a", "b"):
+        with ns(h):
+            saved[h] = sysctl("rto_initial_ms")
+            sysctl("rto_initial_ms", 3000)	# no SYN retransmission
+    netem("delay %dms" % DELAY_MS)
+    mine = conn(pa, pb)
+    with ns("a"):
+        sn = Sniffer("a0")
+        ca = vsock()
+        ca.bind((A, pa))
+        ca.setblocking(False)
+    with ns("b"):
+        cb = vsock()
+        cb.bind((B, pb))
+        cb.setblocking(False)
+    ra = ca.connect_ex((B, pb))
+    rb = cb.connect_ex((A, pa))
+    pending = {ca, cb}
+    end = time.monotonic() + 10
+    while pending and time.monotonic() < end:
+        w = select.select([], list(pending), [], 0.5)[1]
+        pending -= set(w)
+    ea = ca.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    eb = cb.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    tap.ok(ra == rb == errno.EINPROGRESS and not pending and ea == eb == 0,
+           "simultaneous open: both non-blocking connect()s succeed",
+           "connect_ex a=%s b=%s, still pending %d, SO_ERROR a=%s b=%s" %
+           (ra, rb, len(pending), ea, eb))
+
+    syna = sn.wait(lambda x: mine(x) and x.src == A and x.is_(SYN))
+    synb = sn.wait(lambda x: mine(x) and x.src == B and x.is_(SYN))
+    saa = sn.wait(lambda x: mine(x) and x.src == A and x.is_(SYN | ACK))
+    sab = sn.wait(lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
+    ok = bool(syna and synb and saa and sab)
+    if ok:
+        segs = sn.all(mine)
+        idx = {id(x): i for i, x in enumerate(segs)}
+        ok = (max(idx[id(syna[0])], idx[id(synb[0])]) <
+              min(idx[id(saa[0])], idx[id(sab[0])]) and
+              saa[0].seq == syna[0].seq and sab[0].seq == synb[0].seq and
+              saa[0].ack == seq_add(synb[0].seq, 1) and
+              sab[0].ack == seq_add(syna[0].seq, 1))
+    tap.ok(ok, "simultaneous open: two crossing SYNs, then a SYN-ACK from "
+           "each side (same seq as its SYN, ack = the other SYN + 1)",
+           dump(sn))
+
+    ca.setblocking(True)
+    cb.setblocking(True)
+    ca.settimeout(5)
+    cb.settimeout(5)
+    try:
+        ca.sendall(b"from a")
+        cb.sendall(b"from b")
+        got_b = recv_n(cb, 6)
+        got_a = recv_n(ca, 6)
+    except OSError as e:
+        got_a = got_b = e
+    tap.ok(got_a == b"from b" and got_b == b"from a",
+           "simultaneous open: data passes both ways",
+           "a got %r, b got %r" % (got_a, got_b))
+
+    # Simultaneous close: both FINs leave before either arrives.
+    tw0 = {h: stat(h, "TimeWaitCreated") for h in ("a", "b")}
+    ca.shutdown(socket.SHUT_WR)
+    cb.shutdown(socket.SHUT_WR)
+    fina = sn.wait(lambda x: mine(x) and x.src == A and x.has(FIN))
+    finb = sn.wait(lambda x: mine(x) and x.src == B and x.has(FIN))
+    tap.ok(bool(fina and finb) and fina[0].ack == finb[0].seq and
+           finb[0].ack == fina[0].seq,
+           "simultaneous close: the FINs cross (each FIN's ack does not "
+           "cover the other's FIN: both sides sent theirs first)", dump(sn))
+    acka = acks = []
+    if fina and finb:
+        acka = sn.wait(lambda x: mine(x) and x.src == A and x.is_(ACK) and
+                       x.ack == seq_add(finb[0].seq, 1) and
+                       x.seq == seq_add(fina[0].seq, 1))
+        acks = sn.wait(lambda x: mine(x) and x.src == B and x.is_(ACK) and
+                       x.ack == seq_add(fina[0].seq, 1) and
+                       x.seq == seq_add(finb[0].seq, 1))
+    eofs = (recv_or_errno(ca), recv_or_errno(cb))
+    tap.ok(bool(acka) and bool(acks) and eofs == (b"", b""),
+           "simultaneous close: each side ACKs the other's FIN from CLOSING "
+           "and reads EOF", "recv: %r\n%s" % (eofs, dump(sn)))
+    tw = {h: wait_stat(h, "TimeWaitCreated", tw0[h]) for h in ("a", "b")}
+    tap.ok(tw["a"] == tw0["a"] + 1 and tw["b"] == tw0["b"] + 1,
+           "simultaneous close: both sides go from CLOSING to TIME-WAIT "
+           "(TimeWaitCreated +1 in a and in b)",
+           "a +%d, b +%d" % (tw["a"] - tw0["a"], tw["b"] - tw0["b"]))
+    ca.close()
+    cb.close()
+    sn.close()
+    netem("")
+    for h in ("a", "b"):
+        with ns(h):
+            sysctl("rto_initial_ms", saved[h])
+
+
+def rst_processing():
+    port = 7106
+    with ns("a"):
+        sn = Sniffer("a0")
+    c, s = pair(port)
+    cp = c.getsockname()[1]
+    mine = conn(cp, port)
+    c.sendall(b"x" * 10)
+    recv_n(s, 10)
+    s.sendall(b"y" * 20)
+    recv_n(c, 20)
+    syn = sn.wait(lambda x: mine(x) and x.src == A and x.is_(SYN))
+    synack = sn.wait(lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
+    if not (syn and synack):
+        for _ in range(5):
+            tap.ok(False, "RST processing: handshake not seen", dump(sn))
+        return
+    a_nxt = seq_add(syn[0].seq, 11)		# a's SND.NXT
+    b_nxt = seq_add(synack[0].seq, 21)		# a's RCV.NXT
+    time.sleep(0.1)				# delayed ACKs are out
+    last = sn.all(lambda x: mine(x) and x.src == A)
+    wnd = last[-1].win if last else 0
+    off = max(1, min(1000, wnd // 2))
+
+    def challenge_acks_after(n0):
+        return sn.wait(lambda x: mine(x) and x.src == A and x.is_(ACK) and
+                       x.seq == a_nxt and x.ack == b_nxt, count=n0 + 1,
+                       timeout=3)
+
+    def alive(tag):
+        try:
+            s.sendall(tag)
+            got = recv_n(c, len(tag))
+            c.sendall(tag)
+            got2 = recv_n(s, len(tag))
+        except OSError as e:
+            return e
+        return got == tag and got2 == tag
+
+    # 1. An RST inside the window but not at RCV.NXT: challenge ACK only.
+    ca0 = stat("a", "ChallengeAcks")
+    rst0 = stat("a", "InRsts")
+    n0 = len(sn.all(lambda x: mine(x) and x.src == A and x.is_(ACK) and
+                    x.seq == a_nxt and x.ack == b_nxt))
+    with ns("b"):
+        inject(B, A, segment(B, A, port, cp, seq_add(b_nxt, off), flags=RST))
+    acks = challenge_acks_after(n0)
+    ca1 = wait_stat("a", "ChallengeAcks", ca0, timeout=2)
+    tap.ok(len(acks) == n0 + 1 and ca1 == ca0 + 1,
+           "RST in window, SEQ = RCV.NXT+%d: a sends a challenge ACK "
+           "<SEQ=SND.NXT><ACK=RCV.NXT> (ChallengeAcks +1)" % off,
+           "window %d, ChallengeAcks +%d\n%s" % (wnd, ca1 - ca0, dump(sn)))
+    ok = alive(b"still here")
+    err = c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    tap.ok(ok is True and err == 0 and stat("a", "InRsts") == rst0,
+           "RST in window, wrong SEQ: the connection is not reset "
+           "(data passes both ways, no error, InRsts unchanged)",
+           "alive: %r, SO_ERROR %d" % (ok, err))
+    a_nxt = seq_add(a_nxt, 10)
+    b_nxt = seq_add(b_nxt, 10)
+
+    # 2. A SYN in ESTABLISHED: challenge ACK (RFC 5961 4.2), no reset.
+    time.sleep(0.1)
+    ca0 = stat("a", "ChallengeAcks")
+    n0 = len(sn.all(lambda x: mine(x) and x.src == A and x.is_(ACK) and
+                    x.seq == a_nxt and x.ack == b_nxt))
+    nrst = len(sn.all(lambda x: mine(x) and x.has(RST)))
+    with ns("b"):
+        inject(B, A, segment(B, A, port, cp, b_nxt, flags=SYN))
+    acks = challenge_acks_after(n0)
+    ca1 = wait_stat("a", "ChallengeAcks", ca0, timeout=2)
+    ok = alive(b"after syn")
+    tap.ok(len(acks) == n0 + 1 and ca1 == ca0 + 1 and ok is True and
+           len(sn.all(lambda x: mine(x) and x.has(RST))) == nrst,
+           "SYN in ESTABLISHED: a sends a challenge ACK (ChallengeAcks +1), "
+           "no RST, and the connection goes on (RFC 5961)",
+           "ChallengeAcks +%d, alive %r\n%s" % (ca1 - ca0, ok, dump(sn)))
+    a_nxt = seq_add(a_nxt, 9)
+    b_nxt = seq_add(b_nxt, 9)
+
+    # 3. An RST at exactly RCV.NXT resets the connection.
+    time.sleep(0.1)
+    rst0 = stat("a", "InRsts")
+    with ns("b"):
+        inject(B, A, segment(B, A, port, cp, b_nxt, flags=RST))
+    rst1 = wait_stat("a", "InRsts", rst0, timeout=3)
+    res = recv_or_errno(c)
+    tap.ok(res == errno.ECONNRESET and rst1 == rst0 + 1,
+           "RST with SEQ = RCV.NXT resets the connection: recv() fails with "
+           "ECONNRESET (InRsts +1)",
+           "recv: %r, InRsts +%d" % (res, rst1 - rst0))
+    s.close()		# b's FIN gets an RST from a, which has no socket now
+    sn.wait(lambda x: mine(x) and x.src == A and x.has(RST), timeout=3)
+    c.close()
+    sn.close()
+
+
+def refused():
+    port = 7999
+    with ns("a"):
+        sn = Sniffer("a0")
+        c = vsock()
+        c.settimeout(5)
+        try:
+            c.connect((B, port))
+            err = 0
+        except OSError as e:
+            err = e.errno
+    mine = lambda x: port in (x.sport, x.dport)
+    syn = sn.wait(lambda x: mine(x) and x.src == A and x.is_(SYN))
+    rst = sn.wait(lambda x: mine(x) and x.src == B and x.has(RST))
+    tap.ok(bool(syn and rst) and rst[0].is_(RST | ACK) and
+           rst[0].ack == seq_add(syn[0].seq, 1) and rst[0].seq == 0,
+           "connect to a port without listener: b answers the SYN with "
+           "<SEQ=0><ACK=SYN.seq+1><CTL=RST,ACK>", dump(sn))
+    tap.eq(err, errno.ECONNREFUSED,
+           "connect to a port without listener: connect() fails with "
+           "ECONNREFUSED")
+    c.close()
+    sn.close()
+
+
+handshake()
+teardown("a", 7102)
+teardown("b", 7103)
+half_close()
+simultaneous()
+rst_processing()
+refused()
+tap.finish()
