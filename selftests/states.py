@@ -13,46 +13,18 @@ import struct
 import time
 
 from vtcplib import (A, B, ACK, FIN, RST, SYN, Sniffer, Tap, inject, ns,
-                     segment, sh, stats, sysctl, two_hosts, vsock)
+                     segment, sysctl, two_hosts, vsock)
+from vtcplib import listener, netem, seq_add, stat, wait_stat
 
 MTU = 1500
 MSL_MS = 300			# TIME-WAIT lasts 0.6 s: nothing outlives the test
 DELAY_MS = 300			# one-way netem delay that makes SYNs/FINs cross
-SEQ_MOD = 1 << 32
 
 tap = Tap(28)
 two_hosts(mtu=MTU)
 for _h in ("a", "b"):
     with ns(_h):
         sysctl("msl_ms", MSL_MS)
-
-
-def seq_add(s, n):
-    return (s + n) % SEQ_MOD
-
-
-def stat(host, name):
-    with ns(host):
-        return stats()[name]
-
-
-def wait_stat(host, name, above, timeout=5.0):
-    """Poll counter @name of @host until it exceeds @above; its value."""
-    end = time.monotonic() + timeout
-    while True:
-        v = stat(host, name)
-        if v > above or time.monotonic() > end:
-            return v
-        time.sleep(0.02)
-
-
-def listener(port, host="b", addr=B):
-    with ns(host):
-        ls = vsock()
-        ls.bind((addr, port))
-        ls.listen(8)
-    ls.settimeout(5)
-    return ls
 
 
 def pair(port, a_port=0):
@@ -111,19 +83,6 @@ def mss_option(seg):
     return None
 
 
-def netem(spec):
-    for host, dev in (("a", "a0"), ("b", "b0")):
-        sh("ip netns exec %s tc qdisc del dev %s root 2>/dev/null; true" %
-           (host, dev))
-        if spec:
-            sh("ip netns exec %s tc qdisc add dev %s root netem %s" %
-               (host, dev, spec))
-
-
-def dump(sn):
-    return "\n".join(map(repr, sn.all()))
-
-
 # ---------------------------------------------------------------- cases
 
 
@@ -138,7 +97,7 @@ def handshake():
     synack = sn.wait(lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
     ok = bool(syn and synack) and synack[0].ack == seq_add(syn[0].seq, 1)
     tap.ok(ok, "handshake: a's SYN is answered by b's SYN-ACK with "
-           "ack = SYN.seq + 1", dump(sn))
+           "ack = SYN.seq + 1", str(sn))
     ack = []
     if syn and synack:
         ack = sn.wait(lambda x: mine(x) and x.src == A and x.is_(ACK) and
@@ -146,7 +105,7 @@ def handshake():
     tap.ok(bool(ack) and ack[0].seq == seq_add(syn[0].seq, 1) and
            ack[0].len == 0,
            "handshake: a completes it with an ACK <SEQ=SYN.seq+1>"
-           "<ACK=SYN-ACK.seq+1>", dump(sn))
+           "<ACK=SYN-ACK.seq+1>", str(sn))
     opt = mss_option(syn[0]) if syn else None
     tap.ok(opt is not None and opt[:2] == (2, 4) and opt[2] is not None and
            536 <= opt[2] <= MTU - 40,
@@ -188,7 +147,7 @@ def teardown(active, port):
     synack = sn.wait(lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
     if not (syn and synack):
         for _ in range(4):
-            tap.ok(False, "teardown %s: handshake not seen" % who, dump(sn))
+            tap.ok(False, "teardown %s: handshake not seen" % who, str(sn))
         c.close()
         s.close()
         sn.close()
@@ -205,7 +164,7 @@ def teardown(active, port):
            fin1[0].seq == nxt[src1] and fin1[0].ack == nxt[src2] and
            ack1[0].seq == nxt[src2],
            "teardown %s: %s sends FIN <SEQ=its SND.NXT><ACK=all received>, "
-           "%s ACKs it (ack = FIN.seq + 1)" % (who, active, passive), dump(sn))
+           "%s ACKs it (ack = FIN.seq + 1)" % (who, active, passive), str(sn))
 
     eof = recv_or_errno(second)
     second.close()
@@ -218,7 +177,7 @@ def teardown(active, port):
            ack2[0].seq == seq_add(fin1[0].seq, 1),
            "teardown %s: %s reads EOF (CLOSE-WAIT), its close() sends FIN "
            "<SEQ=SND.NXT><ACK=FIN1+1> (LAST-ACK), %s's last ACK acks it" %
-           (who, passive, active), "recv: %r\n%s" % (eof, dump(sn)))
+           (who, passive, active), "recv: %r\n%s" % (eof, str(sn)))
 
     tw_active = wait_stat(active, "TimeWaitCreated", tw0[active])
     tap.eq(tw_active - tw0[active], 1,
@@ -243,7 +202,7 @@ def teardown(active, port):
            "teardown %s: %s, the passive closer, does not enter TIME-WAIT "
            "(TimeWaitCreated unchanged) and answers a late segment with RST"
            % (who, passive),
-           "TimeWaitCreated delta %d\n%s" % (tw_passive, dump(sn)))
+           "TimeWaitCreated delta %d\n%s" % (tw_passive, str(sn)))
     sn.close()
 
 
@@ -263,7 +222,7 @@ def half_close():
     tap.ok(bool(fin) and bool(ack) and eof == b"",
            "half-close: shutdown(SHUT_WR) on a sends a FIN, b ACKs it "
            "(a: FIN-WAIT-2) and reads EOF (b: CLOSE-WAIT)",
-           "recv on b: %r\n%s" % (eof, dump(sn)))
+           "recv on b: %r\n%s" % (eof, str(sn)))
     try:
         c.send(b"x")
         err = 0
@@ -293,7 +252,7 @@ def half_close():
            "got %s bytes (%s), %d data segments, final ACK seen: %s\n%s" %
            (len(got) if isinstance(got, bytes) else got,
             "intact" if got == data else "differs", len(dsegs), bool(acked),
-            dump(sn)))
+            str(sn)))
 
     s.close()
     finb = sn.wait(lambda x: mine(x) and x.src == B and x.has(FIN))
@@ -306,7 +265,7 @@ def half_close():
            "half-close: b's close() sends FIN <SEQ=after its data>, a ACKs "
            "it, reads EOF and enters TIME-WAIT",
            "recv on a: %r, TimeWaitCreated +%d\n%s" % (eof_a, tw - tw0,
-                                                       dump(sn)))
+                                                       str(sn)))
     c.close()
     sn.close()
 
@@ -359,7 +318,7 @@ def simultaneous():
               sab[0].ack == seq_add(syna[0].seq, 1))
     tap.ok(ok, "simultaneous open: two crossing SYNs, then a SYN-ACK from "
            "each side (same seq as its SYN, ack = the other SYN + 1)",
-           dump(sn))
+           str(sn))
 
     ca.setblocking(True)
     cb.setblocking(True)
@@ -385,7 +344,7 @@ def simultaneous():
     tap.ok(bool(fina and finb) and fina[0].ack == finb[0].seq and
            finb[0].ack == fina[0].seq,
            "simultaneous close: the FINs cross (each FIN's ack does not "
-           "cover the other's FIN: both sides sent theirs first)", dump(sn))
+           "cover the other's FIN: both sides sent theirs first)", str(sn))
     acka = acks = []
     if fina and finb:
         acka = sn.wait(lambda x: mine(x) and x.src == A and x.is_(ACK) and
@@ -397,7 +356,7 @@ def simultaneous():
     eofs = (recv_or_errno(ca), recv_or_errno(cb))
     tap.ok(bool(acka) and bool(acks) and eofs == (b"", b""),
            "simultaneous close: each side ACKs the other's FIN from CLOSING "
-           "and reads EOF", "recv: %r\n%s" % (eofs, dump(sn)))
+           "and reads EOF", "recv: %r\n%s" % (eofs, str(sn)))
     tw = {h: wait_stat(h, "TimeWaitCreated", tw0[h]) for h in ("a", "b")}
     tap.ok(tw["a"] == tw0["a"] + 1 and tw["b"] == tw0["b"] + 1,
            "simultaneous close: both sides go from CLOSING to TIME-WAIT "
@@ -427,7 +386,7 @@ def rst_processing():
     synack = sn.wait(lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
     if not (syn and synack):
         for _ in range(5):
-            tap.ok(False, "RST processing: handshake not seen", dump(sn))
+            tap.ok(False, "RST processing: handshake not seen", str(sn))
         return
     a_nxt = seq_add(syn[0].seq, 11)		# a's SND.NXT
     b_nxt = seq_add(synack[0].seq, 21)		# a's RCV.NXT
@@ -463,7 +422,7 @@ def rst_processing():
     tap.ok(len(acks) == n0 + 1 and ca1 == ca0 + 1,
            "RST in window, SEQ = RCV.NXT+%d: a sends a challenge ACK "
            "<SEQ=SND.NXT><ACK=RCV.NXT> (ChallengeAcks +1)" % off,
-           "window %d, ChallengeAcks +%d\n%s" % (wnd, ca1 - ca0, dump(sn)))
+           "window %d, ChallengeAcks +%d\n%s" % (wnd, ca1 - ca0, str(sn)))
     ok = alive(b"still here")
     err = c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     tap.ok(ok is True and err == 0 and stat("a", "InRsts") == rst0,
@@ -488,7 +447,7 @@ def rst_processing():
            len(sn.all(lambda x: mine(x) and x.has(RST))) == nrst,
            "SYN in ESTABLISHED: a sends a challenge ACK (ChallengeAcks +1), "
            "no RST, and the connection goes on (RFC 5961)",
-           "ChallengeAcks +%d, alive %r\n%s" % (ca1 - ca0, ok, dump(sn)))
+           "ChallengeAcks +%d, alive %r\n%s" % (ca1 - ca0, ok, str(sn)))
     a_nxt = seq_add(a_nxt, 9)
     b_nxt = seq_add(b_nxt, 9)
 
@@ -526,7 +485,7 @@ def refused():
     tap.ok(bool(syn and rst) and rst[0].is_(RST | ACK) and
            rst[0].ack == seq_add(syn[0].seq, 1) and rst[0].seq == 0,
            "connect to a port without listener: b answers the SYN with "
-           "<SEQ=0><ACK=SYN.seq+1><CTL=RST,ACK>", dump(sn))
+           "<SEQ=0><ACK=SYN.seq+1><CTL=RST,ACK>", str(sn))
     tap.eq(err, errno.ECONNREFUSED,
            "connect to a port without listener: connect() fails with "
            "ECONNREFUSED")

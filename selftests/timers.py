@@ -15,8 +15,8 @@ import time
 
 from vtcplib import (A, B, ACK, FIN, RST, SYN, Sniffer, Tap, inject, ns,
                      segment, sh, stats, sysctl, two_hosts, vsock)
+from vtcplib import listener, seq_add, stat, wait_stat
 
-SEQ_MOD = 1 << 32
 GHOST = "10.0.0.3"	# a spoofed peer: its segments reach a0, nobody answers
 GHOST2 = "10.0.0.9"
 
@@ -40,24 +40,6 @@ two_hosts()
 for _h in ("a", "b"):
     with ns(_h):
         sysctl("msl_ms", 500)
-
-
-def seq_add(s, n):
-    return (s + n) % SEQ_MOD
-
-
-def stat(host, name):
-    with ns(host):
-        return stats()[name]
-
-
-def wait_stat(host, name, above, timeout=5.0):
-    end = time.monotonic() + timeout
-    while True:
-        v = stat(host, name)
-        if v > above or time.monotonic() > end:
-            return v
-        time.sleep(0.02)
 
 
 def refcnt():
@@ -126,15 +108,6 @@ class Undrop:
         return self.p.wait() == 0
 
 
-def listener(port, host="b", addr=B):
-    with ns(host):
-        ls = vsock()
-        ls.bind((addr, port))
-        ls.listen(8)
-    ls.settimeout(5)
-    return ls
-
-
 def pair(port, a_port=0, srv="b"):
     """A connection: the client in the other host, the server in @srv.
     Returns (a's socket, b's socket)."""
@@ -172,10 +145,6 @@ def backoff_ok(segs, first, n):
         return False
     want = [first * 2 ** i for i in range(n - 1)]
     return all(0.8 * w <= g <= 1.5 * w + 0.1 for g, w in zip(gaps(segs), want))
-
-
-def dump(sn):
-    return "\n".join(map(repr, sn.all()))
 
 
 # ---------------------------------------------------------------- cases
@@ -216,19 +185,19 @@ def lossy_handshake():
            "lossy handshake: connect() succeeds after the first 2 SYNs were "
            "dropped at b0 (%.2f s)" % secs,
            "connect_ex %s, SO_ERROR %s, accepted %s\n%s" %
-           (rc, err, accepted, dump(sn)))
+           (rc, err, accepted, str(sn)))
     # The filter goes once 2 SYNs were seen, 0.4 s before the third is
     # due; should tc be slower than that, a 4th comes at +0.8 s.
     tap.ok(len(syns) >= 3 and backoff_ok(syns, 0.2, len(syns)),
            "lossy handshake: the SYNs are sent at 0, +0.2, +0.4 s "
            "(rto_initial_ms=200, doubled; %d SYNs, gaps %s)" %
-           (len(syns), gaps(syns)), dump(sn))
+           (len(syns), gaps(syns)), str(sn))
     rtx = stat("a", "RetransSegs") - rtx0
     tap.ok(len(syns) >= 3 and len({x.seq for x in syns}) == 1 and
            bool(synack) and synack[0].ack == seq_add(syns[0].seq, 1) and
            rtx == len(syns) - 1,
            "lossy handshake: the retransmitted SYNs carry the same ISS, the "
-           "SYN-ACK acks it, RetransSegs counts them (+%d)" % rtx, dump(sn))
+           "SYN-ACK acks it, RetransSegs counts them (+%d)" % rtx, str(sn))
     close_all(c, ls)
     sn.close()
 
@@ -262,7 +231,7 @@ def syn_retries():
            "(took %.2f s, bounds 1.2-2.5)" % secs)
     tap.ok(backoff_ok(syns, 0.2, 3) and stat("a", "Timeouts") == to0 + 1,
            "syn_retries=2: exactly 3 SYNs (1 + 2 retries) at 0, +0.2, +0.4 s, "
-           "then Timeouts +1 (gaps %s)" % gaps(syns), dump(sn))
+           "then Timeouts +1 (gaps %s)" % gaps(syns), str(sn))
     undrop("b", "b0")
     close_all(c, ls)
     sn.close()
@@ -293,7 +262,7 @@ def synack_retries():
     tap.ok(backoff_ok(sas, 0.2, 3) and all(x.ack == 5001 for x in sas) and
            len({x.seq for x in sas}) == 1,
            "synack_retries=2, the ACK never comes: the SYN-ACK is sent 3 "
-           "times, at 0, +0.2, +0.4 s (gaps %s)" % gaps(sas), dump(sn))
+           "times, at 0, +0.2, +0.4 s (gaps %s)" % gaps(sas), str(sn))
     with ns("b"):
         st1 = stats()
     try:
@@ -322,7 +291,7 @@ def synack_retries():
     tap.ok(bool(rst) and rst[0].is_(RST) and
            rst[0].seq == seq_add(sas[0].seq, 1),
            "synack_retries=2: the child is gone: a late ACK of the SYN-ACK "
-           "gets an RST <SEQ=SEG.ACK> from the listener", dump(sn))
+           "gets an RST <SEQ=SEG.ACK> from the listener", str(sn))
     close_all(ls)
     sn.close()
     with ns("b"):
@@ -355,7 +324,7 @@ def fin_retries():
     tap.ok(backoff_ok(fins, 0.2, 3) and len({x.seq for x in fins}) == 1,
            "fin_retries=2, peer gone: the FIN is sent 3 times (2 "
            "retransmissions) at 0, +0.2, +0.4 s (gaps %s)" % gaps(fins),
-           dump(sn))
+           str(sn))
     r_after, waited = wait_refcnt(r_conn - per_sock, 3)
     tap.ok(to == to0 + 1 and r_after == r_conn - per_sock,
            "fin_retries=2: then the orphan is reset (Timeouts +1) and freed: "
@@ -394,7 +363,7 @@ def listener_close_drops_child():
     tap.ok(bool(first) and not later and r1 == r0,
            "closing a listener ends its SYN-RECEIVED child: no SYN-ACK "
            "retransmission in the 1.5 s after close(), its module refs "
-           "released (refcnt %s, was %s)" % (r1, r0), dump(sn))
+           "released (refcnt %s, was %s)" % (r1, r0), str(sn))
     if r1 != r0:
         r1, secs = wait_refcnt(r0, 8)
         tap.msg("the child went %.1f s after its listener (refcnt %s)" %
@@ -434,7 +403,7 @@ def rto_max():
            0.8 <= secs <= 1.8,
            "rto_max_ms=250 caps the backoff: 4 SYNs at 0, +0.2, +0.25, "
            "+0.25 s (gaps %s), ETIMEDOUT after ~0.95 s (%.2f s)" % (g, secs),
-           "connect: %s\n%s" % (err, dump(sn)))
+           "connect: %s\n%s" % (err, str(sn)))
     undrop("b", "b0")
     close_all(c, ls)
     sn.close()
@@ -467,7 +436,7 @@ def data_retries():
                   x.len == 100)
     tap.ok(backoff_ok(data, 0.3, 3) and len({x.seq for x in data}) == 1,
            "data_retries=2, rto_min_ms=300 (RTT far below): the segment is "
-           "sent 3 times, at 0, +0.3, +0.6 s (gaps %s)" % gaps(data), dump(sn))
+           "sent 3 times, at 0, +0.3, +0.6 s (gaps %s)" % gaps(data), str(sn))
     tap.ok(err == errno.ETIMEDOUT and 1.6 <= secs <= 3.5 and
            stat("a", "Timeouts") == to0 + 1,
            "data_retries=2: then the connection fails with ETIMEDOUT "
@@ -506,7 +475,7 @@ def fin_wait2_timeout():
            "fin_timeout_ms=500: an orphan in FIN-WAIT-2 is freed %s s after "
            "its FIN was ACKed (bounds 0.4-1.5)" %
            ("%.2f" % freed if freed is not None else "never"),
-           "refcnt %s, want %s\n%s" % (r, r_conn - per_sock, dump(sn)))
+           "refcnt %s, want %s\n%s" % (r, r_conn - per_sock, str(sn)))
     n = len(sn.all(lambda x: mine(x) and x.src == A and x.has(RST)))
     s.close()
     rst = sn.wait(lambda x: mine(x) and x.src == A and x.has(RST),
@@ -514,7 +483,7 @@ def fin_wait2_timeout():
     tap.ok(len(rst) == n + 1,
            "fin_timeout_ms=500: the peer's late FIN then meets no socket "
            "(RST)",
-           dump(sn))
+           str(sn))
     sn.close()
     with ns("a"):
         sysctl("fin_timeout_ms", 60000)
@@ -560,7 +529,7 @@ def time_wait():
     tap.ok(lasted is not None and 0.8 <= lasted <= 2.0,
            "TIME-WAIT lasts 2*msl_ms: with msl_ms=500 it is gone "
            "(TimeWaitExpired +1) %s s after the last ACK (bounds 0.8-2.0)" %
-           ("%.2f" % lasted if lasted is not None else "never"), dump(sn))
+           ("%.2f" % lasted if lasted is not None else "never"), str(sn))
     with ns("a"):
         try:
             n.bind((A, a_port))

@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 
-from vtcplib import A, B, Tap, ns, sh, stats, sysctl, two_hosts, vsock
+from vtcplib import B, Tap, netem, ns, stats, sysctl, two_hosts, vsock
 
 SIZE = int(os.environ.get("VTCP_TRANSFER_BYTES", 1 << 20))
 
@@ -29,15 +29,6 @@ for host in ("a", "b"):
     with ns(host):
         sysctl("rto_min_ms", 50)
         sysctl("rto_initial_ms", 200)
-
-
-def netem(spec):
-    for host, dev in (("a", "a0"), ("b", "b0")):
-        sh("ip netns exec %s tc qdisc del dev %s root 2>/dev/null; true" %
-           (host, dev))
-        if spec:
-            sh("ip netns exec %s tc qdisc add dev %s root netem %s limit 10000" %
-               (host, dev, spec))
 
 
 def pump(sock, data, result, key):

@@ -101,6 +101,21 @@ def two_hosts(mtu=1500):
         sh("ip -n %s link set lo up" % host)
 
 
+def seq_add(s, n):
+    """Sequence number arithmetic, modulo 2^32."""
+    return (s + n) % (1 << 32)
+
+
+def netem(spec):
+    """netem @spec (tc-netem(8) words) on both veths; "" removes it."""
+    for host, dev in (("a", "a0"), ("b", "b0")):
+        sh("ip netns exec %s tc qdisc del dev %s root 2>/dev/null; true" %
+           (host, dev))
+        if spec:
+            sh("ip netns exec %s tc qdisc add dev %s root netem %s limit 10000" %
+               (host, dev, spec))
+
+
 def vsock(proto=PROTO):
     return socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
 
@@ -117,6 +132,32 @@ def sysctl(name, value=None):
 def stats():
     with open("/proc/net/vtcp_stats") as f:
         return {k: int(v) for k, v in (l.split() for l in f)}
+
+
+def stat(host, name):
+    """Counter @name of host @host."""
+    with ns(host):
+        return stats()[name]
+
+
+def wait_stat(host, name, above, timeout=5.0):
+    """Poll counter @name of @host until it exceeds @above; its value."""
+    end = time.monotonic() + timeout
+    while True:
+        v = stat(host, name)
+        if v > above or time.monotonic() > end:
+            return v
+        time.sleep(0.02)
+
+
+def listener(port, host="b", addr=B):
+    """A vtcp listener on @host, with a 5 s accept() timeout."""
+    with ns(host):
+        ls = vsock()
+        ls.bind((addr, port))
+        ls.listen(8)
+    ls.settimeout(5)
+    return ls
 
 
 def _csum(data):
@@ -232,6 +273,5 @@ class Sniffer:
         self.thread.join()
         self.sock.close()
 
-    def dump(self, tap):
-        for s in self.all():
-            tap.msg(repr(s))
+    def __str__(self):
+        return "\n".join(map(repr, self.all()))
