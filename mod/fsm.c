@@ -238,7 +238,7 @@ static const struct vtcp_transition vtcp_table[TCP_MAX_STATES][VTCP_NR_EVENTS] =
  * TIME-WAIT row). Returns -EINVAL when the state has no such transition,
  * else what the action returned.
  */
-int vtcp_fsm(struct sock *sk, enum vtcp_event ev, struct sk_buff *skb)
+int vtcp_fsm(struct sock *sk, enum vtcp_fsm_event ev, struct sk_buff *skb)
 {
 	int old = sk->sk_state;
 	const struct vtcp_transition *t = &vtcp_table[old][ev];

@@ -195,25 +195,9 @@ void vtcp_sysctl_net_exit(struct net *net);
 int vtcp_hashinfo_init(void);
 void vtcp_hashinfo_destroy(void);
 
-/* fsm.c: the state machine. */
-enum vtcp_event {
-	VTCP_EV_CONNECT,	/* user: connect() */
-	VTCP_EV_LISTEN,		/* user: listen() */
-	VTCP_EV_CLOSE,		/* user: close() or shutdown(SHUT_WR) */
-	VTCP_EV_ABORT,		/* user: abortive close (RST) */
-	VTCP_EV_SYN,		/* segment: SYN without ACK */
-	VTCP_EV_SYNACK,		/* segment: SYN with an acceptable ACK */
-	VTCP_EV_ACK_OF_SYN,	/* segment: ACK covering our SYN */
-	VTCP_EV_ACK_OF_FIN,	/* segment: ACK covering our FIN */
-	VTCP_EV_FIN,		/* segment: FIN, in sequence */
-	VTCP_EV_RST,		/* segment: acceptable RST */
-	VTCP_EV_TIMEOUT,	/* timer: retransmissions exhausted */
-	VTCP_EV_2MSL,		/* timer: TIME-WAIT over */
-	VTCP_EV_FW2_TIMEOUT,	/* timer: orphan idle in FIN-WAIT-2 */
-	VTCP_NR_EVENTS
-};
+/* fsm.c: the state machine; its events are in the uapi header. */
 
-int vtcp_fsm(struct sock *sk, enum vtcp_event ev, struct sk_buff *skb);
+int vtcp_fsm(struct sock *sk, enum vtcp_fsm_event ev, struct sk_buff *skb);
 const char *vtcp_state_name(int state);
 
 /* socket.c */
