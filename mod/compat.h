@@ -20,4 +20,11 @@
 #define VTCP_HAVE_HASHDANCE_SCHEDULE \
 	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0))
 
+/* 6.11: sysctl handlers take a const struct ctl_table. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#define VTCP_CTL_TABLE const struct ctl_table
+#else
+#define VTCP_CTL_TABLE struct ctl_table
+#endif
+
 #endif /* _VTCP_COMPAT_H */

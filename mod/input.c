@@ -58,12 +58,21 @@ static void fill_cb(struct sk_buff *skb)
 {
 	const struct tcphdr *th = vtcp_hdr(skb);
 	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+	struct vtcp_opts o;
 
 	memset(cb, 0, sizeof(*cb));
 	cb->seq = ntohl(th->seq);
 	cb->end_seq = cb->seq + th->syn + th->fin + skb->len - vtcp_hdr_len(th);
 	cb->ack_seq = ntohl(th->ack_seq);
 	cb->flags = tcp_flag_byte(th);
+	if (th->doff > 5) {
+		vtcp_parse_options(th, &o);
+		if (o.has & VTCP_OPT_TIMESTAMPS) {
+			cb->has_ts = 1;
+			cb->tsval = o.tsval;
+			cb->tsecr = o.tsecr;
+		}
+	}
 }
 
 int vtcp_rcv(struct sk_buff *skb)
@@ -155,37 +164,43 @@ static void challenge_ack(struct sock *sk)
 	vtcp_send_ack(sk);
 }
 
-/* Free what @ack covers from the write queue; true if it covered a FIN. */
-static bool clean_acked(struct sock *sk, u32 ack)
+/*
+ * Free what @ack covers from the write queue; true if it covered a FIN.
+ * The newest segment freed that was sent once gives an RTT sample.
+ */
+static bool clean_acked(struct sock *sk, u32 ack, bool *sampled)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
-	struct sk_buff *skb, *last = NULL;
+	struct sk_buff *skb;
+	u64 sent_ns = 0;
 	bool fin = false;
 
 	while ((skb = skb_peek(&sk->sk_write_queue)) &&
 	       skb != vsk->send_head &&
 	       seq_leq(VTCP_SKB_CB(skb)->end_seq, ack)) {
 		__skb_unlink(skb, &sk->sk_write_queue);
-		sk_wmem_queued_add(sk, -skb->truesize);
+		vtcp_uncharge_write(sk, skb);
+		vtcp_forget_acked(sk, skb);
 		fin |= VTCP_SKB_CB(skb)->flags & TCPHDR_FIN;
-		if (last)
-			kfree_skb(last);
-		last = skb;
+		sent_ns = VTCP_SKB_CB(skb)->retransmitted ? 0 :
+			  VTCP_SKB_CB(skb)->sent_ns;
+		kfree_skb(skb);
 	}
-	if (last) {
-		vtcp_ack_update_rtt(sk, last);
-		kfree_skb(last);
-	}
+	sk_mem_reclaim(sk);
+	*sampled = sent_ns;
+	if (sent_ns)
+		vtcp_rtt_sample(sk, max_t(u64, div_u64(ktime_get_ns() - sent_ns,
+						       NSEC_PER_USEC), 1));
 	return fin;
 }
 
-/* Congestion window growth per RFC 5681: slow start, then avoidance. */
-static void grow_cwnd(struct vtcp_sock *vsk, u32 acked)
+/* The peer's window, scaled (RFC 7323 2.3; never on a SYN). */
+static u32 peer_window(const struct sock *sk, const struct sk_buff *skb)
 {
-	if (vsk->cwnd < vsk->ssthresh)
-		vsk->cwnd += min(acked, (u32)vsk->mss);
-	else
-		vsk->cwnd += max_t(u32, (u32)vsk->mss * vsk->mss / vsk->cwnd, 1);
+	const struct tcphdr *th = vtcp_hdr(skb);
+
+	return th->syn ? ntohs(th->window) :
+			 (u32)ntohs(th->window) << vtcp_sk(sk)->snd_wscale;
 }
 
 static void update_window(struct sock *sk, const struct sk_buff *skb)
@@ -195,7 +210,7 @@ static void update_window(struct sock *sk, const struct sk_buff *skb)
 
 	if (seq_before(vsk->snd_wl1, cb->seq) ||
 	    (vsk->snd_wl1 == cb->seq && seq_leq(vsk->snd_wl2, cb->ack_seq))) {
-		vsk->snd_wnd = ntohs(vtcp_hdr(skb)->window);
+		vsk->snd_wnd = peer_window(sk, skb);
 		vsk->snd_wl1 = cb->seq;
 		vsk->snd_wl2 = cb->ack_seq;
 	}
@@ -208,16 +223,33 @@ static bool is_dupack(struct sock *sk, const struct sk_buff *skb)
 	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 
 	return cb->end_seq == cb->seq && vsk->snd_nxt != vsk->snd_una &&
-	       ntohs(vtcp_hdr(skb)->window) == vsk->snd_wnd;
+	       peer_window(sk, skb) == vsk->snd_wnd;
 }
 
-/* The third duplicate ACK: resend the head now, halve the window. */
-static void fast_retransmit(struct sock *sk)
+/* The SACK blocks of @skb, when both sides agreed to them. */
+static const struct vtcp_opts *sack_option(struct sock *sk,
+					   const struct sk_buff *skb,
+					   struct vtcp_opts *o)
 {
-	struct vtcp_sock *vsk = vtcp_sk(sk);
+	const struct tcphdr *th = vtcp_hdr(skb);
 
-	if (++vsk->dupacks == 3 && !seq_before(vsk->snd_una, vsk->recover))
-		vtcp_recover_loss(sk, 0);
+	if (!(vtcp_sk(sk)->opts & VTCP_OPT_SACK) || th->doff <= 5)
+		return NULL;
+	vtcp_parse_options(th, o);
+	return (o->has & VTCP_OPT_SACK_BLOCKS) ? o : NULL;
+}
+
+/* An echoed timestamp measures the round trip of any segment (RFC 7323 4). */
+static void rtt_from_timestamp(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+	u32 ms;
+
+	if (!cb->has_ts || !cb->tsecr || !(vtcp_sk(sk)->opts & VTCP_OPT_TIMESTAMPS))
+		return;
+	ms = vtcp_ts_now(sk) - cb->tsecr;
+	if (ms < 60 * MSEC_PER_SEC)
+		vtcp_rtt_sample(sk, max(ms, 1U) * USEC_PER_MSEC);
 }
 
 /* The ACK of an acceptable segment. Returns false to drop the segment. */
@@ -225,7 +257,10 @@ static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	u32 ack = VTCP_SKB_CB(skb)->ack_seq;
-	bool fin_acked;
+	const struct vtcp_opts *sacks;
+	struct vtcp_opts opts;
+	bool fin_acked, sampled;
+	u32 acked;
 
 	if (seq_after(ack, vsk->snd_nxt)) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_BAD_ACK);
@@ -244,24 +279,24 @@ static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 	if (seq_before(ack, vsk->snd_una))
 		return true;			/* old: ignore it */
 	vsk->probes = 0;
+	sacks = sack_option(sk, skb, &opts);
 	if (ack == vsk->snd_una) {
-		if (is_dupack(sk, skb))
-			fast_retransmit(sk);
+		vtcp_ack_no_progress(sk, sacks, is_dupack(sk, skb));
 		update_window(sk, skb);
 		vtcp_push(sk);			/* the window may have opened */
 		return true;
 	}
 	update_window(sk, skb);
-	vsk->dupacks = 0;
-	fin_acked = clean_acked(sk, ack);
-	grow_cwnd(vsk, ack - vsk->snd_una);
+	fin_acked = clean_acked(sk, ack, &sampled);
+	if (!sampled)
+		rtt_from_timestamp(sk, skb);
+	acked = ack - vsk->snd_una;
+	vsk->bytes_acked += acked;
 	vsk->snd_una = ack;
 	vsk->retries = 0;
+	vtcp_ack_progress(sk, sacks, acked);
 	if (skb_queue_empty(&sk->sk_write_queue))
 		vtcp_stop_timer(sk, VTCP_TIMER_RTX);
-	else if (seq_before(ack, vsk->recover) && vsk->send_head !=
-		 skb_peek(&sk->sk_write_queue))
-		vtcp_retransmit_head(sk);	/* more lost before the timeout */
 	else
 		vtcp_arm_rtx(sk);
 	if (!sock_flag(sk, SOCK_DEAD))
@@ -279,7 +314,9 @@ static void syn_acked(struct sock *sk, const struct sk_buff *skb)
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	u32 ack = VTCP_SKB_CB(skb)->ack_seq;
 
-	clean_acked(sk, ack);
+	bool sampled;
+
+	clean_acked(sk, ack, &sampled);
 	vsk->snd_una = ack;
 	vsk->retries = 0;
 	vtcp_stop_timer(sk, VTCP_TIMER_RTX);
@@ -301,6 +338,33 @@ static bool closed_for_data(struct sock *sk, const struct sk_buff *skb)
 			 vtcp_sk(sk)->rcv_nxt);
 }
 
+/*
+ * RFC 7323 5.3 (PAWS): a timestamp older than the last one echoed marks
+ * an old duplicate, unless that one is more than 24 days old. RSTs pass.
+ */
+static bool paws_rejects(const struct sock *sk, const struct sk_buff *skb)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+	return cb->has_ts && (vsk->opts & VTCP_OPT_TIMESTAMPS) &&
+	       !(cb->flags & TCPHDR_RST) &&
+	       (s32)(cb->tsval - vsk->ts_recent) < 0 &&
+	       (u32)ktime_get_seconds() - vsk->ts_recent_stamp < 24 * 86400;
+}
+
+/* RFC 7323 4.3: echo the timestamp of the segment our next ACK covers. */
+static void remember_timestamp(struct sock *sk, const struct vtcp_skb_cb *cb)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	if (cb->has_ts && seq_leq(cb->seq, vsk->rcv_wup) &&
+	    (s32)(cb->tsval - vsk->ts_recent) >= 0) {
+		vsk->ts_recent = cb->tsval;
+		vsk->ts_recent_stamp = ktime_get_seconds();
+	}
+}
+
 /* Segment arrives in a synchronized state, or SYN-RECEIVED. */
 static void rcv_established(struct sock *sk, struct sk_buff *skb)
 {
@@ -316,6 +380,11 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 			syn_acked(sk, skb);
 		goto drop;
 	}
+	if (paws_rejects(sk, skb)) {
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_OUT_OF_WINDOW);
+		vtcp_send_ack(sk);
+		goto drop;
+	}
 	if (!seq_acceptable(vsk, cb)) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_OUT_OF_WINDOW);
 		if (th->syn)
@@ -324,6 +393,7 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 			vtcp_send_ack(sk);
 		goto drop;
 	}
+	remember_timestamp(sk, cb);
 	vsk->rcv_tstamp_ns = ktime_get_ns();
 	vsk->keepalive_probes = 0;
 	if (th->rst) {
@@ -411,6 +481,7 @@ drop:
 /* A segment for @sk, which we hold: its lock, or ownership. Takes @skb. */
 int vtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
+	vtcp_sk(sk)->segs_in++;
 	switch (sk->sk_state) {
 	case TCP_LISTEN:
 		rcv_listen(sk, skb);

@@ -103,9 +103,15 @@ static int __init vtcp_init(void)
 	err = check_proto_param();
 	if (err)
 		return err;
-	err = vtcp_hashinfo_init();
+	err = vtcp_memory_init(&vtcp_prot);
 	if (err)
 		return err;
+	err = vtcp_cong_init();
+	if (err)
+		goto out_memory;
+	err = vtcp_hashinfo_init();
+	if (err)
+		goto out_cong;
 	err = proto_register(&vtcp_prot, 1);
 	if (err)
 		goto out_hash;
@@ -128,6 +134,10 @@ out_proto:
 	proto_unregister(&vtcp_prot);
 out_hash:
 	vtcp_hashinfo_destroy();
+out_cong:
+	vtcp_cong_exit();
+out_memory:
+	vtcp_memory_exit();
 	return err;
 }
 
@@ -138,6 +148,8 @@ static void __exit vtcp_exit(void)
 	unregister_pernet_subsys(&vtcp_net_ops);
 	proto_unregister(&vtcp_prot);
 	vtcp_hashinfo_destroy();
+	vtcp_cong_exit();
+	vtcp_memory_exit();
 }
 
 module_init(vtcp_init);

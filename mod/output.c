@@ -14,6 +14,7 @@
 #include "vtcp.h"
 #include "wire.h"
 
+/* A full software checksum: replies from the control socket. */
 static void set_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr)
 {
 	struct tcphdr *th = vtcp_hdr(skb);
@@ -24,17 +25,33 @@ static void set_checksum(struct sk_buff *skb, __be32 saddr, __be32 daddr)
 	skb->ip_summed = CHECKSUM_NONE;
 }
 
-/* Fill in our header in front of @skb's payload. */
+/*
+ * Our segments leave with CHECKSUM_PARTIAL: the pseudo-header sum is in
+ * place and the device (NETIF_F_HW_CSUM, as veth) or the stack's software
+ * fallback before the driver finishes it. No per-byte work here.
+ */
+static void set_checksum_partial(struct sk_buff *skb, __be32 saddr,
+				 __be32 daddr)
+{
+	struct tcphdr *th = vtcp_hdr(skb);
+
+	th->check = ~csum_tcpudp_magic(saddr, daddr, skb->len, vtcp_protocol, 0);
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = skb_transport_header(skb) - skb->head;
+	skb->csum_offset = offsetof(struct tcphdr, check);
+}
+
+/* Fill in our header and options in front of @skb's payload. */
 static struct tcphdr *push_header(struct sk_buff *skb, __be16 sport,
 				  __be16 dport, u32 seq, u32 ack, u8 flags,
-				  u16 win, u16 mss_option)
+				  u16 win, const struct vtcp_opts *opts)
 {
-	unsigned int len = VTCP_HDR_MIN + (mss_option ? TCPOLEN_MSS : 0);
+	unsigned int len = VTCP_HDR_MIN + (opts ? vtcp_options_len(opts) : 0);
 	struct tcphdr *th;
 
 	th = skb_push(skb, len);
 	skb_reset_transport_header(skb);
-	memset(th, 0, len);
+	memset(th, 0, VTCP_HDR_MIN);
 	th->source = sport;
 	th->dest = dport;
 	th->seq = htonl(seq);
@@ -42,29 +59,80 @@ static struct tcphdr *push_header(struct sk_buff *skb, __be16 sport,
 	th->doff = len / 4;
 	tcp_flag_byte(th) = flags;
 	th->window = htons(win);
-	if (mss_option) {
-		u8 *opt = (u8 *)(th + 1);
-
-		opt[0] = TCPOPT_MSS;
-		opt[1] = TCPOLEN_MSS;
-		put_unaligned_be16(mss_option, opt + 2);
-	}
+	if (opts)
+		vtcp_write_options((u8 *)(th + 1), opts);
 	return th;
 }
 
-/* The window to advertise: half the free receive buffer, never shrunk. */
-u16 vtcp_select_window(struct sock *sk)
+/* Our timestamp clock (RFC 7323 5.4): milliseconds, from a random start. */
+u32 vtcp_ts_now(const struct sock *sk)
+{
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC) +
+	       vtcp_sk(sk)->ts_offset;
+}
+
+/* SACK blocks that fit beside @len bytes of payload and the timestamps. */
+static unsigned int sack_room(const struct vtcp_sock *vsk, unsigned int len)
+{
+	unsigned int room = vsk->mss > len ? vsk->mss - len : 0;
+	unsigned int max = (vsk->opts & VTCP_OPT_TIMESTAMPS) ?
+			   VTCP_MAX_SACKS - 1 : VTCP_MAX_SACKS;
+
+	return room < 4 + TCPOLEN_SACK_PERBLOCK ? 0 :
+	       min(max, (room - 4) / TCPOLEN_SACK_PERBLOCK);
+}
+
+/*
+ * The options of a segment with @flags and @len bytes of payload: on
+ * SYNs what we offer or accept, then timestamps and SACK blocks.
+ */
+static void build_options(struct sock *sk, u8 flags, unsigned int len,
+			  struct vtcp_opts *o)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	o->has = vsk->opts & VTCP_OPT_TIMESTAMPS;
+	o->nr_sacks = 0;
+	if (flags & TCPHDR_SYN) {
+		o->has = vsk->opts | VTCP_OPT_MSS;
+		o->mss = vsk->advmss;
+		o->wscale = vsk->rcv_wscale;
+	} else if ((vsk->opts & VTCP_OPT_SACK) &&
+		   !RB_EMPTY_ROOT(&vsk->ooo_queue)) {
+		o->nr_sacks = vtcp_sack_blocks(sk, o->sacks, sack_room(vsk, len));
+		if (o->nr_sacks)
+			o->has |= VTCP_OPT_SACK_BLOCKS;
+	}
+	o->tsval = vtcp_ts_now(sk);
+	o->tsecr = vsk->ts_recent;
+}
+
+/* How much window we could offer now, in bytes: half the free buffer. */
+u32 vtcp_window_room(const struct sock *sk)
+{
 	int space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
-	u32 win = clamp(space / 2, 0, 65535);
+
+	return min_t(u32, max(space / 2, 0),
+		     (u32)U16_MAX << vtcp_sk(sk)->rcv_wscale);
+}
+
+/*
+ * The window field of our next segment (RFC 7323 2.3: scaled except on
+ * SYNs). A window once offered is never taken back (RFC 9293 3.8.6).
+ */
+static u16 select_window(struct sock *sk, bool syn)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u8 shift = syn ? 0 : vsk->rcv_wscale;
+	u32 win = vtcp_window_room(sk);
 	u32 promised = vsk->rcv_wup + vsk->rcv_wnd - vsk->rcv_nxt;
 
 	if (seq_after(vsk->rcv_wup + vsk->rcv_wnd, vsk->rcv_nxt + win))
-		win = min_t(u32, promised, 65535);
+		win = round_up(promised, 1U << shift);
+	win = min_t(u32, round_down(win, 1U << shift), (u32)U16_MAX << shift);
 	vsk->rcv_wnd = win;
 	vsk->rcv_wup = vsk->rcv_nxt;
-	return win;
+	return win >> shift;
 }
 
 /* Send @skb (a queued segment, which stays queued: we send a copy). */
@@ -76,6 +144,7 @@ static int transmit(struct sock *sk, struct sk_buff *skb, bool queued)
 	u8 flags = cb->flags;
 	struct sk_buff *out = skb;
 	gfp_t gfp = gfp_any();
+	struct vtcp_opts opts;
 
 	if (queued) {
 		out = skb_cloned(skb) ? pskb_copy(skb, gfp) : skb_clone(skb, gfp);
@@ -85,15 +154,18 @@ static int transmit(struct sock *sk, struct sk_buff *skb, bool queued)
 	}
 	if (sk->sk_state != TCP_SYN_SENT)
 		flags |= TCPHDR_ACK;
+	build_options(sk, flags, skb->len, &opts);
 	push_header(out, inet->inet_sport, inet->inet_dport, cb->seq,
-		    vsk->rcv_nxt, flags, vtcp_select_window(sk),
-		    (flags & TCPHDR_SYN) ? vsk->advmss : 0);
-	set_checksum(out, inet->inet_saddr, inet->inet_daddr);
+		    vsk->rcv_nxt, flags, select_window(sk, flags & TCPHDR_SYN),
+		    &opts);
+	set_checksum_partial(out, inet->inet_saddr, inet->inet_daddr);
 	skb_set_owner_w(out, sk);
 	if (flags & TCPHDR_ACK) {
 		vsk->acks_pending = 0;
 		vtcp_stop_timer(sk, VTCP_TIMER_DELACK);
 	}
+	vsk->segs_out++;
+	vsk->bytes_sent += skb->len;
 	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_OUT_SEGS);
 	return ip_queue_xmit(sk, out, &inet->cork.fl);
 }
@@ -142,7 +214,7 @@ static void enqueue(struct sock *sk, struct sk_buff *skb)
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
 	__skb_queue_tail(&sk->sk_write_queue, skb);
-	sk_wmem_queued_add(sk, skb->truesize);
+	vtcp_charge_write(sk, skb);
 	if (!vsk->send_head)
 		vsk->send_head = skb;
 }
@@ -157,6 +229,7 @@ int vtcp_queue_ctl(struct sock *sk, u8 flags)
 				sk->sk_allocation | __GFP_NOFAIL);
 	if (!skb)
 		return -ENOBUFS;
+	sk_wmem_schedule(sk, skb->truesize);	/* a SYN or FIN goes anyway */
 	VTCP_SKB_CB(skb)->seq = vsk->write_seq;
 	VTCP_SKB_CB(skb)->end_seq = ++vsk->write_seq;
 	VTCP_SKB_CB(skb)->flags = flags;
@@ -176,28 +249,57 @@ void vtcp_queue_data(struct sock *sk, struct sk_buff *skb)
 	enqueue(sk, skb);
 }
 
-/* May @skb go out now, given the peer's window and ours (cwnd)? */
-static bool window_allows(struct sock *sk, const struct sk_buff *skb)
+/* Does the peer's window keep @skb (data) from going out? */
+static bool peer_window_closed(const struct sock *sk, const struct sk_buff *skb)
 {
-	struct vtcp_sock *vsk = vtcp_sk(sk);
-	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
-	u32 in_flight = vsk->snd_nxt - vsk->snd_una;
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
 
-	if (!skb->len)
-		return true;		/* SYN or FIN alone */
-	if (seq_after(cb->end_seq, vsk->snd_una + vsk->snd_wnd))
-		return false;
-	return !in_flight || in_flight + skb->len <= vsk->cwnd;
+	return skb->len &&
+	       seq_after(VTCP_SKB_CB(skb)->end_seq, vsk->snd_una + vsk->snd_wnd);
 }
 
-/* Send what the windows allow from the write queue. */
+/* Does the congestion window let @skb go out now? */
+static bool cwnd_allows(const struct sock *sk, const struct sk_buff *skb)
+{
+	u32 pipe = vtcp_in_flight(sk);
+
+	return !skb->len || !pipe || pipe + skb->len <= vtcp_sk(sk)->cwnd;
+}
+
+/*
+ * Should a small last segment wait for more data? While corked, yes;
+ * else Nagle (RFC 896): while earlier data is unacknowledged, unless
+ * VTCP_NODELAY. The segment still grows as the user writes.
+ */
+static bool hold_small(const struct sock *sk, const struct sk_buff *skb)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	if (!skb->len || skb->len >= vsk->mss ||
+	    (VTCP_SKB_CB(skb)->flags & TCPHDR_FIN) ||
+	    !skb_queue_is_last(&sk->sk_write_queue, skb))
+		return false;
+	if (vsk->cork)
+		return true;
+	return !vsk->nodelay && vsk->snd_nxt != vsk->snd_una;
+}
+
+int vtcp_transmit_queued(struct sock *sk, struct sk_buff *skb)
+{
+	return transmit(sk, skb, true);
+}
+
+/* Send what the windows allow: lost segments first, then new ones. */
 void vtcp_push(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
-	bool idle = vsk->snd_una == vsk->snd_nxt;
 	struct sk_buff *skb;
 
-	while ((skb = vsk->send_head) && window_allows(sk, skb)) {
+	vtcp_retransmit_lost(sk);
+	while ((skb = vsk->send_head) && !peer_window_closed(sk, skb) &&
+	       cwnd_allows(sk, skb) && !hold_small(sk, skb)) {
+		bool idle = vsk->snd_una == vsk->snd_nxt;
+
 		if (transmit(sk, skb, true))
 			break;
 		if (seq_after(VTCP_SKB_CB(skb)->end_seq, vsk->snd_nxt))
@@ -206,14 +308,15 @@ void vtcp_push(struct sock *sk)
 				 NULL : skb->next;
 		if (idle || !vtcp_timer_pending(sk, VTCP_TIMER_RTX))
 			vtcp_arm_rtx(sk);	/* not a probe's timer any more */
-		idle = false;
 	}
 	/* A closed peer window with nothing in flight: probe it. */
-	if (vsk->send_head && vsk->snd_una == vsk->snd_nxt &&
+	skb = vsk->send_head;
+	if (skb && vsk->snd_una == vsk->snd_nxt && peer_window_closed(sk, skb) &&
 	    !vtcp_timer_pending(sk, VTCP_TIMER_RTX))
 		vtcp_arm_rtx(sk);
 }
 
+/* Resend the head now (a SYN-ACK for a simultaneous open). */
 int vtcp_retransmit_head(struct sock *sk)
 {
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
@@ -229,23 +332,6 @@ int vtcp_retransmit_head(struct sock *sk)
 	err = transmit(sk, skb, true);
 	vtcp_arm_rtx(sk);
 	return err;
-}
-
-/*
- * A loss, seen by the timer or by three duplicate ACKs: halve ssthresh
- * (RFC 5681), set cwnd (@cwnd, or ssthresh when 0), remember what was in
- * flight for NewReno's partial ACKs (RFC 6582), and resend the head.
- */
-void vtcp_recover_loss(struct sock *sk, u32 cwnd)
-{
-	struct vtcp_sock *vsk = vtcp_sk(sk);
-
-	vsk->ssthresh = max_t(u32, (vsk->snd_nxt - vsk->snd_una) / 2,
-			      2U * vsk->mss);
-	vsk->cwnd = cwnd ?: vsk->ssthresh;
-	vsk->recover = vsk->snd_nxt;
-	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RETRANS_SEGS);
-	vtcp_retransmit_head(sk);
 }
 
 /*
@@ -273,7 +359,7 @@ void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
 		ip_rt_put(rt);
 		return;
 	}
-	push_header(skb, ith->dest, ith->source, seq, ack, flags, win, 0);
+	push_header(skb, ith->dest, ith->source, seq, ack, flags, win, NULL);
 	set_checksum(skb, fl4.saddr, fl4.daddr);
 	skb_dst_set(skb, &rt->dst);
 	bh_lock_sock(ctl);

@@ -24,35 +24,17 @@ struct request_sock_ops vtcp_request_sock_ops = {
 	.destructor	= vtcp_reqsk_destructor,
 };
 
-/* The MSS option of a SYN; 536 (RFC 9293 3.7.1) when there is none. */
-static u16 peer_mss(const struct sk_buff *skb)
-{
-	const struct tcphdr *th = vtcp_hdr(skb);
-	const u8 *opt = (const u8 *)(th + 1);
-	const u8 *end = (const u8 *)th + vtcp_hdr_len(th);
-
-	while (opt < end) {
-		if (*opt == TCPOPT_EOL)
-			break;
-		if (*opt == TCPOPT_NOP) {
-			opt++;
-			continue;
-		}
-		if (end - opt < 2 || opt[1] < 2 || opt[1] > end - opt)
-			break;
-		if (opt[0] == TCPOPT_MSS && opt[1] == TCPOLEN_MSS)
-			return max_t(u16, get_unaligned_be16(opt + 2), 64);
-		opt += opt[1];
-	}
-	return 536;
-}
-
-/* Sequence numbers and sizes of a connection from the peer's SYN. */
+/*
+ * Sequence numbers, sizes and options of a connection from the peer's
+ * SYN: the options we offered stay only if the peer offered them too.
+ */
 void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+	struct vtcp_opts o;
 
+	vtcp_parse_options(vtcp_hdr(skb), &o);
 	vsk->irs = cb->seq;
 	vsk->rcv_nxt = cb->seq + 1;
 	vsk->copied_seq = vsk->rcv_nxt;
@@ -60,7 +42,19 @@ void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb)
 	vsk->snd_wnd = ntohs(vtcp_hdr(skb)->window);
 	vsk->snd_wl1 = cb->seq;
 	vsk->snd_wl2 = cb->ack_seq;
-	vsk->mss = min(peer_mss(skb), vsk->advmss);
+	vsk->opts &= o.has;
+	vsk->snd_wscale = (vsk->opts & VTCP_OPT_WSCALE) ? o.wscale : 0;
+	if (!(vsk->opts & VTCP_OPT_WSCALE))
+		vsk->rcv_wscale = 0;
+	if (vsk->opts & VTCP_OPT_TIMESTAMPS) {
+		vsk->ts_recent = o.tsval;
+		vsk->ts_recent_stamp = ktime_get_seconds();
+	}
+	/* RFC 9293 3.7.1: 536 without the option. */
+	vsk->mss = min_t(u16, (o.has & VTCP_OPT_MSS) ? max_t(u16, o.mss, 64) :
+			 536, vsk->advmss);
+	if (vsk->opts & VTCP_OPT_TIMESTAMPS)
+		vsk->mss -= TCPOLEN_TSTAMP_ALIGNED;
 	vsk->cwnd = 10 * vsk->mss;
 	vsk->rcv_tstamp_ns = ktime_get_ns();
 }
@@ -187,7 +181,9 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 	}
 	sk_setup_caps(child, dst);
 	child_vsk->advmss = vtcp_advmss(dst);
+	vtcp_offer_options(child);
 	vtcp_init_from_syn(child, skb);
+	vtcp_cong_start(child);
 	child_vsk->iss = vtcp_new_isn(ip_hdr(skb)->daddr, ip_hdr(skb)->saddr,
 				      vtcp_hdr(skb)->dest, vtcp_hdr(skb)->source);
 	child_vsk->snd_una = child_vsk->iss;

@@ -46,8 +46,9 @@ void vtcp_init_sock_state(struct sock *sk)
 {
 	vtcp_clear_conn(sk);
 	INIT_HLIST_HEAD(&vtcp_sk(sk)->children);
-	skb_queue_head_init(&vtcp_sk(sk)->ooo_queue);
+	vtcp_sk(sk)->ooo_queue = RB_ROOT;
 	vtcp_init_timers(sk);
+	vtcp_cong_init_sock(sk);
 }
 
 /* ACKs freed room in the send buffer: wake writers and pollers. */
@@ -72,6 +73,7 @@ static void vtcp_write_space(struct sock *sk)
 static int vtcp_init_sock(struct sock *sk)
 {
 	vtcp_init_sock_state(sk);
+	sk_sockets_allocated_inc(sk);
 	sk->sk_write_space = vtcp_write_space;
 	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
 	return 0;
@@ -81,6 +83,9 @@ static void vtcp_destroy_sock(struct sock *sk)
 {
 	vtcp_stop_timers(sk);
 	vtcp_purge_queues(sk);
+	vtcp_cong_release_sock(sk);
+	sk_mem_reclaim_final(sk);
+	sk_sockets_allocated_dec(sk);
 	if (inet_csk(sk)->icsk_bind_hash)
 		inet_put_port(sk);
 }
@@ -220,6 +225,8 @@ static void init_active_seq(struct sock *sk)
 	vsk->mss = vsk->advmss;
 	vsk->cwnd = 10 * vsk->mss;
 	vsk->snd_wnd = vsk->mss;	/* until the SYN-ACK says */
+	vtcp_offer_options(sk);
+	vtcp_cong_start(sk);
 	atomic_set(&inet_sk(sk)->inet_id, get_random_u16());
 }
 
@@ -294,6 +301,10 @@ static int set_int_option(struct sock *sk, int optname, int val)
 		vsk->nodelay = !!val;
 		vtcp_push(sk);
 		return 0;
+	case VTCP_CORK:
+		vsk->cork = !!val;
+		vtcp_push(sk);
+		return 0;
 	case VTCP_KEEPIDLE:
 		if (val < 1 || val > MAX_TCP_KEEPIDLE)
 			return -EINVAL;
@@ -315,6 +326,38 @@ static int set_int_option(struct sock *sk, int optname, int val)
 	return -ENOPROTOOPT;
 }
 
+static int set_congestion(struct sock *sk, sockptr_t optval,
+			  unsigned int optlen)
+{
+	char name[VTCP_CONG_NAME_MAX];
+	int err;
+
+	if (optlen < 1)
+		return -EINVAL;
+	optlen = min_t(unsigned int, optlen, sizeof(name) - 1);
+	if (copy_from_sockptr(name, optval, optlen))
+		return -EFAULT;
+	name[optlen] = 0;
+	lock_sock(sk);
+	err = vtcp_cong_set(sk, name);
+	release_sock(sk);
+	return err;
+}
+
+static int get_congestion(struct sock *sk, char __user *optval,
+			  int __user *optlen, int len)
+{
+	char name[VTCP_CONG_NAME_MAX];
+
+	lock_sock(sk);
+	strscpy(name, vtcp_sk(sk)->cc->name, sizeof(name));
+	release_sock(sk);
+	len = min_t(unsigned int, len, sizeof(name));
+	if (put_user(len, optlen) || copy_to_user(optval, name, len))
+		return -EFAULT;
+	return 0;
+}
+
 static bool our_level(int level)
 {
 	return level == SOL_VTCP || level == vtcp_protocol;
@@ -329,6 +372,8 @@ static int vtcp_setsockopt(struct sock *sk, int level, int optname,
 		return ip_setsockopt(sk, level, optname, optval, optlen);
 	if (!our_level(level))
 		return -ENOPROTOOPT;
+	if (optname == VTCP_CONGESTION)
+		return set_congestion(sk, optval, optlen);
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
@@ -346,6 +391,9 @@ static int get_int_option(struct sock *sk, int optname, int *val)
 	switch (optname) {
 	case VTCP_NODELAY:
 		*val = vsk->nodelay;
+		return 0;
+	case VTCP_CORK:
+		*val = vsk->cork;
 		return 0;
 	case VTCP_MAXSEG:
 		*val = vsk->mss;
@@ -376,6 +424,8 @@ static int vtcp_getsockopt(struct sock *sk, int level, int optname,
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
+	if (optname == VTCP_CONGESTION)
+		return get_congestion(sk, optval, optlen, len);
 	lock_sock(sk);
 	err = get_int_option(sk, optname, &val);
 	release_sock(sk);

@@ -21,7 +21,7 @@ static void free_queue(struct sock *sk, struct sk_buff_head *q, bool wmem)
 
 	while ((skb = __skb_dequeue(q))) {
 		if (wmem)
-			sk_wmem_queued_add(sk, -skb->truesize);
+			vtcp_uncharge_write(sk, skb);
 		kfree_skb(skb);
 	}
 }
@@ -31,13 +31,8 @@ void vtcp_purge_queues(struct sock *sk)
 	free_queue(sk, &sk->sk_write_queue, true);
 	vtcp_sk(sk)->send_head = NULL;
 	free_queue(sk, &sk->sk_receive_queue, false);
-	free_queue(sk, &vtcp_sk(sk)->ooo_queue, false);
-}
-
-static bool rcvbuf_has_room(const struct sock *sk, const struct sk_buff *skb)
-{
-	return atomic_read(&sk->sk_rmem_alloc) + skb->truesize <=
-	       READ_ONCE(sk->sk_rcvbuf);
+	skb_rbtree_purge(&vtcp_sk(sk)->ooo_queue);
+	sk_mem_reclaim(sk);
 }
 
 /* Append an in-order segment; true if it carried the FIN. */
@@ -53,6 +48,7 @@ static bool deliver(struct sock *sk, struct sk_buff *skb)
 		cb->seq = vsk->rcv_nxt;
 	}
 	vsk->rcv_nxt = cb->end_seq;
+	vsk->bytes_received += skb->len;
 	if (skb->len)
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
 	else
@@ -60,24 +56,39 @@ static bool deliver(struct sock *sk, struct sk_buff *skb)
 	return fin;
 }
 
-/* Keep @skb (ahead of rcv_nxt) sorted by sequence, unless it adds nothing. */
+/*
+ * Keep @skb (ahead of rcv_nxt) in the out-of-order tree, by sequence,
+ * unless what it carries is there already; drop what it covers.
+ */
 static void ooo_insert(struct sock *sk, struct sk_buff *skb)
 {
-	struct sk_buff_head *q = &vtcp_sk(sk)->ooo_queue;
+	struct rb_root *root = &vtcp_sk(sk)->ooo_queue;
+	struct rb_node **link = &root->rb_node, *parent = NULL;
 	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
-	struct sk_buff *p;
+	struct sk_buff *q, *before = NULL;
 
-	skb_queue_reverse_walk(q, p) {
-		if (seq_after(VTCP_SKB_CB(p)->seq, cb->seq))
-			continue;
-		if (seq_leq(cb->end_seq, VTCP_SKB_CB(p)->end_seq)) {
-			kfree_skb(skb);		/* already have all of it */
-			return;
+	while (*link) {
+		parent = *link;
+		q = rb_to_skb(parent);
+		if (seq_before(cb->seq, VTCP_SKB_CB(q)->seq)) {
+			link = &parent->rb_left;
+		} else {
+			before = q;
+			link = &parent->rb_right;
 		}
-		__skb_queue_after(q, p, skb);
+	}
+	if (before && seq_leq(cb->end_seq, VTCP_SKB_CB(before)->end_seq)) {
+		kfree_skb(skb);
 		return;
 	}
-	__skb_queue_head(q, skb);
+	rb_link_node(&skb->rbnode, parent, link);
+	rb_insert_color(&skb->rbnode, root);
+	while ((q = skb_rb_next(skb)) &&
+	       seq_leq(VTCP_SKB_CB(q)->end_seq, cb->end_seq)) {
+		rb_erase(&q->rbnode, root);
+		kfree_skb(q);
+	}
+	vtcp_sk(sk)->ooo_last_seq = cb->seq;
 }
 
 /* Move what the hole-filling segment made contiguous; true on FIN. */
@@ -87,15 +98,57 @@ static bool drain_ooo(struct sock *sk)
 	struct sk_buff *skb;
 	bool fin = false;
 
-	while ((skb = skb_peek(&vsk->ooo_queue)) &&
+	while ((skb = skb_rb_first(&vsk->ooo_queue)) &&
 	       seq_leq(VTCP_SKB_CB(skb)->seq, vsk->rcv_nxt)) {
-		__skb_unlink(skb, &vsk->ooo_queue);
+		rb_erase(&skb->rbnode, &vsk->ooo_queue);
 		if (seq_leq(VTCP_SKB_CB(skb)->end_seq, vsk->rcv_nxt))
 			kfree_skb(skb);
 		else
 			fin |= deliver(sk, skb);
 	}
 	return fin;
+}
+
+/* The contiguous range of the out-of-order tree that starts at @skb. */
+static struct sk_buff *ooo_range(struct sk_buff *skb, struct vtcp_sack_block *b)
+{
+	b->start = VTCP_SKB_CB(skb)->seq;
+	b->end = VTCP_SKB_CB(skb)->end_seq;
+	while ((skb = skb_rb_next(skb)) &&
+	       seq_leq(VTCP_SKB_CB(skb)->seq, b->end))
+		if (seq_after(VTCP_SKB_CB(skb)->end_seq, b->end))
+			b->end = VTCP_SKB_CB(skb)->end_seq;
+	return skb;
+}
+
+/*
+ * The SACK blocks for our next ACK (RFC 2018 section 4): the range that
+ * holds the latest arrival first, then the others in sequence order.
+ */
+unsigned int vtcp_sack_blocks(struct sock *sk, struct vtcp_sack_block *out,
+			      unsigned int max)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct vtcp_sack_block b;
+	struct sk_buff *skb;
+	unsigned int n = 0;
+
+	if (!max)
+		return 0;
+	for (skb = skb_rb_first(&vsk->ooo_queue); skb; ) {
+		skb = ooo_range(skb, &b);
+		if (seq_geq(vsk->ooo_last_seq, b.start) &&
+		    seq_before(vsk->ooo_last_seq, b.end)) {
+			out[n++] = b;
+			break;
+		}
+	}
+	for (skb = skb_rb_first(&vsk->ooo_queue); skb && n < max; ) {
+		skb = ooo_range(skb, &b);
+		if (!n || b.start != out[0].start)
+			out[n++] = b;
+	}
+	return n;
 }
 
 static void ack_soon(struct sock *sk)
@@ -108,6 +161,24 @@ static void ack_soon(struct sock *sk)
 		vtcp_arm_timer(sk, VTCP_TIMER_DELACK,
 			       (u64)vtcp_sysctl(sock_net(sk), delack_ms) *
 			       NSEC_PER_MSEC);
+}
+
+/*
+ * Find room for @skb in the receive buffer. In-order data comes first:
+ * for it we give up what waits out of order (the peer resends it).
+ */
+static bool charge(struct sock *sk, struct sk_buff *skb)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	bool in_order = !seq_after(VTCP_SKB_CB(skb)->seq, vsk->rcv_nxt);
+
+	if (vtcp_charge_read(sk, skb, in_order))
+		return true;
+	if (!in_order || RB_EMPTY_ROOT(&vsk->ooo_queue))
+		return false;
+	skb_rbtree_purge(&vsk->ooo_queue);
+	sk_mem_reclaim(sk);
+	return vtcp_charge_read(sk, skb, true);
 }
 
 /*
@@ -126,15 +197,12 @@ void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	skb_dst_drop(skb);
-	if (!rcvbuf_has_room(sk, skb) && !seq_after(cb->seq, vsk->rcv_nxt))
-		free_queue(sk, &vsk->ooo_queue, false);	/* in order first */
-	if (!rcvbuf_has_room(sk, skb)) {
+	if (!charge(sk, skb)) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RCVBUF_DROP);
 		kfree_skb(skb);
 		vtcp_send_ack(sk);
 		return;
 	}
-	skb_set_owner_r(skb, sk);
 	if (seq_after(cb->seq, vsk->rcv_nxt)) {
 		ooo_insert(sk, skb);
 		vtcp_send_ack(sk);		/* a duplicate ACK: a hole */
@@ -146,7 +214,7 @@ void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 		sk->sk_data_ready(sk);
 	if (fin)
 		vtcp_fsm(sk, VTCP_EV_FIN, NULL);
-	else if (!skb_queue_empty(&vsk->ooo_queue))
+	else if (!RB_EMPTY_ROOT(&vsk->ooo_queue))
 		vtcp_send_ack(sk);
 	else
 		ack_soon(sk);
@@ -157,13 +225,34 @@ static void maybe_update_window(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	u32 offered = vsk->rcv_wup + vsk->rcv_wnd - vsk->rcv_nxt;
-	int space = (READ_ONCE(sk->sk_rcvbuf) -
-		     atomic_read(&sk->sk_rmem_alloc)) / 2;
 
 	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
 				   TCPF_FIN_WAIT2) &&
-	    min(space, 65535) >= (int)(offered + 2 * vsk->mss))
+	    vtcp_window_room(sk) >= offered + 2 * vsk->mss)
 		vtcp_send_ack(sk);
+}
+
+/*
+ * Receive buffer autotuning, as TCP's: once a round trip, let the buffer
+ * hold twice what the reader took in it (the window is half the buffer),
+ * up to net.vtcp.rmem_max, unless the user set SO_RCVBUF.
+ */
+static void autotune_rcvbuf(struct sock *sk, int copied)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u64 now = ktime_get_ns();
+	u64 rtt_ns = max_t(u64, (u64)vsk->srtt_us * NSEC_PER_USEC, NSEC_PER_MSEC);
+	int want;
+
+	vsk->rcvq_space_copied += copied;
+	if (now - vsk->rcvq_space_ns < rtt_ns)
+		return;
+	want = min_t(u64, 4ULL * vsk->rcvq_space_copied,
+		     vtcp_sysctl(sock_net(sk), rmem_max));
+	if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK) && want > sk->sk_rcvbuf)
+		WRITE_ONCE(sk->sk_rcvbuf, want);
+	vsk->rcvq_space_copied = 0;
+	vsk->rcvq_space_ns = now;
 }
 
 /* Why a read that has nothing yet must not wait; 1 if it may. */
@@ -245,8 +334,11 @@ found:
 			consume_skb(skb);
 		}
 	}
-	if (!(flags & MSG_PEEK) && copied)
+	if (!(flags & MSG_PEEK) && copied) {
+		sk_mem_reclaim(sk);
+		autotune_rcvbuf(sk, copied);
 		maybe_update_window(sk);
+	}
 out:
 	release_sock(sk);
 	return copied ?: err;
@@ -270,56 +362,109 @@ static int send_error(struct sock *sk)
 	return 0;
 }
 
+/* The last queued segment, if it is unsent data that can take more. */
+static struct sk_buff *tail_with_room(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+
+	if (!skb || !vsk->send_head || skb->len >= vsk->mss ||
+	    (VTCP_SKB_CB(skb)->flags & (TCPHDR_SYN | TCPHDR_FIN)) ||
+	    !skb_tailroom(skb) || skb_cloned(skb))
+		return NULL;
+	return skb;
+}
+
+/* Copy into the unsent tail segment; returns the bytes taken, or -EFAULT. */
+static int append_to_tail(struct sock *sk, struct sk_buff *skb,
+			  struct msghdr *msg)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	size_t n = min3(msg_data_left(msg), (size_t)(vsk->mss - skb->len),
+			(size_t)skb_tailroom(skb));
+
+	if (!copy_from_iter_full(skb_put(skb, n), n, &msg->msg_iter)) {
+		__skb_trim(skb, skb->len - n);
+		return -EFAULT;
+	}
+	VTCP_SKB_CB(skb)->end_seq += n;
+	vsk->write_seq += n;
+	return n;
+}
+
+/* What a new segment will cost, for the memory scheduler. */
+#define VTCP_SEG_TRUESIZE(vsk) \
+	SKB_TRUESIZE(VTCP_MAX_HEADER + min_t(u32, (vsk)->mss, VTCP_MAX_SEG_ALLOC))
+
+/* A new segment with room for a full MSS, filled from @msg. */
+static int queue_new_segment(struct sock *sk, struct msghdr *msg)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	size_t room = min_t(size_t, vsk->mss, VTCP_MAX_SEG_ALLOC);
+	size_t n = min(msg_data_left(msg), room);
+	struct sk_buff *skb;
+
+	skb = alloc_skb(VTCP_MAX_HEADER + room, sk->sk_allocation);
+	if (!skb)
+		return -ENOBUFS;
+	skb_reserve(skb, VTCP_MAX_HEADER);
+	if (!copy_from_iter_full(skb_put(skb, n), n, &msg->msg_iter)) {
+		kfree_skb(skb);
+		return -EFAULT;
+	}
+	vtcp_queue_data(sk, skb);
+	return n;
+}
+
 int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	int copied = 0, err;
+	struct sk_buff *tail;
 	long timeo;
+	u8 cork;
 
 	if (msg->msg_flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	lock_sock(sk);
+	cork = vsk->cork;
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 	if ((1 << sk->sk_state) & ~(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) {
 		err = sk_stream_wait_connect(sk, &timeo);
 		if (err)
 			goto out_err;
 	}
+	/* MSG_MORE corks this call's last partial segment (as TCP). */
+	if (msg->msg_flags & MSG_MORE)
+		vsk->cork = 1;
 	while (msg_data_left(msg)) {
-		size_t chunk = min3(msg_data_left(msg), (size_t)vsk->mss,
-				    (size_t)VTCP_MAX_SEG_ALLOC);
-		struct sk_buff *skb;
-
 		err = send_error(sk);
 		if (err)
 			goto out_err;
-		if (!sk_stream_memory_free(sk)) {
+		tail = tail_with_room(sk);
+		if (!tail && (!sk_stream_memory_free(sk) ||
+			      !vtcp_wmem_schedule(sk, VTCP_SEG_TRUESIZE(vsk)))) {
 			err = wait_for_room(sk, &timeo);
 			if (err)
 				goto out_err;
 			continue;
 		}
-		skb = alloc_skb(VTCP_MAX_HEADER + chunk, sk->sk_allocation);
-		if (!skb) {
-			err = -ENOBUFS;
+		err = tail ? append_to_tail(sk, tail, msg) :
+			     queue_new_segment(sk, msg);
+		if (err < 0)
 			goto out_err;
-		}
-		skb_reserve(skb, VTCP_MAX_HEADER);
-		if (!copy_from_iter_full(skb_put(skb, chunk), chunk,
-					 &msg->msg_iter)) {
-			kfree_skb(skb);
-			err = -EFAULT;
-			goto out_err;
-		}
-		vtcp_queue_data(sk, skb);
-		copied += chunk;
-		vtcp_push(sk);
+		copied += err;
+		if (!tail_with_room(sk))
+			vtcp_push(sk);
 	}
+	vtcp_push(sk);
+	vsk->cork = cork;
 	release_sock(sk);
 	return copied;
 
 out_err:
 	vtcp_push(sk);
+	vsk->cork = cork;
 	if (!copied)
 		copied = sk_stream_error(sk, msg->msg_flags, err);
 	release_sock(sk);

@@ -24,11 +24,21 @@ static const struct vtcp_sysctl vtcp_sysctl_defaults = {
 	.fin_timeout_ms		= 60000,
 	.delack_ms		= 40,
 	.accept_tcp_csum	= 0,
+	.timestamps		= 1,
+	.sack			= 1,
+	.window_scaling		= 1,
+	.rmem_max		= 6 << 20,
+	.mem_max_kb		= 0,
+	.congestion_control	= "cubic",
 };
 
 static const int zero, one = 1, retries_max = 127;
 static const int ms_max = 3600 * 1000;	/* an hour */
 static const int delack_max = 500;	/* RFC 9293 3.8.6.3 */
+static const int rmem_lo = 4096, rmem_hi = 1 << 30, int_max = INT_MAX;
+
+/* Serializes writers and readers of the algorithm names. */
+static DEFINE_SPINLOCK(vtcp_cong_name_lock);
 
 #define VTCP_SYSCTL(name, lo, hi) {					\
 	.procname	= #name,					\
@@ -38,6 +48,40 @@ static const int delack_max = 500;	/* RFC 9293 3.8.6.3 */
 	.proc_handler	= proc_dointvec_minmax,				\
 	.extra1		= (void *)&(lo),				\
 	.extra2		= (void *)&(hi),				\
+}
+
+/* The name of a registered algorithm, or EINVAL. */
+static int proc_cong_name(VTCP_CTL_TABLE *table, int write, void *buffer,
+			  size_t *lenp, loff_t *ppos)
+{
+	char name[VTCP_CONG_NAME_MAX];
+	struct ctl_table tmp = {
+		.data	= name,
+		.maxlen	= sizeof(name),
+	};
+	int err;
+
+	spin_lock_bh(&vtcp_cong_name_lock);
+	strscpy(name, table->data, sizeof(name));
+	spin_unlock_bh(&vtcp_cong_name_lock);
+	err = proc_dostring(&tmp, write, buffer, lenp, ppos);
+	if (err || !write)
+		return err;
+	if (!vtcp_cong_exists(name))
+		return -EINVAL;
+	spin_lock_bh(&vtcp_cong_name_lock);
+	strscpy(table->data, name, VTCP_CONG_NAME_MAX);
+	spin_unlock_bh(&vtcp_cong_name_lock);
+	return 0;
+}
+
+/* The namespace's default algorithm, copied into @name. */
+void vtcp_default_cong(struct net *net, char *name)
+{
+	spin_lock_bh(&vtcp_cong_name_lock);
+	strscpy(name, vtcp_pernet(net)->sysctl.congestion_control,
+		VTCP_CONG_NAME_MAX);
+	spin_unlock_bh(&vtcp_cong_name_lock);
 }
 
 /* .data holds offsets into struct vtcp_sysctl until a namespace's copy. */
@@ -53,6 +97,19 @@ static const struct ctl_table vtcp_sysctl_template[] = {
 	VTCP_SYSCTL(fin_timeout_ms,	one,  ms_max),
 	VTCP_SYSCTL(delack_ms,		one,  delack_max),
 	VTCP_SYSCTL(accept_tcp_csum,	zero, one),
+	VTCP_SYSCTL(timestamps,		zero, one),
+	VTCP_SYSCTL(sack,		zero, one),
+	VTCP_SYSCTL(window_scaling,	zero, one),
+	VTCP_SYSCTL(rmem_max,		rmem_lo, rmem_hi),
+	VTCP_SYSCTL(mem_max_kb,		zero, int_max),
+	{
+		.procname	= "congestion_control",
+		.data		= (void *)offsetof(struct vtcp_sysctl,
+						   congestion_control),
+		.maxlen		= VTCP_CONG_NAME_MAX,
+		.mode		= 0644,
+		.proc_handler	= proc_cong_name,
+	},
 	{ }	/* 6.1 needs the empty end entry; later kernels ignore it */
 };
 

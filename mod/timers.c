@@ -60,7 +60,7 @@ static void rtx_timeout(struct sock *sk)
 		return;
 	}
 	vsk->retries++;
-	vtcp_recover_loss(sk, vsk->mss);
+	vtcp_enter_loss(sk);
 }
 
 static void delack_timeout(struct sock *sk)
@@ -229,16 +229,14 @@ void vtcp_arm_keepalive(struct sock *sk)
 		vtcp_arm_keepalive_idle(sk);
 }
 
-/* An RTT sample from a segment sent once (Karn), per RFC 6298. */
-void vtcp_ack_update_rtt(struct sock *sk, const struct sk_buff *acked)
+/* An RTT sample (RFC 6298 2; the caller minds Karn's rule). */
+void vtcp_rtt_sample(struct sock *sk, u32 rtt)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
-	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(acked);
-	u32 rtt, err;
+	u32 err;
 
-	if (cb->retransmitted || !cb->sent_ns)
-		return;
-	rtt = max_t(u64, div_u64(ktime_get_ns() - cb->sent_ns, NSEC_PER_USEC), 1);
+	if (!vsk->min_rtt_us || rtt < vsk->min_rtt_us)
+		vsk->min_rtt_us = rtt;
 	if (!vsk->srtt_us) {
 		vsk->srtt_us = rtt;
 		vsk->rttvar_us = rtt / 2;

@@ -43,12 +43,15 @@ struct vtcp_sock {
 
 	/* Options set by the user (0: the default); kept by children. */
 	u8 nodelay;
+	u8 cork;
 	u8 keepalive_cnt;
 	u32 keepalive_idle_ms;
 	u32 keepalive_intvl_ms;
 
+	const struct vtcp_cong_ops *cc;	/* congestion control */
+
 	struct hlist_head children;	/* a listener's half-open children */
-	struct sk_buff_head ooo_queue;	/* received out of order, by seq */
+	struct rb_root ooo_queue;	/* received out of order, by seq */
 	struct hrtimer timers[VTCP_NR_TIMERS];
 	unsigned long deferred;		/* timers that fired while owned */
 
@@ -73,8 +76,41 @@ struct vtcp_sock {
 	u32 srtt_us;		/* smoothed RTT, 0 until the first sample */
 	u32 rttvar_us;
 	u32 rto_us;
-	u32 recover;		/* snd_nxt at the last timeout */
+	u32 min_rtt_us;
+	u32 recover;		/* snd_nxt when loss recovery began */
 	u64 rcv_tstamp_ns;	/* when a segment last arrived */
+
+	/* Options (RFC 7323, RFC 2018): offered, then agreed by both. */
+	u8 opts;		/* VTCP_OPT_* */
+	u8 snd_wscale;		/* the peer's window is shifted by this */
+	u8 rcv_wscale;		/* ours */
+	u32 ts_offset;		/* our timestamp clock's random start */
+	u32 ts_recent;		/* the peer's TSval we echo */
+	u32 ts_recent_stamp;	/* seconds, when ts_recent was taken (PAWS) */
+
+	/* Loss recovery (recovery.c): the scoreboard's sums, in bytes. */
+	u8 ca_state;		/* VTCP_CA_* */
+	u32 sacked_out;		/* SACKed above snd_una */
+	u32 lost_out;		/* marked lost, not yet SACKed or acked */
+	u32 retrans_out;	/* retransmitted, not yet SACKed or acked */
+	u32 high_sacked;	/* end of the highest SACKed byte */
+
+	/* Receive side: SACK blocks and buffer autotuning. */
+	u32 ooo_last_seq;	/* start of the last out-of-order arrival */
+	u32 rcvq_space_copied;	/* read by the user this interval */
+	u64 rcvq_space_ns;	/* start of the interval */
+
+	/* What getsockopt(VTCP_INFO) and sock_diag report. */
+	u64 bytes_sent;
+	u64 bytes_acked;
+	u64 bytes_received;
+	u64 bytes_retrans;
+	u64 segs_in;
+	u64 segs_out;
+	u32 retrans_segs;
+	u32 fast_retrans;
+
+	u64 cc_priv[8];		/* the congestion control's own state */
 
 	struct sk_buff *send_head;	/* first segment never sent */
 	struct request_sock *req;	/* passive open, until accept queue */
@@ -111,10 +147,54 @@ struct vtcp_skb_cb {
 	u32 seq;		/* first sequence number */
 	u32 end_seq;		/* seq + SYN + FIN + data length */
 	u32 ack_seq;
+	u32 tsval;		/* in: the timestamp option, if has_ts */
+	u32 tsecr;
 	u64 sent_ns;		/* when last sent, for RTT samples */
 	u8 flags;		/* TCPHDR_* */
-	u8 retransmitted:1;
+	u8 retransmitted:1;	/* ever: no RTT sample from its ACK (Karn) */
+	u8 sacked:1;		/* out: covered by a SACK block */
+	u8 lost:1;		/* out: deemed lost, to be resent */
+	u8 rexmit:1;		/* out: resent, counted in retrans_out */
+	u8 has_ts:1;		/* in: carried a timestamp option */
 };
+
+/* Where loss recovery stands (recovery.c). */
+enum vtcp_ca_state {
+	VTCP_CA_OPEN,		/* no loss seen */
+	VTCP_CA_RECOVERY,	/* fast recovery (RFC 6675 / RFC 6582) */
+	VTCP_CA_LOSS,		/* after a retransmission timeout */
+};
+
+/*
+ * A congestion control algorithm (cong.c, newreno.c, cubic.c). Windows
+ * are in bytes. ssthresh() is asked on loss; cong_avoid() on each ACK of
+ * new data outside recovery; the rest are optional.
+ */
+struct vtcp_cong_ops {
+	struct list_head list;
+	char name[16];
+	struct module *owner;
+	void (*init)(struct sock *sk);
+	u32 (*ssthresh)(struct sock *sk);
+	void (*cong_avoid)(struct sock *sk, u32 acked);
+	void (*on_loss)(struct sock *sk);	/* entering recovery or loss */
+};
+
+#define VTCP_CONG_NAME_MAX	16
+
+/* cong.c, newreno.c, cubic.c */
+int vtcp_cong_register(struct vtcp_cong_ops *ops);
+void vtcp_cong_unregister(struct vtcp_cong_ops *ops);
+bool vtcp_cong_exists(const char *name);
+int vtcp_cong_set(struct sock *sk, const char *name);
+void vtcp_cong_init_sock(struct sock *sk);
+void vtcp_cong_release_sock(struct sock *sk);
+void vtcp_cong_start(struct sock *sk);
+u32 vtcp_slow_start(struct sock *sk, u32 acked);
+u32 vtcp_reno_ssthresh(struct sock *sk);
+int vtcp_cong_init(void);
+void vtcp_cong_exit(void);
+extern struct vtcp_cong_ops vtcp_newreno, vtcp_cubic;
 
 #define VTCP_SKB_CB(skb) ((struct vtcp_skb_cb *)&((skb)->cb[0]))
 
@@ -162,6 +242,12 @@ struct vtcp_sysctl {
 	int fin_timeout_ms;
 	int delack_ms;
 	int accept_tcp_csum;
+	int timestamps;
+	int sack;
+	int window_scaling;
+	int rmem_max;
+	int mem_max_kb;
+	char congestion_control[VTCP_CONG_NAME_MAX];
 };
 
 /* Per-network-namespace state. */
@@ -171,6 +257,7 @@ struct vtcp_net {
 	struct ctl_table_header *sysctl_hdr;
 	struct sock *ctl_sk;		/* sends replies that have no socket */
 	struct inet_timewait_death_row tw_row;
+	atomic_long_t mem_bytes;	/* charged to the sockets of the netns */
 };
 
 extern unsigned int vtcp_net_id;
@@ -186,10 +273,20 @@ static inline struct vtcp_net *vtcp_pernet(const struct net *net)
 /* A setting of a namespace, read once. */
 #define vtcp_sysctl(net, name) READ_ONCE(vtcp_pernet(net)->sysctl.name)
 
+void vtcp_default_cong(struct net *net, char *name);
 int vtcp_stats_net_init(struct net *net);
 void vtcp_stats_net_exit(struct net *net);
 int vtcp_sysctl_net_init(struct net *net);
 void vtcp_sysctl_net_exit(struct net *net);
+
+/* memory.c: accounting, per socket and per namespace. */
+int vtcp_memory_init(struct proto *prot);
+void vtcp_memory_exit(void);
+bool vtcp_under_pressure(const struct sock *sk);
+bool vtcp_wmem_schedule(struct sock *sk, int size);
+void vtcp_charge_write(struct sock *sk, struct sk_buff *skb);
+void vtcp_uncharge_write(struct sock *sk, struct sk_buff *skb);
+bool vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order);
 
 /* hash.c: the connection, listen and bind hash tables. */
 int vtcp_hashinfo_init(void);
@@ -217,18 +314,29 @@ int vtcp_queue_ctl(struct sock *sk, u8 flags);
 void vtcp_queue_data(struct sock *sk, struct sk_buff *skb);
 void vtcp_push(struct sock *sk);
 int vtcp_retransmit_head(struct sock *sk);
-void vtcp_recover_loss(struct sock *sk, u32 cwnd);
+int vtcp_transmit_queued(struct sock *sk, struct sk_buff *skb);
+u32 vtcp_ts_now(const struct sock *sk);
+u32 vtcp_window_room(const struct sock *sk);
+void vtcp_offer_options(struct sock *sk);
 void vtcp_send_ack(struct sock *sk);
 void vtcp_send_active_reset(struct sock *sk);
 void vtcp_send_probe(struct sock *sk);
 void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
 		     u32 seq, u32 ack, u16 win);
 void vtcp_send_reset_for(struct net *net, const struct sk_buff *in);
-u16 vtcp_select_window(struct sock *sk);
 u32 vtcp_new_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
-void vtcp_ack_update_rtt(struct sock *sk, const struct sk_buff *acked);
 int vtcp_output_net_init(struct net *net);
 void vtcp_output_net_exit(struct net *net);
+
+/* recovery.c: loss detection and recovery. */
+struct vtcp_opts;
+u32 vtcp_in_flight(const struct sock *sk);
+void vtcp_forget_acked(struct sock *sk, struct sk_buff *skb);
+void vtcp_ack_no_progress(struct sock *sk, const struct vtcp_opts *o,
+			  bool dupack);
+void vtcp_ack_progress(struct sock *sk, const struct vtcp_opts *o, u32 acked);
+void vtcp_retransmit_lost(struct sock *sk);
+void vtcp_enter_loss(struct sock *sk);
 
 /* stream.c: the byte stream, user side. */
 int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len);
@@ -236,6 +344,9 @@ int vtcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 		 int *addr_len);
 void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb);
 void vtcp_purge_queues(struct sock *sk);
+struct vtcp_sack_block;
+unsigned int vtcp_sack_blocks(struct sock *sk, struct vtcp_sack_block *out,
+			      unsigned int max);
 
 /* timers.c */
 void vtcp_init_timers(struct sock *sk);
@@ -247,6 +358,7 @@ void vtcp_arm_rtx(struct sock *sk);
 void vtcp_arm_keepalive(struct sock *sk);
 void vtcp_arm_keepalive_idle(struct sock *sk);
 void vtcp_release_cb(struct sock *sk);
+void vtcp_rtt_sample(struct sock *sk, u32 rtt_us);
 
 /* request.c: passive open. */
 void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb);

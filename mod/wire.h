@@ -17,6 +17,29 @@
 /* Room for our header plus everything below it (IP, link layer). */
 #define VTCP_MAX_HEADER	(VTCP_HDR_MAX + MAX_HEADER)
 
+/* The options we speak (RFC 9293 3.2, RFC 7323, RFC 2018). */
+#define VTCP_MAX_SACKS		4	/* blocks in one option */
+#define VTCP_WSCALE_MAX		14	/* RFC 7323 2.3 */
+
+struct vtcp_sack_block {
+	u32 start;
+	u32 end;
+};
+
+/* What a segment's options say, or what ours will say. */
+struct vtcp_opts {
+	u8 has;			/* VTCP_OPT_* of the uapi, plus the two below */
+	u8 wscale;
+	u8 nr_sacks;
+	u16 mss;
+	u32 tsval;
+	u32 tsecr;
+	struct vtcp_sack_block sacks[VTCP_MAX_SACKS];
+};
+
+#define VTCP_OPT_MSS		BIT(6)
+#define VTCP_OPT_SACK_BLOCKS	BIT(7)
+
 static inline struct tcphdr *vtcp_hdr(const struct sk_buff *skb)
 {
 	return (struct tcphdr *)skb_transport_header(skb);
@@ -26,5 +49,9 @@ static inline unsigned int vtcp_hdr_len(const struct tcphdr *th)
 {
 	return th->doff * 4U;
 }
+
+void vtcp_parse_options(const struct tcphdr *th, struct vtcp_opts *o);
+unsigned int vtcp_options_len(const struct vtcp_opts *o);
+void vtcp_write_options(u8 *p, const struct vtcp_opts *o);
 
 #endif /* _VTCP_WIRE_H */

@@ -144,6 +144,7 @@ enum vtcp_genl_cmd {
 	VTCP_CMD_EVENT,
 	__VTCP_CMD_MAX
 };
+
 #define VTCP_CMD_MAX (__VTCP_CMD_MAX - 1)
 
 enum vtcp_event_type {
@@ -180,6 +181,7 @@ enum vtcp_genl_attr {
 	VTCP_A_PAD,
 	__VTCP_A_MAX
 };
+
 #define VTCP_A_MAX (__VTCP_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_VTCP_H */

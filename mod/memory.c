@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory accounting. Every buffer a socket queues is charged to it as
+ * TCP's are (sk_mem_charge() against the socket's forward allocation, the
+ * protocol's pages against limits set from free memory as tcp_mem's are),
+ * and to its network namespace, whose total net.vtcp.mem_max_kb may cap:
+ * past it the namespace is under pressure, senders wait and out-of-order
+ * data is dropped, so that in-order data still flows.
+ */
+#include <linux/mm.h>
+#include <linux/percpu_counter.h>
+#include <net/sock.h>
+
+#include "vtcp.h"
+
+static atomic_long_t vtcp_memory_allocated;
+static DEFINE_PER_CPU(int, vtcp_memory_per_cpu_fw_alloc);
+static struct percpu_counter vtcp_sockets_allocated;
+static unsigned long vtcp_memory_pressure;
+static long vtcp_sysctl_mem[3];
+static int vtcp_sysctl_wmem[3] = { 4096, 16384, 4 << 20 };
+static int vtcp_sysctl_rmem[3] = { 4096, 131072, 6 << 20 };
+
+static void vtcp_enter_memory_pressure(struct sock *sk)
+{
+	WRITE_ONCE(vtcp_memory_pressure, 1);
+}
+
+static void vtcp_leave_memory_pressure(struct sock *sk)
+{
+	WRITE_ONCE(vtcp_memory_pressure, 0);
+}
+
+/* The protocol's share of the machine: as tcp_mem, from free pages. */
+int vtcp_memory_init(struct proto *prot)
+{
+	unsigned long limit = nr_free_buffer_pages() / 16;
+
+	limit = max(limit, 128UL);
+	vtcp_sysctl_mem[0] = limit / 4 * 3;
+	vtcp_sysctl_mem[1] = limit;
+	vtcp_sysctl_mem[2] = vtcp_sysctl_mem[0] * 2;
+	prot->memory_allocated = &vtcp_memory_allocated;
+	prot->per_cpu_fw_alloc = &vtcp_memory_per_cpu_fw_alloc;
+	prot->sockets_allocated = &vtcp_sockets_allocated;
+	prot->memory_pressure = &vtcp_memory_pressure;
+	prot->enter_memory_pressure = vtcp_enter_memory_pressure;
+	prot->leave_memory_pressure = vtcp_leave_memory_pressure;
+	prot->sysctl_mem = vtcp_sysctl_mem;
+	prot->sysctl_wmem = vtcp_sysctl_wmem;
+	prot->sysctl_rmem = vtcp_sysctl_rmem;
+	return percpu_counter_init(&vtcp_sockets_allocated, 0, GFP_KERNEL);
+}
+
+void vtcp_memory_exit(void)
+{
+	percpu_counter_destroy(&vtcp_sockets_allocated);
+}
+
+static atomic_long_t *ns_mem(const struct sock *sk)
+{
+	return &vtcp_pernet(sock_net(sk))->mem_bytes;
+}
+
+/* Is @sk's namespace past net.vtcp.mem_max_kb? */
+bool vtcp_under_pressure(const struct sock *sk)
+{
+	long max_kb = vtcp_sysctl(sock_net(sk), mem_max_kb);
+
+	return max_kb && atomic_long_read(ns_mem(sk)) > max_kb * 1024L;
+}
+
+/* May the user queue another @size bytes to send? */
+bool vtcp_wmem_schedule(struct sock *sk, int size)
+{
+	return !vtcp_under_pressure(sk) && sk_wmem_schedule(sk, size);
+}
+
+/* @skb joins the write queue. */
+void vtcp_charge_write(struct sock *sk, struct sk_buff *skb)
+{
+	sk_wmem_queued_add(sk, skb->truesize);
+	sk_mem_charge(sk, skb->truesize);
+	atomic_long_add(skb->truesize, ns_mem(sk));
+}
+
+/* @skb leaves the write queue, to be freed. */
+void vtcp_uncharge_write(struct sock *sk, struct sk_buff *skb)
+{
+	sk_wmem_queued_add(sk, -skb->truesize);
+	sk_mem_uncharge(sk, skb->truesize);
+	atomic_long_sub(skb->truesize, ns_mem(sk));
+}
+
+static void vtcp_rfree(struct sk_buff *skb)
+{
+	atomic_long_sub(skb->truesize, ns_mem(skb->sk));
+	sock_rfree(skb);
+}
+
+/*
+ * Charge a received @skb to @sk, if its buffer and memory allow: false
+ * means drop it. Under pressure only in-order data (@in_order) is taken.
+ */
+bool vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order)
+{
+	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
+	    READ_ONCE(sk->sk_rcvbuf))
+		return false;
+	if (!in_order && vtcp_under_pressure(sk))
+		return false;
+	if (!sk_rmem_schedule(sk, skb, skb->truesize))
+		return false;
+	skb_set_owner_r(skb, sk);
+	skb->destructor = vtcp_rfree;
+	atomic_long_add(skb->truesize, ns_mem(sk));
+	return true;
+}

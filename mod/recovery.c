@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Loss detection and recovery: the SACK scoreboard (RFC 2018), losses
+ * inferred from it (RFC 6675) or from duplicate ACKs and partial ACKs
+ * without it (RFC 6582, NewReno), and the retransmission timeout.
+ *
+ * Each segment on the write queue between snd_una and snd_nxt may be
+ * SACKed, lost or resent; the socket keeps the sums of those in bytes, so
+ * the data in the network ("pipe", RFC 6675 section 4) is one expression.
+ */
+#include <net/tcp.h>
+
+#include "vtcp.h"
+#include "wire.h"
+
+/* Sequence space a queued segment takes: data, SYN and FIN. */
+static u32 seg_len(const struct sk_buff *skb)
+{
+	return VTCP_SKB_CB(skb)->end_seq - VTCP_SKB_CB(skb)->seq;
+}
+
+/* The last segment sent, or NULL; the write queue stops at send_head. */
+static struct sk_buff *last_sent(struct sock *sk)
+{
+	struct sk_buff *head = vtcp_sk(sk)->send_head;
+
+	if (skb_queue_empty(&sk->sk_write_queue) ||
+	    head == skb_peek(&sk->sk_write_queue))
+		return NULL;
+	return head ? head->prev : skb_peek_tail(&sk->sk_write_queue);
+}
+
+/* The segment after @skb that was sent, or NULL. */
+static struct sk_buff *next_sent(struct sock *sk, struct sk_buff *skb)
+{
+	skb = skb ? (skb_queue_is_last(&sk->sk_write_queue, skb) ? NULL :
+		     skb->next) : skb_peek(&sk->sk_write_queue);
+	return skb == vtcp_sk(sk)->send_head ? NULL : skb;
+}
+
+/* RFC 6675 pipe: bytes sent, not acked, SACKed or lost, or resent. */
+u32 vtcp_in_flight(const struct sock *sk)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+	s64 pipe = (s64)(vsk->snd_nxt - vsk->snd_una) - vsk->sacked_out -
+		   vsk->lost_out + vsk->retrans_out;
+
+	return max_t(s64, pipe, 0);
+}
+
+static void unmark_lost(struct vtcp_sock *vsk, struct sk_buff *skb)
+{
+	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+	if (cb->lost)
+		vsk->lost_out -= seg_len(skb);
+	if (cb->rexmit)
+		vsk->retrans_out -= seg_len(skb);
+	cb->lost = 0;
+	cb->rexmit = 0;
+}
+
+static void mark_lost(struct vtcp_sock *vsk, struct sk_buff *skb)
+{
+	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+	if (cb->lost || cb->sacked)
+		return;
+	cb->lost = 1;
+	vsk->lost_out += seg_len(skb);
+}
+
+/* @skb leaves the write queue, acknowledged: drop it from the sums. */
+void vtcp_forget_acked(struct sock *sk, struct sk_buff *skb)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+	unmark_lost(vsk, skb);
+	if (cb->sacked)
+		vsk->sacked_out -= seg_len(skb);
+	cb->sacked = 0;
+}
+
+static bool sack_block_valid(const struct vtcp_sock *vsk,
+			     const struct vtcp_sack_block *b)
+{
+	return seq_before(b->start, b->end) && seq_geq(b->start, vsk->snd_una) &&
+	       seq_leq(b->end, vsk->snd_nxt);
+}
+
+/* Mark what the SACK blocks of @o cover; returns the bytes newly SACKed. */
+static u32 sack_update(struct sock *sk, const struct vtcp_opts *o)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u32 newly = 0;
+	unsigned int i;
+	struct sk_buff *skb;
+
+	for (i = 0; i < o->nr_sacks; i++) {
+		const struct vtcp_sack_block *b = &o->sacks[i];
+
+		if (!sack_block_valid(vsk, b))
+			continue;	/* D-SACK (RFC 2883) or bogus */
+		for (skb = next_sent(sk, NULL); skb; skb = next_sent(sk, skb)) {
+			struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+			if (seq_geq(cb->seq, b->end))
+				break;
+			if (cb->sacked || seq_before(cb->seq, b->start) ||
+			    seq_after(cb->end_seq, b->end))
+				continue;
+			unmark_lost(vsk, skb);
+			cb->sacked = 1;
+			vsk->sacked_out += seg_len(skb);
+			newly += seg_len(skb);
+			if (seq_after(cb->end_seq, vsk->high_sacked))
+				vsk->high_sacked = cb->end_seq;
+		}
+	}
+	return newly;
+}
+
+/*
+ * RFC 6675 IsLost(): a hole with more than (DupThresh - 1) * SMSS bytes
+ * SACKed above it is lost.
+ */
+static void mark_lost_by_sack(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u32 above = 0, thresh = 2U * vsk->mss;
+	struct sk_buff *skb = last_sent(sk);
+
+	if (vsk->sacked_out <= thresh)
+		return;
+	for (; skb; skb = skb_queue_is_first(&sk->sk_write_queue, skb) ?
+			  NULL : skb->prev) {
+		if (VTCP_SKB_CB(skb)->sacked)
+			above += seg_len(skb);
+		else if (above > thresh)
+			mark_lost(vsk, skb);
+	}
+}
+
+static void enter_recovery(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	if (vsk->cc->on_loss)
+		vsk->cc->on_loss(sk);
+	vsk->ssthresh = vsk->cc->ssthresh(sk);
+	vsk->cwnd = vsk->ssthresh;
+	vsk->recover = vsk->snd_nxt;
+	vsk->ca_state = VTCP_CA_RECOVERY;
+	vsk->fast_retrans++;
+}
+
+/* Without SACK, the peer's duplicate ACKs count as segments that left. */
+static void count_dupack(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u32 flight = vsk->snd_nxt - vsk->snd_una;
+
+	vsk->dupacks++;
+	if (!(vsk->opts & VTCP_OPT_SACK) &&
+	    vsk->sacked_out + vsk->mss < flight)
+		vsk->sacked_out += vsk->mss;
+}
+
+/* Has a loss shown itself? Then enter fast recovery, once per window. */
+static void detect_loss(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+
+	if (vsk->opts & VTCP_OPT_SACK)
+		mark_lost_by_sack(sk);
+	if (vsk->ca_state != VTCP_CA_OPEN || !head || head == vsk->send_head)
+		return;
+	if (vsk->dupacks >= 3 && seq_geq(vsk->snd_una, vsk->recover))
+		mark_lost(vsk, head);
+	if (vsk->lost_out)
+		enter_recovery(sk);
+}
+
+/* An ACK that acknowledged nothing new: duplicate, or SACK news. */
+void vtcp_ack_no_progress(struct sock *sk, const struct vtcp_opts *o,
+			  bool dupack)
+{
+	u32 newly = o ? sack_update(sk, o) : 0;
+
+	if (dupack || newly)
+		count_dupack(sk);
+	detect_loss(sk);
+}
+
+/* Leave recovery: the window is ssthresh, or what is in flight plus one. */
+static void exit_recovery(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	if (vsk->ca_state == VTCP_CA_RECOVERY)
+		vsk->cwnd = clamp_t(u32, vsk->snd_nxt - vsk->snd_una + vsk->mss,
+				    vsk->mss, vsk->ssthresh);
+	vsk->ca_state = VTCP_CA_OPEN;
+	if (!(vsk->opts & VTCP_OPT_SACK))
+		vsk->sacked_out = 0;
+}
+
+/*
+ * An ACK that moved snd_una by @acked bytes (the write queue is cleaned
+ * already). Grows the window, ends recovery, or goes on with it.
+ */
+void vtcp_ack_progress(struct sock *sk, const struct vtcp_opts *o, u32 acked)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+
+	if (o)
+		sack_update(sk, o);
+	vsk->dupacks = 0;
+	if (!(vsk->opts & VTCP_OPT_SACK))
+		vsk->sacked_out -= min(vsk->sacked_out, acked);
+	if (vsk->ca_state != VTCP_CA_OPEN && seq_geq(vsk->snd_una, vsk->recover))
+		exit_recovery(sk);
+	switch (vsk->ca_state) {
+	case VTCP_CA_OPEN:
+	case VTCP_CA_LOSS:
+		vsk->cc->cong_avoid(sk, acked);
+		break;
+	case VTCP_CA_RECOVERY:
+		/* RFC 6582: a partial ACK shows the next hole. */
+		if (!(vsk->opts & VTCP_OPT_SACK) && head && head != vsk->send_head)
+			mark_lost(vsk, head);
+		break;
+	}
+	detect_loss(sk);
+}
+
+/* Resend @skb, one that was lost. */
+static int resend(struct sock *sk, struct sk_buff *skb)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+	int err;
+
+	err = vtcp_transmit_queued(sk, skb);
+	if (err)
+		return err;
+	cb->retransmitted = 1;
+	if (!cb->rexmit) {
+		cb->rexmit = 1;
+		vsk->retrans_out += seg_len(skb);
+	}
+	vsk->retrans_segs++;
+	vsk->bytes_retrans += skb->len;
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RETRANS_SEGS);
+	if (!vtcp_timer_pending(sk, VTCP_TIMER_RTX))
+		vtcp_arm_rtx(sk);
+	return 0;
+}
+
+/* Resend lost segments, oldest first, while the window allows. */
+void vtcp_retransmit_lost(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (!vsk->lost_out)
+		return;
+	for (skb = next_sent(sk, NULL); skb; skb = next_sent(sk, skb)) {
+		struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+		u32 pipe = vtcp_in_flight(sk);
+
+		if (!cb->lost || cb->rexmit)
+			continue;
+		if (pipe && pipe + seg_len(skb) > vsk->cwnd)
+			break;
+		if (resend(sk, skb))
+			break;
+	}
+}
+
+/*
+ * The retransmission timer expired: everything in flight is lost, SACK
+ * information is forgotten (RFC 2018 section 8, the peer may renege),
+ * and the window starts again from one segment (RFC 5681 3.1).
+ */
+void vtcp_enter_loss(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (vsk->ca_state != VTCP_CA_LOSS) {
+		if (vsk->cc->on_loss)
+			vsk->cc->on_loss(sk);
+		vsk->ssthresh = vsk->cc->ssthresh(sk);
+	}
+	vsk->lost_out = 0;
+	for (skb = next_sent(sk, NULL); skb; skb = next_sent(sk, skb)) {
+		VTCP_SKB_CB(skb)->sacked = 0;
+		VTCP_SKB_CB(skb)->rexmit = 0;
+		VTCP_SKB_CB(skb)->lost = 1;
+		vsk->lost_out += seg_len(skb);
+	}
+	vsk->sacked_out = 0;
+	vsk->retrans_out = 0;
+	vsk->high_sacked = vsk->snd_una;
+	vsk->cwnd = vsk->mss;
+	vsk->recover = vsk->snd_nxt;
+	vsk->dupacks = 0;
+	vsk->ca_state = VTCP_CA_LOSS;
+	vtcp_retransmit_lost(sk);
+}
