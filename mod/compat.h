@@ -20,6 +20,10 @@
 #define VTCP_HAVE_HASHDANCE_SCHEDULE \
 	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0))
 
+/* 6.5: the GSO helpers moved to <net/gso.h>. */
+#define VTCP_HAVE_NET_GSO_H \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0))
+
 /* 6.11: sysctl handlers take a const struct ctl_table. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
 #define VTCP_CTL_TABLE const struct ctl_table

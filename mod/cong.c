@@ -111,11 +111,14 @@ void vtcp_cong_start(struct sock *sk)
 		vtcp_sk(sk)->cc->init(sk);
 }
 
-/* Slow start (RFC 5681, with RFC 3465's limit of two segments per ACK). */
+/*
+ * Slow start (RFC 5681), counting bytes acked (RFC 3465) without its
+ * per-ACK limit: one ACK may cover a whole offloaded burst, as for TCP.
+ */
 u32 vtcp_slow_start(struct sock *sk, u32 acked)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
-	u32 grow = min3(acked, 2U * vsk->mss, vsk->ssthresh - vsk->cwnd);
+	u32 grow = min(acked, vsk->ssthresh - vsk->cwnd);
 
 	vsk->cwnd += grow;
 	return acked - min(acked, grow);

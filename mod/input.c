@@ -158,8 +158,26 @@ static bool seq_acceptable(const struct vtcp_sock *vsk,
 		seq_before(cb->end_seq - 1, vsk->rcv_nxt + wnd));
 }
 
+/* RFC 5961 section 7: at most challenge_ack_limit a second per namespace. */
+static bool challenge_allowed(struct net *net)
+{
+	struct vtcp_net *vn = vtcp_pernet(net);
+	u32 now = (u32)ktime_get_seconds();
+
+	if (READ_ONCE(vn->challenge_second) != now) {
+		WRITE_ONCE(vn->challenge_second, now);
+		atomic_set(&vn->challenge_count, 0);
+	}
+	return atomic_inc_return(&vn->challenge_count) <=
+	       vtcp_sysctl(net, challenge_ack_limit);
+}
+
 static void challenge_ack(struct sock *sk)
 {
+	if (!challenge_allowed(sock_net(sk))) {
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_CHALLENGE_ACK_LIMITED);
+		return;
+	}
 	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_CHALLENGE_ACKS);
 	vtcp_send_ack(sk);
 }
@@ -211,6 +229,7 @@ static void update_window(struct sock *sk, const struct sk_buff *skb)
 	if (seq_before(vsk->snd_wl1, cb->seq) ||
 	    (vsk->snd_wl1 == cb->seq && seq_leq(vsk->snd_wl2, cb->ack_seq))) {
 		vsk->snd_wnd = peer_window(sk, skb);
+		vsk->max_window = max(vsk->max_window, vsk->snd_wnd);
 		vsk->snd_wl1 = cb->seq;
 		vsk->snd_wl2 = cb->ack_seq;
 	}
@@ -381,7 +400,7 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 		goto drop;
 	}
 	if (paws_rejects(sk, skb)) {
-		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_OUT_OF_WINDOW);
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_PAWS_DROP);
 		vtcp_send_ack(sk);
 		goto drop;
 	}

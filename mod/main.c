@@ -123,6 +123,8 @@ static int __init vtcp_init(void)
 		err = -EBUSY;
 		goto out_pernet;
 	}
+	if (vtcp_offload_init())
+		pr_warn("no segmentation offload: IP protocol %d has one\n", proto);
 	vtcp_protosw.protocol = vtcp_protocol;
 	inet_register_protosw(&vtcp_protosw);
 	pr_info("registered on IP protocol %d\n", proto);
@@ -144,6 +146,7 @@ out_memory:
 static void __exit vtcp_exit(void)
 {
 	inet_unregister_protosw(&vtcp_protosw);
+	vtcp_offload_exit();
 	inet_del_protocol(&vtcp_net_protocol, vtcp_protocol);
 	unregister_pernet_subsys(&vtcp_net_ops);
 	proto_unregister(&vtcp_prot);

@@ -84,6 +84,14 @@ void vtcp_charge_write(struct sock *sk, struct sk_buff *skb)
 	atomic_long_add(skb->truesize, ns_mem(sk));
 }
 
+/* The user's data grew a queued segment by @n bytes. */
+void vtcp_charge_bytes(struct sock *sk, int n)
+{
+	sk_wmem_queued_add(sk, n);
+	sk_mem_charge(sk, n);
+	atomic_long_add(n, ns_mem(sk));
+}
+
 /* @skb leaves the write queue, to be freed. */
 void vtcp_uncharge_write(struct sock *sk, struct sk_buff *skb)
 {
@@ -107,8 +115,10 @@ bool vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order)
 	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
 	    READ_ONCE(sk->sk_rcvbuf))
 		return false;
-	if (!in_order && vtcp_under_pressure(sk))
+	if (!in_order && vtcp_under_pressure(sk)) {
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_PRESSURE_DROP);
 		return false;
+	}
 	if (!sk_rmem_schedule(sk, skb, skb->truesize))
 		return false;
 	skb_set_owner_r(skb, sk);

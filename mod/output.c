@@ -135,6 +135,25 @@ static u16 select_window(struct sock *sk, bool syn)
 	return win >> shift;
 }
 
+/* A queued segment longer than the MSS leaves as one GSO packet. */
+static void mark_for_gso(const struct sock *sk, struct sk_buff *skb)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+	u16 mss = vtcp_sk(sk)->mss;
+
+	if (skb_cloned(skb))
+		return;		/* shared with a copy in flight: as it was */
+	if (skb->len <= mss) {
+		shinfo->gso_size = 0;
+		shinfo->gso_segs = 1;
+		shinfo->gso_type = 0;
+		return;
+	}
+	shinfo->gso_size = mss;
+	shinfo->gso_segs = DIV_ROUND_UP(skb->len, mss);
+	shinfo->gso_type = sk->sk_gso_type;
+}
+
 /* Send @skb (a queued segment, which stays queued: we send a copy). */
 static int transmit(struct sock *sk, struct sk_buff *skb, bool queued)
 {
@@ -147,6 +166,7 @@ static int transmit(struct sock *sk, struct sk_buff *skb, bool queued)
 	struct vtcp_opts opts;
 
 	if (queued) {
+		mark_for_gso(sk, skb);
 		out = skb_cloned(skb) ? pskb_copy(skb, gfp) : skb_clone(skb, gfp);
 		if (!out)
 			return -ENOBUFS;
@@ -258,12 +278,53 @@ static bool peer_window_closed(const struct sock *sk, const struct sk_buff *skb)
 	       seq_after(VTCP_SKB_CB(skb)->end_seq, vsk->snd_una + vsk->snd_wnd);
 }
 
-/* Does the congestion window let @skb go out now? */
-static bool cwnd_allows(const struct sock *sk, const struct sk_buff *skb)
+/*
+ * How many bytes of @skb may go out now, as the peer's window and the
+ * congestion window allow: all of it, whole segments of it, or nothing.
+ * Less than a segment goes only when nothing is in flight and it is half
+ * the largest window the peer ever offered (sender-side silly window
+ * avoidance, RFC 9293 3.8.6.2.1).
+ */
+static u32 send_allowance(const struct sock *sk, const struct sk_buff *skb)
 {
-	u32 pipe = vtcp_in_flight(sk);
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+	u32 seq = VTCP_SKB_CB(skb)->seq, pipe = vtcp_in_flight(sk);
+	u32 wnd = seq_after(vsk->snd_una + vsk->snd_wnd, seq) ?
+		  vsk->snd_una + vsk->snd_wnd - seq : 0;
+	u32 cwnd = !pipe ? max_t(u32, vsk->cwnd, vsk->mss) :
+		   vsk->cwnd > pipe ? vsk->cwnd - pipe : 0;
+	u32 allow = min(wnd, cwnd);
 
-	return !skb->len || !pipe || pipe + skb->len <= vtcp_sk(sk)->cwnd;
+	if (!skb->len || allow >= skb->len)
+		return skb->len ?: 1;
+	if (allow >= vsk->mss)
+		return rounddown(allow, vsk->mss);
+	if (allow && vsk->snd_nxt == vsk->snd_una && allow >= vsk->max_window / 2)
+		return allow;
+	return 0;
+}
+
+/* Cut the unsent @skb after @len bytes; the rest follows it. */
+static int split_segment(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+	struct sk_buff *rest;
+
+	rest = alloc_skb(VTCP_MAX_HEADER, gfp_any());
+	if (!rest)
+		return -ENOBUFS;
+	skb_reserve(rest, VTCP_MAX_HEADER);
+	vtcp_uncharge_write(sk, skb);
+	skb_split(skb, rest, len);
+	rest->truesize += rest->len;
+	skb->truesize -= rest->len;
+	*VTCP_SKB_CB(rest) = *cb;
+	VTCP_SKB_CB(rest)->seq = cb->seq + len;
+	cb->end_seq = cb->seq + len;
+	vtcp_charge_write(sk, skb);
+	vtcp_charge_write(sk, rest);
+	__skb_queue_after(&sk->sk_write_queue, skb, rest);
+	return 0;
 }
 
 /*
@@ -296,11 +357,13 @@ void vtcp_push(struct sock *sk)
 	struct sk_buff *skb;
 
 	vtcp_retransmit_lost(sk);
-	while ((skb = vsk->send_head) && !peer_window_closed(sk, skb) &&
-	       cwnd_allows(sk, skb) && !hold_small(sk, skb)) {
+	while ((skb = vsk->send_head)) {
 		bool idle = vsk->snd_una == vsk->snd_nxt;
+		u32 allow = send_allowance(sk, skb);
 
-		if (transmit(sk, skb, true))
+		if (!allow || (allow < skb->len && split_segment(sk, skb, allow)))
+			break;
+		if (hold_small(sk, skb) || transmit(sk, skb, true))
 			break;
 		if (seq_after(VTCP_SKB_CB(skb)->end_seq, vsk->snd_nxt))
 			vsk->snd_nxt = VTCP_SKB_CB(skb)->end_seq;

@@ -153,6 +153,7 @@ static void enter_recovery(struct sock *sk)
 	vsk->recover = vsk->snd_nxt;
 	vsk->ca_state = VTCP_CA_RECOVERY;
 	vsk->fast_retrans++;
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_FAST_RETRANS);
 }
 
 /* Without SACK, the peer's duplicate ACKs count as segments that left. */

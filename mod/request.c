@@ -40,6 +40,7 @@ void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb)
 	vsk->copied_seq = vsk->rcv_nxt;
 	vsk->rcv_wup = vsk->rcv_nxt;
 	vsk->snd_wnd = ntohs(vtcp_hdr(skb)->window);
+	vsk->max_window = vsk->snd_wnd;
 	vsk->snd_wl1 = cb->seq;
 	vsk->snd_wl2 = cb->ack_seq;
 	vsk->opts &= o.has;
@@ -106,42 +107,71 @@ static spinlock_t *children_lock(struct sock *listener)
 static void adopt(struct sock *listener, struct sock *child)
 {
 	spin_lock(children_lock(listener));
-	hlist_add_head(&vtcp_sk(child)->child_node, &vtcp_sk(listener)->children);
+	list_add_tail(&vtcp_sk(child)->child_node, &vtcp_sk(listener)->children);
 	spin_unlock(children_lock(listener));
 }
 
 static void disown(struct sock *listener, struct sock *child)
 {
 	spin_lock_bh(children_lock(listener));
-	hlist_del_init(&vtcp_sk(child)->child_node);
+	list_del_init(&vtcp_sk(child)->child_node);
 	spin_unlock_bh(children_lock(listener));
+}
+
+/* The oldest half-open child of @listener, held, or NULL. */
+static struct sock *hold_oldest_child(struct sock *listener)
+{
+	struct vtcp_sock *vsk;
+	struct sock *child = NULL;
+
+	spin_lock_bh(children_lock(listener));
+	vsk = list_first_entry_or_null(&vtcp_sk(listener)->children,
+				       struct vtcp_sock, child_node);
+	if (vsk) {
+		child = &vsk->icsk.icsk_inet.sk;
+		list_del_init(&vsk->child_node);
+		sock_hold(child);
+	}
+	spin_unlock_bh(children_lock(listener));
+	return child;
+}
+
+/* Abort @child (held) unless its handshake completed meanwhile. */
+static void abort_child(struct sock *child)
+{
+	local_bh_disable();
+	bh_lock_sock(child);
+	if (vtcp_sk(child)->req)
+		vtcp_fsm(child, VTCP_EV_ABORT, NULL);
+	bh_unlock_sock(child);
+	local_bh_enable();
+	sock_put(child);
 }
 
 /* The listener (owned by its closing user) aborts what it started. */
 void vtcp_abort_children(struct sock *listener)
 {
-	struct hlist_head *children = &vtcp_sk(listener)->children;
-	struct vtcp_sock *vsk;
 	struct sock *child;
 
-	spin_lock_bh(children_lock(listener));
-	while ((vsk = hlist_entry_safe(children->first, struct vtcp_sock,
-				       child_node))) {
-		child = &vsk->icsk.icsk_inet.sk;
-		hlist_del_init(&vsk->child_node);
-		sock_hold(child);
-		spin_unlock_bh(children_lock(listener));
+	while ((child = hold_oldest_child(listener)))
+		abort_child(child);
+}
 
-		local_bh_disable();
-		bh_lock_sock(child);
-		if (vsk->req)		/* not completed meanwhile */
-			vtcp_fsm(child, VTCP_EV_ABORT, NULL);
-		bh_unlock_sock(child);
-		local_bh_enable();
-		sock_put(child);
-		spin_lock_bh(children_lock(listener));
-	}
-	spin_unlock_bh(children_lock(listener));
+/*
+ * A SYN at a full SYN queue: the oldest half-open child makes room, as a
+ * BSD syncache does. A flood of spoofed SYNs thus holds at most the
+ * backlog's worth of children, and a real client, whose handshake takes
+ * one round trip, completes unless a backlog of SYNs arrives meanwhile.
+ */
+static bool evict_oldest_child(struct sock *listener)
+{
+	struct sock *child = hold_oldest_child(listener);
+
+	if (!child)
+		return false;
+	abort_child(child);
+	VTCP_INC_STATS(sock_net(listener), VTCP_MIB_SYN_EVICTED);
+	return !inet_csk_reqsk_queue_is_full(listener);
 }
 
 /* LISTEN x SYN: make the child and send its SYN-ACK. */
@@ -154,7 +184,8 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 	struct dst_entry *dst;
 	bool dup = false;
 
-	if (inet_csk_reqsk_queue_is_full(sk) || sk_acceptq_is_full(sk)) {
+	if (sk_acceptq_is_full(sk) ||
+	    (inet_csk_reqsk_queue_is_full(sk) && !evict_oldest_child(sk))) {
 		VTCP_INC_STATS(net, VTCP_MIB_LISTEN_OVERFLOWS);
 		return -ENOBUFS;
 	}

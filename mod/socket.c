@@ -45,7 +45,8 @@ static void vtcp_clear_conn(struct sock *sk)
 void vtcp_init_sock_state(struct sock *sk)
 {
 	vtcp_clear_conn(sk);
-	INIT_HLIST_HEAD(&vtcp_sk(sk)->children);
+	INIT_LIST_HEAD(&vtcp_sk(sk)->children);
+	INIT_LIST_HEAD(&vtcp_sk(sk)->child_node);
 	vtcp_sk(sk)->ooo_queue = RB_ROOT;
 	vtcp_init_timers(sk);
 	vtcp_cong_init_sock(sk);
@@ -75,6 +76,7 @@ static int vtcp_init_sock(struct sock *sk)
 	vtcp_init_sock_state(sk);
 	sk_sockets_allocated_inc(sk);
 	sk->sk_write_space = vtcp_write_space;
+	sk->sk_gso_type = SKB_GSO_SCTP;		/* see offload.c */
 	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
 	return 0;
 }
@@ -134,6 +136,17 @@ static bool has_unread_data(struct sock *sk)
 	return !skb_queue_empty(&sk->sk_receive_queue);
 }
 
+/* More orphans than net.vtcp.max_orphans (counted for all namespaces, as TCP's)? */
+static bool too_many_orphans(const struct sock *sk)
+{
+	unsigned int orphans = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		orphans += per_cpu(vtcp_orphan_count, cpu);
+	return orphans > (unsigned int)vtcp_sysctl(sock_net(sk), max_orphans);
+}
+
 static void vtcp_close(struct sock *sk, long timeout)
 {
 	int state;
@@ -158,6 +171,11 @@ static void vtcp_close(struct sock *sk, long timeout)
 	this_cpu_inc(vtcp_orphan_count);
 	if (state != TCP_CLOSE && sk->sk_state == TCP_CLOSE)
 		goto out;		/* done (and freed) meanwhile */
+	if (sk->sk_state != TCP_CLOSE && too_many_orphans(sk)) {
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ORPHAN_ABORTS);
+		vtcp_fsm(sk, VTCP_EV_ABORT, NULL);	/* as TCP: reset */
+		goto out;
+	}
 	if (sk->sk_state == TCP_CLOSE)
 		inet_csk_destroy_sock(sk);
 	else if (sk->sk_state == TCP_FIN_WAIT2)

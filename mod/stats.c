@@ -31,6 +31,12 @@ static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_TW_CREATED]		= "TimeWaitCreated",
 	[VTCP_MIB_TW_EXPIRED]		= "TimeWaitExpired",
 	[VTCP_MIB_TW_RESTARTED]		= "TimeWaitRestarted",
+	[VTCP_MIB_IN_PAWS_DROP]		= "InPawsDrop",
+	[VTCP_MIB_CHALLENGE_ACK_LIMITED] = "ChallengeAckLimited",
+	[VTCP_MIB_SYN_EVICTED]		= "SynEvicted",
+	[VTCP_MIB_ORPHAN_ABORTS]	= "OrphanAborts",
+	[VTCP_MIB_FAST_RETRANS]		= "FastRetrans",
+	[VTCP_MIB_PRESSURE_DROP]	= "PressureDrop",
 };
 
 static int vtcp_stats_show(struct seq_file *seq, void *v)

@@ -12,9 +12,6 @@
 #include "vtcp.h"
 #include "wire.h"
 
-/* Linear segments for now: the largest payload one allocation carries. */
-#define VTCP_MAX_SEG_ALLOC	(16 * 1024)
-
 static void free_queue(struct sock *sk, struct sk_buff_head *q, bool wmem)
 {
 	struct sk_buff *skb;
@@ -26,12 +23,24 @@ static void free_queue(struct sock *sk, struct sk_buff_head *q, bool wmem)
 	}
 }
 
+/* Give up everything waiting out of order (skb_rbtree_purge() is not exported). */
+static void purge_ooo(struct sock *sk)
+{
+	struct rb_root *root = &vtcp_sk(sk)->ooo_queue;
+	struct sk_buff *skb;
+
+	while ((skb = skb_rb_first(root))) {
+		rb_erase(&skb->rbnode, root);
+		kfree_skb(skb);
+	}
+}
+
 void vtcp_purge_queues(struct sock *sk)
 {
 	free_queue(sk, &sk->sk_write_queue, true);
 	vtcp_sk(sk)->send_head = NULL;
 	free_queue(sk, &sk->sk_receive_queue, false);
-	skb_rbtree_purge(&vtcp_sk(sk)->ooo_queue);
+	purge_ooo(sk);
 	sk_mem_reclaim(sk);
 }
 
@@ -176,7 +185,7 @@ static bool charge(struct sock *sk, struct sk_buff *skb)
 		return true;
 	if (!in_order || RB_EMPTY_ROOT(&vsk->ooo_queue))
 		return false;
-	skb_rbtree_purge(&vsk->ooo_queue);
+	purge_ooo(sk);
 	sk_mem_reclaim(sk);
 	return vtcp_charge_read(sk, skb, true);
 }
@@ -362,57 +371,99 @@ static int send_error(struct sock *sk)
 	return 0;
 }
 
+/*
+ * How much one queued segment may carry: one MSS, or with segmentation
+ * offload as much as the device takes and half the largest window the
+ * peer offered (vtcp_push() cuts it down to what the windows allow).
+ */
+static u32 size_goal(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u32 goal;
+
+	if (!sk_can_gso(sk))
+		return vsk->mss;
+	goal = min_t(u32, READ_ONCE(sk->sk_gso_max_size) - VTCP_MAX_HEADER,
+		     vsk->max_window / 2);
+	goal = min_t(u32, goal, (u32)vsk->mss * READ_ONCE(sk->sk_gso_max_segs));
+	return max_t(u32, rounddown(goal, vsk->mss), vsk->mss);
+}
+
 /* The last queued segment, if it is unsent data that can take more. */
-static struct sk_buff *tail_with_room(struct sock *sk)
+static struct sk_buff *tail_with_room(struct sock *sk, u32 goal)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
 
-	if (!skb || !vsk->send_head || skb->len >= vsk->mss ||
-	    (VTCP_SKB_CB(skb)->flags & (TCPHDR_SYN | TCPHDR_FIN)) ||
-	    !skb_tailroom(skb) || skb_cloned(skb))
+	if (!skb || !vsk->send_head || skb->len >= goal ||
+	    skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS ||
+	    (VTCP_SKB_CB(skb)->flags & (TCPHDR_SYN | TCPHDR_FIN)))
 		return NULL;
 	return skb;
 }
 
-/* Copy into the unsent tail segment; returns the bytes taken, or -EFAULT. */
-static int append_to_tail(struct sock *sk, struct sk_buff *skb,
-			  struct msghdr *msg)
+/* A new, empty data segment at the end of the write queue. */
+static struct sk_buff *new_segment(struct sock *sk)
 {
-	struct vtcp_sock *vsk = vtcp_sk(sk);
-	size_t n = min3(msg_data_left(msg), (size_t)(vsk->mss - skb->len),
-			(size_t)skb_tailroom(skb));
+	struct sk_buff *skb = alloc_skb(VTCP_MAX_HEADER, sk->sk_allocation);
 
-	if (!copy_from_iter_full(skb_put(skb, n), n, &msg->msg_iter)) {
-		__skb_trim(skb, skb->len - n);
-		return -EFAULT;
-	}
-	VTCP_SKB_CB(skb)->end_seq += n;
-	vsk->write_seq += n;
-	return n;
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, VTCP_MAX_HEADER);
+	vtcp_queue_data(sk, skb);
+	return skb;
 }
 
-/* What a new segment will cost, for the memory scheduler. */
-#define VTCP_SEG_TRUESIZE(vsk) \
-	SKB_TRUESIZE(VTCP_MAX_HEADER + min_t(u32, (vsk)->mss, VTCP_MAX_SEG_ALLOC))
-
-/* A new segment with room for a full MSS, filled from @msg. */
-static int queue_new_segment(struct sock *sk, struct msghdr *msg)
+/* A segment that got no data (the copy failed) leaves the queue. */
+static void remove_if_empty(struct sock *sk, struct sk_buff *skb)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
-	size_t room = min_t(size_t, vsk->mss, VTCP_MAX_SEG_ALLOC);
-	size_t n = min(msg_data_left(msg), room);
-	struct sk_buff *skb;
 
-	skb = alloc_skb(VTCP_MAX_HEADER + room, sk->sk_allocation);
-	if (!skb)
-		return -ENOBUFS;
-	skb_reserve(skb, VTCP_MAX_HEADER);
-	if (!copy_from_iter_full(skb_put(skb, n), n, &msg->msg_iter)) {
-		kfree_skb(skb);
+	if (skb->len)
+		return;
+	if (vsk->send_head == skb)
+		vsk->send_head = NULL;
+	__skb_unlink(skb, &sk->sk_write_queue);
+	vtcp_uncharge_write(sk, skb);
+	kfree_skb(skb);
+}
+
+/*
+ * Copy up to @n bytes of @msg into page fragments of the unsent @skb.
+ * Returns the bytes taken, 0 when @skb can take no more fragments, or
+ * -ENOMEM (wait for memory) or -EFAULT.
+ */
+static int append(struct sock *sk, struct sk_buff *skb, struct msghdr *msg,
+		  size_t n)
+{
+	struct page_frag *pfrag = sk_page_frag(sk);
+	int i = skb_shinfo(skb)->nr_frags;
+	bool merge;
+
+	if (!sk_page_frag_refill(sk, pfrag))
+		return -ENOMEM;
+	n = min_t(size_t, n, pfrag->size - pfrag->offset);
+	merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
+	if (!merge && i >= MAX_SKB_FRAGS)
+		return 0;
+	if (!vtcp_wmem_schedule(sk, n))
+		return -ENOMEM;
+	if (copy_page_from_iter(pfrag->page, pfrag->offset, n,
+				&msg->msg_iter) != n)
 		return -EFAULT;
+	if (merge) {
+		skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], n);
+	} else {
+		skb_fill_page_desc(skb, i, pfrag->page, pfrag->offset, n);
+		get_page(pfrag->page);
 	}
-	vtcp_queue_data(sk, skb);
+	pfrag->offset += n;
+	skb->len += n;
+	skb->data_len += n;
+	skb->truesize += n;
+	vtcp_charge_bytes(sk, n);
+	VTCP_SKB_CB(skb)->end_seq += n;
+	vtcp_sk(sk)->write_seq += n;
 	return n;
 }
 
@@ -420,7 +471,7 @@ int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	int copied = 0, err;
-	struct sk_buff *tail;
+	struct sk_buff *skb;
 	long timeo;
 	u8 cork;
 
@@ -438,24 +489,35 @@ int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	if (msg->msg_flags & MSG_MORE)
 		vsk->cork = 1;
 	while (msg_data_left(msg)) {
+		u32 goal = size_goal(sk);
+
 		err = send_error(sk);
 		if (err)
 			goto out_err;
-		tail = tail_with_room(sk);
-		if (!tail && (!sk_stream_memory_free(sk) ||
-			      !vtcp_wmem_schedule(sk, VTCP_SEG_TRUESIZE(vsk)))) {
-			err = wait_for_room(sk, &timeo);
-			if (err)
-				goto out_err;
+		skb = tail_with_room(sk, goal);
+		if (!skb) {
+			if (!sk_stream_memory_free(sk) ||
+			    !vtcp_wmem_schedule(sk, SKB_TRUESIZE(VTCP_MAX_HEADER)))
+				goto wait;
+			skb = new_segment(sk);
+			if (!skb)
+				goto wait;
+		}
+		err = append(sk, skb, msg, min_t(size_t, msg_data_left(msg),
+						 goal - skb->len));
+		if (err > 0) {
+			copied += err;
+			if (!tail_with_room(sk, goal))
+				vtcp_push(sk);
 			continue;
 		}
-		err = tail ? append_to_tail(sk, tail, msg) :
-			     queue_new_segment(sk, msg);
-		if (err < 0)
+		remove_if_empty(sk, skb);
+		if (err == -EFAULT)
 			goto out_err;
-		copied += err;
-		if (!tail_with_room(sk))
-			vtcp_push(sk);
+wait:
+		err = wait_for_room(sk, &timeo);
+		if (err)
+			goto out_err;
 	}
 	vtcp_push(sk);
 	vsk->cork = cork;

@@ -29,6 +29,8 @@ static const struct vtcp_sysctl vtcp_sysctl_defaults = {
 	.window_scaling		= 1,
 	.rmem_max		= 6 << 20,
 	.mem_max_kb		= 0,
+	.max_orphans		= 65536,
+	.challenge_ack_limit	= 1000,
 	.congestion_control	= "cubic",
 };
 
@@ -102,6 +104,8 @@ static const struct ctl_table vtcp_sysctl_template[] = {
 	VTCP_SYSCTL(window_scaling,	zero, one),
 	VTCP_SYSCTL(rmem_max,		rmem_lo, rmem_hi),
 	VTCP_SYSCTL(mem_max_kb,		zero, int_max),
+	VTCP_SYSCTL(max_orphans,	zero, int_max),
+	VTCP_SYSCTL(challenge_ack_limit, one, int_max),
 	{
 		.procname	= "congestion_control",
 		.data		= (void *)offsetof(struct vtcp_sysctl,

@@ -50,7 +50,7 @@ struct vtcp_sock {
 
 	const struct vtcp_cong_ops *cc;	/* congestion control */
 
-	struct hlist_head children;	/* a listener's half-open children */
+	struct list_head children;	/* a listener's half-open, oldest first */
 	struct rb_root ooo_queue;	/* received out of order, by seq */
 	struct hrtimer timers[VTCP_NR_TIMERS];
 	unsigned long deferred;		/* timers that fired while owned */
@@ -61,6 +61,7 @@ struct vtcp_sock {
 	u32 snd_nxt;		/* next to send */
 	u32 write_seq;		/* after the last byte queued by the user */
 	u32 snd_wnd;		/* peer's window */
+	u32 max_window;		/* largest window the peer offered */
 	u32 snd_wl1, snd_wl2;	/* segment seq/ack of the last window update */
 	u16 mss;		/* largest payload we send */
 	u16 advmss;		/* largest payload we accept */
@@ -114,7 +115,7 @@ struct vtcp_sock {
 
 	struct sk_buff *send_head;	/* first segment never sent */
 	struct request_sock *req;	/* passive open, until accept queue */
-	struct hlist_node child_node;	/* in the listener's children */
+	struct list_head child_node;	/* in the listener's children */
 	u8 retries;			/* timeouts of the current head */
 	u8 probes;			/* zero-window probes unanswered */
 	u8 dupacks;			/* duplicate ACKs in a row */
@@ -222,6 +223,12 @@ enum vtcp_mib {
 	VTCP_MIB_TW_CREATED,
 	VTCP_MIB_TW_EXPIRED,
 	VTCP_MIB_TW_RESTARTED,
+	VTCP_MIB_IN_PAWS_DROP,		/* dropped: old timestamp (RFC 7323) */
+	VTCP_MIB_CHALLENGE_ACK_LIMITED,	/* challenge ACKs not sent: rate */
+	VTCP_MIB_SYN_EVICTED,		/* half-open children dropped for new */
+	VTCP_MIB_ORPHAN_ABORTS,		/* orphans reset: too many */
+	VTCP_MIB_FAST_RETRANS,		/* fast recoveries begun */
+	VTCP_MIB_PRESSURE_DROP,		/* dropped: namespace memory pressure */
 	__VTCP_MIB_MAX
 };
 
@@ -247,6 +254,8 @@ struct vtcp_sysctl {
 	int window_scaling;
 	int rmem_max;
 	int mem_max_kb;
+	int max_orphans;
+	int challenge_ack_limit;
 	char congestion_control[VTCP_CONG_NAME_MAX];
 };
 
@@ -258,6 +267,8 @@ struct vtcp_net {
 	struct sock *ctl_sk;		/* sends replies that have no socket */
 	struct inet_timewait_death_row tw_row;
 	atomic_long_t mem_bytes;	/* charged to the sockets of the netns */
+	u32 challenge_second;		/* challenge ACK rate limit (RFC 5961 7) */
+	atomic_t challenge_count;
 };
 
 extern unsigned int vtcp_net_id;
@@ -285,8 +296,13 @@ void vtcp_memory_exit(void);
 bool vtcp_under_pressure(const struct sock *sk);
 bool vtcp_wmem_schedule(struct sock *sk, int size);
 void vtcp_charge_write(struct sock *sk, struct sk_buff *skb);
+void vtcp_charge_bytes(struct sock *sk, int n);
 void vtcp_uncharge_write(struct sock *sk, struct sk_buff *skb);
 bool vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order);
+
+/* offload.c: segmentation offload. */
+int vtcp_offload_init(void);
+void vtcp_offload_exit(void);
 
 /* hash.c: the connection, listen and bind hash tables. */
 int vtcp_hashinfo_init(void);

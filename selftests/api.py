@@ -902,12 +902,13 @@ def polling():
     c.setblocking(False)
     sent = 0
     chunk = b"z" * 65536
-    while True:
-        try:
-            sent += c.send(chunk)
-        except BlockingIOError:
-            break
-    time.sleep(0.2)
+    for _ in range(3):		# until the peer's window is closed too
+        while True:
+            try:
+                sent += c.send(chunk)
+            except BlockingIOError:
+                break
+        time.sleep(0.2)
     full = pmask(c)
 
     def drain():

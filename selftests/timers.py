@@ -33,9 +33,18 @@ SYSCTLS = {
     "fin_timeout_ms":	(60000, 1, 3600000),
     "delack_ms":	(40, 1, 500),
     "accept_tcp_csum":	(0, 0, 1),
+    "timestamps":	(1, 0, 1),
+    "sack":		(1, 0, 1),
+    "window_scaling":	(1, 0, 1),
+    "rmem_max":		(6 << 20, 4096, 1 << 30),
+    "mem_max_kb":	(0, 0, 2 ** 31 - 1),
+    "max_orphans":	(65536, 0, 2 ** 31 - 1),
+    "challenge_ack_limit": (1000, 1, 2 ** 31 - 1),
 }
+# name: (default, another valid value); unknown names are EINVAL.
+STRING_SYSCTLS = {"congestion_control": ("cubic", "newreno")}
 
-tap = Tap(28 + len(SYSCTLS))
+tap = Tap(28 + len(SYSCTLS) + len(STRING_SYSCTLS))
 two_hosts()
 for _h in ("a", "b"):
     with ns(_h):
@@ -546,9 +555,28 @@ def sysctls():
     try:
         with ns("s1"):
             names = sorted(os.listdir("/proc/sys/net/vtcp"))
-        tap.eq(names, sorted(SYSCTLS),
+        tap.eq(names, sorted(list(SYSCTLS) + list(STRING_SYSCTLS)),
                "sysctls: /proc/sys/net/vtcp/ holds exactly the documented "
                "settings")
+        for name, (dflt, other) in STRING_SYSCTLS.items():
+            path = "/proc/sys/net/vtcp/" + name
+            with ns("s1"):
+                got = [open(path).read().strip()]
+                with open(path, "w") as f:
+                    f.write(other)
+                got.append(open(path).read().strip())
+                try:
+                    with open(path, "w") as f:
+                        f.write("no-such-algorithm")
+                    got.append("accepted")
+                except OSError as e:
+                    got.append(errno.errorcode.get(e.errno, e.errno))
+                got.append(open(path).read().strip())
+            with ns("s2"):
+                got.append(open(path).read().strip())
+            tap.eq(got, [dflt, other, "EINVAL", other, dflt],
+                   "sysctls: %s defaults to %s, takes %s, refuses an unknown "
+                   "name with EINVAL, and is per namespace" % (name, dflt, other))
         for name, (dflt, lo, hi) in SYSCTLS.items():
             problems = []
             with ns("s1"):

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Segmentation offload. vtcp sends segments of many MSS at once, as TCP
+ * does with TSO/GSO, marked with the one software-only GSO type
+ * (SKB_GSO_SCTP, which no NIC segments in hardware): software devices
+ * such as veth and loopback carry them whole to the receiving socket,
+ * and before any other device the stack cuts them here, into segments
+ * of gso_size with their own sequence numbers and checksums.
+ */
+#include <linux/skbuff.h>
+#include <net/protocol.h>
+#include <net/tcp.h>
+
+#include "vtcp.h"
+#include "compat.h"
+#include "wire.h"
+
+#if VTCP_HAVE_NET_GSO_H
+#include <net/gso.h>
+#endif
+
+/* Fix the checksum of one segment for its own length. */
+static void finish_checksum(struct sk_buff *seg, __wsum old_len_neg)
+{
+	struct tcphdr *th = vtcp_hdr(seg);
+	unsigned int len = skb_tail_pointer(seg) - skb_transport_header(seg) +
+			   seg->data_len;
+	__wsum delta = (__force __wsum)htonl((__force u32)old_len_neg + len);
+
+	th->check = ~csum_fold(csum_add(csum_unfold(th->check), delta));
+	if (seg->ip_summed == CHECKSUM_PARTIAL)
+		gso_reset_checksum(seg, csum_unfold(~th->check));
+	else
+		th->check = gso_make_checksum(seg, csum_unfold(~th->check));
+}
+
+static struct sk_buff *vtcp_gso_segment(struct sk_buff *skb,
+					netdev_features_t features)
+{
+	struct sk_buff *segs = ERR_PTR(-EINVAL), *seg;
+	unsigned int thlen, mss;
+	__wsum old_len_neg;
+	struct tcphdr *th;
+	u32 seq;
+
+	if (!pskb_may_pull(skb, VTCP_HDR_MIN))
+		return segs;
+	thlen = vtcp_hdr_len(vtcp_hdr(skb));
+	if (thlen < VTCP_HDR_MIN || !pskb_may_pull(skb, thlen) ||
+	    skb_checksum_start(skb) != skb_transport_header(skb))
+		return segs;
+	old_len_neg = (__force __wsum)~skb->len;
+	__skb_pull(skb, thlen);
+	mss = skb_shinfo(skb)->gso_size;
+	if (skb->len <= mss)
+		return segs;
+	segs = skb_segment(skb, features);
+	if (IS_ERR(segs))
+		return segs;
+	seq = ntohl(vtcp_hdr(segs)->seq);
+	for (seg = segs; seg; seg = seg->next, seq += mss) {
+		th = vtcp_hdr(seg);
+		th->seq = htonl(seq);
+		if (seg->next) {
+			th->fin = 0;
+			th->psh = 0;
+		}
+		finish_checksum(seg, old_len_neg);
+	}
+	return segs;
+}
+
+static const struct net_offload vtcp_offload = {
+	.callbacks = {
+		.gso_segment = vtcp_gso_segment,
+	},
+};
+
+int vtcp_offload_init(void)
+{
+	return inet_add_offload(&vtcp_offload, vtcp_protocol);
+}
+
+void vtcp_offload_exit(void)
+{
+	inet_del_offload(&vtcp_offload, vtcp_protocol);
+}
