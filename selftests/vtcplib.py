@@ -275,3 +275,171 @@ class Sniffer:
 
     def __str__(self):
         return "\n".join(map(repr, self.all()))
+
+
+# ---- Hardening (issue 8): fuzz.py, attacks.py, races.py, limits.py --------
+
+import random as _random
+import re as _re
+
+SPOOF_NET = "10.9.0.0/16"	# spoofed sources: routed to a sink, unanswered
+SINK = "10.0.0.4"		# the sink: a neighbour that is nobody
+
+
+def module_refs():
+    """/sys/module/vtcp/refcnt: every socket and TIME-WAIT entry holds one."""
+    try:
+        with open("/sys/module/vtcp/refcnt") as f:
+            return int(f.read())
+    except OSError:
+        return None
+
+
+def wait_module_refs(want, timeout=10.0):
+    """Poll the module refcount until it is at most @want: (value, secs)."""
+    t0 = time.monotonic()
+    while True:
+        v = module_refs()
+        if v is None or v <= want or time.monotonic() - t0 > timeout:
+            return v, time.monotonic() - t0
+        time.sleep(0.05)
+
+
+def counters_delta(before, after):
+    """What each counter of /proc/net/vtcp_stats grew by (new ones: all)."""
+    return {k: v - before.get(k, 0) for k, v in after.items()}
+
+
+def slab_objects(cache="VTCP"):
+    """Active objects of a slab cache (slub_debug keeps ours unmerged)."""
+    try:
+        with open("/proc/slabinfo") as f:
+            for line in f:
+                w = line.split()
+                if w and w[0] == cache:
+                    return int(w[1])
+    except OSError:
+        pass
+    return None
+
+
+def meminfo(field):
+    """A /proc/meminfo field, in KiB."""
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def route_to_sink(host, dev, net=SPOOF_NET):
+    """Host @host answers @net through @dev to a neighbour that is nobody:
+    replies to spoofed sources leave and vanish, nobody answers them."""
+    sh("ip -n %s neigh replace %s lladdr 02:00:00:00:00:99 dev %s "
+       "nud permanent" % (host, SINK, dev))
+    sh("ip -n %s route replace %s via %s dev %s" % (host, net, SINK, dev))
+
+
+def run_fuzzer(host, args, timeout=600):
+    """tools/vtcpfuzz in @host's namespace: ({class: count}, total,
+    rate, output)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    cmd = ["ip", "netns", "exec", host,
+           os.path.join(here, "..", "tools", "vtcpfuzz")] + \
+        [str(a) for a in args]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    sent, total, rate = {}, 0, 0.0
+    for line in p.stdout.splitlines():
+        w = line.split()
+        if len(w) == 3 and w[0] == "sent":
+            sent[w[1]] = int(w[2])
+        m = _re.match(r"total (\d+) segments in ([\d.]+) s: (\d+)/s", line)
+        if m:
+            total, rate = int(m.group(1)), float(m.group(3))
+    if p.returncode:
+        raise OSError("vtcpfuzz exited %d: %s" % (p.returncode, p.stderr))
+    return sent, total, rate, p.stdout
+
+
+class Stream:
+    """A one-way byte stream from socket @tx to socket @rx, checked byte by
+    byte as it arrives: block i is a random 64 KiB block (from @seed)
+    rotated by i * 4099 bytes, so a byte lost, duplicated or injected
+    anywhere shows. finish() stops the sender and waits for EOF."""
+
+    BLOCK = 65536
+
+    def __init__(self, tx, rx, seed=1, timeout=30.0):
+        base = _random.Random(seed).randbytes(self.BLOCK)
+        self.twice = base + base
+        self.tx, self.rx = tx, rx
+        self.sent = self.received = 0
+        self.error = None
+        self.eof = False
+        self.stopping = threading.Event()
+        tx.settimeout(timeout)
+        rx.settimeout(timeout)
+        self.threads = [threading.Thread(target=f, daemon=True)
+                        for f in (self._send, self._receive)]
+        for t in self.threads:
+            t.start()
+
+    def _block(self, i):
+        r = i * 4099 % self.BLOCK
+        return self.twice[r:r + self.BLOCK]
+
+    def _expected(self, pos, n):
+        out = []
+        while n > 0:
+            i, o = divmod(pos, self.BLOCK)
+            piece = self._block(i)[o:o + n]
+            out.append(piece)
+            pos += len(piece)
+            n -= len(piece)
+        return b"".join(out)
+
+    def _send(self):
+        i = 0
+        try:
+            while not self.stopping.is_set():
+                self.tx.sendall(self._block(i))
+                self.sent += self.BLOCK
+                i += 1
+            self.tx.shutdown(socket.SHUT_WR)
+        except OSError as e:
+            self.error = self.error or "send: %s" % e
+
+    def _receive(self):
+        try:
+            while True:
+                data = self.rx.recv(1 << 16)
+                if not data:
+                    self.eof = True
+                    return
+                if data != self._expected(self.received, len(data)):
+                    self.error = "byte %d differs" % self.received
+                    return
+                self.received += len(data)
+        except OSError as e:
+            self.error = self.error or "receive: %s" % e
+
+    def finish(self, timeout=30.0):
+        """Stop sending; True when every byte sent arrived, in order."""
+        self.stopping.set()
+        for t in self.threads:
+            t.join(timeout)
+        return self.error is None and self.eof and \
+            self.received == self.sent
+
+
+def connected_pair(port, host="a", peer="b", addr=B):
+    """A connection from @host to a listener of @peer at @addr:@port:
+    (client socket, accepted socket)."""
+    ls = listener(port, peer, addr)
+    with ns(host):
+        c = vsock()
+    c.settimeout(10)
+    c.connect((addr, port))
+    s, _ = ls.accept()
+    ls.close()
+    return c, s

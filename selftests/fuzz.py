@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The segment fuzzer (tools/vtcpfuzz) at the three kinds of socket a
+segment can reach, from host b's namespace with b's address spoofed where
+needed, while the counters of host a are watched:
+
+1. an established connection a -> b carrying a checked byte stream: it
+   must stay byte-exact, host a must receive no injected byte, and every
+   class of bad segment must land in its counter (InHdrErrors,
+   InCsumErrors, InNoSocket, InOutOfWindow + InPawsDrop, InBadAck,
+   ChallengeAcks + ChallengeAckLimited), short only by BacklogDrop;
+2. the TIME-WAIT entry that connection leaves: it survives the segments
+   (RSTs included), restarts 2MSL exactly once per FIN in sequence,
+   answers exactly the SYNs and data, and ends when told;
+3. a listener, from a new spoofed source per segment: every SYN makes a
+   child or is counted as a failed attempt, the half-open children stay
+   within the backlog, and all are freed when the listener closes.
+
+Scale: VTCP_FUZZ_SEGMENTS (default 1000000, split 2:1:1 between the three)
+and VTCP_FUZZ_SECONDS (default 40, split the same way) bound the run,
+whichever comes first: on the 2-core TCG machine the default runs for the
+time and sends about 250000 segments (the rate is printed). A full 10^6
+run: VTCP_FUZZ_SECONDS=400 KSFT_TIMEOUT=600. VTCP_FUZZ_SEED picks the seed
+(printed; default: from the clock).
+"""
+import errno
+import os
+import socket
+import threading
+import time
+
+from vtcplib import (A, B, Stream, Tap, connected_pair, counters_delta,
+                     module_refs, ns, route_to_sink, run_fuzzer, stats,
+                     sysctl, two_hosts, vsock, wait_module_refs)
+
+SEGMENTS = int(os.environ.get("VTCP_FUZZ_SEGMENTS", "1000000"))
+SECONDS = float(os.environ.get("VTCP_FUZZ_SECONDS", "40"))
+SEED = int(os.environ.get("VTCP_FUZZ_SEED", str(int(time.time()) % 100000)))
+BACKLOG = 16
+# Children alive, plus those freed but waiting for their RCU grace period
+# (long in a busy TCG guest): bounded by the backlog, not by the SYNs.
+REFS_BOUND = 8 * BACKLOG
+PORT, LPORT = 7000, 7100
+
+tap = Tap(26)
+tap.msg("seed %d (VTCP_FUZZ_SEED), at most %d segments in %.0f s" %
+        (SEED, SEGMENTS, SECONDS))
+two_hosts()
+route_to_sink("a", "a0")
+
+
+def a_stats():
+    with ns("a"):
+        return stats()
+
+
+def share(part):
+    """Segments and seconds of one phase: (-n, -t) arguments."""
+    return ["-n", max(1, int(SEGMENTS * part)), "-t", SECONDS * part]
+
+
+def drops_accounted(d, sent):
+    """Segments reaching the socket land in their counter, or were
+    dropped on a full backlog: (ok, diagnostics)."""
+    oow = sent["oow"] + sent["oow_syn"] + sent["oow_ts"]
+    chal = sent["oow_syn"] + sent["rst"] + sent["syn"]
+    got_oow = d["InOutOfWindow"] + d.get("InPawsDrop", 0)
+    got_chal = d["ChallengeAcks"] + d.get("ChallengeAckLimited", 0)
+    short_oow, short_bad = oow - got_oow, sent["badack"] - d["InBadAck"]
+    short_chal = chal - got_chal
+    lost = short_oow + short_bad + max(0, short_chal - short_oow)
+    diag = ("out of window: sent %d, counted %d; challenges: due %d, "
+            "counted %d; bad ACKs: sent %d, counted %d; BacklogDrop %d" %
+            (oow, got_oow, chal, got_chal, sent["badack"], d["InBadAck"],
+             d["BacklogDrop"]))
+    return (min(short_oow, short_bad, short_chal) >= 0 and
+            lost <= d["BacklogDrop"]), diag
+
+
+def header_counters(d, sent, desc):
+    tap.eq(d["InHdrErrors"], sent["trunc"] + sent["doff"],
+           "%s: InHdrErrors counts every truncated header and bad data "
+           "offset" % desc)
+    tap.eq(d["InCsumErrors"], sent["csum"],
+           "%s: InCsumErrors counts every bad checksum" % desc)
+    tap.eq(d["InNoSocket"], sent["nosock"] + sent["nosock_rst"],
+           "%s: InNoSocket counts every segment to the closed port" % desc)
+
+
+# 1. An established connection, a -> b, under fire.
+c, s = connected_pair(PORT)
+aport = c.getsockname()[1]
+with ns("a"):
+    sysctl("msl_ms", 60000)		# its TIME-WAIT outlives phase 2
+before = a_stats()
+stream = Stream(c, s, seed=SEED)
+sent, total, rate, out = run_fuzzer("b", [
+    "-m", "established", "-s", B, "-d", A, "-S", PORT, "-D", aport,
+    "-i", "b0", "-r", SEED] + share(0.5))
+exact = stream.finish(timeout=60)
+d = counters_delta(before, a_stats())
+tap.msg("established: %d segments, %.0f/s; stream %d bytes" %
+        (total, rate, stream.received))
+tap.msg(" ".join("%s=%d" % kv for kv in sorted(sent.items())))
+tap.ok(exact, "established: the stream stays byte-exact under %d fuzzed "
+       "segments" % total, "%s; sent %d, received %d" %
+       (stream.error, stream.sent, stream.received))
+tap.ok(total > 0 and all(sent.get(k, 0) > 0 for k in (
+    "trunc", "doff", "csum", "nosock", "oow", "oow_syn", "oow_ts", "rst",
+    "syn", "badack", "noack", "ack")),
+    "established: every class of segment was sent", out)
+tap.ok("resets 0" in out, "established: host a never reset the connection",
+       out)
+header_counters(d, sent, "established")
+tap.eq(d["OutRsts"], sent["nosock"],
+       "established: OutRsts: one RST for each non-RST to the closed port")
+ok, diag = drops_accounted(d, sent)
+tap.ok(ok, "established: out-of-window, challenged and bad-ACK segments "
+       "are counted, short only by BacklogDrop", diag)
+tap.msg(diag)
+tap.ok(d["InSegs"] >= sum(sent.values()),
+       "established: InSegs counts every segment sent",
+       "InSegs +%d, sent %d" % (d["InSegs"], sum(sent.values())))
+s.close()				# b's FIN: a goes to TIME-WAIT
+c.settimeout(10)
+try:
+    injected = c.recv(1 << 16)
+except OSError as e:
+    injected = str(e).encode()
+tap.eq(injected, b"", "established: host a received no injected byte, "
+       "then the peer's FIN")
+c.close()
+
+# 2. The TIME-WAIT entry a's close left.
+time.sleep(0.3)
+refs_tw = module_refs()
+before = a_stats()
+sent, total, rate, out = run_fuzzer("b", [
+    "-m", "timewait", "-s", B, "-d", A, "-S", PORT, "-D", aport,
+    "-i", "b0", "-r", SEED + 1] + share(0.25))
+d = counters_delta(before, a_stats())
+tap.msg("TIME-WAIT: %d segments, %.0f/s" % (total, rate))
+tap.msg(" ".join("%s=%d" % kv for kv in sorted(sent.items())))
+header_counters(d, sent, "TIME-WAIT")
+tap.eq(d["TimeWaitRestarted"], sent["tw_fin"],
+       "TIME-WAIT: each FIN in sequence restarts 2MSL, nothing else does")
+tap.eq(d["OutSegs"], sent["tw_fin"] + sent["tw_acked"] + sent["nosock"],
+       "TIME-WAIT: exactly the FINs, SYNs and data are answered (and "
+       "the closed port's segments)")
+with ns("a"):
+    probe = vsock()
+try:
+    probe.bind((A, aport))
+    still = "bound"
+except OSError as e:
+    still = e.errno
+probe.close()
+tap.eq(still, errno.EADDRINUSE, "TIME-WAIT: the entry survives the fuzzer, "
+       "its %d RSTs included" % sent.get("tw_silent", 0))
+with ns("a"):
+    sysctl("msl_ms", 100)
+expired = a_stats()["TimeWaitExpired"]
+run_fuzzer("b", ["-m", "timewait", "-s", B, "-d", A, "-S", PORT, "-D",
+                 aport, "-i", "b0", "-c", "tw_fin", "-n", 1])
+refs, secs = wait_module_refs(refs_tw - 1, 5)
+tap.ok(a_stats()["TimeWaitExpired"] == expired + 1 and refs <= refs_tw - 1,
+       "TIME-WAIT: a FIN with msl_ms at 100 restarts a short 2MSL and the "
+       "entry goes (%.1f s)" % secs, "refcnt %s, was %s" % (refs, refs_tw))
+
+# 3. A listener, a new spoofed source for every segment.
+with ns("a"):
+    sysctl("synack_retries", 1)
+    sysctl("rto_initial_ms", 200)
+    ls = vsock()
+    ls.bind((A, LPORT))
+    ls.listen(BACKLOG)
+refs_base = module_refs()
+peak = [refs_base]
+sampling = threading.Event()
+
+
+def sample_refs():
+    while not sampling.is_set():
+        peak[0] = max(peak[0], module_refs() or 0)
+        time.sleep(0.02)
+
+
+sampler = threading.Thread(target=sample_refs, daemon=True)
+sampler.start()
+before = a_stats()
+sent, total, rate, out = run_fuzzer("b", [
+    "-m", "listener", "-d", A, "-D", LPORT, "-r", SEED + 2] + share(0.25))
+d = counters_delta(before, a_stats())
+sampling.set()
+sampler.join()
+tap.msg("listener: %d segments, %.0f/s; %d children made, %d attempts "
+        "failed, %d overflows, %d evicted" % (
+            total, rate, d["PassiveOpens"], d["AttemptFails"],
+            d["ListenOverflows"], d.get("SynEvicted", 0)))
+tap.msg(" ".join("%s=%d" % kv for kv in sorted(sent.items())))
+header_counters(d, sent, "listener")
+tap.eq(d["PassiveOpens"] + d["AttemptFails"], sent["l_syn"],
+       "listener: every SYN made a child or counts in AttemptFails")
+evicted = d.get("SynEvicted", 0)
+alive = d["PassiveOpens"] - evicted - d["Timeouts"]
+tap.ok(evicted + d["ListenOverflows"] > 0 and 0 <= alive <= BACKLOG + 1 and
+       d["ListenOverflows"] <= d["AttemptFails"],
+       "listener: a SYN at the full queue evicts the oldest child "
+       "(SynEvicted) or counts in ListenOverflows",
+       "SynEvicted %d, ListenOverflows %d, AttemptFails %d, children "
+       "left %d" % (evicted, d["ListenOverflows"], d["AttemptFails"], alive))
+tap.eq(d["OutRsts"], sent["l_ack"] + sent["nosock"] + evicted,
+       "listener: an RST for each ACK, each non-RST to the closed port "
+       "and each evicted child")
+tap.ok(peak[0] - refs_base <= REFS_BOUND,
+       "listener: sockets alive stay bounded (module refcount at most %d "
+       "above the listener's, for %d SYNs)" % (REFS_BOUND, sent["l_syn"]),
+       "module refcount peaked %d above the listener's" %
+       (peak[0] - refs_base))
+tap.msg("listener: module refcount peaked %d above the listener's" %
+        (peak[0] - refs_base))
+ls.close()
+refs, secs = wait_module_refs(refs_base - 1, 5)
+tap.ok(refs == refs_base - 1, "listener: closing it frees every child "
+       "(%.1f s)" % secs, "refcnt %s, want %s" % (refs, refs_base - 1))
+refs, secs = wait_module_refs(0, 5)
+tap.eq(refs, 0, "nothing is left: module refcount 0")
+tap.finish()
