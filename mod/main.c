@@ -51,6 +51,7 @@ static int __net_init vtcp_net_init(struct net *net)
 	int err;
 
 	tw_row_init(net);
+	vtcp_tw_net_init(net);
 	err = vtcp_stats_net_init(net);
 	if (err)
 		return err;
@@ -71,7 +72,7 @@ out_stats:
 
 static void __net_exit vtcp_net_exit(struct net *net)
 {
-	vtcp_tw_purge(net);
+	vtcp_tw_net_exit(net);
 	WARN_ON_ONCE(!refcount_dec_and_test(&vtcp_pernet(net)->tw_row.tw_refcount));
 	vtcp_output_net_exit(net);
 	vtcp_sysctl_net_exit(net);

@@ -4,14 +4,17 @@
  * (the kernel's inet_timewait_sock plus our sequence numbers), not by the
  * full socket, which is freed at once.
  *
+ * The 2MSL clock. Every timewait socket of a namespace waits on one
+ * queue in the order it will expire (a restart moves it to the end: 2MSL
+ * is the same for all), and one soft hrtimer per namespace fires for the
+ * oldest. A socket costs a list node and an expiry instead of a timer of
+ * its own, which keeps it no larger than TCP's.
+ *
  * Lifetime. The kernel's timewait code owns the references (ehash, bind
  * hash, and its own timer_list, which it insists on arming: we arm it as
- * a late backstop and move it along with ours). Our 2MSL clock is a
- * pinned soft hrtimer that owns no reference: it is started before the
- * timewait socket is published, and the destructor cancels it, so it can
- * never fire on freed memory. Its callback takes a reference before it
- * does anything; when its own put frees the socket, the destructor must
- * not wait for the callback it is running in, hence vtcp_tw_firing.
+ * a late backstop and move it along with ours). The queue owns none: the
+ * destructor takes a dying socket off it, and the hrtimer takes a
+ * reference, under the queue's lock, before it acts on one.
  */
 #include <net/inet_timewait_sock.h>
 #include <net/tcp.h>
@@ -20,11 +23,15 @@
 #include "compat.h"
 #include "wire.h"
 
-static DEFINE_PER_CPU(struct vtcp_tw_sock *, vtcp_tw_firing);
-
-static u64 two_msl_ns(const struct net *net)
+/* Milliseconds, wrapping: enough for expiries at most hours away. */
+static u32 vtcp_tw_clock(void)
 {
-	return 2 * (u64)vtcp_sysctl(net, msl_ms) * NSEC_PER_MSEC;
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+}
+
+static u32 two_msl_ms(const struct net *net)
+{
+	return 2 * (u32)vtcp_sysctl(net, msl_ms);
 }
 
 /* The kernel's timer, well after ours: it only matters if ours is lost. */
@@ -32,6 +39,95 @@ static int backstop_jiffies(const struct net *net)
 {
 	return msecs_to_jiffies(4 * vtcp_sysctl(net, msl_ms)) + HZ;
 }
+
+static struct vtcp_net *twsk_vtcp_net(const struct inet_timewait_sock *tw)
+{
+	return vtcp_pernet(twsk_net(tw));
+}
+
+/* Wake the namespace's timer for the oldest socket; under tw_lock. */
+static void arm_for_oldest(struct vtcp_net *vn)
+{
+	struct vtcp_tw_sock *oldest;
+	s32 wait;
+
+	oldest = list_first_entry_or_null(&vn->tw_queue, struct vtcp_tw_sock,
+					  queue);
+	if (!oldest)
+		return;
+	wait = max_t(s32, oldest->expires_ms - vtcp_tw_clock(), 0);
+	hrtimer_start(&vn->tw_timer, ms_to_ktime(wait), HRTIMER_MODE_REL_SOFT);
+}
+
+/* Put @vtw at the end of the queue, to expire 2MSL from now. */
+static void queue_for_2msl(struct vtcp_tw_sock *vtw)
+{
+	struct vtcp_net *vn = twsk_vtcp_net(&vtw->tw);
+	bool was_empty;
+
+	spin_lock_bh(&vn->tw_lock);
+	list_del(&vtw->queue);
+	was_empty = list_empty(&vn->tw_queue);
+	vtw->expires_ms = vtcp_tw_clock() + two_msl_ms(twsk_net(&vtw->tw));
+	list_add_tail(&vtw->queue, &vn->tw_queue);
+	if (was_empty)
+		arm_for_oldest(vn);
+	spin_unlock_bh(&vn->tw_lock);
+}
+
+static void dequeue(struct vtcp_tw_sock *vtw)
+{
+	struct vtcp_net *vn = twsk_vtcp_net(&vtw->tw);
+
+	spin_lock_bh(&vn->tw_lock);
+	list_del_init(&vtw->queue);
+	spin_unlock_bh(&vn->tw_lock);
+}
+
+/* The oldest socket whose 2MSL is over, held and dequeued, or NULL. */
+static struct vtcp_tw_sock *take_expired(struct vtcp_net *vn)
+{
+	struct vtcp_tw_sock *vtw;
+
+	spin_lock_bh(&vn->tw_lock);
+	while ((vtw = list_first_entry_or_null(&vn->tw_queue,
+					       struct vtcp_tw_sock, queue))) {
+		if ((s32)(vtw->expires_ms - vtcp_tw_clock()) > 0) {
+			arm_for_oldest(vn);
+			vtw = NULL;
+			break;
+		}
+		list_del_init(&vtw->queue);
+		if (refcount_inc_not_zero(&vtw->tw.tw_refcnt))
+			break;		/* else it is being freed */
+	}
+	spin_unlock_bh(&vn->tw_lock);
+	return vtw;
+}
+
+static enum hrtimer_restart tw_timer_fired(struct hrtimer *h)
+{
+	struct vtcp_net *vn = container_of(h, struct vtcp_net, tw_timer);
+	struct vtcp_tw_sock *vtw;
+
+	while ((vtw = take_expired(vn))) {
+		VTCP_INC_STATS(twsk_net(&vtw->tw), VTCP_MIB_TW_EXPIRED);
+		vtcp_fsm((struct sock *)&vtw->tw, VTCP_EV_2MSL, NULL);
+		inet_twsk_put(&vtw->tw);
+	}
+	return HRTIMER_NORESTART;
+}
+
+static void vtcp_tw_destructor(struct sock *sk)
+{
+	dequeue(vtcp_tw_sk(sk));
+	module_put(THIS_MODULE);
+}
+
+struct timewait_sock_ops vtcp_timewait_sock_ops = {
+	.twsk_obj_size		= sizeof(struct vtcp_tw_sock),
+	.twsk_destructor	= vtcp_tw_destructor,
+};
 
 static void publish(struct inet_timewait_sock *tw, struct sock *sk)
 {
@@ -44,35 +140,6 @@ static void publish(struct inet_timewait_sock *tw, struct sock *sk)
 	inet_twsk_hashdance(tw, sk, &vtcp_hashinfo);
 #endif
 }
-
-static enum hrtimer_restart tw_timer_fired(struct hrtimer *h)
-{
-	struct vtcp_tw_sock *vtw = container_of(h, struct vtcp_tw_sock, timer);
-	struct inet_timewait_sock *tw = &vtw->tw;
-
-	if (!refcount_inc_not_zero(&tw->tw_refcnt))
-		return HRTIMER_NORESTART;	/* being freed: it waits for us */
-	this_cpu_write(vtcp_tw_firing, vtw);
-	VTCP_INC_STATS(twsk_net(tw), VTCP_MIB_TW_EXPIRED);
-	vtcp_fsm((struct sock *)tw, VTCP_EV_2MSL, NULL);
-	inet_twsk_put(tw);
-	this_cpu_write(vtcp_tw_firing, NULL);
-	return HRTIMER_NORESTART;
-}
-
-static void vtcp_tw_destructor(struct sock *sk)
-{
-	struct vtcp_tw_sock *vtw = vtcp_tw_sk(sk);
-
-	if (this_cpu_read(vtcp_tw_firing) != vtw)
-		hrtimer_cancel(&vtw->timer);
-	module_put(THIS_MODULE);
-}
-
-struct timewait_sock_ops vtcp_timewait_sock_ops = {
-	.twsk_obj_size		= sizeof(struct vtcp_tw_sock),
-	.twsk_destructor	= vtcp_tw_destructor,
-};
 
 /* Move @sk's connection into a timewait socket, then finish @sk. */
 void vtcp_enter_timewait(struct sock *sk)
@@ -88,20 +155,26 @@ void vtcp_enter_timewait(struct sock *sk)
 		vtw->snd_nxt = vsk->snd_nxt;
 		vtw->rcv_nxt = vsk->rcv_nxt;
 		vtw->rcv_wnd = vsk->rcv_wnd;
-		hrtimer_init(&vtw->timer, CLOCK_MONOTONIC,
-			     HRTIMER_MODE_REL_PINNED_SOFT);
-		vtw->timer.function = tw_timer_fired;
+		INIT_LIST_HEAD(&vtw->queue);
 		__module_get(THIS_MODULE);
 		VTCP_INC_STATS(net, VTCP_MIB_TW_CREATED);
-
-		/* Our CPU cannot run the timer before it is published. */
 		local_bh_disable();
-		hrtimer_start(&vtw->timer, ns_to_ktime(two_msl_ns(net)),
-			      HRTIMER_MODE_REL_PINNED_SOFT);
 		publish(tw, sk);
+		refcount_inc(&tw->tw_refcnt);	/* it is public: hold it */
+		queue_for_2msl(vtw);
 		local_bh_enable();
+		inet_twsk_put(tw);
 	}
 	vtcp_done(sk);
+}
+
+/* How long @tw has left in TIME-WAIT, for sock_diag. */
+u32 vtcp_tw_remaining_ms(const struct inet_timewait_sock *tw)
+{
+	s32 left = vtcp_tw_sk((const struct sock *)tw)->expires_ms -
+		   vtcp_tw_clock();
+
+	return max(left, 0);
 }
 
 static void send_ack(struct inet_timewait_sock *tw, struct sk_buff *skb)
@@ -126,12 +199,9 @@ int vtcp_tw_reack(struct sock *sk, struct sk_buff *skb)
 	struct vtcp_tw_sock *vtw = vtcp_tw_sk(sk);
 
 	send_ack(tw, skb);
-	if (hrtimer_try_to_cancel(&vtw->timer) == 1) {
-		hrtimer_start(&vtw->timer, ns_to_ktime(two_msl_ns(twsk_net(tw))),
-			      HRTIMER_MODE_REL_PINNED_SOFT);
-		inet_twsk_reschedule(tw, backstop_jiffies(twsk_net(tw)));
-		VTCP_INC_STATS(twsk_net(tw), VTCP_MIB_TW_RESTARTED);
-	}
+	queue_for_2msl(vtw);
+	inet_twsk_reschedule(tw, backstop_jiffies(twsk_net(tw)));
+	VTCP_INC_STATS(twsk_net(tw), VTCP_MIB_TW_RESTARTED);
 	return 0;
 }
 
@@ -140,7 +210,7 @@ int vtcp_tw_kill(struct sock *sk, struct sk_buff *skb)
 {
 	struct inet_timewait_sock *tw = inet_twsk(sk);
 
-	hrtimer_try_to_cancel(&vtcp_tw_sk(sk)->timer);
+	dequeue(vtcp_tw_sk(sk));
 	refcount_inc(&tw->tw_refcnt);
 	inet_twsk_deschedule_put(tw);
 	return 0;
@@ -168,7 +238,7 @@ out:
 }
 
 /* Namespace exit: no timewait socket may outlive its namespace. */
-void vtcp_tw_purge(struct net *net)
+static void vtcp_tw_purge(struct net *net)
 {
 	struct inet_hashinfo *h = &vtcp_hashinfo;
 	struct hlist_nulls_node *node;
@@ -201,4 +271,23 @@ restart:
 		cond_resched();
 	}
 	synchronize_net();	/* callbacks still running finish first */
+}
+
+void vtcp_tw_net_init(struct net *net)
+{
+	struct vtcp_net *vn = vtcp_pernet(net);
+
+	INIT_LIST_HEAD(&vn->tw_queue);
+	spin_lock_init(&vn->tw_lock);
+	hrtimer_init(&vn->tw_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	vn->tw_timer.function = tw_timer_fired;
+}
+
+void vtcp_tw_net_exit(struct net *net)
+{
+	struct vtcp_net *vn = vtcp_pernet(net);
+
+	vtcp_tw_purge(net);
+	hrtimer_cancel(&vn->tw_timer);
+	WARN_ON_ONCE(!list_empty(&vn->tw_queue));
 }

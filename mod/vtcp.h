@@ -129,13 +129,17 @@ static inline struct vtcp_sock *vtcp_sk(const struct sock *sk)
 	return (struct vtcp_sock *)sk;
 }
 
-/* TIME-WAIT: the kernel's small timewait socket plus what we need. */
+/*
+ * TIME-WAIT: the kernel's small timewait socket plus what we need. It
+ * waits on its namespace's 2MSL queue (timewait.c), in expiry order.
+ */
 struct vtcp_tw_sock {
 	struct inet_timewait_sock tw;
 	u32 snd_nxt;
 	u32 rcv_nxt;
 	u32 rcv_wnd;
-	struct hrtimer timer;		/* 2MSL */
+	u32 expires_ms;			/* when 2MSL ends, vtcp_tw_clock() */
+	struct list_head queue;		/* in vtcp_net.tw_queue */
 };
 
 static inline struct vtcp_tw_sock *vtcp_tw_sk(const struct sock *sk)
@@ -266,6 +270,9 @@ struct vtcp_net {
 	struct ctl_table_header *sysctl_hdr;
 	struct sock *ctl_sk;		/* sends replies that have no socket */
 	struct inet_timewait_death_row tw_row;
+	struct list_head tw_queue;	/* TIME-WAIT sockets, oldest first */
+	spinlock_t tw_lock;
+	struct hrtimer tw_timer;	/* fires for the oldest */
 	atomic_long_t mem_bytes;	/* charged to the sockets of the netns */
 	u32 challenge_second;		/* challenge ACK rate limit (RFC 5961 7) */
 	atomic_t challenge_count;
@@ -395,7 +402,9 @@ int vtcp_tw_reack(struct sock *sk, struct sk_buff *skb);
 int vtcp_tw_ack(struct sock *sk, struct sk_buff *skb);
 int vtcp_tw_kill(struct sock *sk, struct sk_buff *skb);
 void vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb);
-void vtcp_tw_purge(struct net *net);
+void vtcp_tw_net_init(struct net *net);
+void vtcp_tw_net_exit(struct net *net);
+u32 vtcp_tw_remaining_ms(const struct inet_timewait_sock *tw);
 extern struct timewait_sock_ops vtcp_timewait_sock_ops;
 
 #endif /* _VTCP_H */
