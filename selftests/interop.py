@@ -5,7 +5,9 @@ rewrites protocol 6 to 253 on the way out and back on the way in (with the
 checksum fixes that needs), so host b's vtcp talks to it. b accepts the
 checksum Linux computed with protocol 6 (accept_tcp_csum). Both
 directions: handshake, data both ways by hash, teardown from either side,
-RST on a closed port; the capture decodes as TCP in tshark."""
+RST on a closed port; the capture decodes as TCP in tshark, with
+SACK-permitted, timestamps and window scale in every SYN and SYN-ACK, and
+each side keeps within the other's scaled window."""
 import hashlib
 import os
 import socket
@@ -13,10 +15,11 @@ import subprocess
 import threading
 import time
 
-from vtcplib import A, B, Tap, ns, sh, sysctl, two_hosts, vsock
+from vtcplib import (A, B, ACK, SYN, Tap, ns, parse_options, pcap_segs,
+                     seq_add, sh, sysctl, two_hosts, vsock)
 
 SIZE = 2 << 20
-tap = Tap(14)
+tap = Tap(17)
 two_hosts()
 pcap = "/tmp/interop.pcap"
 
@@ -32,10 +35,23 @@ sh("ip netns exec a tc filter add dev a0 ingress protocol ip u32 "
 with ns("b"):
     sysctl("accept_tcp_csum", 1)
     sysctl("msl_ms", 500)
-dump = subprocess.Popen(["ip", "netns", "exec", "b", "tcpdump", "-i", "b0",
-                         "-U", "-B", "16384", "-s", "96", "-w", pcap,
-                         "ip proto 253"], stderr=subprocess.PIPE, text=True)
-dump.stderr.readline()			# "listening on b0": capturing now
+
+
+def capture(host, dev, path, match="ip proto 253"):
+    """tcpdump of @match on @dev of @host into @path, started."""
+    p = subprocess.Popen(["ip", "netns", "exec", host, "tcpdump", "-i", dev,
+                          "-U", "-B", "16384", "-s", "96", "-w", path, match],
+                         stderr=subprocess.PIPE, text=True)
+    p.stderr.readline()			# "listening on ...": capturing now
+    return p
+
+
+dump = capture("b", "b0", pcap)
+# Also on a0 (after the rewrite out, before it in): the connection where
+# Linux TCP sends to vtcp's port 8002, as Linux's sender sees the windows.
+pcap_a = "/tmp/interop-a.pcap"
+dump_a = capture("a", "a0", pcap_a, "ip proto 253 and "
+                 "(ip[20:2] = 8002 or ip[22:2] = 8002)")
 
 
 def tcp():
@@ -93,7 +109,11 @@ def direction(name, server_ns, server_sock, server_addr, client_ns, client_sock)
 
 
 direction("vtcp client -> Linux TCP server", "a", tcp, (A, 8001), "b", vsock)
+# 20 ms on the way back: a path holding more than 64 KiB, which Linux can
+# only fill if it scales vtcp's window.
+sh("ip netns exec b tc qdisc add dev b0 root netem delay 20ms limit 10000")
 direction("Linux TCP client -> vtcp server", "b", vsock, (B, 8002), "a", tcp)
+sh("ip netns exec b tc qdisc del dev b0 root")
 
 
 def refused(client_ns, sock, addr):
@@ -143,16 +163,28 @@ tap.ok(teardown("vtcp"), "teardown started by vtcp: half-close, data, EOF both w
 tap.ok(teardown("tcp"), "teardown started by Linux TCP: half-close, data, EOF both ways")
 
 last = -1				# let tcpdump catch up before it stops
-while os.path.getsize(pcap) != last:
-    last = os.path.getsize(pcap)
+while os.path.getsize(pcap) + os.path.getsize(pcap_a) != last:
+    last = os.path.getsize(pcap) + os.path.getsize(pcap_a)
     time.sleep(1)
-dump.terminate()
-dump.wait()
-out = subprocess.run(["tshark", "-r", pcap, "-d", "ip.proto==253,tcp",
-                      "-T", "fields", "-e", "tcp.flags.str", "-e", "tcp.srcport",
-                      "-e", "tcp.dstport", "-e", "tcp.len",
-                      "-e", "tcp.options.mss_val"],
-                     capture_output=True, text=True)
+for d in (dump, dump_a):
+    d.terminate()
+    d.wait()
+
+
+def tshark(path):
+    return subprocess.run(["tshark", "-r", path, "-d", "ip.proto==253,tcp",
+                           "-T", "fields", "-e", "tcp.flags.str",
+                           "-e", "tcp.srcport", "-e", "tcp.dstport",
+                           "-e", "tcp.len", "-e", "tcp.options.mss_val",
+                           "-e", "ip.src", "-e", "tcp.options.sack_perm",
+                           "-e", "tcp.options.timestamp.tsval",
+                           "-e", "tcp.options.wscale.shift", "-e", "tcp.seq",
+                           "-e", "tcp.ack", "-e", "tcp.window_size",
+                           "-e", "tcp.analysis.bytes_in_flight"],
+                          capture_output=True, text=True)
+
+
+out = tshark(pcap)
 rows = [l.split("\t") for l in out.stdout.splitlines() if l]
 flags = [r[0] for r in rows]
 tap.ok(out.returncode == 0 and len(rows) > 100,
@@ -166,4 +198,85 @@ data = sum(int(r[3] or 0) for r in rows)
 tap.ok(data >= 4 * SIZE, "tshark: the 4 x 2 MiB add up (%d bytes)" % data)
 tap.ok(all("S" not in r[0] or r[4] in ("", None) or 64 <= int(r[4]) <= 1460
            for r in rows), "tshark: MSS options fit the 1500-byte link")
+
+
+def handshake_options(server_port):
+    """The options tshark found in the SYN and SYN-ACK to @server_port."""
+    syn = [r for r in rows if "S" in r[0] and "A" not in r[0] and
+           r[2] == str(server_port)]
+    synack = [r for r in rows if "S" in r[0] and "A" in r[0] and
+              r[1] == str(server_port)]
+    return [(r[5], bool(r[6]), bool(r[7]), r[8]) for r in syn[:1] + synack[:1]]
+
+
+for port, who in ((8001, "vtcp -> Linux TCP"), (8002, "Linux TCP -> vtcp")):
+    got = handshake_options(port)
+    tap.ok(len(got) == 2 and
+           all(sp and ts and ws != "" for _, sp, ts, ws in got),
+           "tshark: %s: SYN and SYN-ACK both carry SACK-permitted, "
+           "timestamps and window scale" % who,
+           "(src, sack_perm, ts, wscale): %r" % got)
+
+
+def window_kept(rows, server_port, sender):
+    """Data from @sender (an address) on the connection to @server_port, as
+    tshark decoded it: the most bytes in flight, the bytes sent beyond the
+    right edge the receiver had advertised (its largest ack + scaled
+    window so far), and the largest window it offered."""
+    edge, flight, beyond, wins = 0, 0, 0, []
+    for r in rows:
+        if server_port not in (int(r[1]), int(r[2])):
+            continue
+        if r[5] != sender:
+            if r[10] and r[11]:
+                edge = max(edge, int(r[10]) + int(r[11]))
+                wins.append(int(r[11]))
+        elif int(r[3] or 0):
+            flight = max(flight, int(r[12] or 0))
+            beyond = max(beyond, int(r[9]) + int(r[3]) - edge)
+    return flight, beyond, max(wins or [0])
+
+
+def window_used(segs, sender):
+    """The same from segments captured at @sender (one connection): the
+    sender's own view of its bytes in flight and of the peer's window."""
+    synack = [x for x in segs if x.src != sender and x.is_(SYN | ACK)]
+    shift = parse_options(synack[0].options).get("wscale", 0) if synack else 0
+    edge = hi = una = None
+    flight = beyond = top = 0
+    for x in segs:
+        if x.src != sender and x.has(ACK):
+            win = x.win if x.has(SYN) else x.win << shift
+            top = max(top, win)
+            if edge is None or sdiff(seq_add(x.ack, win), edge) > 0:
+                edge = seq_add(x.ack, win)
+            if una is None or sdiff(x.ack, una) > 0:
+                una = x.ack
+        elif x.src == sender and x.len:
+            end = seq_add(x.seq, x.len)
+            if hi is None or sdiff(end, hi) > 0:
+                hi = end
+            if edge is not None:
+                beyond = max(beyond, sdiff(end, edge))
+        if hi is not None and una is not None:
+            flight = max(flight, sdiff(hi, una))
+    return flight, beyond, top
+
+
+def sdiff(a, b):
+    d = (a - b) & 0xFFFFFFFF
+    return d - (1 << 32) if d >= 1 << 31 else d
+
+
+segs_a = pcap_segs(pcap_a)
+flight, beyond, win = window_used(segs_a, A)
+tap.ok(len(segs_a) > 100 and win > 65535 and flight > 65535 and beyond <= 0,
+       "on a0: Linux TCP sending to vtcp uses vtcp's scaled window: vtcp "
+       "offers up to %d bytes, Linux has up to %d in flight, %d beyond it "
+       "(%d segments)" % (win, flight, max(beyond, 0), len(segs_a)))
+flight, beyond, win = window_kept(rows, 8001, B)
+tap.ok(beyond <= 0 and flight > 0,
+       "tshark on b0: vtcp sending to Linux TCP keeps within Linux's scaled "
+       "window (up to %d offered, %d in flight, %d beyond)" %
+       (win, flight, max(beyond, 0)))
 tap.finish()

@@ -277,6 +277,183 @@ class Sniffer:
         return "\n".join(map(repr, self.all()))
 
 
+# ---- Options, sysctl strings and a hand-driven peer: datapath.py, interop.py
+
+SOL_VTCP = PROTO
+VTCP_NODELAY, VTCP_CORK, VTCP_CONGESTION = 1, 3, 13
+C = "10.0.0.3"		# a raw peer's address: routed to a0, nobody's there
+
+
+def parse_options(o):
+    """TCP options @o (bytes) as a dict: mss, wscale, sack_perm, sack (a
+    list of (start, end)), ts ((tsval, tsecr)); "bad" if malformed."""
+    out, i = {}, 0
+    while i < len(o) and o[i] != 0:
+        if o[i] == 1:
+            i += 1
+            continue
+        if i + 1 >= len(o) or o[i + 1] < 2 or i + o[i + 1] > len(o):
+            out["bad"] = True
+            break
+        kind, n, v = o[i], o[i + 1], o[i + 2:i + o[i + 1]]
+        if kind == 2 and n == 4:
+            out["mss"] = struct.unpack("!H", v)[0]
+        elif kind == 3 and n == 3:
+            out["wscale"] = v[0]
+        elif kind == 4 and n == 2:
+            out["sack_perm"] = True
+        elif kind == 5 and n > 2 and (n - 2) % 8 == 0:
+            out["sack"] = [struct.unpack("!II", v[j:j + 8])
+                           for j in range(0, n - 2, 8)]
+        elif kind == 8 and n == 10:
+            out["ts"] = struct.unpack("!II", v)
+        else:
+            out.setdefault("other", []).append(kind)
+        i += n
+    return out
+
+
+def make_options(mss=None, wscale=None, sack_perm=False, ts=None, sacks=()):
+    """Options laid out as Linux TCP writes them (NOP padded)."""
+    o = b""
+    if mss is not None:
+        o += struct.pack("!BBH", 2, 4, mss)
+    if sack_perm:
+        o += b"\x01\x01\x04\x02"
+    if ts is not None:
+        o += b"\x01\x01\x08\x0a" + struct.pack("!II", ts[0] & 0xFFFFFFFF,
+                                               ts[1] & 0xFFFFFFFF)
+    if wscale is not None:
+        o += b"\x01\x03\x03" + bytes([wscale])
+    if sacks:
+        o += b"\x01\x01\x05" + bytes([2 + 8 * len(sacks)])
+        o += b"".join(struct.pack("!II", s & 0xFFFFFFFF, e & 0xFFFFFFFF)
+                      for s, e in sacks)
+    return o
+
+
+def sysctl_str(name, value=None):
+    """A string setting of /proc/sys/net/vtcp/; a write may raise OSError."""
+    path = "/proc/sys/net/vtcp/" + name
+    if value is None:
+        with open(path) as f:
+            return f.read().strip()
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+
+
+def wait_after(sn, mark, pred, count=1, timeout=5.0):
+    """Segments matching @pred that @sn captured after its first @mark."""
+    end = time.monotonic() + timeout
+    while True:
+        got = [s for s in sn.all()[mark:] if pred(s)]
+        if len(got) >= count or time.monotonic() > end:
+            return got
+        time.sleep(0.01)
+
+
+def route_raw_peer():
+    """Host b reaches C through a0, where no stack answers for it: a
+    RawPeer's segments get no RST from host a's vtcp."""
+    mac = subprocess.run(["ip", "-n", "a", "-br", "link", "show", "a0"],
+                         capture_output=True, text=True).stdout.split()[2]
+    sh("ip -n b neigh replace %s lladdr %s dev b0 nud permanent" % (C, mac))
+
+
+class RawPeer:
+    """A peer at C driven by hand from host a: crafted segments to a vtcp
+    socket at B:@dport, its answers read from @sn (a Sniffer on a0). Offers
+    MSS @mss, SACK-permitted, timestamps and window scale as asked."""
+
+    def __init__(self, sn, sport, dport, mss=1460, sack=True, ts=True,
+                 wscale=None, win=65535, iss=100000):
+        self.sn, self.sport, self.dport = sn, sport, dport
+        self.mss, self.sack, self.ts, self.wscale = mss, sack, ts, wscale
+        self.win, self.iss = win, iss
+        self.snd_nxt = seq_add(iss, 1)
+        self.rcv_nxt = 0
+        self.tsval = 1000
+        self.ts_recent = 0
+        self.synack = None
+        self.opts = {}
+
+    def mine(self, s):
+        """Segments vtcp sent to us."""
+        return s.src == B and s.dst == C and s.dport == self.sport
+
+    def mark(self):
+        return len(self.sn.all())
+
+    def send(self, seq=None, flags=ACK, payload=b"", sacks=(), tsval=None,
+             ack=None, opts=None):
+        if tsval is None:
+            self.tsval += 1
+            tsval = self.tsval
+        if opts is None:
+            opts = make_options(ts=(tsval, self.ts_recent) if self.ts
+                                else None, sacks=sacks)
+        seg = segment(C, B, self.sport, self.dport,
+                      self.snd_nxt if seq is None else seq,
+                      self.rcv_nxt if ack is None else ack, flags, self.win,
+                      payload, opts)
+        with ns("a"):
+            inject(C, B, seg)
+
+    def connect(self, timeout=5.0):
+        """The three-way handshake; False if no SYN-ACK came."""
+        m = self.mark()
+        self.send(seq=self.iss, flags=SYN, ack=0, opts=make_options(
+            mss=self.mss, wscale=self.wscale, sack_perm=self.sack,
+            ts=(self.tsval, 0) if self.ts else None))
+        got = wait_after(self.sn, m, lambda s: self.mine(s) and
+                         s.is_(SYN | ACK), timeout=timeout)
+        if not got:
+            return False
+        self.synack = got[0]
+        self.opts = parse_options(got[0].options)
+        self.rcv_nxt = seq_add(got[0].seq, 1)
+        self.echo(got[0])
+        self.send()
+        return True
+
+    def echo(self, s):
+        """Remember the timestamp of @s, to echo it."""
+        ts = parse_options(s.options).get("ts")
+        if ts:
+            self.ts_recent = ts[0]
+
+
+def pcap_segs(path, proto=PROTO):
+    """The segments of protocol @proto in a classic pcap file (Ethernet,
+    as tcpdump writes it), as Seg objects timed by the capture."""
+    out = []
+    with open(path, "rb") as f:
+        head = f.read(24)
+        if len(head) < 24:
+            return out
+        order = "<" if head[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+        nano = head[:4] in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+        while True:
+            rec = f.read(16)
+            if len(rec) < 16:
+                return out
+            sec, frac, caplen, _ = struct.unpack(order + "IIII", rec)
+            pkt = f.read(caplen)
+            ip = pkt[14:]
+            if pkt[12:14] != b"\x08\x00" or len(ip) < 40 or ip[9] != proto:
+                continue
+            ihl = (ip[0] & 15) * 4
+            tot = struct.unpack("!H", ip[2:4])[0]
+            seg = Seg(sec + frac / (1e9 if nano else 1e6),
+                      socket.inet_ntoa(ip[12:16]),
+                      socket.inet_ntoa(ip[16:20]), ip[ihl:])
+            seg.len = tot - ihl - seg.hlen	# the payload, even if cut
+            out.append(seg)
+
+
 # ---- Hardening (issue 8): fuzz.py, attacks.py, races.py, limits.py --------
 
 import random as _random

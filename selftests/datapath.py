@@ -1,0 +1,870 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The fast data path, mechanism by mechanism: window scaling, SACK blocks
+sent and used, fast retransmit without SACK, zero-window probes, memory
+limits under a slow reader, timestamps and PAWS, congestion control by
+name, Nagle and cork, software checksums and segmentation on a device
+that offloads nothing, and a long transfer through loss, reordering,
+duplication and corruption at once, both ways.
+
+Host a (10.0.0.1) and host b (10.0.0.2) talk over veth. Where a case needs
+a peer that misbehaves on purpose, a RawPeer at 10.0.0.3 (routed to a0,
+where no stack answers for it) crafts segments by hand. Every case asserts
+on segments a sniffer on a0 saw, on bytes compared by SHA-256, errnos or
+counters."""
+import errno
+import fcntl
+import hashlib
+import os
+import select
+import socket
+import struct
+import termios
+import threading
+import time
+
+from vtcplib import (A, B, C, ACK, FIN, SYN, RawPeer, Sniffer, Tap, netem, ns,
+                     parse_options, route_raw_peer, seq_add, sh, stat,
+                     sysctl, sysctl_str, two_hosts, vsock, wait_after,
+                     wait_stat, listener)
+from vtcplib import SOL_VTCP, VTCP_CONGESTION, VTCP_CORK, VTCP_NODELAY
+
+VTCP_MAXSEG = 2
+SO_RCVBUFFORCE = 33
+BIG = int(os.environ.get("VTCP_DATAPATH_BYTES", 24 << 20))
+BIG_NETEM = "delay 1ms reorder 5% 50% loss 1% duplicate 1% corrupt 0.5%"
+
+tap = Tap(45)
+two_hosts()
+route_raw_peer()
+for _h in ("a", "b"):
+    with ns(_h):
+        sysctl("msl_ms", 200)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def sniffer():
+    with ns("a"):
+        sn = Sniffer("a0")
+    sn.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 8 << 20)
+    return sn
+
+
+def pair(port, listen_opts=(), connect_opts=()):
+    """a connects to b:@port. Options (level, name, value) are set on b's
+    listener before listen() and on a's socket before connect()."""
+    with ns("b"):
+        ls = vsock()
+        for o in listen_opts:
+            ls.setsockopt(*o)
+        ls.bind((B, port))
+        ls.listen(4)
+    ls.settimeout(10)
+    with ns("a"):
+        c = vsock()
+        for o in connect_opts:
+            c.setsockopt(*o)
+        c.settimeout(30)
+        c.connect((B, port))
+    s, _ = ls.accept()
+    s.settimeout(30)
+    ls.close()
+    return c, s
+
+
+def conn(c):
+    """A predicate: segments of @c's connection (a's side)."""
+    ports = {c.getsockname()[1], c.getpeername()[1]}
+    return lambda x: {x.sport, x.dport} == ports and {x.src, x.dst} == {A, B}
+
+
+def abort(s):
+    """Close with an RST: nothing lingers for a raw peer that went away."""
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+
+
+def recv_exactly(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def move(src, dst, data):
+    """Send @data from @src while @dst reads it; True if it arrived intact."""
+    got = {}
+
+    def reader():
+        try:
+            got["d"] = recv_exactly(dst, len(data))
+        except OSError as e:
+            got["e"] = e
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        src.sendall(data)
+    except OSError as e:
+        got["e"] = e
+    t.join()
+    return got.get("d") == data
+
+
+def ioctl_int(s, req):
+    return struct.unpack("i", fcntl.ioctl(s.fileno(), req, b"\0" * 4))[0]
+
+
+def sdiff(a, b):
+    """a - b in sequence space, signed."""
+    d = (a - b) & 0xFFFFFFFF
+    return d - (1 << 32) if d >= 1 << 31 else d
+
+
+def max_in_flight(segs, sender):
+    """Most bytes @sender had sent and not seen acknowledged, as seen on
+    the wire in capture order."""
+    hi = una = None
+    best = 0
+    for x in segs:
+        if x.src == sender and x.len:
+            end = seq_add(x.seq, x.len)
+            hi = end if hi is None or sdiff(end, hi) > 0 else hi
+        elif x.src != sender and x.has(ACK):
+            una = x.ack if una is None or sdiff(x.ack, una) > 0 else una
+        if hi is not None and una is not None:
+            best = max(best, sdiff(hi, una))
+    return best
+
+
+def wscale_for(space):
+    """The shift vtcp (and Linux) offers for a buffer of @space bytes."""
+    s = 0
+    while s < 14 and (65535 << s) < space:
+        s += 1
+    return s
+
+
+def first(sn, pred):
+    got = sn.wait(pred, timeout=3)
+    return got[0] if got else None
+
+
+# ---------------------------------------------------------------- cases
+
+
+def window_scaling():
+    """1: WS offered from rmem_max in SYN and SYN-ACK, used by both."""
+    with open("/proc/sys/net/core/rmem_default") as f:
+        rmem_default = int(f.read())
+    with ns("b"):
+        sysctl("rmem_max", 1 << 20)
+    want_a = wscale_for(max(rmem_default, 6 << 20))
+    want_b = wscale_for(max(rmem_default, 1 << 20))
+    sn = sniffer()
+    c, s = pair(9101)
+    mine = conn(c)
+    syn = first(sn, lambda x: mine(x) and x.src == A and x.is_(SYN))
+    synack = first(sn, lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
+    ws_a = parse_options(syn.options).get("wscale") if syn else None
+    ws_b = parse_options(synack.options).get("wscale") if synack else None
+    tap.ok(ws_a == want_a, "window scaling: a's SYN offers shift %d for "
+           "rmem_max 6 MiB (got %r)" % (want_a, ws_a))
+    tap.ok(ws_b == want_b, "window scaling: b's SYN-ACK offers shift %d for "
+           "its rmem_max 1 MiB (got %r)" % (want_b, ws_b))
+    ok = move(c, s, os.urandom(2 << 20))
+    segs = sn.all(mine)
+    wins = [x.win << (ws_b or 0) for x in segs
+            if x.src == B and not x.has(SYN)]
+    flight = max_in_flight(segs, A)
+    tap.ok(ok and wins and max(wins) > 65535,
+           "window scaling: during 2 MiB a->b, b's window reaches %d bytes "
+           "(> 65535) once scaled; a had up to %d bytes in flight" %
+           (max(wins or [0]), flight))
+    c.close()
+    s.close()
+    sn.close()
+
+    with ns("b"):
+        sysctl("rmem_max", 6 << 20)
+        sysctl("window_scaling", 0)
+    sn = sniffer()
+    c, s = pair(9102)
+    mine = conn(c)
+    syn = first(sn, lambda x: mine(x) and x.src == A and x.is_(SYN))
+    synack = first(sn, lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
+    tap.ok(syn and "wscale" in parse_options(syn.options) and synack and
+           "wscale" not in parse_options(synack.options),
+           "window_scaling=0 on b: a offers WS, b's SYN-ACK has none",
+           "%r %r" % (syn and parse_options(syn.options),
+                      synack and parse_options(synack.options)))
+    ok = move(c, s, os.urandom(1 << 20))
+    segs = sn.all(mine)
+    a_wins = [x.win for x in segs if x.src == A and not x.has(SYN)]
+    flight = max_in_flight(segs, A)
+    tap.ok(ok and a_wins and min(a_wins) >= 16384 and flight <= 65535,
+           "window_scaling=0 on b: neither side scales (a's window fields "
+           ">= 16384 unscaled: min %d; a's bytes in flight <= 65535: %d), "
+           "1 MiB byte-exact" % (min(a_wins or [0]), flight))
+    with ns("b"):
+        sysctl("window_scaling", 1)
+    c.close()
+    s.close()
+    sn.close()
+
+
+def sack_blocks_sent():
+    """2: segments beyond a hole are reported in SACK blocks (RFC 2018)."""
+    ls = listener(9201)
+    sn = sniffer()
+    p = RawPeer(sn, 40201, 9201)
+    ok = p.connect()
+    s, _ = ls.accept()
+    s.settimeout(5)
+    tap.ok(ok and p.opts.get("sack_perm") and "ts" in p.opts,
+           "SACK: b's SYN-ACK answers SACK-permitted and timestamps",
+           p.opts)
+    base = p.snd_nxt
+    data = os.urandom(2500)
+
+    def put(off, n):
+        m = p.mark()
+        p.send(seq=seq_add(base, off), payload=data[off:off + n])
+        got = wait_after(sn, m, lambda x: p.mine(x) and x.len == 0, timeout=3)
+        if got:
+            p.echo(got[0])
+            return got[0].ack, parse_options(got[0].options).get("sack")
+        return None, None
+
+    def blk(a, b):
+        return (seq_add(base, a), seq_add(base, b))
+
+    got = put(1000, 500)
+    tap.eq(got, (base, [blk(1000, 1500)]),
+           "SACK: a segment beyond a hole is ACKed with exactly its block")
+    got = put(2000, 500)
+    tap.eq(got, (base, [blk(2000, 2500), blk(1000, 1500)]),
+           "SACK: a second one gives two blocks, the latest first")
+    got = put(1500, 500)
+    tap.eq(got, (base, [blk(1000, 2500)]),
+           "SACK: a segment joining the two blocks merges them into one")
+    got = put(0, 1000)
+    try:
+        read = recv_exactly(s, 2500)
+    except OSError as e:
+        read = e
+    tap.ok(got == (seq_add(base, 2500), None) and read == data,
+           "SACK: filling the hole gives a cumulative ACK without SACK and "
+           "the 2500 bytes in order", "ack/sack %r" % (got,))
+    abort(s)
+    ls.close()
+    sn.close()
+
+
+def raw_sender(port):
+    """b sends 10 segments' worth (10 x its MSS) to a RawPeer offering MSS
+    1012 (1000 bytes of data beside timestamps); returns what the cases
+    need, or None if that data did not all leave."""
+    ls = listener(port)
+    sn = sniffer()
+    p = RawPeer(sn, 40000 + port % 1000, port, mss=1012, sack=True)
+    if not p.connect():
+        return None
+    s, _ = ls.accept()
+    ls.close()
+    mss = s.getsockopt(SOL_VTCP, VTCP_MAXSEG)
+    m = p.mark()
+    s.setsockopt(SOL_VTCP, VTCP_NODELAY, 1)
+    s.sendall(os.urandom(10 * mss))
+    end = time.monotonic() + 5
+    while time.monotonic() < end:
+        segs = [x for x in sn.all()[m:] if p.mine(x) and x.len > 0]
+        if sum(x.len for x in segs) >= 10 * mss:
+            return sn, p, s, mss, segs
+        time.sleep(0.02)
+    return None
+
+
+def resent(sn, p, base):
+    """Byte ranges, relative to @base, that vtcp sent to @p more than once:
+    data segments starting below the highest byte sent before them (GSO
+    packets of several segments count by their bytes)."""
+    hi, out = 0, []
+    for x in sn.all(lambda x: p.mine(x) and x.len > 0):
+        start = sdiff(x.seq, base)
+        if start < hi:
+            out.append((start, min(start + x.len, hi)))
+        hi = max(hi, start + x.len)
+    return out
+
+
+def sack_used():
+    """3: the sender uses SACK blocks: a hole is resent as soon as three
+    segments are SACKed above it (RFC 6675 IsLost, before three duplicate
+    ACKs), a second hole without waiting for a partial ACK, and nothing
+    SACKed is ever resent."""
+    with ns("b"):
+        sysctl("rto_min_ms", 3000)
+        sysctl("rto_initial_ms", 3000)
+    got = raw_sender(9301)
+    if not got:
+        for _ in range(3):
+            tap.ok(False, "SACK recovery: b did not send 10 segments")
+        return
+    sn, p, s, mss, segs = got
+    base = segs[0].seq
+
+    def start(k):
+        return seq_add(base, k * mss)
+
+    def resend_after(sacks):
+        """Send a duplicate ACK with @sacks; what vtcp resent after it (byte
+        ranges relative to base), and how long after it the first came."""
+        m = p.mark()
+        before = len(resent(sn, p, base))
+        p.send(ack=start(2), sacks=sacks)
+        trig = wait_after(sn, m, lambda x: x.src == C and x.dst == B)
+        rx = wait_after(sn, m, lambda x: p.mine(x) and x.len > 0, timeout=2)
+        time.sleep(0.3)
+        new = resent(sn, p, base)[before:]
+        return new, (rx[0].t - trig[0].t if rx and trig else 99)
+
+    p.echo(segs[-1])
+    p.send(ack=start(2))			# segments 0 and 1 arrived
+    p.send(ack=start(2), sacks=[(start(3), start(5))])	# 2 is lost
+    time.sleep(0.4)
+    early = resent(sn, p, base)
+    tap.ok(not early, "SACK recovery: a duplicate ACK SACKing two segments "
+           "above the hole (not more than DupThresh - 1) resends nothing",
+           "resent %r" % early)
+    new, delta = resend_after([(start(3), start(6))])
+    hole = [(2 * mss, 3 * mss)]
+    tap.ok(new == hole and delta < 1.0,
+           "SACK recovery: the second duplicate ACK, SACKing a third segment, "
+           "resends exactly the hole (bytes %d-%d) %.0f ms later (RTO >= 3000 "
+           "ms)" % (2 * mss, 3 * mss, delta * 1000),
+           "resent %r" % new)
+    new, delta = resend_after([(start(7), start(10)), (start(3), start(6))])
+    hole = [(6 * mss, 7 * mss)]
+    everything = resent(sn, p, base)
+    tap.ok(new == hole and delta < 1.0 and
+           everything == [(2 * mss, 3 * mss), (6 * mss, 7 * mss)],
+           "SACK recovery: a second hole (bytes %d-%d, three segments SACKed "
+           "above it) is resent %.0f ms later without a partial ACK; nothing "
+           "SACKed is resent" % (6 * mss, 7 * mss, delta * 1000),
+           "resent in all %r" % everything)
+    p.send(ack=start(10))
+    abort(s)
+    sn.close()
+
+
+def fast_retransmit():
+    """4: without SACK, the third duplicate ACK resends the head."""
+    with ns("b"):
+        sysctl("sack", 0)
+        sysctl("rto_min_ms", 3000)
+        sysctl("rto_initial_ms", 3000)
+    got = raw_sender(9401)
+    with ns("b"):
+        sysctl("sack", 1)
+    if not got:
+        for _ in range(3):
+            tap.ok(False, "fast retransmit: b did not send 10 segments")
+        return
+    sn, p, s, mss, segs = got
+    tap.ok(not p.opts.get("sack_perm") and "ts" in p.opts,
+           "sack=0 on b: its SYN-ACK does not answer SACK-permitted", p.opts)
+    base = segs[0].seq
+    p.echo(segs[-1])
+    for _ in range(3):		# a new ACK (of 2 segments), 2 duplicates
+        p.send(ack=seq_add(base, 2 * mss))
+    time.sleep(0.4)
+    early = resent(sn, p, base)
+    tap.ok(not early, "fast retransmit: two duplicate ACKs resend nothing",
+           "resent %r" % early)
+    m = p.mark()
+    p.send(ack=seq_add(base, 2 * mss))
+    trig = wait_after(sn, m, lambda x: x.src == C and x.dst == B)
+    rx = wait_after(sn, m, lambda x: p.mine(x) and x.len > 0, timeout=5)
+    delta = rx[0].t - trig[0].t if rx and trig else 99
+    time.sleep(0.3)
+    again = resent(sn, p, base)
+    tap.ok(again == [(2 * mss, 3 * mss)] and delta < 1.0,
+           "fast retransmit: the third duplicate ACK resends the head (one "
+           "segment) %.0f ms later, long before the RTO (>= 3000 ms)" %
+           (delta * 1000), "resent %r" % again)
+    p.send(ack=seq_add(base, 10 * mss))
+    abort(s)
+    sn.close()
+    with ns("b"):
+        sysctl("rto_min_ms", 200)
+        sysctl("rto_initial_ms", 1000)
+
+
+def zero_window():
+    """5: a reader that stops: the sender fills the window, probes the
+    zero window on a backed-off timer, and goes on when the reader reads.
+    A receive buffer whose whole window is smaller than one segment still
+    gets its data."""
+    with ns("a"):
+        sysctl("rto_min_ms", 100)
+        sysctl("rto_max_ms", 10000)
+    sn = sniffer()
+    c, s = pair(9501, listen_opts=[(socket.SOL_SOCKET, socket.SO_RCVBUF,
+                                    4096)])
+    mine = conn(c)
+    mss = c.getsockopt(SOL_VTCP, VTCP_MAXSEG)
+    data = os.urandom(256 << 10)
+    done = {}
+
+    def writer():
+        try:
+            c.sendall(data)
+            done["ok"] = True
+        except OSError as e:
+            done["e"] = e
+    t = threading.Thread(target=writer)
+    t.start()
+
+    def probes():
+        """a's window probes (SEQ = SND.UNA - 1, no data), each with b's
+        window (bytes) as last advertised before it."""
+        una, win, out = None, None, []
+        for x in sn.all(mine):
+            if x.src == B:
+                una, win = x.ack, x.win << ws_b
+            elif una is not None and x.len == 0 and \
+                    seq_add(x.seq, 1) == una and not x.has(SYN | FIN):
+                out.append((x.t, win))
+        return out
+
+    synack = first(sn, lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
+    ws_b = parse_options(synack.options).get("wscale", 0) if synack else 0
+    end = time.monotonic() + 6
+    while len(probes()) < 4 and time.monotonic() < end:
+        time.sleep(0.1)
+    pr = probes()
+    wins = sorted(set(w for _, w in pr))
+    tap.ok(len(pr) >= 4 and all(w < mss for _, w in pr),
+           "zero window: a stalls and probes b's closed window (%d probes, "
+           "b's window %r bytes, segments %d)" % (len(pr), wins, mss),
+           "\n".join(map(repr, sn.all(mine)[-8:])))
+    tap.ok(pr and wins == [0],
+           "zero window: a fills what is left of the window first: b "
+           "advertises 0 while probed (RFC 9293 3.8.6.2.1)",
+           "windows while probed: %r" % wins)
+    gaps = [b[0] - a[0] for a, b in zip(pr, pr[1:])]
+    tap.ok(len(gaps) >= 3 and all(g2 >= 1.5 * g1 for g1, g2 in
+                                  zip(gaps, gaps[1:3])),
+           "zero window: probes are spaced by a backed-off RTO (gaps %s ms)" %
+           ", ".join("%.0f" % (g * 1000) for g in gaps))
+    try:
+        got = recv_exactly(s, len(data))
+    except OSError as e:
+        got = e
+    t.join()
+    tap.ok(got == data and done.get("ok"),
+           "zero window: the reader reads, the window reopens, 256 KiB arrive "
+           "byte-exact", done.get("e"))
+    c.close()
+    s.close()
+    sn.close()
+
+    c, s = pair(9502, listen_opts=[(socket.SOL_SOCKET, socket.SO_RCVBUF,
+                                    1024)],
+                connect_opts=[(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                               struct.pack("ll", 4, 0))])
+    s.settimeout(4)
+    t0 = time.monotonic()
+    ok = move(c, s, os.urandom(10000))
+    tap.ok(ok, "zero window: a receive buffer whose window is smaller than "
+           "one segment (SO_RCVBUF 1024) still gets 10000 bytes (%.1f s)" %
+           (time.monotonic() - t0))
+    abort(c)
+    abort(s)
+    with ns("a"):
+        sysctl("rto_min_ms", 200)
+        sysctl("rto_max_ms", 120000)
+
+
+def memory_limits():
+    """6: SO_SNDBUF and SO_RCVBUF bound the queues of a slow connection."""
+    c, s = pair(9601,
+                listen_opts=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)],
+                connect_opts=[(socket.SOL_SOCKET, socket.SO_SNDBUF, 32768)])
+    sndbuf = c.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+    rcvbuf = s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    c.setblocking(False)
+    sent = []
+    chunk = os.urandom(16384)
+
+    def fill():
+        n = 0
+        while True:
+            try:
+                k = c.send(chunk)
+            except BlockingIOError:
+                return n, True
+            sent.append(chunk[:k])
+            n += k
+            if n > 64 << 20:
+                return n, False
+
+    fill()
+    time.sleep(0.5)			# the windows close, the queues settle
+    _, eagain = fill()
+    outq = ioctl_int(c, termios.TIOCOUTQ)
+    inq = ioctl_int(s, termios.FIONREAD)
+    tap.ok(eagain and sndbuf // 4 <= outq <= sndbuf,
+           "memory: a full send buffer gives EAGAIN with %d bytes queued "
+           "(SO_SNDBUF %d)" % (outq, sndbuf))
+    po = select.poll()
+    po.register(c, select.POLLOUT)
+    tap.ok(not po.poll(0), "memory: poll() has no POLLOUT while it is full")
+
+    inqs, got = [inq], []
+
+    def slow_reader():
+        s.settimeout(10)
+        while True:
+            inqs.append(ioctl_int(s, termios.FIONREAD))
+            try:
+                d = s.recv(4096)
+            except OSError:
+                return
+            if not d:
+                return
+            got.append(d)
+            time.sleep(0.005)
+    t = threading.Thread(target=slow_reader)
+    t.start()
+    outqs, refused, total = [outq], 0, sum(map(len, sent))
+    end = time.monotonic() + 30
+    while total < (512 << 10) and time.monotonic() < end:
+        if not po.poll(5000):
+            break
+        try:
+            k = c.send(chunk[:4096], socket.MSG_DONTWAIT)
+            sent.append(chunk[:k])
+            total += k
+        except BlockingIOError:
+            refused += 1
+        outqs.append(ioctl_int(c, termios.TIOCOUTQ))
+    tap.ok(total >= 512 << 10 and not refused and max(outqs) <= sndbuf,
+           "memory: POLLOUT comes only with room (%d sends after POLLOUT "
+           "refused), queued bytes stay <= SO_SNDBUF (max %d of %d)" %
+           (refused, max(outqs), sndbuf))
+    c.setblocking(True)
+    c.shutdown(socket.SHUT_WR)
+    t.join()
+    tap.ok(max(inqs) <= rcvbuf and
+           s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == rcvbuf,
+           "memory: the slow reader never has more than SO_RCVBUF unread "
+           "(max %d of %d), and SO_RCVBUF is not autotuned" %
+           (max(inqs), rcvbuf))
+    tap.ok(b"".join(got) == b"".join(sent),
+           "memory: %d KiB arrive byte-exact" % (total >> 10))
+    c.close()
+    s.close()
+
+    c, s = pair(9602)
+    c.setsockopt(SOL_VTCP, VTCP_NODELAY, 1)
+    c.settimeout(3)
+    before = stat("b", "RcvbufDrop")
+    n = 0
+    try:
+        for n in range(1, 401):
+            c.send(b"x")
+    except OSError:
+        n -= 1
+    time.sleep(0.2)
+    drops = stat("b", "RcvbufDrop") - before
+    s.settimeout(3)
+    try:
+        got = recv_exactly(s, n)
+    except OSError:
+        got = b""
+    tap.ok(n == 400 and not drops and got == b"x" * 400,
+           "memory: 400 one-byte segments (VTCP_NODELAY) to a reader that "
+           "reads later: %d writes done, %d dropped inside b's window "
+           "(RcvbufDrop)" % (n, drops))
+    abort(c)
+    abort(s)
+
+
+def timestamps():
+    """7: timestamps on every segment, echoed; PAWS drops an old one."""
+    sn = sniffer()
+    c, s = pair(9701)
+    mine = conn(c)
+    ok = move(c, s, os.urandom(256 << 10)) and \
+        move(s, c, os.urandom(64 << 10))
+    c.close()
+    s.close()
+    time.sleep(0.3)
+    segs = sn.all(mine)
+    drops = struct.unpack("II", sn.sock.getsockopt(263, 6, 8))[1]
+    syn = [x for x in segs if x.is_(SYN)]
+    synack = [x for x in segs if x.is_(SYN | ACK)]
+    ts_syn = parse_options(syn[0].options).get("ts") if syn else None
+    ts_sa = parse_options(synack[0].options).get("ts") if synack else None
+    tap.ok(ok and ts_syn and ts_syn[1] == 0 and ts_sa and
+           ts_sa[1] == ts_syn[0],
+           "timestamps: the SYN offers TS, the SYN-ACK echoes its TSval",
+           "%r %r" % (ts_syn, ts_sa))
+    sent = {A: set(), B: set()}
+    bad = []
+    for x in segs:
+        ts = parse_options(x.options).get("ts")
+        if x.is_(SYN):
+            sent[A].add(ts[0] if ts else None)
+            continue
+        peer = B if x.src == A else A
+        if not ts or (ts[1] not in sent[peer] if not drops else
+                      not sent[peer]):
+            bad.append((x, ts))
+        if ts:
+            sent[x.src].add(ts[0])
+    tap.ok(ok and len(segs) > 20 and not bad,
+           "timestamps: all %d later segments carry TS, TSecr echoing a TSval "
+           "the peer sent (capture drops: %d)" % (len(segs), drops),
+           "\n".join("%r ts=%r" % b for b in bad[:10]))
+    sn.close()
+
+    ls = listener(9702)
+    sn = sniffer()
+    p = RawPeer(sn, 40702, 9702)
+    p.connect()
+    s, _ = ls.accept()
+    ls.close()
+    base = p.snd_nxt
+    m = p.mark()
+    p.send(payload=b"A" * 100, tsval=5000)
+    p.snd_nxt = seq_add(base, 100)
+    s.settimeout(3)
+    first_read = s.recv(1000)
+    wait_after(sn, m, lambda x: p.mine(x) and x.ack == p.snd_nxt)
+    before = stat("b", "InOutOfWindow")
+    m = p.mark()
+    p.send(payload=b"B" * 100, tsval=4000)
+    ack = wait_after(sn, m, lambda x: p.mine(x) and x.len == 0, timeout=3)
+    after = wait_stat("b", "InOutOfWindow", before, timeout=2)
+    s.settimeout(0.5)
+    try:
+        leaked = s.recv(1000)
+    except socket.timeout:
+        leaked = b""
+    tap.ok(first_read == b"A" * 100 and not leaked and after > before and
+           ack and ack[0].ack == p.snd_nxt,
+           "PAWS: an in-window segment with an old TSval is dropped "
+           "(InOutOfWindow %d -> %d), answered by an ACK, not delivered" %
+           (before, after), "read %r, ack %r" % (leaked, ack))
+    p.send(payload=b"C" * 100, tsval=5001)
+    s.settimeout(3)
+    try:
+        fresh = s.recv(1000)
+    except OSError as e:
+        fresh = e
+    tap.eq(fresh, b"C" * 100,
+           "PAWS: the same sequence with a newer TSval is delivered")
+    abort(s)
+    sn.close()
+
+
+def congestion_control():
+    """8: algorithms by name, by sysctl and by socket option."""
+    with ns("a"):
+        tap.eq(sysctl_str("congestion_control"), "cubic",
+               "congestion: the default is cubic")
+        x = vsock()
+    with ns("b"):
+        sysctl_str("congestion_control", "newreno")
+        y = vsock()
+        tap.eq((sysctl_str("congestion_control"),
+                y.getsockopt(SOL_VTCP, VTCP_CONGESTION, 16).rstrip(b"\0")),
+               ("newreno", b"newreno"),
+               "congestion: sysctl newreno reads back; new sockets take it")
+        tap.errno(lambda: sysctl_str("congestion_control", "bogus"),
+                  errno.EINVAL, "congestion: an unknown name in the sysctl: "
+                  "EINVAL")
+        sysctl_str("congestion_control", "cubic")
+    y.close()
+    names = []
+    for n in (b"newreno", b"cubic", b"newreno"):
+        x.setsockopt(SOL_VTCP, VTCP_CONGESTION, n)
+        names.append(x.getsockopt(SOL_VTCP, VTCP_CONGESTION, 16).rstrip(b"\0"))
+    tap.eq(names, [b"newreno", b"cubic", b"newreno"],
+           "congestion: VTCP_CONGESTION sets and reads back each algorithm")
+    tap.errno(lambda: x.setsockopt(SOL_VTCP, VTCP_CONGESTION, b"nope"),
+              errno.ENOENT, "congestion: VTCP_CONGESTION with an unknown "
+              "name: ENOENT")
+    x.close()
+    pairs = [(algo, pair(9801 + i, connect_opts=[(SOL_VTCP, VTCP_CONGESTION,
+                                                 algo)]))
+             for i, algo in enumerate((b"cubic", b"newreno"))]
+    sh("ip netns exec a tc qdisc add dev a0 root netem loss 1% limit 10000")
+    for algo, (c, s) in pairs:
+        t0 = time.monotonic()
+        ok = move(c, s, os.urandom(2 << 20))
+        secs = time.monotonic() - t0
+        used = c.getsockopt(SOL_VTCP, VTCP_CONGESTION, 16).rstrip(b"\0")
+        tap.ok(ok and used == algo, "congestion: 2 MiB a->b byte-exact "
+               "under 1%% loss with %s (%.1f s)" % (algo.decode(), secs))
+        c.close()
+        s.close()
+    sh("ip netns exec a tc qdisc del dev a0 root")
+
+
+def nagle_and_cork():
+    """9: Nagle merges small writes; cork and MSG_MORE hold them."""
+    sn = sniffer()
+    c, s = pair(9901)
+    mine = conn(c)
+
+    def burst(n=200):
+        m = len(sn.all())
+        got = {}
+        t = threading.Thread(target=lambda: got.update(d=recv_exactly(s, n)))
+        t.start()
+        for _ in range(n):
+            c.send(b"x")
+        t.join()
+        ok = got.get("d") == b"x" * n
+        time.sleep(0.1)
+        return ok, len([x for x in sn.all()[m:]
+                        if mine(x) and x.src == A and x.len])
+
+    ok1, nagle = burst()
+    c.setsockopt(SOL_VTCP, VTCP_NODELAY, 1)
+    ok2, nodelay = burst()
+    tap.ok(ok1 and ok2 and nodelay >= 100 and nagle * 5 <= nodelay,
+           "Nagle: 200 one-byte writes take %d data segments, %d with "
+           "VTCP_NODELAY" % (nagle, nodelay))
+
+    def data_after(m):
+        return [x for x in sn.all()[m:] if mine(x) and x.src == A and x.len]
+
+    c.setsockopt(SOL_VTCP, VTCP_CORK, 1)
+    m = len(sn.all())
+    c.send(b"y" * 100)
+    time.sleep(0.5)
+    held = data_after(m)
+    c.setsockopt(SOL_VTCP, VTCP_CORK, 0)
+    t0 = time.monotonic()
+    out = wait_after(sn, m, lambda x: mine(x) and x.src == A and x.len)
+    tap.ok(not held and out and out[0].len == 100 and out[0].t - t0 < 0.3 and
+           recv_exactly(s, 100) == b"y" * 100,
+           "cork: a 100-byte write waits while corked (0.5 s), leaves in "
+           "one segment when uncorked", "held %r out %r" % (held, out))
+    time.sleep(0.2)			# b's delayed ACK: nothing pushes after
+    m = len(sn.all())
+    c.send(b"z" * 100, socket.MSG_MORE)
+    time.sleep(0.3)
+    held = data_after(m)
+    c.send(b"w" * 50)
+    out = wait_after(sn, m, lambda x: mine(x) and x.src == A and x.len)
+    tap.ok(not held and out and out[0].len == 150 and
+           recv_exactly(s, 150) == b"z" * 100 + b"w" * 50,
+           "MSG_MORE: 100 bytes wait for the next write, 150 leave together",
+           "held %r out %r" % (held, out))
+    c.close()
+    s.close()
+    sn.close()
+
+
+def long_transfer():
+    """11: a long transfer both ways at once through everything netem does."""
+    for h in ("a", "b"):
+        with ns(h):
+            sysctl("rto_min_ms", 50)
+            sysctl("rto_initial_ms", 200)
+            sysctl("rto_max_ms", 1000)
+    c, s = pair(9951)
+    out_a, out_b = os.urandom(BIG), os.urandom(BIG)
+    res = {}
+
+    def pump(sock, data, key):
+        got = hashlib.sha256()		# as it comes: no copy of it all
+
+        def reader():
+            while True:
+                try:
+                    d = sock.recv(1 << 18)
+                except OSError:
+                    break
+                if not d:
+                    break
+                got.update(d)
+        t = threading.Thread(target=reader)
+        t.start()
+        try:
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        t.join()
+        res[key] = got.digest()
+
+    c.settimeout(120)
+    s.settimeout(120)
+    netem(BIG_NETEM)
+    before = stat("a", "RetransSegs") + stat("b", "RetransSegs")
+    t0 = time.monotonic()
+    tb = threading.Thread(target=pump, args=(s, out_b, "b"))
+    tb.start()
+    pump(c, out_a, "a")
+    tb.join()
+    secs = time.monotonic() - t0
+    netem("")
+    rtx = stat("a", "RetransSegs") + stat("b", "RetransSegs") - before
+    rate = 2 * BIG / secs / (1 << 20)
+    tap.ok(res.get("b") == hashlib.sha256(out_a).digest(),
+           "%d MiB a->b byte-exact through %s (%.1f s, %.2f MiB/s both ways "
+           "together, %d retransmissions)" % (BIG >> 20, BIG_NETEM, secs, rate,
+                                              rtx))
+    tap.ok(res.get("a") == hashlib.sha256(out_b).digest(),
+           "%d MiB b->a byte-exact at the same time" % (BIG >> 20))
+    c.close()
+    s.close()
+
+
+def offloads_off():
+    """10: a device that offloads nothing: the stack finishes vtcp's
+    CHECKSUM_PARTIAL and cuts its GSO packets in software."""
+    sh("ip netns exec b ethtool -K b0 tx off tx-sctp-segmentation off "
+       ">/dev/null")
+    sn = sniffer()
+    c, s = pair(9961)
+    mine = conn(c)
+    mss = s.getsockopt(SOL_VTCP, VTCP_MAXSEG)
+    before = stat("a", "InCsumErrors")
+    ok = move(s, c, os.urandom(2 << 20))
+    data = [x.len for x in sn.all(mine) if x.src == B and x.len]
+    csum = stat("a", "InCsumErrors") - before
+    tap.ok(ok and csum == 0,
+           "no offloads on b0: 2 MiB b->a byte-exact, every checksum right "
+           "(a's InCsumErrors +%d)" % csum)
+    tap.ok(data and max(data) <= mss,
+           "no offloads on b0: %d segments on the wire, none longer than the "
+           "MSS %d (largest %d)" % (len(data), mss, max(data or [0])))
+    c.close()
+    s.close()
+    sn.close()
+    sh("ip netns exec b ethtool -K b0 tx on >/dev/null 2>&1; true")
+
+
+CASES = [window_scaling, sack_blocks_sent, sack_used, fast_retransmit,
+         zero_window, memory_limits, timestamps, congestion_control,
+         nagle_and_cork, offloads_off, long_transfer]
+only = os.environ.get("VTCP_DATAPATH_CASES")
+for i, case in enumerate(CASES):
+    if only and str(i + 1) not in only.split(","):
+        continue
+    t0 = time.monotonic()
+    case()
+    tap.msg("%s: %.1f s" % (case.__name__, time.monotonic() - t0))
+tap.finish()
