@@ -193,6 +193,10 @@ static bool clean_acked(struct sock *sk, u32 ack, bool *sampled)
 	u64 sent_ns = 0;
 	bool fin = false;
 
+	skb = skb_peek(&sk->sk_write_queue);
+	if (skb && skb != vsk->send_head && seq_after(ack, VTCP_SKB_CB(skb)->seq) &&
+	    seq_before(ack, VTCP_SKB_CB(skb)->end_seq))
+		vtcp_split_segment(sk, skb, ack - VTCP_SKB_CB(skb)->seq);
 	while ((skb = skb_peek(&sk->sk_write_queue)) &&
 	       skb != vsk->send_head &&
 	       seq_leq(VTCP_SKB_CB(skb)->end_seq, ack)) {
@@ -297,15 +301,17 @@ static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 	}
 	if (seq_before(ack, vsk->snd_una))
 		return true;			/* old: ignore it */
-	vsk->probes = 0;
 	sacks = sack_option(sk, skb, &opts);
 	if (ack == vsk->snd_una) {
 		vtcp_ack_no_progress(sk, sacks, is_dupack(sk, skb));
 		update_window(sk, skb);
+		if (!vtcp_window_blocks(sk))
+			vsk->probes = 0;	/* else the probes back off */
 		vtcp_push(sk);			/* the window may have opened */
 		return true;
 	}
 	update_window(sk, skb);
+	vsk->probes = 0;
 	fin_acked = clean_acked(sk, ack, &sampled);
 	if (!sampled)
 		rtt_from_timestamp(sk, skb);

@@ -106,6 +106,14 @@ static void vtcp_rfree(struct sk_buff *skb)
 	sock_rfree(skb);
 }
 
+/* A received buffer grew by @delta, taking another's data (coalescing). */
+void vtcp_charge_coalesced(struct sock *sk, int delta)
+{
+	atomic_add(delta, &sk->sk_rmem_alloc);
+	sk_mem_charge(sk, delta);
+	atomic_long_add(delta, ns_mem(sk));
+}
+
 /*
  * Charge a received @skb to @sk, if its buffer and memory allow: false
  * means drop it. Under pressure only in-order data (@in_order) is taken.

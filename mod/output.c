@@ -304,12 +304,17 @@ static u32 send_allowance(const struct sock *sk, const struct sk_buff *skb)
 	return 0;
 }
 
-/* Cut the unsent @skb after @len bytes; the rest follows it. */
-static int split_segment(struct sock *sk, struct sk_buff *skb, u32 len)
+/*
+ * Cut the queued @skb after @len bytes; the rest follows it, with the
+ * same marks (the scoreboard's sums count bytes, so they stand).
+ */
+int vtcp_split_segment(struct sock *sk, struct sk_buff *skb, u32 len)
 {
 	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 	struct sk_buff *rest;
 
+	if (!len || len >= skb->len || skb_unclone(skb, gfp_any()))
+		return -EINVAL;
 	rest = alloc_skb(VTCP_MAX_HEADER, gfp_any());
 	if (!rest)
 		return -ENOBUFS;
@@ -321,6 +326,7 @@ static int split_segment(struct sock *sk, struct sk_buff *skb, u32 len)
 	*VTCP_SKB_CB(rest) = *cb;
 	VTCP_SKB_CB(rest)->seq = cb->seq + len;
 	cb->end_seq = cb->seq + len;
+	cb->flags &= ~(TCPHDR_FIN | TCPHDR_PSH);
 	vtcp_charge_write(sk, skb);
 	vtcp_charge_write(sk, rest);
 	__skb_queue_after(&sk->sk_write_queue, skb, rest);
@@ -361,7 +367,8 @@ void vtcp_push(struct sock *sk)
 		bool idle = vsk->snd_una == vsk->snd_nxt;
 		u32 allow = send_allowance(sk, skb);
 
-		if (!allow || (allow < skb->len && split_segment(sk, skb, allow)))
+		if (!allow ||
+		    (allow < skb->len && vtcp_split_segment(sk, skb, allow)))
 			break;
 		if (hold_small(sk, skb) || transmit(sk, skb, true))
 			break;
@@ -377,6 +384,41 @@ void vtcp_push(struct sock *sk)
 	if (skb && vsk->snd_una == vsk->snd_nxt && peer_window_closed(sk, skb) &&
 	    !vtcp_timer_pending(sk, VTCP_TIMER_RTX))
 		vtcp_arm_rtx(sk);
+}
+
+/* Does the peer's window keep the next new segment back? */
+bool vtcp_window_blocks(const struct sock *sk)
+{
+	const struct sk_buff *skb = vtcp_sk(sk)->send_head;
+
+	return skb && peer_window_closed(sk, skb);
+}
+
+/*
+ * The zero-window probe timer: send what fits of the next segment if the
+ * window has room for any of it (RFC 9293 3.8.6.2.1, the override
+ * timeout), else a probe that the peer must answer.
+ */
+void vtcp_probe_window(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct sk_buff *skb = vsk->send_head;
+	u32 room;
+
+	if (!skb || !seq_after(vsk->snd_una + vsk->snd_wnd, VTCP_SKB_CB(skb)->seq)) {
+		vtcp_send_probe(sk);
+		return;
+	}
+	room = vsk->snd_una + vsk->snd_wnd - VTCP_SKB_CB(skb)->seq;
+	if (room < skb->len && vtcp_split_segment(sk, skb, room)) {
+		vtcp_send_probe(sk);
+		return;
+	}
+	if (transmit(sk, skb, true))
+		return;
+	vsk->snd_nxt = VTCP_SKB_CB(skb)->end_seq;
+	vsk->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+			 NULL : skb->next;
 }
 
 /* Resend the head now (a SYN-ACK for a simultaneous open). */

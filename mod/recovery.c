@@ -107,8 +107,15 @@ static u32 sack_update(struct sock *sk, const struct vtcp_opts *o)
 
 			if (seq_geq(cb->seq, b->end))
 				break;
-			if (cb->sacked || seq_before(cb->seq, b->start) ||
-			    seq_after(cb->end_seq, b->end))
+			if (cb->sacked || seq_leq(cb->end_seq, b->start))
+				continue;
+			/* A block edge inside a segment: cut it there. */
+			if (seq_before(cb->seq, b->start)) {
+				vtcp_split_segment(sk, skb, b->start - cb->seq);
+				continue;
+			}
+			if (seq_after(cb->end_seq, b->end) &&
+			    vtcp_split_segment(sk, skb, b->end - cb->seq))
 				continue;
 			unmark_lost(vsk, skb);
 			cb->sacked = 1;
@@ -245,6 +252,9 @@ static int resend(struct sock *sk, struct sk_buff *skb)
 	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 	int err;
 
+	if (skb->len > vsk->mss)	/* one segment at a time */
+		vtcp_split_segment(sk, skb, vsk->mss);
+
 	err = vtcp_transmit_queued(sk, skb);
 	if (err)
 		return err;
@@ -275,7 +285,7 @@ void vtcp_retransmit_lost(struct sock *sk)
 
 		if (!cb->lost || cb->rexmit)
 			continue;
-		if (pipe && pipe + seg_len(skb) > vsk->cwnd)
+		if (pipe && pipe + min_t(u32, seg_len(skb), vsk->mss) > vsk->cwnd)
 			break;
 		if (resend(sk, skb))
 			break;

@@ -44,6 +44,26 @@ void vtcp_purge_queues(struct sock *sk)
 	sk_mem_reclaim(sk);
 }
 
+/*
+ * Add @skb's data to the last buffer of the receive queue if it fits
+ * there, as TCP does: a stream of small segments then costs the buffer
+ * what its bytes take, not a socket buffer each. Takes @skb if so.
+ */
+static bool coalesce(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
+	bool stolen;
+	int delta;
+
+	if (!tail || VTCP_SKB_CB(tail)->end_seq != VTCP_SKB_CB(skb)->seq ||
+	    !skb_try_coalesce(tail, skb, &stolen, &delta))
+		return false;
+	VTCP_SKB_CB(tail)->end_seq = VTCP_SKB_CB(skb)->end_seq;
+	vtcp_charge_coalesced(sk, delta);
+	kfree_skb_partial(skb, stolen);
+	return true;
+}
+
 /* Append an in-order segment; true if it carried the FIN. */
 static bool deliver(struct sock *sk, struct sk_buff *skb)
 {
@@ -58,10 +78,10 @@ static bool deliver(struct sock *sk, struct sk_buff *skb)
 	}
 	vsk->rcv_nxt = cb->end_seq;
 	vsk->bytes_received += skb->len;
-	if (skb->len)
-		__skb_queue_tail(&sk->sk_receive_queue, skb);
-	else
+	if (!skb->len)
 		kfree_skb(skb);
+	else if (!coalesce(sk, skb))
+		__skb_queue_tail(&sk->sk_receive_queue, skb);
 	return fin;
 }
 

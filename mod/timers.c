@@ -50,8 +50,8 @@ static void rtx_timeout(struct sock *sk)
 			vtcp_fsm(sk, VTCP_EV_TIMEOUT, NULL);
 			return;
 		}
-		vtcp_send_probe(sk);
 		vsk->probes++;
+		vtcp_probe_window(sk);
 		vtcp_arm_rtx(sk);
 		return;
 	}

@@ -306,6 +306,7 @@ void vtcp_charge_write(struct sock *sk, struct sk_buff *skb);
 void vtcp_charge_bytes(struct sock *sk, int n);
 void vtcp_uncharge_write(struct sock *sk, struct sk_buff *skb);
 bool vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order);
+void vtcp_charge_coalesced(struct sock *sk, int delta);
 
 /* offload.c: segmentation offload. */
 int vtcp_offload_init(void);
@@ -338,6 +339,9 @@ void vtcp_queue_data(struct sock *sk, struct sk_buff *skb);
 void vtcp_push(struct sock *sk);
 int vtcp_retransmit_head(struct sock *sk);
 int vtcp_transmit_queued(struct sock *sk, struct sk_buff *skb);
+int vtcp_split_segment(struct sock *sk, struct sk_buff *skb, u32 len);
+bool vtcp_window_blocks(const struct sock *sk);
+void vtcp_probe_window(struct sock *sk);
 u32 vtcp_ts_now(const struct sock *sk);
 u32 vtcp_window_room(const struct sock *sk);
 void vtcp_offer_options(struct sock *sk);
