@@ -116,9 +116,11 @@ static void print_info(const struct ss_sock *s)
 		return;
 	if (HAS_INFO(s, congestion))
 		print_options(i);
-	printf(" rto:%g rtt:%.3f/%.3f minrtt:%.3f mss:%u rcvmss:%u",
-	       i->rto_us / 1000.0, i->rtt_us / 1000.0, i->rttvar_us / 1000.0,
-	       i->min_rtt_us / 1000.0, i->snd_mss, i->rcv_mss);
+	printf(" rto:%g rtt:%.3f/%.3f", i->rto_us / 1000.0, i->rtt_us / 1000.0,
+	       i->rttvar_us / 1000.0);
+	if (i->min_rtt_us)
+		printf(" minrtt:%.3f", i->min_rtt_us / 1000.0);
+	printf(" mss:%u rcvmss:%u", i->snd_mss, i->rcv_mss);
 	if (i->backoff)
 		printf(" backoff:%u", i->backoff);
 	if (!HAS_INFO(s, lost))
