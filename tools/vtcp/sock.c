@@ -108,12 +108,16 @@ static void print_options(const struct vtcp_info *i)
 		printf(" wscale:%u,%u", i->snd_wscale, i->rcv_wscale);
 }
 
+/* A listener's vtcp_info is all zeros but the state: nothing to show. */
+static bool has_info(const struct ss_sock *s)
+{
+	return HAS_INFO(s, rcv_mss) && s->info.state != TCP_LISTEN;
+}
+
 static void print_info(const struct ss_sock *s)
 {
 	const struct vtcp_info *i = &s->info;
 
-	if (!HAS_INFO(s, rcv_mss))
-		return;
 	if (HAS_INFO(s, congestion))
 		print_options(i);
 	printf(" rto:%g rtt:%.3f/%.3f", i->rto_us / 1000.0, i->rtt_us / 1000.0,
@@ -137,7 +141,8 @@ static void print_info(const struct ss_sock *s)
 		printf(" lost:%u", i->lost);
 	printf(" snd_una:%u snd_nxt:%u rcv_nxt:%u", i->snd_una, i->snd_nxt,
 	       i->rcv_nxt);
-	if (!HAS_INFO(s, fast_retrans))
+	/* A kernel that does not count segments leaves them all 0. */
+	if (!HAS_INFO(s, fast_retrans) || (!i->segs_out && !i->segs_in))
 		return;
 	printf(" bytes_sent:%llu bytes_retrans:%llu bytes_acked:%llu bytes_received:%llu segs_out:%llu segs_in:%llu",
 	       (unsigned long long)i->bytes_sent,
@@ -168,11 +173,11 @@ void sock_print(const struct ss_opts *o, const struct ss_sock *s)
 		print_timer(s);
 	if (o->extended)
 		print_extended(s);
-	if ((o->memory && s->skmem_len) || (o->info && s->info_len)) {
+	if ((o->memory && s->skmem_len) || (o->info && has_info(s))) {
 		printf("\n\t");
 		if (o->memory)
 			print_skmem(s);
-		if (o->info)
+		if (o->info && has_info(s))
 			print_info(s);
 	}
 	printf("\n");
