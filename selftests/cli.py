@@ -21,7 +21,9 @@ from vtcplib import (A, B, PROTO, SYN, Tap, inject, listener, ns, segment,
                      sysctl, two_hosts, vsock)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VTCP = os.path.join(HERE, "..", "tools", "vtcp", "vtcp")
+# VTCP_CLI: another build of the tool (one with sanitizers, say).
+VTCP = os.environ.get("VTCP_CLI",
+                      os.path.join(HERE, "..", "tools", "vtcp", "vtcp"))
 FIXTURE = os.path.join(HERE, "cli-ladder.json")
 OUT = os.environ.get("VM_OUT", "/tmp")
 MSL_MS = 200

@@ -109,6 +109,19 @@ typedef int (*event_fn)(void *ctx, const struct vtcp_event *ev);
 int events_live(double seconds, event_fn fn, void *ctx);
 int events_from_files(char **files, int nfiles, event_fn fn, void *ctx);
 
+/* The options monitor and ladder share: -j (monitor), -c, -t, --from. */
+struct stream_opts {
+	bool json;
+	uint64_t count;		/* 0: no limit */
+	double seconds;		/* 0: no limit */
+	char **files;
+	int nfiles;
+};
+
+int stream_opts_parse(struct stream_opts *o, int argc, char **argv,
+		      bool json_ok, void (*usage)(FILE *));
+int stream_run(const struct stream_opts *o, event_fn fn, void *ctx);
+
 /* Connection matching, shared by ladder's filter. */
 struct conn_match {
 	bool any;

@@ -102,11 +102,17 @@ static const char *read_string(const char *p, char *out, size_t len)
 		if (c == '\\') {
 			c = *++p;
 			if (c == 'u') {
-				unsigned int u;
+				unsigned int u = 0;
+				int i;
 
-				if (sscanf(p + 1, "%4x", &u) != 1)
-					return NULL;
-				c = u < 0x80 ? (char)u : '?';
+				for (i = 1; i <= 4; i++) {
+					if (!isxdigit((unsigned char)p[i]))
+						return NULL;
+					u = u * 16 + (isdigit((unsigned char)p[i]) ?
+						      p[i] - '0' :
+						      (p[i] | 0x20) - 'a' + 10);
+				}
+				c = u && u < 0x80 ? (char)u : '?';
 				p += 4;
 			} else if (c == 'n') {
 				c = '\n';

@@ -2,7 +2,6 @@
 /*
  * vtcp ladder: follow one connection and draw its life (draw.c).
  */
-#include <getopt.h>
 #include <stdlib.h>
 
 #include "cli.h"
@@ -30,56 +29,25 @@ static void print_usage(FILE *f)
 
 int do_ladder(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "count", required_argument, NULL, 'c' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ }
-	};
 	struct conn_match match;
+	struct stream_opts o;
 	struct ladder *l;
-	uint64_t count = 0;
-	double seconds = 0;
-	char **files;
-	int nfiles = 0, c, ret;
+	int ret;
 
 	if (wants_help(argc, argv)) {
 		print_usage(stdout);
 		return 0;
 	}
-	files = calloc(argc, sizeof(*files));
-	if (!files)
-		return error_exit("out of memory");
-	while ((c = getopt_long(argc, argv, "c:t:f:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			if (!parse_u64(optarg, UINT64_MAX, &count) || !count)
-				return usage_error(print_usage, "bad count \"%s\"",
-						   optarg);
-			break;
-		case 't':
-			if (!parse_seconds(optarg, &seconds))
-				return usage_error(print_usage, "bad timeout \"%s\"",
-						   optarg);
-			break;
-		case 'f':
-			files[nfiles++] = optarg;
-			break;
-		default:
-			return bad_option(print_usage);
-		}
-	}
-	if (conn_match_parse(&match, argc - optind, argv + optind, print_usage))
+	ret = stream_opts_parse(&o, argc, argv, false, print_usage);
+	if (ret)
+		return ret;
+	l = conn_match_parse(&match, argc - optind, argv + optind,
+			     print_usage) ? NULL : ladder_new(&match, o.count);
+	if (!l) {
+		free(o.files);
 		return EXIT_USAGE;
-	l = ladder_new(&match, count);
-	if (!l)
-		return error_exit("out of memory");
-	if (nfiles)
-		ret = events_from_files(files, nfiles, ladder_feed, l);
-	else
-		ret = events_live(seconds, ladder_feed, l);
-	free(files);
+	}
+	ret = stream_run(&o, ladder_feed, l);
 	if (!ret && !ladder_matched(l))
 		ret = error_exit("no connection matched");
 	ladder_finish(l);

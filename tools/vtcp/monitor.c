@@ -2,7 +2,6 @@
 /*
  * vtcp monitor: the events of the namespace's connections, one per line.
  */
-#include <getopt.h>
 #include <stdlib.h>
 
 #include "cli.h"
@@ -40,54 +39,23 @@ static int print_event(void *ctx, const struct vtcp_event *ev)
 
 int do_monitor(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ }
-	};
+	struct stream_opts o;
 	struct monitor m = { 0 };
-	double seconds = 0;
-	char **files;
-	int nfiles = 0, c, ret;
+	int ret;
 
 	if (wants_help(argc, argv)) {
 		print_usage(stdout);
 		return 0;
 	}
-	files = calloc(argc, sizeof(*files));
-	if (!files)
-		return error_exit("out of memory");
-	while ((c = getopt_long(argc, argv, "jc:t:f:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			m.json = true;
-			break;
-		case 'c':
-			if (!parse_u64(optarg, UINT64_MAX, &m.count) || !m.count)
-				return usage_error(print_usage, "bad count \"%s\"",
-						   optarg);
-			break;
-		case 't':
-			if (!parse_seconds(optarg, &seconds))
-				return usage_error(print_usage, "bad timeout \"%s\"",
-						   optarg);
-			break;
-		case 'f':
-			files[nfiles++] = optarg;
-			break;
-		default:
-			return bad_option(print_usage);
-		}
+	ret = stream_opts_parse(&o, argc, argv, true, print_usage);
+	if (ret)
+		return ret;
+	if (optind < argc) {
+		free(o.files);
+		return usage_error(print_usage, "unexpected \"%s\"",
+				   argv[optind]);
 	}
-	if (optind < argc)
-		return usage_error(print_usage, "unexpected \"%s\"", argv[optind]);
-	if (nfiles)
-		ret = events_from_files(files, nfiles, print_event, &m);
-	else
-		ret = events_live(seconds, print_event, &m);
-	free(files);
-	return ret;
+	m.json = o.json;
+	m.count = o.count;
+	return stream_run(&o, print_event, &m);
 }

@@ -5,6 +5,7 @@
  * (several of them are merged in time order, e.g. one per namespace).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,5 +208,67 @@ int events_from_files(char **files, int nfiles, event_fn fn, void *ctx)
 		if (fn(ctx, &s.v[i].ev))
 			break;
 	free(s.v);
+	return ret;
+}
+
+static int parse_one(struct stream_opts *o, int c, void (*usage)(FILE *))
+{
+	switch (c) {
+	case 'j':
+		o->json = true;
+		return 0;
+	case 'c':
+		if (!parse_u64(optarg, UINT64_MAX, &o->count) || !o->count)
+			return usage_error(usage, "bad count \"%s\"", optarg);
+		return 0;
+	case 't':
+		if (!parse_seconds(optarg, &o->seconds))
+			return usage_error(usage, "bad timeout \"%s\"", optarg);
+		return 0;
+	case 'f':
+		o->files[o->nfiles++] = optarg;
+		return 0;
+	}
+	return bad_option(usage);
+}
+
+/* Leaves optind at the first word that is no option; frees on error. */
+int stream_opts_parse(struct stream_opts *o, int argc, char **argv,
+		      bool json_ok, void (*usage)(FILE *))
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "from", required_argument, NULL, 'f' },
+		{ }
+	};
+	int c, err = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->files = calloc(argc, sizeof(*o->files));
+	if (!o->files)
+		return error_exit("out of memory");
+	while (!err && (c = getopt_long(argc, argv, json_ok ? "jc:t:f:" :
+					"c:t:f:", opts, NULL)) != -1)
+		err = c == 'j' && !json_ok ? bad_option(usage) :
+		      parse_one(o, c, usage);
+	if (err) {
+		free(o->files);
+		o->files = NULL;
+	}
+	return err;
+}
+
+/* Runs @fn on the events of the files, or live; frees the options. */
+int stream_run(const struct stream_opts *o, event_fn fn, void *ctx)
+{
+	int ret;
+
+	if (o->nfiles)
+		ret = events_from_files(o->files, o->nfiles, fn, ctx);
+	else
+		ret = events_live(o->seconds, fn, ctx);
+	free(o->files);
 	return ret;
 }
