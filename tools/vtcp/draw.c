@@ -40,6 +40,7 @@
 
 struct side {
 	bool seen;		/* some event came from this end */
+	bool socket;		/* one with a cookie: a socket, not a reply */
 	bool named;		/* its first state has been written */
 	bool closed;
 	int state;		/* TCP_*, 0: not known yet */
@@ -174,7 +175,7 @@ static void note(struct ladder *l, int side, const uint64_t *t,
 	row(l, t, lane);
 }
 
-static const char *segment_name(uint8_t flags, uint32_t len, bool keepalive)
+static const char *segment_name(uint8_t flags, uint32_t len, bool probe)
 {
 	if (flags & F_RST)
 		return "RST";
@@ -182,8 +183,8 @@ static const char *segment_name(uint8_t flags, uint32_t len, bool keepalive)
 		return flags & F_ACK ? "SYN-ACK" : "SYN";
 	if (flags & F_FIN)
 		return "FIN";
-	if (keepalive)
-		return "keepalive";
+	if (probe)
+		return "probe";
 	return len ? "data" : "ACK";
 }
 
@@ -213,27 +214,27 @@ static void on_segment(struct ladder *l, int from, const struct vtcp_event *ev)
 	struct side *s = &l->side[from];
 	uint32_t end = ev->seq + ev->len + !!(ev->flags & F_SYN) +
 		       !!(ev->flags & F_FIN);
-	bool occupies = end != ev->seq, retx, keepalive;
+	bool occupies = end != ev->seq, retx, probe;
 	char label[96], lane[LANE_W + 1];
 	int n;
 
 	relative_base(l, from, ev);
 	retx = occupies && s->have_max && seq_before(ev->seq, s->snd_max) &&
 	       !(ev->flags & F_RST);
-	keepalive = s->have_max && ev->len <= 1 &&
-		    !(ev->flags & (F_SYN | F_FIN | F_RST)) &&
-		    ev->seq + ev->len == s->snd_max && ev->seq != s->snd_max;
-	if (keepalive)
+	/* Keepalive and zero window probes: snd_una - 1, a byte or none. */
+	probe = s->have_max && ev->len <= 1 && ev->seq == s->snd_max - 1 &&
+		!(ev->flags & (F_SYN | F_FIN | F_RST));
+	if (probe)
 		retx = false;
 	if (occupies && (!s->have_max || seq_before(s->snd_max, end)))
 		s->snd_max = end;
-	s->have_max = s->have_max || occupies || ev->flags & F_RST;
+	s->have_max = s->have_max || occupies;
 	n = snprintf(label, sizeof(label), "%s%s", retx ? "retx " : "",
-		     segment_name(ev->flags, ev->len, keepalive));
-	if (ev->len && !keepalive)
+		     segment_name(ev->flags, ev->len, probe));
+	if (ev->len && !probe)
 		n += snprintf(label + n, sizeof(label) - n, " len=%u",
 			      ev->len);
-	if (occupies || ev->flags & F_RST || keepalive)
+	if (occupies || ev->flags & F_RST || probe)
 		n += snprintf(label + n, sizeof(label) - n, " seq=%u",
 			      ev->seq - s->base);
 	if (ev->flags & F_ACK)
@@ -374,6 +375,17 @@ static void draw(struct ladder *l, int side, const struct vtcp_event *ev)
 	}
 }
 
+/*
+ * The end of the picture: this end CLOSED, and the peer too if it has a
+ * socket here (one that only sent replies, a RST to a SYN, has none).
+ */
+static bool closed(const struct ladder *l)
+{
+	const struct side *peer = &l->side[RIGHT];
+
+	return l->side[LEFT].closed && (!peer->socket || peer->closed);
+}
+
 /* An event_fn: draws @ev if it is the connection's; 1 when done. */
 int ladder_feed(void *ctx, const struct vtcp_event *ev)
 {
@@ -392,12 +404,10 @@ int ladder_feed(void *ctx, const struct vtcp_event *ev)
 	if (side < 0)
 		return 0;
 	l->side[side].seen = true;
+	l->side[side].socket |= ev->cookie != 0;
 	draw(l, side, ev);
 	l->events++;
-	if ((l->side[LEFT].closed &&
-	     (!l->side[RIGHT].seen || l->side[RIGHT].closed)) ||
-	    (l->max_events && l->events >= l->max_events))
-		l->done = true;
+	l->done = closed(l) || (l->max_events && l->events >= l->max_events);
 	return l->done;
 }
 
@@ -407,8 +417,7 @@ void ladder_finish(struct ladder *l)
 	if (l->side[LEFT].pending[0] || l->side[RIGHT].pending[0])
 		row(l, NULL, "");
 	print_held(l);
-	if (l->locked && !(l->side[LEFT].closed &&
-			   (!l->side[RIGHT].seen || l->side[RIGHT].closed)))
+	if (l->locked && !closed(l))
 		printf("%*s  (stopped after %" PRIu64 " events, before the connection closed)\n",
 		       TIME_W, "", l->events);
 	free(l);
