@@ -59,6 +59,7 @@ static void rtx_timeout(struct sock *sk)
 		vtcp_fsm(sk, VTCP_EV_TIMEOUT, NULL);
 		return;
 	}
+	vtcp_count_timeout_retrans(sk, head);
 	vsk->retries++;
 	vtcp_recover_loss(sk, vsk->mss);
 }

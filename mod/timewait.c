@@ -154,8 +154,10 @@ void vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb)
 	const struct tcphdr *th = vtcp_hdr(skb);
 	struct sock *sk = (struct sock *)tw;
 
-	if (th->rst)
-		goto out;	/* RFC 1337: no TIME-WAIT assassination */
+	if (th->rst) {		/* RFC 1337: no TIME-WAIT assassination */
+		VTCP_INC_STATS(twsk_net(tw), VTCP_MIB_TW_RST_IGNORED);
+		goto out;
+	}
 	if (th->syn)
 		vtcp_fsm(sk, VTCP_EV_SYN, skb);
 	else if (th->fin && cb->end_seq == vtw->rcv_nxt)

@@ -142,6 +142,11 @@ enum vtcp_mib {
 	VTCP_MIB_TW_CREATED,
 	VTCP_MIB_TW_EXPIRED,
 	VTCP_MIB_TW_RESTARTED,
+	VTCP_MIB_TIMEOUT_RETRANS,	/* resent by the retransmission timer */
+	VTCP_MIB_FAST_RETRANS,		/* resent on the third duplicate ACK */
+	VTCP_MIB_SYN_RETRANS,		/* SYN or SYN-ACK resent by the timer */
+	VTCP_MIB_FIN_RETRANS,		/* FIN resent by the timer */
+	VTCP_MIB_TW_RST_IGNORED,	/* dropped: RST in TIME-WAIT (RFC 1337) */
 	__VTCP_MIB_MAX
 };
 
@@ -188,6 +193,10 @@ static inline struct vtcp_net *vtcp_pernet(const struct net *net)
 
 int vtcp_stats_net_init(struct net *net);
 void vtcp_stats_net_exit(struct net *net);
+const char *vtcp_stat_name(int mib);
+u64 vtcp_stat_read(struct net *net, int mib);
+void vtcp_stats_reset(struct net *net);
+void vtcp_count_timeout_retrans(struct sock *sk, const struct sk_buff *skb);
 int vtcp_sysctl_net_init(struct net *net);
 void vtcp_sysctl_net_exit(struct net *net);
 
