@@ -376,6 +376,8 @@ static int vtcp_getsockopt(struct sock *sk, int level, int optname,
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
+	if (optname == VTCP_INFO)
+		return vtcp_getsockopt_info(sk, optval, optlen, len);
 	lock_sock(sk);
 	err = get_int_option(sk, optname, &val);
 	release_sock(sk);
