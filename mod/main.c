@@ -3,8 +3,8 @@
  * vtcp: a TCP-style transport on its own IP protocol number.
  *
  * Module glue: the "proto" parameter, and registration with IP (the
- * protocol handler), with AF_INET (the SOCK_STREAM protosw) and with
- * network namespaces.
+ * protocol handler), with AF_INET (the SOCK_STREAM protosw), with
+ * network namespaces and sock_diag.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -117,11 +117,18 @@ static int __init vtcp_init(void)
 		err = -EBUSY;
 		goto out_pernet;
 	}
+	err = vtcp_diag_init();
+	if (err) {
+		pr_err("sock_diag of protocol %d is already taken\n", proto);
+		goto out_inet;
+	}
 	vtcp_protosw.protocol = vtcp_protocol;
 	inet_register_protosw(&vtcp_protosw);
 	pr_info("registered on IP protocol %d\n", proto);
 	return 0;
 
+out_inet:
+	inet_del_protocol(&vtcp_net_protocol, vtcp_protocol);
 out_pernet:
 	unregister_pernet_subsys(&vtcp_net_ops);
 out_proto:
@@ -134,6 +141,7 @@ out_hash:
 static void __exit vtcp_exit(void)
 {
 	inet_unregister_protosw(&vtcp_protosw);
+	vtcp_diag_exit();
 	inet_del_protocol(&vtcp_net_protocol, vtcp_protocol);
 	unregister_pernet_subsys(&vtcp_net_ops);
 	proto_unregister(&vtcp_prot);

@@ -507,6 +507,7 @@ struct proto vtcp_prot = {
 	.recvmsg	= vtcp_recvmsg,
 	.backlog_rcv	= vtcp_do_rcv,
 	.release_cb	= vtcp_release_cb,
+	.diag_destroy	= vtcp_abort,
 	.hash		= inet_hash,
 	.unhash		= inet_unhash,
 	.get_port	= inet_csk_get_port,

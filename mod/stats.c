@@ -38,6 +38,7 @@ static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_SYN_RETRANS]		= "SynRetrans",
 	[VTCP_MIB_FIN_RETRANS]		= "FinRetrans",
 	[VTCP_MIB_TW_RST_IGNORED]	= "TimeWaitRstIgnored",
+	[VTCP_MIB_DIAG_DESTROYED]	= "DiagDestroyed",
 };
 
 const char *vtcp_stat_name(int mib)

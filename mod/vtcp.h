@@ -147,6 +147,7 @@ enum vtcp_mib {
 	VTCP_MIB_SYN_RETRANS,		/* SYN or SYN-ACK resent by the timer */
 	VTCP_MIB_FIN_RETRANS,		/* FIN resent by the timer */
 	VTCP_MIB_TW_RST_IGNORED,	/* dropped: RST in TIME-WAIT (RFC 1337) */
+	VTCP_MIB_DIAG_DESTROYED,	/* sockets ended by SOCK_DESTROY */
 	__VTCP_MIB_MAX
 };
 
@@ -292,5 +293,11 @@ void vtcp_next_timer(const struct sock *sk, struct vtcp_timer_state *ts);
 void vtcp_get_info(const struct sock *sk, struct vtcp_info *info);
 int vtcp_getsockopt_info(struct sock *sk, char __user *optval,
 			 int __user *optlen, int len);
+
+/* diag.c: sock_diag (inet_diag) dumps, lookups and SOCK_DESTROY. */
+int vtcp_diag_init(void);
+void vtcp_diag_exit(void);
+u64 vtcp_cookie(struct sock *sk);
+int vtcp_abort(struct sock *sk, int err);
 
 #endif /* _VTCP_H */
