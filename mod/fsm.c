@@ -245,6 +245,7 @@ int vtcp_fsm(struct sock *sk, enum vtcp_fsm_event ev, struct sk_buff *skb)
 
 	if (!t->action)
 		return -EINVAL;
+	vtcp_event_state(sk, old, t->next, ev);
 	if (old != TCP_TIME_WAIT && t->next != old)
 		vtcp_set_state(sk, t->next);
 	return t->action(sk, skb);

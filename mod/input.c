@@ -413,6 +413,7 @@ drop:
 /* A segment for @sk, which we hold: its lock, or ownership. Takes @skb. */
 int vtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
+	vtcp_event_seg_in(sk, skb);
 	switch (sk->sk_state) {
 	case TCP_LISTEN:
 		rcv_listen(sk, skb);

@@ -4,7 +4,7 @@
  *
  * Module glue: the "proto" parameter, and registration with IP (the
  * protocol handler), with AF_INET (the SOCK_STREAM protosw), with
- * network namespaces and sock_diag.
+ * network namespaces, generic netlink and sock_diag.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -112,10 +112,13 @@ static int __init vtcp_init(void)
 	err = register_pernet_subsys(&vtcp_net_ops);
 	if (err)
 		goto out_proto;
+	err = vtcp_genl_init();
+	if (err)
+		goto out_pernet;
 	if (inet_add_protocol(&vtcp_net_protocol, vtcp_protocol) < 0) {
 		pr_err("IP protocol %d is already taken\n", proto);
 		err = -EBUSY;
-		goto out_pernet;
+		goto out_genl;
 	}
 	err = vtcp_diag_init();
 	if (err) {
@@ -129,6 +132,8 @@ static int __init vtcp_init(void)
 
 out_inet:
 	inet_del_protocol(&vtcp_net_protocol, vtcp_protocol);
+out_genl:
+	vtcp_genl_exit();
 out_pernet:
 	unregister_pernet_subsys(&vtcp_net_ops);
 out_proto:
@@ -144,6 +149,7 @@ static void __exit vtcp_exit(void)
 	vtcp_diag_exit();
 	inet_del_protocol(&vtcp_net_protocol, vtcp_protocol);
 	unregister_pernet_subsys(&vtcp_net_ops);
+	vtcp_genl_exit();	/* after the last TIME-WAIT timer's event */
 	proto_unregister(&vtcp_prot);
 	vtcp_hashinfo_destroy();
 }

@@ -240,6 +240,7 @@ static int vtcp_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 		err = vtcp_fsm(sk, VTCP_EV_CONNECT, NULL);
 	}
 	if (err) {
+		vtcp_event_state(sk, sk->sk_state, TCP_CLOSE, VTCP_NR_EVENTS);
 		vtcp_set_state(sk, TCP_CLOSE);
 		inet_bhash2_reset_saddr(sk);
 		sk->sk_route_caps = 0;
@@ -255,6 +256,7 @@ static int vtcp_disconnect(struct sock *sk, int flags)
 		vtcp_fsm(sk, VTCP_EV_CLOSE, NULL);
 	else if ((1 << sk->sk_state) & ~(TCPF_CLOSE | TCPF_SYN_SENT))
 		vtcp_send_active_reset(sk);
+	vtcp_event_state(sk, sk->sk_state, TCP_CLOSE, VTCP_EV_ABORT);
 	if (sk->sk_state != TCP_CLOSE)
 		vtcp_set_state(sk, TCP_CLOSE);
 	vtcp_stop_timers(sk);

@@ -54,6 +54,7 @@ static enum hrtimer_restart tw_timer_fired(struct hrtimer *h)
 		return HRTIMER_NORESTART;	/* being freed: it waits for us */
 	this_cpu_write(vtcp_tw_firing, vtw);
 	VTCP_INC_STATS(twsk_net(tw), VTCP_MIB_TW_EXPIRED);
+	vtcp_event_timer((struct sock *)tw, 0);
 	vtcp_fsm((struct sock *)tw, VTCP_EV_2MSL, NULL);
 	inet_twsk_put(tw);
 	this_cpu_write(vtcp_tw_firing, NULL);
@@ -100,6 +101,8 @@ void vtcp_enter_timewait(struct sock *sk)
 			      HRTIMER_MODE_REL_PINNED_SOFT);
 		publish(tw, sk);
 		local_bh_enable();
+	} else {
+		vtcp_event_state(sk, TCP_TIME_WAIT, TCP_CLOSE, VTCP_NR_EVENTS);
 	}
 	vtcp_done(sk);
 }
@@ -154,6 +157,7 @@ void vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb)
 	const struct tcphdr *th = vtcp_hdr(skb);
 	struct sock *sk = (struct sock *)tw;
 
+	vtcp_event_seg_in(sk, skb);
 	if (th->rst) {		/* RFC 1337: no TIME-WAIT assassination */
 		VTCP_INC_STATS(twsk_net(tw), VTCP_MIB_TW_RST_IGNORED);
 		goto out;

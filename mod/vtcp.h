@@ -300,4 +300,14 @@ void vtcp_diag_exit(void);
 u64 vtcp_cookie(struct sock *sk);
 int vtcp_abort(struct sock *sk, int err);
 
+/* netlink.c: the generic netlink family, its counters and events. */
+int vtcp_genl_init(void);
+void vtcp_genl_exit(void);
+void vtcp_event_state(struct sock *sk, int old, int new, int ev);
+void vtcp_event_timer(struct sock *sk, enum vtcp_timer t);
+void vtcp_event_seg_in(struct sock *sk, const struct sk_buff *skb);
+void vtcp_event_seg_out(struct sock *sk, const struct sk_buff *skb);
+void vtcp_event_reply(struct net *net, const struct sk_buff *skb,
+		      __be32 saddr, __be32 daddr);
+
 #endif /* _VTCP_H */
