@@ -216,10 +216,8 @@ static void fast_retransmit(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
-	if (++vsk->dupacks == 3 && !seq_before(vsk->snd_una, vsk->recover)) {
-		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_FAST_RETRANS);
+	if (++vsk->dupacks == 3 && !seq_before(vsk->snd_una, vsk->recover))
 		vtcp_recover_loss(sk, 0);
-	}
 }
 
 /* The ACK of an acceptable segment. Returns false to drop the segment. */

@@ -34,7 +34,6 @@ static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_TW_EXPIRED]		= "TimeWaitExpired",
 	[VTCP_MIB_TW_RESTARTED]		= "TimeWaitRestarted",
 	[VTCP_MIB_TIMEOUT_RETRANS]	= "TimeoutRetrans",
-	[VTCP_MIB_FAST_RETRANS]		= "FastRetrans",
 	[VTCP_MIB_SYN_RETRANS]		= "SynRetrans",
 	[VTCP_MIB_FIN_RETRANS]		= "FinRetrans",
 	[VTCP_MIB_TW_RST_IGNORED]	= "TimeWaitRstIgnored",

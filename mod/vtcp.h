@@ -143,7 +143,6 @@ enum vtcp_mib {
 	VTCP_MIB_TW_EXPIRED,
 	VTCP_MIB_TW_RESTARTED,
 	VTCP_MIB_TIMEOUT_RETRANS,	/* resent by the retransmission timer */
-	VTCP_MIB_FAST_RETRANS,		/* resent on the third duplicate ACK */
 	VTCP_MIB_SYN_RETRANS,		/* SYN or SYN-ACK resent by the timer */
 	VTCP_MIB_FIN_RETRANS,		/* FIN resent by the timer */
 	VTCP_MIB_TW_RST_IGNORED,	/* dropped: RST in TIME-WAIT (RFC 1337) */
