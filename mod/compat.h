@@ -31,4 +31,11 @@
 #define VTCP_CTL_TABLE struct ctl_table
 #endif
 
+/*
+ * 6.9: inet_diag handlers name their module, which inet_diag pins while
+ * it calls them (6.1 serializes every call under a mutex instead).
+ */
+#define VTCP_HAVE_DIAG_HANDLER_OWNER \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0))
+
 #endif /* _VTCP_COMPAT_H */

@@ -245,7 +245,13 @@ int vtcp_fsm(struct sock *sk, enum vtcp_fsm_event ev, struct sk_buff *skb)
 
 	if (!t->action)
 		return -EINVAL;
-	if (old != TCP_TIME_WAIT && t->next != old)
+	vtcp_event_state(sk, old, t->next, ev);
+	/*
+	 * A full socket never takes TIME-WAIT's number, even while its action
+	 * hands it over: lookups, sock_diag and sock_gen_put() read that state
+	 * as "a timewait socket". The timewait socket has it from its birth.
+	 */
+	if (old != TCP_TIME_WAIT && t->next != old && t->next != TCP_TIME_WAIT)
 		vtcp_set_state(sk, t->next);
 	return t->action(sk, skb);
 }

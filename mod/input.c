@@ -507,6 +507,7 @@ drop:
 int vtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	vtcp_sk(sk)->segs_in++;
+	vtcp_event_seg_in(sk, skb);
 	switch (sk->sk_state) {
 	case TCP_LISTEN:
 		rcv_listen(sk, skb);

@@ -3,8 +3,8 @@
  * vtcp: a TCP-style transport on its own IP protocol number.
  *
  * Module glue: the "proto" parameter, and registration with IP (the
- * protocol handler), with AF_INET (the SOCK_STREAM protosw) and with
- * network namespaces.
+ * protocol handler), with AF_INET (the SOCK_STREAM protosw), with
+ * network namespaces, generic netlink and sock_diag.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -119,10 +119,18 @@ static int __init vtcp_init(void)
 	err = register_pernet_subsys(&vtcp_net_ops);
 	if (err)
 		goto out_proto;
+	err = vtcp_genl_init();
+	if (err)
+		goto out_pernet;
 	if (inet_add_protocol(&vtcp_net_protocol, vtcp_protocol) < 0) {
 		pr_err("IP protocol %d is already taken\n", proto);
 		err = -EBUSY;
-		goto out_pernet;
+		goto out_genl;
+	}
+	err = vtcp_diag_init();
+	if (err) {
+		pr_err("sock_diag of protocol %d is already taken\n", proto);
+		goto out_inet;
 	}
 	if (vtcp_offload_init())
 		pr_warn("no segmentation offload: IP protocol %d has one\n", proto);
@@ -131,6 +139,10 @@ static int __init vtcp_init(void)
 	pr_info("registered on IP protocol %d\n", proto);
 	return 0;
 
+out_inet:
+	inet_del_protocol(&vtcp_net_protocol, vtcp_protocol);
+out_genl:
+	vtcp_genl_exit();
 out_pernet:
 	unregister_pernet_subsys(&vtcp_net_ops);
 out_proto:
@@ -148,8 +160,10 @@ static void __exit vtcp_exit(void)
 {
 	inet_unregister_protosw(&vtcp_protosw);
 	vtcp_offload_exit();
+	vtcp_diag_exit();
 	inet_del_protocol(&vtcp_net_protocol, vtcp_protocol);
 	unregister_pernet_subsys(&vtcp_net_ops);
+	vtcp_genl_exit();	/* after the last TIME-WAIT timer's event */
 	proto_unregister(&vtcp_prot);
 	vtcp_hashinfo_destroy();
 	vtcp_cong_exit();

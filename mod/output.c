@@ -179,6 +179,7 @@ static int transmit(struct sock *sk, struct sk_buff *skb, bool queued)
 		    vsk->rcv_nxt, flags, select_window(sk, flags & TCPHDR_SYN),
 		    &opts);
 	set_checksum_partial(out, inet->inet_saddr, inet->inet_daddr);
+	vtcp_event_seg_out(sk, out);
 	skb_set_owner_w(out, sk);
 	if (flags & TCPHDR_ACK) {
 		vsk->acks_pending = 0;
@@ -466,6 +467,7 @@ void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
 	}
 	push_header(skb, ith->dest, ith->source, seq, ack, flags, win, NULL);
 	set_checksum(skb, fl4.saddr, fl4.daddr);
+	vtcp_event_reply(net, skb, fl4.saddr, fl4.daddr);
 	skb_dst_set(skb, &rt->dst);
 	bh_lock_sock(ctl);
 	ip_build_and_send_pkt(skb, ctl, fl4.saddr, fl4.daddr, NULL, 0);

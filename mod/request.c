@@ -237,6 +237,7 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 	}
 	child_vsk->req = req;
 	adopt(sk, child);
+	vtcp_event_state(child, TCP_LISTEN, TCP_SYN_RECV, VTCP_EV_SYN);
 	inet_csk_reqsk_queue_added(sk);
 	VTCP_INC_STATS(net, VTCP_MIB_PASSIVE_OPENS);
 	vtcp_queue_ctl(child, TCPHDR_SYN);	/* in SYN-RECEIVED: a SYN-ACK */

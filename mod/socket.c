@@ -265,6 +265,7 @@ static int vtcp_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 		err = vtcp_fsm(sk, VTCP_EV_CONNECT, NULL);
 	}
 	if (err) {
+		vtcp_event_state(sk, sk->sk_state, TCP_CLOSE, VTCP_NR_EVENTS);
 		vtcp_set_state(sk, TCP_CLOSE);
 		inet_bhash2_reset_saddr(sk);
 		sk->sk_route_caps = 0;
@@ -280,6 +281,7 @@ static int vtcp_disconnect(struct sock *sk, int flags)
 		vtcp_fsm(sk, VTCP_EV_CLOSE, NULL);
 	else if ((1 << sk->sk_state) & ~(TCPF_CLOSE | TCPF_SYN_SENT))
 		vtcp_send_active_reset(sk);
+	vtcp_event_state(sk, sk->sk_state, TCP_CLOSE, VTCP_EV_ABORT);
 	if (sk->sk_state != TCP_CLOSE)
 		vtcp_set_state(sk, TCP_CLOSE);
 	vtcp_stop_timers(sk);
@@ -444,6 +446,8 @@ static int vtcp_getsockopt(struct sock *sk, int level, int optname,
 		return -EINVAL;
 	if (optname == VTCP_CONGESTION)
 		return get_congestion(sk, optval, optlen, len);
+	if (optname == VTCP_INFO)
+		return vtcp_getsockopt_info(sk, optval, optlen, len);
 	lock_sock(sk);
 	err = get_int_option(sk, optname, &val);
 	release_sock(sk);
@@ -573,6 +577,7 @@ struct proto vtcp_prot = {
 	.recvmsg	= vtcp_recvmsg,
 	.backlog_rcv	= vtcp_do_rcv,
 	.release_cb	= vtcp_release_cb,
+	.diag_destroy	= vtcp_abort,
 	.hash		= inet_hash,
 	.unhash		= inet_unhash,
 	.get_port	= inet_csk_get_port,

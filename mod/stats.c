@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Per-namespace counters and their /proc/net/vtcp_stats view.
+ * Per-namespace counters and their /proc/net/vtcp_stats view; the generic
+ * netlink family (netlink.c) reads and resets them too.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <net/net_namespace.h>
+#include <net/tcp.h>
 
 #include "vtcp.h"
 
@@ -37,7 +39,46 @@ static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_ORPHAN_ABORTS]	= "OrphanAborts",
 	[VTCP_MIB_FAST_RETRANS]		= "FastRetrans",
 	[VTCP_MIB_PRESSURE_DROP]	= "PressureDrop",
+	[VTCP_MIB_TIMEOUT_RETRANS]	= "TimeoutRetrans",
+	[VTCP_MIB_SYN_RETRANS]		= "SynRetrans",
+	[VTCP_MIB_FIN_RETRANS]		= "FinRetrans",
+	[VTCP_MIB_TW_RST_IGNORED]	= "TimeWaitRstIgnored",
+	[VTCP_MIB_DIAG_DESTROYED]	= "DiagDestroyed",
 };
+
+const char *vtcp_stat_name(int mib)
+{
+	return vtcp_mib_names[mib];
+}
+
+u64 vtcp_stat_read(struct net *net, int mib)
+{
+	return snmp_fold_field(vtcp_pernet(net)->mib, mib);
+}
+
+/* Increments racing with this are lost, which a reset may forgive. */
+void vtcp_stats_reset(struct net *net)
+{
+	struct vtcp_mib_set __percpu *mib = vtcp_pernet(net)->mib;
+	int cpu, i;
+
+	for_each_possible_cpu(cpu)
+		for (i = 0; i < __VTCP_MIB_MAX; i++)
+			WRITE_ONCE(per_cpu_ptr(mib, cpu)->mibs[i], 0);
+}
+
+/* The retransmission timer resends @skb: count it, and what it carries. */
+void vtcp_count_timeout_retrans(struct sock *sk, const struct sk_buff *skb)
+{
+	struct net *net = sock_net(sk);
+	u8 flags = VTCP_SKB_CB(skb)->flags;
+
+	VTCP_INC_STATS(net, VTCP_MIB_TIMEOUT_RETRANS);
+	if (flags & TCPHDR_SYN)
+		VTCP_INC_STATS(net, VTCP_MIB_SYN_RETRANS);
+	else if (flags & TCPHDR_FIN)
+		VTCP_INC_STATS(net, VTCP_MIB_FIN_RETRANS);
+}
 
 static int vtcp_stats_show(struct seq_file *seq, void *v)
 {
@@ -45,8 +86,8 @@ static int vtcp_stats_show(struct seq_file *seq, void *v)
 	int i;
 
 	for (i = 0; i < __VTCP_MIB_MAX; i++)
-		seq_printf(seq, "%s %lu\n", vtcp_mib_names[i],
-			   snmp_fold_field(vtcp_pernet(net)->mib, i));
+		seq_printf(seq, "%s %llu\n", vtcp_mib_names[i],
+			   vtcp_stat_read(net, i));
 	return 0;
 }
 

@@ -40,6 +40,7 @@ static void rtx_timeout(struct sock *sk)
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
 
+	vtcp_event_timer(sk, VTCP_TIMER_RTX);
 	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
 		return;
 	if (!head || head == vsk->send_head) {
@@ -59,12 +60,14 @@ static void rtx_timeout(struct sock *sk)
 		vtcp_fsm(sk, VTCP_EV_TIMEOUT, NULL);
 		return;
 	}
+	vtcp_count_timeout_retrans(sk, head);
 	vsk->retries++;
 	vtcp_enter_loss(sk);
 }
 
 static void delack_timeout(struct sock *sk)
 {
+	vtcp_event_timer(sk, VTCP_TIMER_DELACK);
 	if (vtcp_sk(sk)->acks_pending && sk->sk_state != TCP_CLOSE)
 		vtcp_send_ack(sk);
 }
@@ -75,6 +78,7 @@ static void keepalive_timeout(struct sock *sk)
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	u64 idle, limit;
 
+	vtcp_event_timer(sk, VTCP_TIMER_KEEPALIVE);
 	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
 		vtcp_fsm(sk, VTCP_EV_FW2_TIMEOUT, NULL);
 		return;

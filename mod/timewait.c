@@ -112,6 +112,7 @@ static enum hrtimer_restart tw_timer_fired(struct hrtimer *h)
 
 	while ((vtw = take_expired(vn))) {
 		VTCP_INC_STATS(twsk_net(&vtw->tw), VTCP_MIB_TW_EXPIRED);
+		vtcp_event_timer((struct sock *)&vtw->tw, 0);
 		vtcp_fsm((struct sock *)&vtw->tw, VTCP_EV_2MSL, NULL);
 		inet_twsk_put(&vtw->tw);
 	}
@@ -164,6 +165,8 @@ void vtcp_enter_timewait(struct sock *sk)
 		queue_for_2msl(vtw);
 		local_bh_enable();
 		inet_twsk_put(tw);
+	} else {
+		vtcp_event_state(sk, TCP_TIME_WAIT, TCP_CLOSE, VTCP_NR_EVENTS);
 	}
 	vtcp_done(sk);
 }
@@ -224,8 +227,11 @@ void vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb)
 	const struct tcphdr *th = vtcp_hdr(skb);
 	struct sock *sk = (struct sock *)tw;
 
-	if (th->rst)
-		goto out;	/* RFC 1337: no TIME-WAIT assassination */
+	vtcp_event_seg_in(sk, skb);
+	if (th->rst) {		/* RFC 1337: no TIME-WAIT assassination */
+		VTCP_INC_STATS(twsk_net(tw), VTCP_MIB_TW_RST_IGNORED);
+		goto out;
+	}
 	if (th->syn)
 		vtcp_fsm(sk, VTCP_EV_SYN, skb);
 	else if (th->fin && cb->end_seq == vtw->rcv_nxt)

@@ -233,6 +233,11 @@ enum vtcp_mib {
 	VTCP_MIB_ORPHAN_ABORTS,		/* orphans reset: too many */
 	VTCP_MIB_FAST_RETRANS,		/* fast recoveries begun */
 	VTCP_MIB_PRESSURE_DROP,		/* dropped: namespace memory pressure */
+	VTCP_MIB_TIMEOUT_RETRANS,	/* resent by the retransmission timer */
+	VTCP_MIB_SYN_RETRANS,		/* SYN or SYN-ACK resent by the timer */
+	VTCP_MIB_FIN_RETRANS,		/* FIN resent by the timer */
+	VTCP_MIB_TW_RST_IGNORED,	/* dropped: RST in TIME-WAIT (RFC 1337) */
+	VTCP_MIB_DIAG_DESTROYED,	/* sockets ended by SOCK_DESTROY */
 	__VTCP_MIB_MAX
 };
 
@@ -294,6 +299,10 @@ static inline struct vtcp_net *vtcp_pernet(const struct net *net)
 void vtcp_default_cong(struct net *net, char *name);
 int vtcp_stats_net_init(struct net *net);
 void vtcp_stats_net_exit(struct net *net);
+const char *vtcp_stat_name(int mib);
+u64 vtcp_stat_read(struct net *net, int mib);
+void vtcp_stats_reset(struct net *net);
+void vtcp_count_timeout_retrans(struct sock *sk, const struct sk_buff *skb);
 int vtcp_sysctl_net_init(struct net *net);
 void vtcp_sysctl_net_exit(struct net *net);
 
@@ -410,5 +419,35 @@ void vtcp_tw_net_init(struct net *net);
 void vtcp_tw_net_exit(struct net *net);
 u32 vtcp_tw_remaining_ms(const struct inet_timewait_sock *tw);
 extern struct timewait_sock_ops vtcp_timewait_sock_ops;
+
+/* info.c: a connection as getsockopt(VTCP_INFO) and sock_diag show it. */
+struct vtcp_timer_state {
+	u8 kind;		/* enum vtcp_timer_kind */
+	u8 retries;		/* expiries so far without progress */
+	u32 expires_ms;		/* from now */
+};
+
+u8 vtcp_timer_kind(const struct sock *sk, enum vtcp_timer t);
+u8 vtcp_timer_retries(const struct sock *sk, u8 kind);
+void vtcp_next_timer(const struct sock *sk, struct vtcp_timer_state *ts);
+void vtcp_get_info(const struct sock *sk, struct vtcp_info *info);
+int vtcp_getsockopt_info(struct sock *sk, char __user *optval,
+			 int __user *optlen, int len);
+
+/* diag.c: sock_diag (inet_diag) dumps, lookups and SOCK_DESTROY. */
+int vtcp_diag_init(void);
+void vtcp_diag_exit(void);
+u64 vtcp_cookie(struct sock *sk);
+int vtcp_abort(struct sock *sk, int err);
+
+/* netlink.c: the generic netlink family, its counters and events. */
+int vtcp_genl_init(void);
+void vtcp_genl_exit(void);
+void vtcp_event_state(struct sock *sk, int old, int new, int ev);
+void vtcp_event_timer(struct sock *sk, enum vtcp_timer t);
+void vtcp_event_seg_in(struct sock *sk, const struct sk_buff *skb);
+void vtcp_event_seg_out(struct sock *sk, const struct sk_buff *skb);
+void vtcp_event_reply(struct net *net, const struct sk_buff *skb,
+		      __be32 saddr, __be32 daddr);
 
 #endif /* _VTCP_H */

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * struct vtcp_info: one connection as getsockopt(VTCP_INFO) and the
+ * INET_DIAG_INFO attribute of sock_diag show it, and which of its timers
+ * is pending, as those and the timer events of netlink.c name it.
+ *
+ * Callers hold the socket (its lock, or ownership); a timewait socket
+ * needs nothing, its fields never change.
+ */
+#include <linux/hrtimer.h>
+#include <net/tcp.h>
+
+#include "vtcp.h"
+
+/* What the retransmission timer guards, from the head of the write queue. */
+static u8 rtx_kind(const struct sock *sk)
+{
+	const struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+	u8 flags;
+
+	if (!head || (1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
+		return VTCP_TK_NONE;
+	flags = VTCP_SKB_CB(head)->flags;
+	if (flags & TCPHDR_SYN)
+		return VTCP_TK_SYN;
+	if (head == vtcp_sk(sk)->send_head)
+		return VTCP_TK_PROBE;		/* nothing in flight, data waits */
+	if (flags & TCPHDR_FIN)
+		return VTCP_TK_FIN;		/* all data acked, only our FIN */
+	return VTCP_TK_RETRANS;
+}
+
+/* The kind of timer @t of a full socket would be if it fired now. */
+u8 vtcp_timer_kind(const struct sock *sk, enum vtcp_timer t)
+{
+	switch (t) {
+	case VTCP_TIMER_RTX:
+		return rtx_kind(sk);
+	case VTCP_TIMER_DELACK:
+		return VTCP_TK_DELACK;
+	case VTCP_TIMER_KEEPALIVE:
+		if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD))
+			return VTCP_TK_FIN_WAIT2;
+		return VTCP_TK_KEEPALIVE;
+	default:
+		return VTCP_TK_NONE;
+	}
+}
+
+/* How often a timer of this kind has expired without progress. */
+u8 vtcp_timer_retries(const struct sock *sk, u8 kind)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	switch (kind) {
+	case VTCP_TK_SYN:
+	case VTCP_TK_FIN:
+	case VTCP_TK_RETRANS:
+		return vsk->retries;
+	case VTCP_TK_PROBE:
+		return vsk->probes;
+	case VTCP_TK_KEEPALIVE:
+		return vsk->keepalive_probes;
+	default:
+		return 0;
+	}
+}
+
+static u32 remaining_ms(const struct hrtimer *h)
+{
+	s64 ns = ktime_to_ns(hrtimer_get_remaining(h));
+
+	return ns > 0 ? DIV_ROUND_UP_ULL(ns, NSEC_PER_MSEC) : 0;
+}
+
+/*
+ * The timer that matters most, not always the next to fire: the
+ * retransmission timer, else keepalive (or FIN-WAIT-2), else the delayed
+ * ACK; 2MSL for a timewait socket.
+ */
+void vtcp_next_timer(const struct sock *sk, struct vtcp_timer_state *ts)
+{
+	static const enum vtcp_timer order[] = {
+		VTCP_TIMER_RTX, VTCP_TIMER_KEEPALIVE, VTCP_TIMER_DELACK,
+	};
+	unsigned int i;
+
+	memset(ts, 0, sizeof(*ts));
+	if (sk->sk_state == TCP_TIME_WAIT) {
+		ts->kind = VTCP_TK_TIME_WAIT;
+		ts->expires_ms = vtcp_tw_remaining_ms(inet_twsk(sk));
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(order); i++) {
+		if (!vtcp_timer_pending(sk, order[i]))
+			continue;
+		ts->kind = vtcp_timer_kind(sk, order[i]);
+		if (ts->kind == VTCP_TK_NONE)
+			continue;
+		ts->retries = vtcp_timer_retries(sk, ts->kind);
+		ts->expires_ms = remaining_ms(&vtcp_sk(sk)->timers[order[i]]);
+		return;
+	}
+}
+
+static u8 backoff(const struct vtcp_sock *vsk)
+{
+	return min_t(u32, vsk->retries + vsk->probes, 20);
+}
+
+/* The RTO the next arming uses, backoff and bounds in (as timers.c). */
+static u32 current_rto_us(const struct sock *sk)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	u64 rto, max = (u64)vtcp_sysctl(net, rto_max_ms) * USEC_PER_MSEC;
+
+	if (vsk->srtt_us)
+		rto = max_t(u64, vsk->rto_us,
+			    (u64)vtcp_sysctl(net, rto_min_ms) * USEC_PER_MSEC);
+	else
+		rto = (u64)vtcp_sysctl(net, rto_initial_ms) * USEC_PER_MSEC;
+	return min(rto << backoff(vsk), max);
+}
+
+static void get_timewait_info(const struct sock *sk, struct vtcp_info *info)
+{
+	const struct vtcp_tw_sock *vtw = vtcp_tw_sk(sk);
+
+	info->snd_nxt = vtw->snd_nxt;
+	info->snd_una = vtw->snd_nxt;
+	info->rcv_nxt = vtw->rcv_nxt;
+	info->rcv_wnd = vtw->rcv_wnd;
+}
+
+static void get_conn_info(const struct sock *sk, struct vtcp_info *info)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	info->retransmits = vsk->retries;
+	info->backoff = backoff(vsk);
+	info->probes = min_t(u32, vsk->probes + vsk->keepalive_probes, U8_MAX);
+	info->rto_us = current_rto_us(sk);
+	info->rtt_us = vsk->srtt_us;
+	info->rttvar_us = vsk->rttvar_us;
+	info->snd_mss = vsk->mss;
+	info->rcv_mss = vsk->advmss;
+	info->snd_cwnd = vsk->cwnd;
+	info->snd_ssthresh = vsk->ssthresh;
+	info->snd_una = vsk->snd_una;
+	info->snd_nxt = vsk->snd_nxt;
+	info->rcv_nxt = vsk->rcv_nxt;
+	info->snd_wnd = vsk->snd_wnd;
+	info->rcv_wnd = vsk->rcv_wnd;
+	info->unacked = vsk->snd_nxt - vsk->snd_una;
+	info->options = vsk->opts;
+	info->snd_wscale = vsk->snd_wscale;
+	info->rcv_wscale = vsk->rcv_wscale;
+	info->min_rtt_us = vsk->min_rtt_us;
+	info->sacked = vsk->sacked_out;
+	info->lost = vsk->lost_out;
+	info->bytes_sent = vsk->bytes_sent;
+	info->bytes_acked = vsk->bytes_acked;
+	info->bytes_received = vsk->bytes_received;
+	info->bytes_retrans = vsk->bytes_retrans;
+	info->segs_in = vsk->segs_in;
+	info->segs_out = vsk->segs_out;
+	info->retrans_segs = vsk->retrans_segs;
+	info->fast_retrans = vsk->fast_retrans;
+	if (vsk->cc)
+		strscpy(info->congestion, vsk->cc->name, sizeof(info->congestion));
+}
+
+void vtcp_get_info(const struct sock *sk, struct vtcp_info *info)
+{
+	struct vtcp_timer_state ts;
+
+	memset(info, 0, sizeof(*info));
+	info->state = sk->sk_state;
+	if (sk->sk_state == TCP_LISTEN)
+		return;
+	vtcp_next_timer(sk, &ts);
+	info->timer = ts.kind;
+	info->timer_expires_ms = ts.expires_ms;
+	if (sk->sk_state == TCP_TIME_WAIT)
+		get_timewait_info(sk, info);
+	else
+		get_conn_info(sk, info);
+}
+
+/* getsockopt(VTCP_INFO): as much of the struct as @len asks, as TCP_INFO. */
+int vtcp_getsockopt_info(struct sock *sk, char __user *optval,
+			 int __user *optlen, int len)
+{
+	struct vtcp_info info;
+
+	lock_sock(sk);
+	vtcp_get_info(sk, &info);
+	release_sock(sk);
+	len = min_t(unsigned int, len, sizeof(info));
+	if (put_user(len, optlen) || copy_to_user(optval, &info, len))
+		return -EFAULT;
+	return 0;
+}

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic netlink family "vtcp" (include/uapi/linux/vtcp.h): the
+ * caller's namespace's counters on request, and the multicast group
+ * "events", which tells every state transition, timer expiry and segment
+ * of a namespace's connections to that namespace's listeners, so that a
+ * tool can follow a connection's life.
+ *
+ * Events are built only when somebody listens (one bit test otherwise),
+ * in whatever context they happen (softirq, or a socket's owner), so with
+ * GFP_ATOMIC: one that cannot be built is lost, as a listener's overflow
+ * loses them. They name sockets by cookie, as sock_diag does.
+ */
+#include <net/genetlink.h>
+#include <net/ip.h>
+#include <net/tcp.h>
+
+#include "vtcp.h"
+#include "wire.h"
+
+enum { VTCP_GRP_EVENTS };
+
+static int vtcp_genl_get_stats(struct sk_buff *skb, struct genl_info *info);
+
+static const struct nla_policy vtcp_stats_policy[VTCP_A_STATS_RESET + 1] = {
+	[VTCP_A_STATS_RESET]	= { .type = NLA_FLAG },
+};
+
+static const struct genl_ops vtcp_genl_ops[] = {
+	{
+		.cmd		= VTCP_CMD_GET_STATS,
+		.doit		= vtcp_genl_get_stats,
+		.policy		= vtcp_stats_policy,
+		.maxattr	= VTCP_A_STATS_RESET,
+	},
+};
+
+static const struct genl_multicast_group vtcp_mcgrps[] = {
+	[VTCP_GRP_EVENTS]	= { .name = VTCP_GENL_MCGRP_EVENTS },
+};
+
+static struct genl_family vtcp_genl_family __ro_after_init = {
+	.name		= VTCP_GENL_NAME,
+	.version	= VTCP_GENL_VERSION,
+	.netnsok	= true,
+	.parallel_ops	= true,
+	.module		= THIS_MODULE,
+	.ops		= vtcp_genl_ops,
+	.n_ops		= ARRAY_SIZE(vtcp_genl_ops),
+	.mcgrps		= vtcp_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(vtcp_mcgrps),
+};
+
+/* ---- VTCP_CMD_GET_STATS ------------------------------------------------ */
+
+static size_t stats_size(void)
+{
+	size_t size = nla_total_size(0);
+	int i;
+
+	for (i = 0; i < __VTCP_MIB_MAX; i++)
+		size += nla_total_size(0) +
+			nla_total_size(strlen(vtcp_stat_name(i)) + 1) +
+			nla_total_size_64bit(sizeof(u64));
+	return size;
+}
+
+static int put_stats(struct sk_buff *msg, struct net *net)
+{
+	struct nlattr *stats, *stat;
+	int i;
+
+	stats = nla_nest_start(msg, VTCP_A_STATS);
+	if (!stats)
+		return -EMSGSIZE;
+	for (i = 0; i < __VTCP_MIB_MAX; i++) {
+		stat = nla_nest_start(msg, VTCP_A_STAT);
+		if (!stat ||
+		    nla_put_string(msg, VTCP_A_STAT_NAME, vtcp_stat_name(i)) ||
+		    nla_put_u64_64bit(msg, VTCP_A_STAT_VALUE,
+				      vtcp_stat_read(net, i), VTCP_A_PAD))
+			return -EMSGSIZE;
+		nla_nest_end(msg, stat);
+	}
+	nla_nest_end(msg, stats);
+	return 0;
+}
+
+static int vtcp_genl_get_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	bool reset = nla_get_flag(info->attrs[VTCP_A_STATS_RESET]);
+	struct net *net = genl_info_net(info);
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (reset && !netlink_ns_capable(skb, net->user_ns, CAP_NET_ADMIN)) {
+		GENL_SET_ERR_MSG(info, "resetting counters needs CAP_NET_ADMIN");
+		return -EPERM;
+	}
+	msg = genlmsg_new(stats_size(), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &vtcp_genl_family, 0,
+				VTCP_CMD_GET_STATS);
+	if (!hdr || put_stats(msg, net)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	if (reset)
+		vtcp_stats_reset(net);
+	return genlmsg_reply(msg, info);
+}
+
+/* ---- VTCP_CMD_EVENT ------------------------------------------------------ */
+
+/* Who an event is about: a socket's cookie (0: none) and its 4-tuple. */
+struct vtcp_event_id {
+	u64 cookie;
+	__be32 saddr, daddr;
+	__be16 sport, dport;
+};
+
+static bool events_wanted(struct net *net)
+{
+	return genl_has_listeners(&vtcp_genl_family, net, VTCP_GRP_EVENTS) > 0;
+}
+
+static void id_of_sock(struct sock *sk, struct vtcp_event_id *id)
+{
+	id->cookie = vtcp_cookie(sk);
+	id->saddr = sk->sk_rcv_saddr;
+	id->daddr = sk->sk_daddr;
+	id->sport = htons(sk->sk_num);
+	id->dport = sk->sk_dport;
+}
+
+static size_t event_size(void)
+{
+	return nla_total_size(sizeof(u8)) +		/* TYPE */
+	       2 * nla_total_size_64bit(sizeof(u64)) +	/* TIME_NS, COOKIE */
+	       2 * nla_total_size(sizeof(__be32)) +	/* SADDR, DADDR */
+	       2 * nla_total_size(sizeof(__be16)) +	/* SPORT, DPORT */
+	       5 * nla_total_size(sizeof(u8)) +		/* states ... FLAGS */
+	       4 * nla_total_size(sizeof(u32));		/* SEQ ... WIN */
+}
+
+static struct sk_buff *event_new(u8 type, const struct vtcp_event_id *id,
+				 void **hdr)
+{
+	struct sk_buff *msg = genlmsg_new(event_size(), GFP_ATOMIC);
+
+	if (!msg)
+		return NULL;
+	*hdr = genlmsg_put(msg, 0, 0, &vtcp_genl_family, 0, VTCP_CMD_EVENT);
+	if (!*hdr ||
+	    nla_put_u8(msg, VTCP_A_EV_TYPE, type) ||
+	    nla_put_u64_64bit(msg, VTCP_A_EV_TIME_NS, ktime_get_real_ns(),
+			      VTCP_A_PAD) ||
+	    nla_put_u64_64bit(msg, VTCP_A_EV_COOKIE, id->cookie, VTCP_A_PAD) ||
+	    nla_put_in_addr(msg, VTCP_A_EV_SADDR, id->saddr) ||
+	    nla_put_in_addr(msg, VTCP_A_EV_DADDR, id->daddr) ||
+	    nla_put_be16(msg, VTCP_A_EV_SPORT, id->sport) ||
+	    nla_put_be16(msg, VTCP_A_EV_DPORT, id->dport)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static void event_send(struct net *net, struct sk_buff *msg, void *hdr)
+{
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&vtcp_genl_family, net, msg, 0,
+				VTCP_GRP_EVENTS, GFP_ATOMIC);
+}
+
+/*
+ * @sk (a full or timewait socket) goes from @old to @new on @ev, an enum
+ * vtcp_fsm_event, or VTCP_NR_EVENTS for a change the table did not make.
+ */
+void vtcp_event_state(struct sock *sk, int old, int new, int ev)
+{
+	struct net *net = sock_net(sk);
+	struct vtcp_event_id id;
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (old == new || !events_wanted(net))
+		return;
+	id_of_sock(sk, &id);
+	msg = event_new(VTCP_EVT_STATE, &id, &hdr);
+	if (!msg)
+		return;
+	if (nla_put_u8(msg, VTCP_A_EV_OLD_STATE, old) ||
+	    nla_put_u8(msg, VTCP_A_EV_NEW_STATE, new) ||
+	    (ev < VTCP_NR_EVENTS &&
+	     nla_put_u8(msg, VTCP_A_EV_FSM_EVENT, ev))) {
+		nlmsg_free(msg);
+		return;
+	}
+	event_send(net, msg, hdr);
+}
+
+/* Timer @t of @sk fired; for a timewait socket, its 2MSL (@t unused). */
+void vtcp_event_timer(struct sock *sk, enum vtcp_timer t)
+{
+	struct net *net = sock_net(sk);
+	struct vtcp_event_id id;
+	struct sk_buff *msg;
+	u8 kind, retries = 0;
+	void *hdr;
+
+	if (!events_wanted(net))
+		return;
+	if (sk->sk_state == TCP_TIME_WAIT) {
+		kind = VTCP_TK_TIME_WAIT;
+	} else {
+		kind = vtcp_timer_kind(sk, t);
+		retries = vtcp_timer_retries(sk, kind);
+	}
+	if (kind == VTCP_TK_NONE)
+		return;		/* nothing for it to do */
+	id_of_sock(sk, &id);
+	msg = event_new(VTCP_EVT_TIMER, &id, &hdr);
+	if (!msg)
+		return;
+	if (nla_put_u8(msg, VTCP_A_EV_TIMER, kind) ||
+	    nla_put_u8(msg, VTCP_A_EV_RETRIES, retries)) {
+		nlmsg_free(msg);
+		return;
+	}
+	event_send(net, msg, hdr);
+}
+
+/*
+ * The header of @skb (data at or before it), as it is on the wire; the
+ * window in bytes, scaled by @wscale except on SYNs (RFC 7323 2.3).
+ */
+static int put_segment(struct sk_buff *msg, const struct sk_buff *skb,
+		       u8 wscale)
+{
+	const struct tcphdr *th = vtcp_hdr(skb);
+	u32 len = skb->len - skb_transport_offset(skb) - vtcp_hdr_len(th);
+	u32 win = (u32)ntohs(th->window) << (th->syn ? 0 : wscale);
+
+	return nla_put_u32(msg, VTCP_A_EV_SEQ, ntohl(th->seq)) ||
+	       nla_put_u32(msg, VTCP_A_EV_ACK, ntohl(th->ack_seq)) ||
+	       nla_put_u8(msg, VTCP_A_EV_FLAGS, tcp_flag_byte(th)) ||
+	       nla_put_u32(msg, VTCP_A_EV_LEN, len) ||
+	       nla_put_u32(msg, VTCP_A_EV_WIN, win);
+}
+
+static void event_segment(struct net *net, u8 type,
+			  const struct vtcp_event_id *id,
+			  const struct sk_buff *skb, u8 wscale)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = event_new(type, id, &hdr);
+	if (!msg)
+		return;
+	if (put_segment(msg, skb, wscale)) {
+		nlmsg_free(msg);
+		return;
+	}
+	event_send(net, msg, hdr);
+}
+
+/*
+ * A segment arrived for @sk. The 4-tuple is the segment's, so that a SYN
+ * at a listener names the connection it starts (with the listener's
+ * cookie).
+ */
+void vtcp_event_seg_in(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct tcphdr *th = vtcp_hdr(skb);
+	struct vtcp_event_id id;
+
+	if (!events_wanted(sock_net(sk)))
+		return;
+	id.cookie = vtcp_cookie(sk);
+	id.saddr = ip_hdr(skb)->daddr;
+	id.daddr = ip_hdr(skb)->saddr;
+	id.sport = th->dest;
+	id.dport = th->source;
+	event_segment(sock_net(sk), VTCP_EVT_SEG_IN, &id, skb,
+		      sk->sk_state == TCP_TIME_WAIT ? 0 : vtcp_sk(sk)->snd_wscale);
+}
+
+/* @sk sends @skb, its header built. */
+void vtcp_event_seg_out(struct sock *sk, const struct sk_buff *skb)
+{
+	struct vtcp_event_id id;
+
+	if (!events_wanted(sock_net(sk)))
+		return;
+	id_of_sock(sk, &id);
+	event_segment(sock_net(sk), VTCP_EVT_SEG_OUT, &id, skb,
+		      vtcp_sk(sk)->rcv_wscale);
+}
+
+/* A reply sent without a socket (RSTs, TIME-WAIT's ACKs): cookie 0. */
+void vtcp_event_reply(struct net *net, const struct sk_buff *skb,
+		      __be32 saddr, __be32 daddr)
+{
+	const struct tcphdr *th = vtcp_hdr(skb);
+	struct vtcp_event_id id = {
+		.saddr = saddr,
+		.daddr = daddr,
+		.sport = th->source,
+		.dport = th->dest,
+	};
+
+	if (events_wanted(net))
+		event_segment(net, VTCP_EVT_SEG_OUT, &id, skb, 0);
+}
+
+int vtcp_genl_init(void)
+{
+	return genl_register_family(&vtcp_genl_family);
+}
+
+void vtcp_genl_exit(void)
+{
+	genl_unregister_family(&vtcp_genl_family);
+}
+
+MODULE_ALIAS_GENL_FAMILY(VTCP_GENL_NAME);
