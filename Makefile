@@ -9,6 +9,7 @@
 #   make deps            install what is missing (Debian 12, as root)
 #   make check           the whole test suite in VMs, on both kernels
 #   make demo            the demo, in a VM
+#   make bench           vtcp against Linux TCP, in a VM (scripts/bench)
 #   make checkpatch      checkpatch.pl --strict over every source file
 #   make clean
 
@@ -18,7 +19,7 @@ BUILD := $(CURDIR)/build
 # Directories and files a module build sees, linked into build/<release>/.
 KSRC := Kbuild mod include selftests/modules
 
-.PHONY: all modules tools selftests deps check demo checkpatch clean \
+.PHONY: all modules tools selftests deps check demo bench checkpatch clean \
 	$(addprefix module-,$(KVER))
 
 all: modules tools selftests
@@ -50,6 +51,9 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo
+
+bench: deps
+	@scripts/bench $(BENCH_ARGS)
 
 checkpatch:
 	@scripts/checkpatch
