@@ -120,8 +120,18 @@ void vtcp_charge_coalesced(struct sock *sk, int delta)
  */
 bool vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order)
 {
-	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
-	    READ_ONCE(sk->sk_rcvbuf))
+	int limit = READ_ONCE(sk->sk_rcvbuf);
+
+	/*
+	 * In-order data inside the window we offered is taken even past the
+	 * buffer, up to twice it: the window is a promise (RFC 9293 3.8.6),
+	 * and small segments cost more buffer than their bytes until
+	 * coalesced.
+	 */
+	if (in_order && !seq_after(VTCP_SKB_CB(skb)->end_seq,
+				   vtcp_sk(sk)->rcv_wup + vtcp_sk(sk)->rcv_wnd))
+		limit *= 2;
+	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize > limit)
 		return false;
 	if (!in_order && vtcp_under_pressure(sk)) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_PRESSURE_DROP);

@@ -70,6 +70,19 @@ static void mark_lost(struct vtcp_sock *vsk, struct sk_buff *skb)
 	vsk->lost_out += seg_len(skb);
 }
 
+/* The head, one MSS of it, is lost (NewReno: the next hole is one segment). */
+static void mark_head_lost(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+
+	if (!head || head == vsk->send_head)
+		return;
+	if (head->len > vsk->mss)
+		vtcp_split_segment(sk, head, vsk->mss);
+	mark_lost(vsk, head);
+}
+
 /* @skb leaves the write queue, acknowledged: drop it from the sums. */
 void vtcp_forget_acked(struct sock *sk, struct sk_buff *skb)
 {
@@ -186,7 +199,7 @@ static void detect_loss(struct sock *sk)
 	if (vsk->ca_state != VTCP_CA_OPEN || !head || head == vsk->send_head)
 		return;
 	if (vsk->dupacks >= 3 && seq_geq(vsk->snd_una, vsk->recover))
-		mark_lost(vsk, head);
+		mark_head_lost(sk);
 	if (vsk->lost_out)
 		enter_recovery(sk);
 }
@@ -222,7 +235,6 @@ static void exit_recovery(struct sock *sk)
 void vtcp_ack_progress(struct sock *sk, const struct vtcp_opts *o, u32 acked)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
-	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
 
 	if (o)
 		sack_update(sk, o);
@@ -238,8 +250,8 @@ void vtcp_ack_progress(struct sock *sk, const struct vtcp_opts *o, u32 acked)
 		break;
 	case VTCP_CA_RECOVERY:
 		/* RFC 6582: a partial ACK shows the next hole. */
-		if (!(vsk->opts & VTCP_OPT_SACK) && head && head != vsk->send_head)
-			mark_lost(vsk, head);
+		if (!(vsk->opts & VTCP_OPT_SACK))
+			mark_head_lost(sk);
 		break;
 	}
 	detect_loss(sk);

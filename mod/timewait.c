@@ -5,9 +5,9 @@
  * full socket, which is freed at once.
  *
  * The 2MSL clock. Every timewait socket of a namespace waits on one
- * queue in the order it will expire (a restart moves it to the end: 2MSL
- * is the same for all), and one soft hrtimer per namespace fires for the
- * oldest. A socket costs a list node and an expiry instead of a timer of
+ * queue in the order it will expire (a restart moves it to the end, as
+ * 2MSL is the same for all until msl_ms changes), and one soft hrtimer
+ * per namespace fires for the first. A socket costs a list node and an expiry instead of a timer of
  * its own, which keeps it no larger than TCP's.
  *
  * Lifetime. The kernel's timewait code owns the references (ehash, bind
@@ -59,18 +59,27 @@ static void arm_for_oldest(struct vtcp_net *vn)
 	hrtimer_start(&vn->tw_timer, ms_to_ktime(wait), HRTIMER_MODE_REL_SOFT);
 }
 
-/* Put @vtw at the end of the queue, to expire 2MSL from now. */
+/*
+ * Queue @vtw to expire 2MSL from now: at the end, unless msl_ms was made
+ * shorter since the last ones came (then it walks back past them).
+ */
 static void queue_for_2msl(struct vtcp_tw_sock *vtw)
 {
 	struct vtcp_net *vn = twsk_vtcp_net(&vtw->tw);
-	bool was_empty;
+	struct list_head *pos = &vn->tw_queue;
+	struct vtcp_tw_sock *it;
 
 	spin_lock_bh(&vn->tw_lock);
 	list_del(&vtw->queue);
-	was_empty = list_empty(&vn->tw_queue);
 	vtw->expires_ms = vtcp_tw_clock() + two_msl_ms(twsk_net(&vtw->tw));
-	list_add_tail(&vtw->queue, &vn->tw_queue);
-	if (was_empty)
+	list_for_each_entry_reverse(it, &vn->tw_queue, queue) {
+		if ((s32)(it->expires_ms - vtw->expires_ms) <= 0) {
+			pos = &it->queue;
+			break;
+		}
+	}
+	list_add(&vtw->queue, pos);
+	if (vn->tw_queue.next == &vtw->queue)
 		arm_for_oldest(vn);
 	spin_unlock_bh(&vn->tw_lock);
 }
