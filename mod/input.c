@@ -299,6 +299,10 @@ static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 		if (sk->sk_state == TCP_CLOSE)
 			return false;	/* the listener was gone */
 	}
+	if (seq_before(ack, vsk->snd_una - vsk->max_window)) {
+		challenge_ack(sk);		/* RFC 5961 5.2: blind data */
+		return false;
+	}
 	if (seq_before(ack, vsk->snd_una))
 		return true;			/* old: ignore it */
 	sacks = sack_option(sk, skb, &opts);

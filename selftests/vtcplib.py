@@ -514,7 +514,8 @@ def route_to_sink(host, dev, net=SPOOF_NET):
     replies to spoofed sources leave and vanish, nobody answers them."""
     sh("ip -n %s neigh replace %s lladdr 02:00:00:00:00:99 dev %s "
        "nud permanent" % (host, SINK, dev))
-    sh("ip -n %s route replace %s via %s dev %s" % (host, net, SINK, dev))
+    sh("ip -n %s route replace %s via %s dev %s onlink" %
+       (host, net, SINK, dev))
 
 
 def run_fuzzer(host, args, timeout=600):
@@ -620,3 +621,18 @@ def connected_pair(port, host="a", peer="b", addr=B):
     s, _ = ls.accept()
     ls.close()
     return c, s
+
+
+def vtcp_states(host):
+    """How many of @host's vtcp sockets are in each state, from sock_diag
+    (tools/vtcp/vtcp ss -a): {"LAST-ACK": 3, ...}."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run(["ip", "netns", "exec", host,
+                          os.path.join(here, "..", "tools", "vtcp", "vtcp"),
+                          "ss", "-a", "-H"], capture_output=True,
+                         text=True).stdout
+    n = {}
+    for line in out.splitlines():
+        if line.split():
+            n[line.split()[0]] = n.get(line.split()[0], 0) + 1
+    return n

@@ -1,0 +1,373 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Resource limits: what a peer that stops reading, or stops answering,
+can make a host keep.
+
+1. SO_RCVBUF and SO_SNDBUF under a peer that does not read: the receiver
+   holds at most its receive buffer (SIOCINQ), the sender at most its send
+   buffer plus one segment in the making (SIOCOUTQ), no byte is lost, and
+   everything arrives once the peer reads. The same with autotuning:
+   within rmem_max.
+2. Orphans (closed sockets still closing) with a silent peer (netem loss
+   100% on the link): in FIN-WAIT-1 with 64 KiB unsent, in LAST-ACK, and in
+   FIN-WAIT-2 (peer alive but never closing). Each state's memory is
+   measured (VTCP slab objects, the protocol's pages in
+   /proc/net/protocols); FIN-WAIT-2 orphans go after fin_timeout_ms,
+   LAST-ACK ones after fin_retries. With max_orphans (if the kernel has it)
+   at 50, 100 closes leave at most 50 orphans, the rest reset at once and
+   counted in OrphanAborts, so the memory they pin is bounded; and once
+   they are gone the orphan count is back to 0 (a close with max_orphans
+   1 is graceful again).
+3. net.vtcp.mem_max_kb: with 256 KiB, four senders to a peer that does not
+   read block once the namespace holds about that much (their queues stop
+   growing), and go on when the limit is raised; all the data arrives.
+"""
+import fcntl
+import os
+import socket
+import struct
+import threading
+import time
+
+from vtcplib import (B, Tap, counters_delta, module_refs, ns, sh,
+                     slab_objects, stats, sysctl, two_hosts, vsock,
+                     vtcp_states, wait_module_refs)
+
+SIOCINQ, SIOCOUTQ = 0x541B, 0x5411
+ORPHANS = int(os.environ.get("VTCP_ORPHANS", "100"))
+tap = Tap(21)
+T0 = time.monotonic()
+two_hosts()
+for _h in ("a", "b"):
+    with ns(_h):
+        sysctl("msl_ms", 100)		# no TIME-WAIT outlives its part
+
+
+def queued(sock, req):
+    return struct.unpack("i", fcntl.ioctl(sock.fileno(), req, b"\0" * 4))[0]
+
+
+def protocol_pages():
+    """The protocol's memory in pages (/proc/net/protocols, VTCP row)."""
+    with open("/proc/net/protocols") as f:
+        for line in f:
+            w = line.split()
+            if w and w[0] == "VTCP":
+                return int(w[3])
+    return None
+
+
+def a_stats():
+    with ns("a"):
+        return stats()
+
+
+def connect_many(n, port, rcvbuf=None, sndbuf=None):
+    """@n connections a -> b:@port: (clients, accepted)."""
+    with ns("b"):
+        ls = vsock()
+        if rcvbuf:
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        ls.bind((B, port))
+        ls.listen(n + 8)
+    ls.settimeout(5)
+    cs, ss = [], []
+    for _ in range(n):
+        with ns("a"):
+            c = vsock()
+        if sndbuf:
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+        c.settimeout(5)
+        c.connect((B, port))
+        cs.append(c)
+        ss.append(ls.accept()[0])
+    ls.close()
+    return cs, ss
+
+
+def fill(c, quiet=1.0):
+    """Send without blocking until nothing more goes for @quiet seconds."""
+    c.setblocking(False)
+    total, last, since = 0, -1, time.monotonic()
+    chunk = b"\x5a" * 65536
+    while time.monotonic() - since < quiet:
+        try:
+            total += c.send(chunk)
+        except BlockingIOError:
+            time.sleep(0.05)
+        if total != last:
+            last, since = total, time.monotonic()
+    c.setblocking(True)
+    return total
+
+
+def drain(s, want, timeout=20):
+    s.settimeout(timeout)
+    got = 0
+    while got < want:
+        d = s.recv(1 << 20)
+        if not d:
+            break
+        got += len(d)
+    return got
+
+
+# 1. Buffers under a peer that does not read.
+cs, ss = connect_many(1, 7800, rcvbuf=16384, sndbuf=32768)
+c, s = cs[0], ss[0]
+sent = fill(c)
+inq, outq = queued(s, SIOCINQ), queued(c, SIOCOUTQ)
+rcvbuf = s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+sndbuf = c.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+tap.msg("SO_RCVBUF 16384 (reads %d), SO_SNDBUF 32768 (reads %d): %d bytes "
+        "accepted by send(), SIOCINQ %d, SIOCOUTQ %d" %
+        (rcvbuf, sndbuf, sent, inq, outq))
+tap.ok(0 < inq <= rcvbuf, "SO_RCVBUF: the receiver holds at most its "
+       "buffer (%d of %d)" % (inq, rcvbuf))
+tap.ok(0 < outq <= sndbuf + 65536, "SO_SNDBUF: the sender queues at most "
+       "its buffer and one segment in the making (%d of %d)" %
+       (outq, sndbuf))
+tap.eq(inq + outq, sent, "buffers: every byte accepted is in one of them")
+got = drain(s, sent)
+tap.eq(got, sent, "buffers: all of it arrives once the peer reads")
+c.close()
+s.close()
+
+cs, ss = connect_many(1, 7801)
+c, s = cs[0], ss[0]
+sent = fill(c, quiet=1.5)
+inq, outq = queued(s, SIOCINQ), queued(c, SIOCOUTQ)
+with ns("b"):
+    rmem_max = sysctl("rmem_max")
+tap.msg("autotuned: %d bytes accepted, SIOCINQ %d, SIOCOUTQ %d, rmem_max "
+        "%d" % (sent, inq, outq, rmem_max))
+tap.ok(0 < inq <= rmem_max and inq + outq == sent,
+       "autotuning: the receiver holds at most rmem_max (%d)" % inq)
+tap.eq(drain(s, sent), sent, "autotuning: all of it arrives")
+c.close()
+s.close()
+refs, _ = wait_module_refs(0, 5)
+tap.msg("part 1: %.0f s, refcnt %s" % (time.monotonic() - T0, refs))
+
+# 2. Orphans with a silent peer.
+for h in ("a", "b"):
+    with ns(h):
+        sysctl("rto_initial_ms", 200)
+        sysctl("rto_min_ms", 200)
+        sysctl("rto_max_ms", 400)
+        sysctl("fin_retries", 4)
+        sysctl("fin_timeout_ms", 1500)
+        sysctl("msl_ms", 100)
+
+
+def silence(host, on):
+    dev = host + "0"
+    if on:
+        sh("ip netns exec %s tc qdisc add dev %s root netem loss 100%%" %
+           (host, dev))
+    else:
+        sh("ip netns exec %s tc qdisc del dev %s root" % (host, dev))
+
+
+def measure():
+    return module_refs(), slab_objects(), protocol_pages()
+
+
+def orphans_in_fin_wait1(n, port):
+    """@n orphans of host a in FIN-WAIT-1, 64 KiB unsent each: b's sockets
+    stay open, a's link drops everything."""
+    cs, ss = connect_many(n, port, sndbuf=1 << 20)
+    silence("a", True)
+    for c in cs:
+        c.sendall(b"\xa5" * 65536)
+        c.close()
+    return ss
+
+
+def reset_and_wait(ss, base):
+    """b's sockets reset theirs; a's orphans then go. Refcount after."""
+    for s in ss:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+        s.close()
+    return wait_module_refs(base, 10)
+
+
+base, slab0, pages0 = measure()
+before = a_stats()
+ss = orphans_in_fin_wait1(ORPHANS, 7810)
+time.sleep(0.5)
+refs, slab, pages = measure()
+d = counters_delta(before, a_stats())
+per = (pages - pages0) * 4096 // ORPHANS
+tap.msg("FIN-WAIT-1: %d orphans with 64 KiB unsent: +%d VTCP objects "
+        "(%d of them b's open sockets), +%d protocol pages (%d bytes an "
+        "orphan)" % (ORPHANS, slab - slab0, ORPHANS, pages - pages0, per))
+st = vtcp_states("a")
+tap.ok(st.get("FIN-WAIT-1") == ORPHANS and d.get("OrphanAborts", 0) == 0,
+       "FIN-WAIT-1: %d orphans live under the default max_orphans" %
+       ORPHANS, "host a: %s; %s" % (st, d))
+tap.ok(per < 4 * 65536, "FIN-WAIT-1: an orphan pins its data and little "
+       "more (%d bytes)" % per)
+silence("a", False)
+refs, secs = reset_and_wait(ss, base)
+tap.ok(refs <= base, "FIN-WAIT-1: the peer's RSTs free them all (%.1f s)" %
+       secs, "refcnt %s, was %s" % (refs, base))
+
+# max_orphans, if the kernel has it.
+with ns("a"):
+    has_max = os.path.exists("/proc/sys/net/vtcp/max_orphans")
+if has_max:
+    with ns("a"):
+        old_max = sysctl("max_orphans")
+        sysctl("max_orphans", 50)
+    base, slab0, pages0 = measure()
+    before = a_stats()
+    ss = orphans_in_fin_wait1(ORPHANS, 7820)
+    time.sleep(0.5)
+    refs, slab, pages = measure()
+    d = counters_delta(before, a_stats())
+    alive = vtcp_states("a").get("FIN-WAIT-1", 0)
+    tap.msg("max_orphans 50: %d closes: %d orphans live, OrphanAborts +%d, "
+            "+%d protocol pages" % (ORPHANS, alive, d["OrphanAborts"],
+                                    pages - pages0))
+    tap.ok(alive <= 50 and d["OrphanAborts"] == ORPHANS - alive,
+           "max_orphans 50: at most 50 orphans, the other closes reset "
+           "(OrphanAborts)", "alive %d, %s" % (alive, d))
+    tap.ok((pages - pages0) * 4096 <= 50 * 4 * 65536,
+           "max_orphans 50: the memory they pin is bounded by the limit "
+           "(%d KiB)" % ((pages - pages0) * 4))
+    silence("a", False)
+    refs, secs = reset_and_wait(ss, base)
+    tap.ok(refs <= base, "max_orphans 50: all freed once the peer resets "
+           "(%.1f s)" % secs)
+    # The count is back to 0: one orphan is allowed, a close is graceful.
+    with ns("a"):
+        sysctl("max_orphans", 1)
+    before = a_stats()
+    cs, ss = connect_many(1, 7830)
+    cs[0].close()
+    got = ss[0].recv(16)
+    d = counters_delta(before, a_stats())
+    tap.ok(got == b"" and d["OrphanAborts"] == 0,
+           "max_orphans 1: a close is a FIN, not a reset: the orphan count "
+           "went back to 0", "recv %r, %s" % (got, d))
+    ss[0].close()
+    with ns("a"):
+        sysctl("max_orphans", old_max)
+else:
+    for _ in range(4):
+        tap.skip("no net.vtcp.max_orphans: orphans are not limited")
+
+# LAST-ACK: b closed first, then b went silent; a closes.
+base, slab0, pages0 = measure()
+before = a_stats()
+cs, ss = connect_many(ORPHANS, 7840)
+for s in ss:
+    s.close()
+for c in cs:
+    c.recv(1)				# b's FIN: CLOSE-WAIT
+silence("b", True)
+for c in cs:
+    c.close()				# LAST-ACK, the ACK never comes
+time.sleep(0.3)
+refs, slab, pages = measure()
+tap.msg("LAST-ACK: %d orphans: +%d VTCP objects, +%d protocol pages" %
+        (ORPHANS, slab - slab0, pages - pages0))
+st = vtcp_states("a")
+tap.ok(st.get("LAST-ACK") == ORPHANS, "LAST-ACK: %d orphans resend their "
+       "FIN" % ORPHANS, "host a: %s" % st)
+refs, secs = wait_module_refs(base, 15)
+d = counters_delta(before, a_stats())
+st = vtcp_states("a")
+tap.ok(refs <= base and not st.get("LAST-ACK"), "LAST-ACK: gone after "
+       "fin_retries (4) "
+       "(%.1f s)" % secs, "refcnt %s, was %s; host a: %s; %s" %
+       (refs, base, st, d))
+silence("b", False)
+
+# FIN-WAIT-2: b acknowledges a's FIN but never closes.
+base, slab0, pages0 = measure()
+cs, ss = connect_many(ORPHANS, 7850)
+for c in cs:
+    c.close()
+time.sleep(0.3)
+refs, slab, pages = measure()
+tap.msg("FIN-WAIT-2: %d orphans: +%d VTCP objects (half b's), +%d "
+        "protocol pages" % (ORPHANS, slab - slab0, pages - pages0))
+st = vtcp_states("a")
+tap.ok(st.get("FIN-WAIT-2") == ORPHANS, "FIN-WAIT-2: %d orphans wait for "
+       "the peer's FIN" % ORPHANS, "host a: %s" % st)
+t0 = time.monotonic()
+while vtcp_states("a").get("FIN-WAIT-2") and time.monotonic() - t0 < 10:
+    time.sleep(0.2)
+st = vtcp_states("a")
+tap.ok(not st.get("FIN-WAIT-2"), "FIN-WAIT-2: gone after fin_timeout_ms (1.5 s): %.1f s" %
+       (time.monotonic() - t0), "host a: %s" % st)
+for s in ss:
+    s.close()
+refs, _ = wait_module_refs(0, 10)
+tap.msg("part 2: %.0f s, refcnt %s" % (time.monotonic() - T0, refs))
+
+# 3. The namespace's memory limit.
+N, LIMIT_KB = 4, 256
+cs, ss = connect_many(N, 7860, rcvbuf=16384, sndbuf=1 << 20)
+with ns("a"):
+    sysctl("mem_max_kb", LIMIT_KB)
+progress = [0] * N
+stop = threading.Event()
+
+
+def sender(i):
+    c = cs[i]
+    c.settimeout(0.5)
+    chunk = b"\x3c" * 65536
+    while not stop.is_set():
+        try:
+            progress[i] += c.send(chunk)
+        except socket.timeout:
+            pass
+        except OSError:
+            return
+
+
+threads = [threading.Thread(target=sender, args=(i,), daemon=True)
+           for i in range(N)]
+for t in threads:
+    t.start()
+time.sleep(2)
+held1 = sum(queued(c, SIOCOUTQ) for c in cs)
+sent1 = sum(progress)
+time.sleep(1)
+held2 = sum(queued(c, SIOCOUTQ) for c in cs)
+sent2 = sum(progress)
+tap.msg("mem_max_kb %d: %d senders hold %d bytes in a (then %d), %d sent "
+        "in all (then %d)" % (LIMIT_KB, N, held1, held2, sent1, sent2))
+tap.ok(held2 <= LIMIT_KB * 1024 + N * 65536 and sent2 == sent1,
+       "mem_max_kb %d: the senders block instead of queueing more (%d "
+       "bytes queued)" % (LIMIT_KB, held2), "held %d then %d, sent %d then "
+       "%d" % (held1, held2, sent1, sent2))
+with ns("a"):
+    sysctl("mem_max_kb", 0)
+time.sleep(1.5)
+held3, sent3 = sum(queued(c, SIOCOUTQ) for c in cs), sum(progress)
+tap.ok(sent3 > sent2 and held3 > held2,
+       "mem_max_kb raised: the senders go on (%d more bytes queued)" %
+       (sent3 - sent2), "held %d, sent %d" % (held3, sent3))
+stop.set()
+for t in threads:
+    t.join(5)
+got = 0
+for c, s, i in zip(cs, ss, range(N)):
+    c.shutdown(socket.SHUT_WR)
+    got += drain(s, progress[i])
+tap.eq(got, sum(progress), "mem_max_kb: every byte sent arrives")
+for c, s in zip(cs, ss):
+    c.close()
+    s.close()
+refs, _ = wait_module_refs(0, 10)
+tap.ok(refs == 0, "nothing is left: module refcount 0", "refcnt %s; host "
+       "a: %s; host b: %s; VTCP objects %s" %
+       (refs, vtcp_states("a"), vtcp_states("b"), slab_objects()))
+tap.msg("%.0f s in all" % (time.monotonic() - T0))
+tap.finish()

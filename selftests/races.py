@@ -1,0 +1,356 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Teardown races. Every socket, TIME-WAIT entry and half-open child holds
+a reference on the module; this test checks that the references are
+right at the moments where they are easiest to get wrong:
+
+1. rmmod while a connection lives, while only an orphan retransmitting
+   its FIN to a silent peer is left, while only TIME-WAIT entries are left:
+   refused each time (EBUSY or EAGAIN, "in use"), the module intact and
+   working; once the orphan gives up and 2MSL (msl_ms 300) passes, the
+   refcount is 0 and rmmod succeeds (the module is then loaded again).
+2. A process holding established connections, a listener with half-open
+   (SYN-RECEIVED) children and accepted sockets, in namespaces that also
+   hold TIME-WAIT entries with a 2MSL of 2 minutes, is killed and both
+   namespaces deleted at once: everything is freed within seconds (the
+   TIME-WAIT entries by the namespace's exit, not by their timers).
+3. 20 threads connect, send, and close in every way (FIN, RST by
+   SO_LINGER 0, with unread data, shutdown from another thread while one
+   blocks in recv) in a loop, with RTOs of a few milliseconds and 2% loss,
+   while the peer blasts data at each connection and another thread keeps
+   trying rmmod: no splat, every rmmod refused, every error one a socket
+   may give, and the refcount back to 0 at the end.
+
+VTCP_RACES_SECONDS (default 20) sets how long part 3 runs.
+"""
+import ctypes
+import errno
+import os
+import random
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+from vtcplib import (A, B, Tap, module_refs, netem, ns, route_to_sink,
+                     run_fuzzer, sh, stats, sysctl, two_hosts, vsock,
+                     wait_module_refs)
+
+SECONDS = float(os.environ.get("VTCP_RACES_SECONDS", "20"))
+THREADS = 20
+_libc = ctypes.CDLL(None, use_errno=True)
+_NR_DELETE_MODULE = 176		# x86_64
+O_NONBLOCK = 0o4000
+
+tap = Tap(15)
+T0 = time.monotonic()
+
+
+def rmmod():
+    """delete_module("vtcp") as rmmod(8) calls it: 0 or the errno."""
+    r = _libc.syscall(_NR_DELETE_MODULE, b"vtcp", O_NONBLOCK)
+    return 0 if r == 0 else ctypes.get_errno()
+
+
+def loaded():
+    return os.path.isdir("/sys/module/vtcp")
+
+
+def insmod():
+    mod = os.environ.get("VM_MODULE") or "../build/%s/vtcp.ko" % \
+        os.uname().release
+    return subprocess.run(["insmod", mod]).returncode == 0
+
+
+def refused(desc):
+    err = rmmod()
+    tap.ok(err in (errno.EBUSY, errno.EAGAIN) and loaded(),
+           "rmmod is refused %s (%s)" % (desc, os.strerror(err) if err
+                                         else "it unloaded"),
+           "refcnt %s" % module_refs())
+    return err
+
+
+def settings(hosts, **kv):
+    for h in hosts:
+        with ns(h):
+            for k, v in kv.items():
+                sysctl(k, v)
+
+
+def abort(sock):
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                    struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def pair(port, host="a", peer="b", addr=B):
+    with ns(peer):
+        ls = vsock()
+        ls.bind((addr, port))
+        ls.listen(8)
+    ls.settimeout(5)
+    with ns(host):
+        c = vsock()
+    c.settimeout(5)
+    c.connect((addr, port))
+    s, _ = ls.accept()
+    ls.close()
+    s.settimeout(5)
+    return c, s
+
+
+# 1. rmmod while the module is in use, three ways.
+two_hosts()
+settings("ab", msl_ms=300, rto_initial_ms=100, rto_min_ms=20,
+         rto_max_ms=200, fin_retries=5)
+c, s = pair(7500)
+refused("while a connection lives")
+c.sendall(b"still")
+tap.eq(s.recv(16), b"still", "the connection works after the refused rmmod")
+
+# a's FIN never reaches b: a, closed, is an orphan retransmitting it.
+sh("ip netns exec a tc qdisc add dev a0 root netem loss 100%")
+c.close()
+s.close()				# b: CLOSE-WAIT, then LAST-ACK, alone
+time.sleep(0.2)
+refused("while only orphans retransmitting their FIN are left")
+sh("ip netns exec a tc qdisc del dev a0 root")
+refs, secs = wait_module_refs(0, 10)
+tap.eq(refs, 0, "the orphans give up or finish within fin_retries "
+       "(%.1f s)" % secs)
+
+# TIME-WAIT entries only, no socket.
+for i in range(3):
+    c, s = pair(7510 + i)
+    c.close()				# a closes first: a's TIME-WAIT
+    s.recv(1)
+    s.close()
+time.sleep(0.05)
+tw = module_refs()
+refused("while only 3 TIME-WAIT entries are left (refcount %s)" % tw)
+refs, secs = wait_module_refs(0, 5)
+err = rmmod() if refs == 0 else None
+tap.ok(err == 0 and not loaded(), "after 2MSL (%.1f s) the refcount is 0 "
+       "and rmmod succeeds" % secs, "refcnt %s, rmmod: %s" %
+       (refs, err and os.strerror(err)))
+tap.ok(insmod() and loaded(), "the module loads again")
+two_hosts()				# the namespaces lost vtcp's state
+settings("ab", rto_initial_ms=100, rto_min_ms=20)
+c, s = pair(7520)
+c.sendall(b"again")
+tap.eq(s.recv(16), b"again", "connections work after the reload")
+c.close()
+s.close()
+tap.msg("part 1: %.0f s" % (time.monotonic() - T0))
+
+# 2. A process killed, its namespaces deleted at once.
+X, Y = "10.1.0.1", "10.1.0.2"
+
+
+def two_more_hosts():
+    sh("ip netns del x 2>/dev/null; ip netns del y 2>/dev/null; true")
+    sh("ip netns add x && ip netns add y")
+    sh("ip link add x0 netns x type veth peer name y0 netns y")
+    for host, dev, addr in (("x", "x0", X), ("y", "y0", Y)):
+        sh("ip -n %s addr add %s/24 dev %s" % (host, addr, dev))
+        sh("ip -n %s link set %s up" % (host, dev))
+        sh("ip -n %s link set lo up" % host)
+    route_to_sink("x", "x0")
+    settings("xy", msl_ms=60000, rto_initial_ms=200, rto_min_ms=20,
+             rto_max_ms=400, fin_retries=2, syn_retries=2)
+
+
+def populate(ready_fd):
+    """In the child: everything at once, then wait to be killed."""
+    keep = []
+    with ns("x"):
+        ls = vsock()
+        ls.bind((X, 7600))
+        ls.listen(64)
+    keep.append(ls)
+    for i in range(6):			# established, some with unread data
+        with ns("y"):
+            c = vsock()
+        c.connect((X, 7600))
+        srv, _ = ls.accept()
+        c.sendall(b"unread" * (i % 2))
+        srv.sendall(b"unread" * (i % 3 == 0))
+        keep += [c, srv]
+    for i in range(4):			# TIME-WAIT in x, for 2 minutes
+        with ns("y"):
+            c = vsock()
+        c.connect((X, 7600))
+        srv, _ = ls.accept()
+        srv.close()
+        c.recv(1)
+        c.close()
+    os.write(ready_fd, b"1")
+    while True:
+        time.sleep(1)
+
+
+two_more_hosts()
+base = module_refs()
+rd, wr = os.pipe()
+pid = os.fork()
+if pid == 0:
+    try:
+        populate(wr)
+    finally:
+        os._exit(1)
+os.read(rd, 1)
+run_fuzzer("y", ["-m", "listener", "-d", X, "-D", 7600, "-c", "l_syn",
+                 "-n", 20, "-A", "10.9.0.0/16"])
+time.sleep(0.3)
+with ns("x"):
+    sx = stats()
+held = module_refs() - base
+tap.ok(sx["TimeWaitCreated"] == 4 and sx["PassiveOpens"] >= 30 and
+       held >= 30, "before the kill: %d references held (6 connections, "
+                   "a listener, 20 half-open children, 4 TIME-WAITs)" % held,
+       "TimeWaitCreated %d, PassiveOpens %d" % (sx["TimeWaitCreated"],
+                                               sx["PassiveOpens"]))
+t_kill = time.monotonic()
+os.kill(pid, signal.SIGKILL)
+sh("ip netns del x; ip netns del y")
+os.waitpid(pid, 0)
+refs, secs = wait_module_refs(base, 20)
+tap.ok(refs == base, "killed and its namespaces deleted: every socket, "
+       "child and TIME-WAIT entry is freed (%.1f s)" %
+       (time.monotonic() - t_kill), "refcnt %s, want %s" % (refs, base))
+tap.msg("part 2: %.0f s" % (time.monotonic() - T0))
+
+# 3. Close racing with data, timers and rmmod, from many threads.
+settings("ab", rto_initial_ms=20, rto_min_ms=5, rto_max_ms=100,
+         delack_ms=1, fin_retries=3, data_retries=4, syn_retries=3,
+         synack_retries=3, msl_ms=200, fin_timeout_ms=500)
+netem("loss 2%")
+with ns("b"):
+    srv_ls = vsock()
+    srv_ls.bind((B, 7700))
+    srv_ls.listen(128)
+srv_ls.settimeout(0.2)
+running = threading.Event()
+running.set()
+tally = {"connects": 0, "closes": {}, "errors": {}, "rmmod": {},
+         "accepted": 0}
+lock = threading.Lock()
+EXPECTED = {errno.ECONNRESET, errno.EPIPE, errno.ETIMEDOUT,
+            errno.ECONNREFUSED, errno.ECONNABORTED, errno.ENOTCONN,
+            errno.EAGAIN, errno.EINTR, errno.EBADF, errno.EINVAL}
+
+
+def count(kind, key):
+    with lock:
+        tally[kind][key] = tally[kind].get(key, 0) + 1
+
+
+def blast(conn):
+    """The peer: read and write as fast as it can until it fails."""
+    conn.settimeout(2)
+    chunk = os.urandom(32768)
+    try:
+        while running.is_set():
+            conn.send(chunk)
+            try:
+                conn.recv(65536, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                pass
+    except OSError:
+        pass
+    finally:
+        if random.random() < 0.5:
+            abort(conn)
+        else:
+            conn.close()
+
+
+def acceptor():
+    while running.is_set():
+        try:
+            conn, _ = srv_ls.accept()
+        except OSError:
+            continue
+        with lock:
+            tally["accepted"] += 1
+        threading.Thread(target=blast, args=(conn,), daemon=True).start()
+
+
+def client(n):
+    rnd = random.Random(n)
+    while running.is_set():
+        with ns("a"):
+            c = vsock()
+        c.settimeout(2)
+        way = rnd.choice(["fin", "rst", "unread", "shutdown", "midway"])
+        try:
+            c.connect((B, 7700))
+            with lock:
+                tally["connects"] += 1
+            c.sendall(os.urandom(rnd.randrange(1, 100000)))
+            if way != "unread":
+                c.recv(rnd.randrange(1, 65536))
+            if way == "shutdown":		# while another thread reads
+                t = threading.Thread(target=lambda: c.recv(1 << 20))
+                t.start()
+                time.sleep(rnd.random() / 100)
+                c.shutdown(socket.SHUT_RDWR)
+                t.join(5)
+            if way == "midway":		# closed while data is in flight
+                c.send(os.urandom(200000))
+        except OSError as e:
+            if e.errno not in EXPECTED and not isinstance(e, socket.timeout):
+                count("errors", os.strerror(e.errno) if e.errno else str(e))
+        if way == "rst":
+            abort(c)
+        else:
+            c.close()
+        count("closes", way)
+
+
+def unloader():
+    while running.is_set():
+        err = rmmod()
+        count("rmmod", os.strerror(err) if err else "UNLOADED")
+        time.sleep(0.1)
+
+
+threads = [threading.Thread(target=acceptor, daemon=True),
+           threading.Thread(target=unloader, daemon=True)] + \
+    [threading.Thread(target=client, args=(i,), daemon=True)
+     for i in range(THREADS)]
+for t in threads:
+    t.start()
+time.sleep(SECONDS)
+running.clear()
+for t in threads:
+    t.join(10)
+hung = [t for t in threads if t.is_alive()]
+srv_ls.close()
+netem("")
+with ns("a"):
+    sa = stats()
+tap.msg("part 3: %d connections, %d accepted, closes %s, rmmod %s" %
+        (tally["connects"], tally["accepted"], tally["closes"],
+         tally["rmmod"]))
+tap.msg("part 3: host a: RetransSegs %d, Timeouts %d, EstabResets %d, "
+        "OutRsts %d, InRsts %d" % (sa["RetransSegs"], sa["Timeouts"],
+                                   sa["EstabResets"], sa["OutRsts"],
+                                   sa["InRsts"]))
+tap.ok(tally["connects"] >= THREADS and
+       len(tally["closes"]) == 5, "part 3: %d connections closed in "
+       "every way" % tally["connects"], tally)
+tap.ok(not hung, "part 3: no thread hangs", "%d threads alive" % len(hung))
+tap.ok(not tally["errors"], "part 3: no unexpected error",
+       tally["errors"])
+tap.ok(set(tally["rmmod"]) <= {os.strerror(errno.EBUSY),
+                               os.strerror(errno.EAGAIN)} and loaded(),
+       "part 3: every rmmod under load is refused", tally["rmmod"])
+refs, secs = wait_module_refs(0, 20)
+tap.ok(refs == 0, "part 3: every socket, orphan and TIME-WAIT is freed "
+       "(%.1f s)" % secs, "refcnt %s" % refs)
+tap.msg("%.0f s in all" % (time.monotonic() - T0))
+tap.finish()
