@@ -4,6 +4,12 @@
 a reference on the module; this test checks that the references are
 right at the moments where they are easiest to get wrong:
 
+0. 300 connections, one after the other, to a listener whose lock a
+   thread keeps taking (it attaches a socket filter in a loop) while
+   another loops in accept(): SYNs then wait on the listener's backlog and
+   are processed in process context. All must complete (the regression
+   test of notes/issue8-bugs.md 2: this deadlocked both kernels at once).
+
 1. rmmod while a connection lives, while only an orphan retransmitting
    its FIN to a silent peer is left, while only TIME-WAIT entries are left:
    refused each time (EBUSY or EAGAIN, "in use"), the module intact and
@@ -44,7 +50,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _NR_DELETE_MODULE = 176		# x86_64
 O_NONBLOCK = 0o4000
 
-tap = Tap(15)
+tap = Tap(16)
 T0 = time.monotonic()
 
 
@@ -102,8 +108,77 @@ def pair(port, host="a", peer="b", addr=B):
     return c, s
 
 
-# 1. rmmod while the module is in use, three ways.
+# 0. SYNs on the backlog of a listener owned by its user.
 two_hosts()
+SO_ATTACH_FILTER = 26
+
+
+def filter_prog(n):
+    """A classic BPF program of @n instructions accepting everything: its
+    conversion keeps the socket locked for a while."""
+    insns = struct.pack("HBBI", 0x00, 0, 0, 0) * (n - 1) + \
+        struct.pack("HBBI", 0x06, 0, 0, 0xFFFFFFFF)
+    buf = ctypes.create_string_buffer(insns)
+    return buf, struct.pack("HxxxxxxQ", n, ctypes.addressof(buf))
+
+
+def own_listener(ls, running, count):
+    n = 1000
+    buf, prog = filter_prog(n)
+    while running.is_set():
+        try:
+            ls.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, prog)
+            count[0] += 1
+        except OSError as e:
+            if e.errno != errno.ENOMEM or n < 16:
+                return
+            n //= 2			# net.core.optmem_max
+            buf, prog = filter_prog(n)
+
+
+def accept_all(ls, running):
+    while running.is_set():
+        try:
+            ls.accept()[0].close()
+        except OSError:
+            pass
+
+
+with ns("b"):
+    ls = vsock()
+    ls.bind((B, 7490))
+    ls.listen(128)
+ls.settimeout(0.5)
+owning = threading.Event()
+owning.set()
+owned = [0]
+helpers = [threading.Thread(target=own_listener, args=(ls, owning, owned),
+                            daemon=True),
+           threading.Thread(target=accept_all, args=(ls, owning),
+                            daemon=True)]
+for t in helpers:
+    t.start()
+t0, done = time.monotonic(), 0
+for _ in range(300):
+    with ns("a"):
+        c = vsock()
+    c.settimeout(5)
+    try:
+        c.connect((B, 7490))
+        done += 1
+    except OSError:
+        pass
+    c.close()
+owning.clear()
+for t in helpers:
+    t.join(5)
+ls.close()
+tap.ok(done == 300 and owned[0] > 0, "300 connections to a listener owned "
+       "by its user all complete (%.1f s, %d filters attached meanwhile)" %
+       (time.monotonic() - t0, owned[0]), "%d completed" % done)
+wait_module_refs(0, 5)
+
+# 1. rmmod while the module is in use, three ways.
 settings("ab", msl_ms=300, rto_initial_ms=100, rto_min_ms=20,
          rto_max_ms=200, fin_retries=5)
 c, s = pair(7500)
