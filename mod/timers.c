@@ -110,6 +110,25 @@ static void (*const vtcp_timer_handlers[VTCP_NR_TIMERS])(struct sock *) = {
 	[VTCP_TIMER_KEEPALIVE]	= keepalive_timeout,
 };
 
+/*
+ * The end of a callback: its reference goes with the timer if the timer
+ * was queued again meanwhile (by the handler or by another CPU), else it
+ * is dropped.
+ */
+static void timer_done(struct sock *sk, enum vtcp_timer t)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	bool drop;
+
+	spin_lock(&vsk->timer_lock);
+	drop = !hrtimer_is_queued(&vsk->timers[t]);
+	if (drop)
+		vsk->timer_refs &= ~BIT(t);
+	spin_unlock(&vsk->timer_lock);
+	if (drop)
+		sock_put(sk);
+}
+
 static void timer_fired(struct sock *sk, enum vtcp_timer t)
 {
 	bh_lock_sock(sk);
@@ -118,7 +137,7 @@ static void timer_fired(struct sock *sk, enum vtcp_timer t)
 	else
 		vtcp_timer_handlers[t](sk);
 	bh_unlock_sock(sk);
-	sock_put(sk);
+	timer_done(sk, t);
 }
 
 static enum hrtimer_restart rtx_fired(struct hrtimer *h)
@@ -162,23 +181,44 @@ void vtcp_init_timers(struct sock *sk)
 		vsk->timers[t].function = vtcp_timer_callbacks[t];
 	}
 	vsk->deferred = 0;
+	vsk->timer_refs = 0;
+	spin_lock_init(&vsk->timer_lock);
 }
 
-/* (Re)arm timer @t to fire in @ns. A queued timer keeps its reference. */
+/*
+ * (Re)arm timer @t to fire in @ns. A timer that is queued, or whose
+ * callback runs, holds one reference on the socket (timer_refs says
+ * which); the lock keeps that true against a callback ending on another
+ * CPU while the socket's owner re-arms it.
+ */
 void vtcp_arm_timer(struct sock *sk, enum vtcp_timer t, u64 ns)
 {
-	struct hrtimer *h = &vtcp_sk(sk)->timers[t];
+	struct vtcp_sock *vsk = vtcp_sk(sk);
 
-	if (hrtimer_try_to_cancel(h) != 1)
+	spin_lock_bh(&vsk->timer_lock);
+	if (!(vsk->timer_refs & BIT(t))) {
+		vsk->timer_refs |= BIT(t);
 		sock_hold(sk);
-	hrtimer_start(h, ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
+	}
+	hrtimer_start(&vsk->timers[t], ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
+	spin_unlock_bh(&vsk->timer_lock);
 }
 
+/* A running callback keeps its reference and drops it when it ends. */
 void vtcp_stop_timer(struct sock *sk, enum vtcp_timer t)
 {
-	if (hrtimer_try_to_cancel(&vtcp_sk(sk)->timers[t]) == 1)
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	bool put = false;
+
+	spin_lock_bh(&vsk->timer_lock);
+	if (hrtimer_try_to_cancel(&vsk->timers[t]) == 1) {
+		vsk->timer_refs &= ~BIT(t);
+		put = true;
+	}
+	spin_unlock_bh(&vsk->timer_lock);
+	if (put)
 		__sock_put(sk);
-	clear_bit(t, &vtcp_sk(sk)->deferred);
+	clear_bit(t, &vsk->deferred);
 }
 
 void vtcp_stop_timers(struct sock *sk)

@@ -54,6 +54,8 @@ struct vtcp_sock {
 	struct rb_root ooo_queue;	/* received out of order, by seq */
 	struct hrtimer timers[VTCP_NR_TIMERS];
 	unsigned long deferred;		/* timers that fired while owned */
+	spinlock_t timer_lock;		/* timer_refs vs. queueing */
+	u8 timer_refs;			/* timers holding a socket reference */
 
 	/* The connection, from iss to the end: cleared for each one. */
 	u32 iss;
