@@ -501,8 +501,15 @@ static void rcv_listen(struct sock *sk, struct sk_buff *skb)
 		vtcp_send_reset_for(sock_net(sk), skb);
 		goto drop;
 	}
+	/*
+	 * From the backlog this runs with BHs on, and the new child is
+	 * locked (a BH lock) while its SYN-ACK goes out: a softirq on this
+	 * CPU with the peer's answer would spin on it forever.
+	 */
+	local_bh_disable();
 	if (th->syn && vtcp_fsm(sk, VTCP_EV_SYN, skb))
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ATTEMPT_FAILS);
+	local_bh_enable();
 drop:
 	consume_skb(skb);
 }
