@@ -333,6 +333,7 @@ tap.msg("%.0f s so far" % (time.monotonic() - T0))
 for h in ("a", "b"):
     with ns(h):
         sysctl("msl_ms", 100)
+refs_before, slab_before = module_refs(), slab_objects()
 with ns("a"):
     ls = vsock()
     ls.bind((A, FLOOD_PORT))

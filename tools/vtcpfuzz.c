@@ -73,7 +73,7 @@ enum cls {
 	K_BADACK,	/* in window, ACK of data never sent: InBadAck */
 	K_NOACK,	/* in window without ACK: dropped */
 	K_ACK,		/* bare ACK at RCV.NXT: any window, any SACK blocks */
-	K_OLDACK,	/* data in window, ACK far below SND.UNA (RFC 5961 5.2) */
+	K_OLDACK,	/* ACK below SND.UNA - MAX.SND.WND: challenge ACK */
 	K_L_SYN,	/* SYN at the listener: PassiveOpens or AttemptFails */
 	K_L_ACK,	/* ACK at the listener: an RST back */
 	K_L_SILENT,	/* RST, or neither SYN nor ACK, at the listener */
@@ -451,7 +451,7 @@ static void gen_established(struct seg *s, const struct target *t, enum cls k)
 	case K_OLDACK:
 		build(s, t, flags_of(PSH, ACK), in_window(t, 0),
 		      t->peer_ack - (1U << 30) - below(FAR), 0xffff, false,
-		      1 + below(100));
+		      chance(2) ? 0 : 1 + below(100));
 		break;
 	default:
 		break;
@@ -620,7 +620,7 @@ static enum cls classify_established(const struct seg *s,
 		return K_UNSAFE;
 	if (t->peer_ack - ack >= (1U << 30) &&
 	    t->peer_ack - ack <= 0x80000000U - NEAR)
-		return n ? K_OLDACK : K_ACK;	/* ignored, if no data */
+		return K_OLDACK;		/* RFC 5961 5.2 */
 	/*
 	 * Only what the peer acknowledged already: an ACK of data it never
 	 * got would make the target free it (the "optimistic ACK").
@@ -683,7 +683,7 @@ static const unsigned int weights[3][NR_CLASSES] = {
 		[K_TRUNC] = 2, [K_DOFF] = 4, [K_CSUM] = 4, [K_NOSOCK] = 1,
 		[K_NOSOCK_RST] = 1, [K_OOW] = 8, [K_OOW_SYN] = 2,
 		[K_OOW_TS] = 4, [K_RST] = 3, [K_SYN] = 3, [K_BADACK] = 4,
-		[K_NOACK] = 2, [K_ACK] = 4,
+		[K_NOACK] = 2, [K_ACK] = 4, [K_OLDACK] = 2,
 	},
 	[M_LISTENER] = {
 		[K_TRUNC] = 2, [K_DOFF] = 4, [K_CSUM] = 4, [K_NOSOCK] = 1,
