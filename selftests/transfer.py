@@ -3,14 +3,16 @@
 """The byte stream stays byte-exact and in order when netem loses,
 duplicates, reorders or corrupts segments: data both ways at once, checked
 by SHA-256. Connections are set up on a clean link; the data and the
-teardown go through netem."""
+teardown go through netem. Offloads are off, so netem's rates are per
+segment, as on a real link."""
 import hashlib
 import os
 import socket
 import threading
 import time
 
-from vtcplib import B, Tap, netem, ns, stats, sysctl, two_hosts, vsock
+from vtcplib import (B, Tap, netem, ns, offloads, stats, sysctl, two_hosts,
+                     vsock)
 
 SIZE = int(os.environ.get("VTCP_TRANSFER_BYTES", 1 << 20))
 
@@ -26,6 +28,7 @@ CASES = [
 
 tap = Tap(2 * len(CASES) + 1)
 two_hosts()
+offloads(False)
 for host in ("a", "b"):
     with ns(host):
         sysctl("rto_min_ms", 50)

@@ -101,6 +101,17 @@ def two_hosts(mtu=1500):
         sh("ip -n %s link set lo up" % host)
 
 
+def offloads(on):
+    """Segmentation offloads on both veths. Off, every skb netem sees is
+    one MSS-sized segment, so its loss, duplicate and corrupt rates are
+    per packet, as on a real link, and not per 64 KB GSO burst."""
+    word = "on" if on else "off"
+    for host, dev in (("a", "a0"), ("b", "b0")):
+        sh("ip netns exec %s ethtool -K %s tso %s gso %s gro %s "
+           "tx-sctp-segmentation %s >/dev/null 2>&1; true" %
+           (host, dev, word, word, word, word))
+
+
 def seq_add(s, n):
     """Sequence number arithmetic, modulo 2^32."""
     return (s + n) % (1 << 32)
