@@ -24,7 +24,16 @@
 
 struct inet_hashinfo vtcp_hashinfo;
 
-static struct inet_bind_hashbucket *bind_table_alloc(unsigned int n)
+/*
+ * inet_csk_get_port() takes a bhash2 bucket's lock inside a bhash one:
+ * each table needs its own lockdep class, as TCP's have, or lockdep sees
+ * recursive locking.
+ */
+static struct lock_class_key bhash_lock_key;
+static struct lock_class_key bhash2_lock_key;
+
+static struct inet_bind_hashbucket *bind_table_alloc(unsigned int n,
+						     struct lock_class_key *key)
 {
 	struct inet_bind_hashbucket *t;
 	unsigned int i;
@@ -34,6 +43,7 @@ static struct inet_bind_hashbucket *bind_table_alloc(unsigned int n)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		spin_lock_init(&t[i].lock);
+		lockdep_set_class(&t[i].lock, key);
 		INIT_HLIST_HEAD(&t[i].chain);
 	}
 	return t;
@@ -73,8 +83,8 @@ int vtcp_hashinfo_init(void)
 	h->bind_bucket_cachep = KMEM_CACHE(inet_bind_bucket, SLAB_HWCACHE_ALIGN);
 	h->bind2_bucket_cachep = KMEM_CACHE(inet_bind2_bucket, SLAB_HWCACHE_ALIGN);
 	h->bhash_size = VTCP_BHASH_ENTRIES;
-	h->bhash = bind_table_alloc(h->bhash_size);
-	h->bhash2 = bind_table_alloc(h->bhash_size);
+	h->bhash = bind_table_alloc(h->bhash_size, &bhash_lock_key);
+	h->bhash2 = bind_table_alloc(h->bhash_size, &bhash2_lock_key);
 	if (!h->bind_bucket_cachep || !h->bind2_bucket_cachep ||
 	    !h->bhash || !h->bhash2 || ehash_alloc(h, VTCP_EHASH_ENTRIES)) {
 		vtcp_hashinfo_free(h);
