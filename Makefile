@@ -3,37 +3,51 @@
 # vtcp: build the module for every supported kernel, the tools and the
 # tests; run the tests and the demo in QEMU.
 #
-#   make                 module for each installed kernel, tools, tests
+#   make                 module for each installed kernel (and the debug
+#                        kernel if built), tools, tests
 #   make KVER=<release>  module for one kernel
+#   make KVER=debug      module for the debug kernel, in build/debug/
 #   make W=1 / C=1       extra warnings / sparse, passed to Kbuild
 #   make deps            install what is missing (Debian 12, as root)
 #   make check           the whole test suite in VMs, on both kernels
+#   make debug-kernel    build (once, cached) the KASAN/lockdep/kmemleak
+#                        guest kernel (scripts/debug-kernel)
+#   make check-debug     the whole suite under it, then a kmemleak scan
 #   make demo            the demo, in a VM
 #   make bench           vtcp against Linux TCP, in a VM (scripts/bench)
 #   make checkpatch      checkpatch.pl --strict over every source file
 #   make clean
 
-KVER ?= $(shell scripts/kernels 2>/dev/null)
+# The installed Debian kernels, and the debug kernel once it is built.
+ifndef KVER
+KVER := $(shell scripts/kernels 2>/dev/null) \
+	$(shell scripts/debug-kernel --path >/dev/null 2>&1 && echo debug)
+endif
 BUILD := $(CURDIR)/build
 
 # Directories and files a module build sees, linked into build/<release>/.
 KSRC := Kbuild mod include selftests/modules
 
 .PHONY: all modules tools selftests deps check demo bench checkpatch clean \
-	$(addprefix module-,$(KVER))
+	debug-kernel check-debug $(addprefix module-,$(KVER) debug)
 
 all: modules tools selftests
 
 modules: $(addprefix module-,$(KVER))
 	@test -n "$(KVER)" || { echo "no kernel installed: run 'make deps'" >&2; exit 1; }
 
-$(addprefix module-,$(KVER)): module-%:
+# The kbuild tree of a release; "debug" is the cached debug kernel's.
+kbuild = $(if $(filter debug,$(1)),$$(scripts/debug-kernel --path)/build,/lib/modules/$(1)/build)
+
+$(sort $(addprefix module-,$(KVER) debug)): module-%:
+	@test $* != debug || scripts/debug-kernel --path >/dev/null || \
+		{ echo "no debug kernel built: run 'make debug-kernel'" >&2; exit 1; }
 	@mkdir -p $(BUILD)/$*/selftests
 	@cd $(BUILD)/$* && for f in $(KSRC); do \
 		mkdir -p $$(dirname $$f); \
 		cp -rsf $(CURDIR)/$$f $$(dirname $$f)/; \
 	done
-	$(MAKE) -C /lib/modules/$*/build M=$(BUILD)/$* modules
+	$(MAKE) -C $(call kbuild,$*) M=$(BUILD)/$* modules
 
 tools:
 	@if [ -f tools/Makefile ]; then $(MAKE) -C tools; fi
@@ -47,6 +61,13 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/check
+
+debug-kernel:
+	@scripts/debug-kernel
+
+check-debug: deps debug-kernel
+	@$(MAKE) --no-print-directory tools selftests module-debug
+	@scripts/check --debug
 
 demo: deps
 	@$(MAKE) --no-print-directory all
