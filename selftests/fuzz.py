@@ -61,20 +61,22 @@ def share(part):
 
 def drops_accounted(d, sent):
     """Segments reaching the socket land in their counter, or were
-    dropped on a full backlog: (ok, diagnostics)."""
+    dropped on a full backlog: (ok, diagnostics). An in-window RST or SYN
+    (challenged) that the stream overtook before it arrived is out of
+    window instead: the two counters are judged together."""
     oow = sent["oow"] + sent["oow_syn"] + sent["oow_ts"]
     chal = sent["oow_syn"] + sent["rst"] + sent["syn"] + sent["oldack"]
     got_oow = d["InOutOfWindow"] + d.get("InPawsDrop", 0)
     got_chal = d["ChallengeAcks"] + d.get("ChallengeAckLimited", 0)
-    short_oow, short_bad = oow - got_oow, sent["badack"] - d["InBadAck"]
-    short_chal = chal - got_chal
-    lost = short_oow + short_bad + max(0, short_chal - short_oow)
+    short_bad = sent["badack"] - d["InBadAck"]
+    # A SYN out of window counts in both; a drop loses it from both.
+    short = (oow + chal) - (got_oow + got_chal)
     diag = ("out of window: sent %d, counted %d; challenges: due %d, "
             "counted %d; bad ACKs: sent %d, counted %d; BacklogDrop %d" %
             (oow, got_oow, chal, got_chal, sent["badack"], d["InBadAck"],
              d["BacklogDrop"]))
-    return (min(short_oow, short_bad, short_chal) >= 0 and
-            lost <= d["BacklogDrop"]), diag
+    return (short >= 0 and short_bad >= 0 and
+            short + short_bad <= 2 * d["BacklogDrop"]), diag
 
 
 def header_counters(d, sent, desc):

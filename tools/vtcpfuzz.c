@@ -445,8 +445,10 @@ static void gen_established(struct seg *s, const struct target *t, enum cls k)
 		      in_window(t, 0), rnd(), any_window(), false, pay);
 		break;
 	case K_ACK:
+		/* Within a small window below: the target's max_window may be
+		 * small, and an ACK below snd_una - max_window is challenged. */
 		build(s, t, flags_of(PSH | URG | 0xc0, ACK), t->rcv_nxt,
-		      t->peer_ack - below(1 << 16), any_window(), false, 0);
+		      t->peer_ack - below(1 << 10), any_window(), false, 0);
 		break;
 	case K_OLDACK:
 		build(s, t, flags_of(PSH, ACK), in_window(t, 0),
