@@ -190,8 +190,8 @@ static bool clean_acked(struct sock *sk, u32 ack, bool *sampled)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	struct sk_buff *skb;
+	bool fin = false, first = true;
 	u64 sent_ns = 0;
-	bool fin = false;
 
 	skb = skb_peek(&sk->sk_write_queue);
 	if (skb && skb != vsk->send_head && seq_after(ack, VTCP_SKB_CB(skb)->seq) &&
@@ -202,11 +202,12 @@ static bool clean_acked(struct sock *sk, u32 ack, bool *sampled)
 	       seq_leq(VTCP_SKB_CB(skb)->end_seq, ack)) {
 		__skb_unlink(skb, &sk->sk_write_queue);
 		vtcp_uncharge_write(sk, skb);
-		vtcp_forget_acked(sk, skb);
+		vtcp_forget_acked(sk, skb, first);
+		first = false;
 		fin |= VTCP_SKB_CB(skb)->flags & TCPHDR_FIN;
 		sent_ns = VTCP_SKB_CB(skb)->retransmitted ? 0 :
 			  VTCP_SKB_CB(skb)->sent_ns;
-		kfree_skb(skb);
+		consume_skb(skb);
 	}
 	sk_mem_reclaim(sk);
 	*sampled = sent_ns;
@@ -368,6 +369,25 @@ static bool closed_for_data(struct sock *sk, const struct sk_buff *skb)
 }
 
 /*
+ * A pure ACK that only came out of order: no data, no SYN or FIN, at
+ * rcv_nxt, its timestamp behind by less than an RTO. Two ACKs sent from
+ * two CPUs, or a path that reorders, do that; dropping it would throw its
+ * SACK blocks away and answer it with an ACK. PAWS guards data, which this
+ * has none of (Linux exempts these too).
+ */
+static bool disordered_ack(const struct sock *sk, const struct sk_buff *skb)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+	u32 rto_ms = vsk->rto_us / USEC_PER_MSEC +
+		     vtcp_sysctl(sock_net(sk), rto_min_ms);
+
+	return !(cb->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
+	       cb->end_seq == cb->seq && cb->seq == vsk->rcv_nxt &&
+	       vsk->ts_recent - cb->tsval <= rto_ms;
+}
+
+/*
  * RFC 7323 5.3 (PAWS): a timestamp older than the last one echoed marks
  * an old duplicate, unless that one is more than 24 days old. RSTs pass.
  */
@@ -379,7 +399,8 @@ static bool paws_rejects(const struct sock *sk, const struct sk_buff *skb)
 	return cb->has_ts && (vsk->opts & VTCP_OPT_TIMESTAMPS) &&
 	       !(cb->flags & TCPHDR_RST) &&
 	       (s32)(cb->tsval - vsk->ts_recent) < 0 &&
-	       (u32)ktime_get_seconds() - vsk->ts_recent_stamp < 24 * 86400;
+	       (u32)ktime_get_seconds() - vsk->ts_recent_stamp < 24 * 86400 &&
+	       !disordered_ack(sk, skb);
 }
 
 /* RFC 7323 4.3: echo the timestamp of the segment our next ACK covers. */

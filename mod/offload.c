@@ -85,3 +85,22 @@ void vtcp_offload_exit(void)
 {
 	inet_del_offload(&vtcp_offload, vtcp_protocol);
 }
+
+/*
+ * The route's capabilities, as TCP gets them: segmentation always, done by
+ * the stack just before the device when the device cannot (one pass down
+ * the stack and one softirq on the peer's side for a whole burst instead
+ * of one per segment), with scatter-gather and checksums it then finishes.
+ */
+void vtcp_setup_caps(struct sock *sk, struct dst_entry *dst)
+{
+	u32 max_size = min_t(u32, READ_ONCE(dst->dev->gso_max_size), 65536);
+
+	sk_setup_caps(sk, dst);
+	if ((sk->sk_route_caps & NETIF_F_GSO_SCTP) || dst->header_len ||
+	    sk->sk_gso_disabled)
+		return;
+	sk->sk_route_caps |= NETIF_F_GSO_SCTP | NETIF_F_SG | NETIF_F_HW_CSUM;
+	sk->sk_gso_max_size = max_size - (MAX_TCP_HEADER + 1);
+	sk->sk_gso_max_segs = max_t(u32, READ_ONCE(dst->dev->gso_max_segs), 1);
+}

@@ -286,6 +286,24 @@ static bool peer_window_closed(const struct sock *sk, const struct sk_buff *skb)
  * the largest window the peer ever offered (sender-side silly window
  * avoidance, RFC 9293 3.8.6.2.1).
  */
+/*
+ * The most one transmit may carry: about a millisecond of the connection's
+ * rate (its window over its RTT, doubled in slow start as TCP paces), two
+ * segments at least. A lossy or slow path then sees small bursts, as it
+ * does from TCP (tcp_tso_autosize()); a fast one sees 64 KB.
+ */
+static u32 burst_limit(const struct vtcp_sock *vsk)
+{
+	u64 rate;
+
+	if (!vsk->srtt_us)
+		return U32_MAX;
+	rate = div_u64((u64)vsk->cwnd * USEC_PER_MSEC *
+		       (vsk->cwnd < vsk->ssthresh ? 2 : 1), vsk->srtt_us);
+	return max_t(u32, rounddown(min_t(u64, rate, 65536), vsk->mss),
+		     2 * vsk->mss);
+}
+
 static u32 send_allowance(const struct sock *sk, const struct sk_buff *skb)
 {
 	const struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -294,7 +312,7 @@ static u32 send_allowance(const struct sock *sk, const struct sk_buff *skb)
 		  vsk->snd_una + vsk->snd_wnd - seq : 0;
 	u32 cwnd = !pipe ? max_t(u32, vsk->cwnd, vsk->mss) :
 		   vsk->cwnd > pipe ? vsk->cwnd - pipe : 0;
-	u32 allow = min(wnd, cwnd);
+	u32 allow = min3(wnd, cwnd, burst_limit(vsk));
 
 	if (!skb->len || allow >= skb->len)
 		return skb->len ?: 1;
@@ -469,9 +487,15 @@ void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
 	set_checksum(skb, fl4.saddr, fl4.daddr);
 	vtcp_event_reply(net, skb, fl4.saddr, fl4.daddr);
 	skb_dst_set(skb, &rt->dst);
+	/*
+	 * Softirq takes this lock too: a caller in process context (the
+	 * backlog, at release_sock()) must keep softirqs off meanwhile.
+	 */
+	local_bh_disable();
 	bh_lock_sock(ctl);
 	ip_build_and_send_pkt(skb, ctl, fl4.saddr, fl4.daddr, NULL, 0);
 	bh_unlock_sock(ctl);
+	local_bh_enable();
 	VTCP_INC_STATS(net, VTCP_MIB_OUT_SEGS);
 }
 

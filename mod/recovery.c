@@ -7,6 +7,12 @@
  * Each segment on the write queue between snd_una and snd_nxt may be
  * SACKed, lost or resent; the socket keeps the sums of those in bytes, so
  * the data in the network ("pipe", RFC 6675 section 4) is one expression.
+ *
+ * With SACK, losses are also found by time, as RACK does (RFC 8985): a
+ * segment sent before one that was delivered, and out for longer than
+ * that one's round trip plus a reordering window, is lost. That finds a
+ * lost retransmission, and a loss in a window too small for three
+ * duplicate ACKs, without waiting for the retransmission timeout.
  */
 #include <net/tcp.h>
 
@@ -83,12 +89,74 @@ static void mark_head_lost(struct sock *sk)
 	mark_lost(vsk, head);
 }
 
-/* @skb leaves the write queue, acknowledged: drop it from the sums. */
-void vtcp_forget_acked(struct sock *sk, struct sk_buff *skb)
+/* The most segments out of order that the recovery code believes. */
+#define VTCP_MAX_REORDERING 300
+
+/* Segments that may come out of order before the one below is lost. */
+static u32 dupthresh(const struct vtcp_sock *vsk)
+{
+	return max_t(u32, vsk->reordering, 3);
+}
+
+/* RFC 8985: did (@t1, @seq1) go out after (@t2, @seq2)? */
+static bool sent_after(u64 t1, u32 seq1, u64 t2, u32 seq2)
+{
+	return t1 > t2 || (t1 == t2 && seq_after(seq1, seq2));
+}
+
+/*
+ * A segment sent once came @distance bytes below the highest SACKed one.
+ * A lost SACK block looks the same, so only a distance beyond what the
+ * thresholds allow already counts (as Linux does).
+ */
+static void note_reordering(struct sock *sk, u32 distance)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u32 segs = DIV_ROUND_UP(distance, vsk->mss);
+
+	if (segs <= dupthresh(vsk))
+		return;
+	vsk->reordering = min_t(u32, segs, VTCP_MAX_REORDERING);
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_REORDER_SEEN);
+}
+
+/*
+ * @cb reached the peer (SACKed or acknowledged). A hole filled by a
+ * segment sent once means the path reorders; RACK keeps the most recently
+ * sent delivered segment, but not a retransmission acked sooner than a
+ * round trip after it went: that ACK may be the first copy's.
+ */
+static void note_delivered(struct sock *sk, const struct vtcp_skb_cb *cb,
+			   bool may_reorder)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u64 rtt = ktime_get_ns() - cb->sent_ns;
+
+	if (may_reorder && !cb->retransmitted && vsk->sacked_out &&
+	    seq_before(cb->end_seq, vsk->high_sacked))
+		note_reordering(sk, vsk->high_sacked - cb->seq);
+	if (cb->retransmitted && rtt < (u64)vsk->min_rtt_us * NSEC_PER_USEC)
+		return;
+	if (sent_after(cb->sent_ns, cb->end_seq, vsk->rack_sent_ns,
+		       vsk->rack_end_seq)) {
+		vsk->rack_sent_ns = cb->sent_ns;
+		vsk->rack_end_seq = cb->end_seq;
+		vsk->rack_rtt_ns = rtt;
+	}
+}
+
+/*
+ * @skb leaves the write queue, acknowledged: drop it from the sums. Only
+ * the one at snd_una (@first) can tell of reordering: those after it may
+ * have had their SACK blocks lost.
+ */
+void vtcp_forget_acked(struct sock *sk, struct sk_buff *skb, bool first)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 
+	if (!cb->sacked && (vsk->opts & VTCP_OPT_SACK))
+		note_delivered(sk, cb, first);
 	unmark_lost(vsk, skb);
 	if (cb->sacked)
 		vsk->sacked_out -= seg_len(skb);
@@ -110,6 +178,8 @@ static u32 sack_update(struct sock *sk, const struct vtcp_opts *o)
 	unsigned int i;
 	struct sk_buff *skb;
 
+	if (!vsk->sacked_out)
+		vsk->high_sacked = vsk->snd_una;
 	for (i = 0; i < o->nr_sacks; i++) {
 		const struct vtcp_sack_block *b = &o->sacks[i];
 
@@ -130,6 +200,7 @@ static u32 sack_update(struct sock *sk, const struct vtcp_opts *o)
 			if (seq_after(cb->end_seq, b->end) &&
 			    vtcp_split_segment(sk, skb, b->end - cb->seq))
 				continue;
+			note_delivered(sk, cb, true);
 			unmark_lost(vsk, skb);
 			cb->sacked = 1;
 			vsk->sacked_out += seg_len(skb);
@@ -148,7 +219,7 @@ static u32 sack_update(struct sock *sk, const struct vtcp_opts *o)
 static void mark_lost_by_sack(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
-	u32 above = 0, thresh = 2U * vsk->mss;
+	u32 above = 0, thresh = (dupthresh(vsk) - 1) * vsk->mss;
 	struct sk_buff *skb = last_sent(sk);
 
 	if (vsk->sacked_out <= thresh)
@@ -159,6 +230,70 @@ static void mark_lost_by_sack(struct sock *sk)
 			above += seg_len(skb);
 		else if (above > thresh)
 			mark_lost(vsk, skb);
+	}
+}
+
+/*
+ * The reordering window (RFC 8985 6.2): a quarter of the minimum RTT, none
+ * in recovery or with enough SACKed for RFC 6675 to judge, unless the path
+ * has shown it reorders; then a whole smoothed RTT (there is no D-SACK
+ * here to tune it by).
+ */
+static u64 reo_wnd_ns(const struct vtcp_sock *vsk)
+{
+	if (vsk->reordering)
+		return (u64)vsk->srtt_us * NSEC_PER_USEC;
+	if (vsk->ca_state != VTCP_CA_OPEN ||
+	    vsk->sacked_out >= dupthresh(vsk) * vsk->mss)
+		return 0;
+	return (u64)vsk->min_rtt_us * NSEC_PER_USEC / 4;
+}
+
+/* Lost again: a retransmission is to be sent once more. */
+static void mark_lost_again(struct sock *sk, struct sk_buff *skb)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RACK_LOST);
+	if (cb->rexmit) {
+		cb->rexmit = 0;
+		vsk->retrans_out -= seg_len(skb);
+	}
+	mark_lost(vsk, skb);
+}
+
+/*
+ * RACK (RFC 8985 6.2 step 5): what went out before the most recently sent
+ * delivered segment, and has been out for longer than that segment's
+ * round trip plus the reordering window, is lost. For what is not out
+ * that long yet, the RTX timer is set to look again (reo_at_ns).
+ */
+static void rack_mark_lost(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u64 now = ktime_get_ns(), due, wait = 0;
+	struct sk_buff *skb;
+
+	vsk->reo_at_ns = 0;
+	if (!vsk->rack_sent_ns)
+		return;
+	due = vsk->rack_rtt_ns + reo_wnd_ns(vsk);
+	for (skb = next_sent(sk, NULL); skb; skb = next_sent(sk, skb)) {
+		struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+		if (cb->sacked || (cb->lost && !cb->rexmit) ||
+		    !sent_after(vsk->rack_sent_ns, vsk->rack_end_seq,
+				cb->sent_ns, cb->end_seq))
+			continue;
+		if (now - cb->sent_ns >= due)
+			mark_lost_again(sk, skb);
+		else
+			wait = max(wait, due - (now - cb->sent_ns));
+	}
+	if (wait) {
+		vsk->reo_at_ns = now + wait;
+		vtcp_arm_rtx(sk);
 	}
 }
 
@@ -194,8 +329,12 @@ static void detect_loss(struct sock *sk)
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
 
-	if (vsk->opts & VTCP_OPT_SACK)
+	if (vsk->opts & VTCP_OPT_SACK) {
+		if ((vsk->sacked_out || vsk->ca_state != VTCP_CA_OPEN) &&
+		    vtcp_sysctl(sock_net(sk), rack))
+			rack_mark_lost(sk);
 		mark_lost_by_sack(sk);
+	}
 	if (vsk->ca_state != VTCP_CA_OPEN || !head || head == vsk->send_head)
 		return;
 	if (vsk->dupacks >= 3 && seq_geq(vsk->snd_una, vsk->recover))
@@ -239,6 +378,8 @@ void vtcp_ack_progress(struct sock *sk, const struct vtcp_opts *o, u32 acked)
 	if (o)
 		sack_update(sk, o);
 	vsk->dupacks = 0;
+	if (vsk->tlp_out && seq_geq(vsk->snd_una, vsk->tlp_high_seq))
+		vsk->tlp_out = 0;
 	if (!(vsk->opts & VTCP_OPT_SACK))
 		vsk->sacked_out -= min(vsk->sacked_out, acked);
 	if (vsk->ca_state != VTCP_CA_OPEN && seq_geq(vsk->snd_una, vsk->recover))
@@ -305,6 +446,59 @@ void vtcp_retransmit_lost(struct sock *sk)
 }
 
 /*
+ * Tail loss probe (RFC 8985 section 7): when the last segments of a flight
+ * are lost, no ACK comes to tell it. Two round trips on (plus a delayed
+ * ACK's worth when one segment is out), well before the RTO, the last
+ * segment goes again; its ACK or SACK lets RACK find what else was lost.
+ * One probe per flight; none in recovery, after a timeout or without SACK.
+ * Returns when it is due, or 0.
+ */
+u64 vtcp_probe_timeout_ns(const struct sock *sk)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+	u64 pto;
+
+	if (!(vsk->opts & VTCP_OPT_SACK) || vsk->ca_state != VTCP_CA_OPEN ||
+	    !vsk->srtt_us || vsk->tlp_out || vsk->snd_una == vsk->snd_nxt ||
+	    !vtcp_sysctl(sock_net(sk), rack))
+		return 0;
+	pto = 2ULL * vsk->srtt_us * NSEC_PER_USEC + 10 * NSEC_PER_MSEC;
+	if (vsk->snd_nxt - vsk->snd_una <= vsk->mss)
+		pto += 200 * NSEC_PER_MSEC;
+	return pto;
+}
+
+/* The probe is due: resend the last segment sent, one MSS of it. */
+void vtcp_tlp_timeout(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct sk_buff *skb = last_sent(sk);
+
+	if (skb && skb->len > vsk->mss &&
+	    !vtcp_split_segment(sk, skb, skb->len - vsk->mss))
+		skb = last_sent(sk);
+	if (skb && !VTCP_SKB_CB(skb)->sacked &&
+	    !vtcp_transmit_queued(sk, skb)) {
+		VTCP_SKB_CB(skb)->retransmitted = 1;
+		vsk->tlp_out = 1;
+		vsk->tlp_high_seq = vsk->snd_nxt;
+		vsk->retrans_segs++;
+		vsk->bytes_retrans += skb->len;
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RETRANS_SEGS);
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_LOSS_PROBES);
+	}
+	vtcp_arm_rtx(sk);
+}
+
+/* RACK's time to look again came (the RTX timer ran for it). */
+void vtcp_reo_timeout(struct sock *sk)
+{
+	detect_loss(sk);
+	vtcp_retransmit_lost(sk);
+	vtcp_arm_rtx(sk);
+}
+
+/*
  * The retransmission timer expired: everything in flight is lost, SACK
  * information is forgotten (RFC 2018 section 8, the peer may renege),
  * and the window starts again from one segment (RFC 5681 3.1).
@@ -332,6 +526,8 @@ void vtcp_enter_loss(struct sock *sk)
 	vsk->cwnd = vsk->mss;
 	vsk->recover = vsk->snd_nxt;
 	vsk->dupacks = 0;
+	vsk->reo_at_ns = 0;
+	vsk->tlp_out = 0;
 	vsk->ca_state = VTCP_CA_LOSS;
 	vtcp_retransmit_lost(sk);
 }

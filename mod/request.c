@@ -210,7 +210,7 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 		discard_child(child);
 		return -EHOSTUNREACH;
 	}
-	sk_setup_caps(child, dst);
+	vtcp_setup_caps(child, dst);
 	child_vsk->advmss = vtcp_advmss(dst);
 	vtcp_offer_options(child);
 	vtcp_init_from_syn(child, skb);

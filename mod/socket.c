@@ -221,7 +221,7 @@ static int route_and_hash(struct sock *sk, struct sockaddr_in *usin)
 				       inet->inet_sport, inet->inet_dport, sk);
 		if (IS_ERR(rt))
 			return PTR_ERR(rt);
-		sk_setup_caps(sk, &rt->dst);
+		vtcp_setup_caps(sk, &rt->dst);
 		return 0;
 	}
 	ip_rt_put(rt);

@@ -44,6 +44,9 @@ static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_FIN_RETRANS]		= "FinRetrans",
 	[VTCP_MIB_TW_RST_IGNORED]	= "TimeWaitRstIgnored",
 	[VTCP_MIB_DIAG_DESTROYED]	= "DiagDestroyed",
+	[VTCP_MIB_RACK_LOST]		= "RackLost",
+	[VTCP_MIB_REORDER_SEEN]		= "ReorderSeen",
+	[VTCP_MIB_LOSS_PROBES]		= "LossProbes",
 };
 
 const char *vtcp_stat_name(int mib)

@@ -180,11 +180,18 @@ unsigned int vtcp_sack_blocks(struct sock *sk, struct vtcp_sack_block *out,
 	return n;
 }
 
+/*
+ * In-order data: an ACK every second segment (RFC 9293 3.8.6.3) when it
+ * would move the window's right edge; when it would not (the reader is
+ * behind), the ACK waits for the read that opens the window
+ * (maybe_update_window()) or the delayed ACK timer, as TCP's do. A bulk
+ * receiver then sends an ACK per read, not per two segments.
+ */
 static void ack_soon(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
-	if (++vsk->acks_pending >= 2)
+	if (++vsk->acks_pending >= 2 && vtcp_window_room(sk) >= vsk->rcv_wnd)
 		vtcp_send_ack(sk);
 	else if (!vtcp_timer_pending(sk, VTCP_TIMER_DELACK))
 		vtcp_arm_timer(sk, VTCP_TIMER_DELACK,

@@ -31,6 +31,7 @@ static const struct vtcp_sysctl vtcp_sysctl_defaults = {
 	.mem_max_kb		= 0,
 	.max_orphans		= 65536,
 	.challenge_ack_limit	= 1000,
+	.rack			= 1,
 	.congestion_control	= "cubic",
 };
 
@@ -106,6 +107,7 @@ static const struct ctl_table vtcp_sysctl_template[] = {
 	VTCP_SYSCTL(mem_max_kb,		zero, int_max),
 	VTCP_SYSCTL(max_orphans,	zero, int_max),
 	VTCP_SYSCTL(challenge_ack_limit, one, int_max),
+	VTCP_SYSCTL(rack,		zero, one),
 	{
 		.procname	= "congestion_control",
 		.data		= (void *)offsetof(struct vtcp_sysctl,

@@ -39,10 +39,20 @@ static void rtx_timeout(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+	u8 mode;
 
 	vtcp_event_timer(sk, VTCP_TIMER_RTX);
 	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
 		return;
+	mode = vsk->rtx_mode;
+	vsk->rtx_mode = VTCP_RTX_RTO;
+	if (mode != VTCP_RTX_RTO && head && head != vsk->send_head) {
+		if (mode == VTCP_RTX_REO)
+			vtcp_reo_timeout(sk);
+		else
+			vtcp_tlp_timeout(sk);
+		return;
+	}
 	if (!head || head == vsk->send_head) {
 		/* Nothing in flight: a zero-window probe is due. */
 		if (!head)
@@ -250,9 +260,29 @@ static u64 rto_ns(struct sock *sk)
 	return min(rto, max);
 }
 
+/*
+ * The RTO, or sooner when RACK has a verdict due or a tail loss probe
+ * applies (recovery.c).
+ */
 void vtcp_arm_rtx(struct sock *sk)
 {
-	vtcp_arm_timer(sk, VTCP_TIMER_RTX, rto_ns(sk));
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u64 wait = rto_ns(sk), pto = vtcp_probe_timeout_ns(sk), now;
+	u8 mode = VTCP_RTX_RTO;
+
+	if (vsk->reo_at_ns) {
+		now = ktime_get_ns();
+		if (vsk->reo_at_ns < now + wait) {
+			wait = vsk->reo_at_ns > now ? vsk->reo_at_ns - now : 1;
+			mode = VTCP_RTX_REO;
+		}
+	}
+	if (pto && pto < wait) {
+		wait = pto;
+		mode = VTCP_RTX_TLP;
+	}
+	vsk->rtx_mode = mode;
+	vtcp_arm_timer(sk, VTCP_TIMER_RTX, wait);
 }
 
 void vtcp_arm_keepalive_idle(struct sock *sk)

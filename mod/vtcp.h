@@ -97,6 +97,14 @@ struct vtcp_sock {
 	u32 lost_out;		/* marked lost, not yet SACKed or acked */
 	u32 retrans_out;	/* retransmitted, not yet SACKed or acked */
 	u32 high_sacked;	/* end of the highest SACKed byte */
+	u16 reordering;		/* segments out of order seen, 0: none */
+	u8 rtx_mode;		/* what the RTX timer runs for: VTCP_RTX_* */
+	u8 tlp_out;		/* a loss probe is out, until tlp_high_seq */
+	u32 tlp_high_seq;	/* snd_nxt when the probe went */
+	u32 rack_end_seq;	/* RACK (RFC 8985): the most recently sent */
+	u64 rack_sent_ns;	/* segment delivered, when it went, */
+	u64 rack_rtt_ns;	/* and its round trip */
+	u64 reo_at_ns;		/* RACK's next verdict is due, 0: none */
 
 	/* Receive side: SACK blocks and buffer autotuning. */
 	u32 ooo_last_seq;	/* start of the last out-of-order arrival */
@@ -163,6 +171,13 @@ struct vtcp_skb_cb {
 	u8 lost:1;		/* out: deemed lost, to be resent */
 	u8 rexmit:1;		/* out: resent, counted in retrans_out */
 	u8 has_ts:1;		/* in: carried a timestamp option */
+};
+
+/* What the RTX timer is armed for (timers.c, recovery.c). */
+enum vtcp_rtx_mode {
+	VTCP_RTX_RTO,		/* the retransmission timeout */
+	VTCP_RTX_REO,		/* RACK's reordering window ends */
+	VTCP_RTX_TLP,		/* a tail loss probe is due */
 };
 
 /* Where loss recovery stands (recovery.c). */
@@ -240,6 +255,9 @@ enum vtcp_mib {
 	VTCP_MIB_FIN_RETRANS,		/* FIN resent by the timer */
 	VTCP_MIB_TW_RST_IGNORED,	/* dropped: RST in TIME-WAIT (RFC 1337) */
 	VTCP_MIB_DIAG_DESTROYED,	/* sockets ended by SOCK_DESTROY */
+	VTCP_MIB_RACK_LOST,		/* segments found lost by time (RACK) */
+	VTCP_MIB_REORDER_SEEN,		/* holes filled by a first copy */
+	VTCP_MIB_LOSS_PROBES,		/* tail loss probes sent (TLP) */
 	__VTCP_MIB_MAX
 };
 
@@ -267,6 +285,7 @@ struct vtcp_sysctl {
 	int mem_max_kb;
 	int max_orphans;
 	int challenge_ack_limit;
+	int rack;
 	char congestion_control[VTCP_CONG_NAME_MAX];
 };
 
@@ -369,12 +388,16 @@ void vtcp_output_net_exit(struct net *net);
 /* recovery.c: loss detection and recovery. */
 struct vtcp_opts;
 u32 vtcp_in_flight(const struct sock *sk);
-void vtcp_forget_acked(struct sock *sk, struct sk_buff *skb);
+void vtcp_forget_acked(struct sock *sk, struct sk_buff *skb, bool first);
 void vtcp_ack_no_progress(struct sock *sk, const struct vtcp_opts *o,
 			  bool dupack);
 void vtcp_ack_progress(struct sock *sk, const struct vtcp_opts *o, u32 acked);
 void vtcp_retransmit_lost(struct sock *sk);
 void vtcp_enter_loss(struct sock *sk);
+void vtcp_setup_caps(struct sock *sk, struct dst_entry *dst);
+void vtcp_reo_timeout(struct sock *sk);
+void vtcp_tlp_timeout(struct sock *sk);
+u64 vtcp_probe_timeout_ns(const struct sock *sk);
 
 /* stream.c: the byte stream, user side. */
 int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len);

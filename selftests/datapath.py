@@ -33,7 +33,7 @@ SO_RCVBUFFORCE = 33
 BIG = int(os.environ.get("VTCP_DATAPATH_BYTES", 64 << 20))
 BIG_NETEM = "delay 1ms reorder 5% 50% loss 1% duplicate 1% corrupt 0.5%"
 
-tap = Tap(46)
+tap = Tap(48)
 two_hosts()
 route_raw_peer()
 for _h in ("a", "b"):
@@ -309,10 +309,13 @@ def sack_used():
     with ns("b"):
         sysctl("rto_min_ms", 3000)
         sysctl("rto_initial_ms", 3000)
+        sysctl("rack", 0)		# RFC 6675 alone; rack_used() has RACK
     got = raw_sender(9301)
     if not got:
         for _ in range(3):
             tap.ok(False, "SACK recovery: b did not send 10 segments")
+        with ns("b"):
+            sysctl("rack", 1)
         return
     sn, p, s, mss, segs = got
     base = segs[0].seq
@@ -359,10 +362,71 @@ def sack_used():
     p.send(ack=start(10))
     abort(s)
     sn.close()
+    with ns("b"):
+        sysctl("rack", 1)
+
+
+def rack_used():
+    """4: RACK (RFC 8985, sysctl rack): one segment SACKed above a hole,
+    too few for RFC 6675, gets the hole resent by time, long before the
+    RTO; and a lost retransmission is resent again once a segment sent
+    after it is SACKed, again without the RTO."""
+    with ns("b"):
+        sysctl("rto_min_ms", 3000)
+        sysctl("rto_initial_ms", 3000)
+    got = raw_sender(9351)
+    if not got:
+        for _ in range(2):
+            tap.ok(False, "RACK: b did not send 10 segments")
+        return
+    sn, p, s, mss, segs = got
+    base = segs[0].seq
+
+    def start(k):
+        return seq_add(base, k * mss)
+
+    p.echo(segs[-1])
+    p.send(ack=start(2))			# segments 0 and 1 arrived
+    m = p.mark()
+    p.send(ack=start(2), sacks=[(start(3), start(4))])	# 2 is lost
+    trig = wait_after(sn, m, lambda x: x.src == C and x.dst == B)
+    rx = wait_after(sn, m, lambda x: p.mine(x) and x.len > 0, timeout=2)
+    delta = rx[0].t - trig[0].t if rx and trig else 99
+    time.sleep(0.3)
+    got = resent(sn, p, base)
+    tap.ok(got == [(2 * mss, 3 * mss)] and delta < 1.0,
+           "RACK: one segment SACKed above a hole gets the hole (bytes "
+           "%d-%d) resent %.0f ms later, by time (RTO >= 3000 ms)" %
+           (2 * mss, 3 * mss, delta * 1000), "resent %r" % got)
+    # Everything but 2 arrived: room for new data, sent after 2's copy.
+    m = p.mark()
+    s.sendall(os.urandom(2 * mss))
+    p.send(ack=start(2), sacks=[(start(3), start(10))])
+    new = wait_after(sn, m, lambda x: p.mine(x) and x.len > 0 and
+                     sdiff(x.seq, start(10)) >= 0, timeout=2)
+    m = p.mark()
+    p.send(ack=start(2), sacks=[(start(10), start(11)), (start(3), start(10))])
+    trig = wait_after(sn, m, lambda x: x.src == C and x.dst == B)
+    rx = wait_after(sn, m, lambda x: p.mine(x) and x.len > 0 and
+                    x.seq == start(2), timeout=2)
+    delta = rx[0].t - trig[0].t if rx and trig else 99
+    with ns("b"):
+        st = stats()
+    tap.ok(bool(new) and bool(rx) and delta < 1.0 and st["RackLost"] >= 2,
+           "RACK: the lost retransmission of bytes %d-%d is resent %.0f ms "
+           "after a segment sent later is SACKed (RackLost %d)" %
+           (2 * mss, 3 * mss, delta * 1000, st["RackLost"]),
+           "new data sent: %d segments" % len(new))
+    p.send(ack=start(12))
+    abort(s)
+    sn.close()
+    with ns("b"):
+        sysctl("rto_min_ms", 200)
+        sysctl("rto_initial_ms", 1000)
 
 
 def fast_retransmit():
-    """4: without SACK, the third duplicate ACK resends the head."""
+    """5: without SACK, the third duplicate ACK resends the head."""
     with ns("b"):
         sysctl("sack", 0)
         sysctl("rto_min_ms", 3000)
@@ -405,7 +469,7 @@ def fast_retransmit():
 
 
 def zero_window():
-    """5: a reader that stops: the sender fills the window, probes the
+    """6: a reader that stops: the sender fills the window, probes the
     zero window on a backed-off timer, and goes on when the reader reads.
     A receive buffer whose whole window is smaller than one segment still
     gets its data."""
@@ -491,7 +555,7 @@ def zero_window():
 
 
 def memory_limits():
-    """6: SO_SNDBUF and SO_RCVBUF bound the queues of a slow connection."""
+    """7: SO_SNDBUF and SO_RCVBUF bound the queues of a slow connection."""
     c, s = pair(9601,
                 listen_opts=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)],
                 connect_opts=[(socket.SOL_SOCKET, socket.SO_SNDBUF, 32768)])
@@ -596,7 +660,7 @@ def memory_limits():
 
 
 def timestamps():
-    """7: timestamps on every segment, echoed; PAWS drops an old one."""
+    """8: timestamps on every segment, echoed; PAWS drops an old one."""
     sn = sniffer()
     c, s = pair(9701)
     mine = conn(c)
@@ -677,7 +741,7 @@ def timestamps():
 
 
 def congestion_control():
-    """8: algorithms by name, by sysctl and by socket option."""
+    """9: algorithms by name, by sysctl and by socket option."""
     with ns("a"):
         tap.eq(sysctl_str("congestion_control"), "cubic",
                "congestion: the default is cubic")
@@ -721,7 +785,7 @@ def congestion_control():
 
 
 def nagle_and_cork():
-    """9: Nagle merges small writes; cork and MSG_MORE hold them."""
+    """10: Nagle merges small writes; cork and MSG_MORE hold them."""
     sn = sniffer()
     c, s = pair(9901)
     mine = conn(c)
@@ -783,7 +847,7 @@ def nagle_and_cork():
 
 
 def long_transfer():
-    """11: a long transfer both ways at once through everything netem does."""
+    """12: a long transfer both ways at once through everything netem does."""
     for h in ("a", "b"):
         with ns(h):
             sysctl("rto_min_ms", 50)
@@ -843,7 +907,7 @@ def long_transfer():
 
 
 def offloads_off():
-    """10: a device that offloads nothing: the stack finishes vtcp's
+    """11: a device that offloads nothing: the stack finishes vtcp's
     CHECKSUM_PARTIAL and cuts its GSO packets in software."""
     sh("ip netns exec b ethtool -K b0 tx off tx-sctp-segmentation off "
        ">/dev/null")
@@ -885,10 +949,10 @@ def vtcp_objects():
 
 
 def sockets_freed():
-    """12: once every socket is closed, none stays allocated. (Pages
+    """13: once every socket is closed, none stays allocated. (Pages
     charged are shown, not judged: since 6.0 the kernel keeps up to 1 MiB
     per CPU of them in per-CPU reserves.)"""
-    end = time.monotonic() + 5
+    end = time.monotonic() + 10
     while time.monotonic() < end:
         use, obj = vtcp_objects()
         if use and use[0] == 0 and obj == 0:
@@ -900,7 +964,8 @@ def sockets_freed():
            (use and use[0], obj, use and use[1]))
 
 
-CASES = [window_scaling, sack_blocks_sent, sack_used, fast_retransmit,
+CASES = [window_scaling, sack_blocks_sent, sack_used, rack_used,
+         fast_retransmit,
          zero_window, memory_limits, timestamps, congestion_control,
          nagle_and_cork, offloads_off, long_transfer, sockets_freed]
 only = os.environ.get("VTCP_DATAPATH_CASES")
