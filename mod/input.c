@@ -525,11 +525,14 @@ static void rcv_listen(struct sock *sk, struct sk_buff *skb)
 	/*
 	 * From the backlog this runs with BHs on, and the new child is
 	 * locked (a BH lock) while its SYN-ACK goes out: a softirq on this
-	 * CPU with the peer's answer would spin on it forever.
+	 * CPU with the peer's answer would spin on it forever. And out of
+	 * softirq there is no RCU read side, which routing the child needs.
 	 */
 	local_bh_disable();
+	rcu_read_lock();
 	if (th->syn && vtcp_fsm(sk, VTCP_EV_SYN, skb))
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ATTEMPT_FAILS);
+	rcu_read_unlock();
 	local_bh_enable();
 drop:
 	consume_skb(skb);

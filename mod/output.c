@@ -398,9 +398,14 @@ void vtcp_push(struct sock *sk)
 		if (idle || !vtcp_timer_pending(sk, VTCP_TIMER_RTX))
 			vtcp_arm_rtx(sk);	/* not a probe's timer any more */
 	}
-	/* A closed peer window with nothing in flight: probe it. */
+	/*
+	 * Nothing in flight but something to send: a closed peer window, or
+	 * a transmit that failed (no memory). The RTX timer probes the
+	 * window, or tries again; else nothing would.
+	 */
 	skb = vsk->send_head;
-	if (skb && vsk->snd_una == vsk->snd_nxt && peer_window_closed(sk, skb) &&
+	if (skb && vsk->snd_una == vsk->snd_nxt &&
+	    (peer_window_closed(sk, skb) || !hold_small(sk, skb)) &&
 	    !vtcp_timer_pending(sk, VTCP_TIMER_RTX))
 		vtcp_arm_rtx(sk);
 }

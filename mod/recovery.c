@@ -275,7 +275,6 @@ static void rack_mark_lost(struct sock *sk)
 	u64 now = ktime_get_ns(), due, wait = 0;
 	struct sk_buff *skb;
 
-	vsk->reo_at_ns = 0;
 	if (!vsk->rack_sent_ns)
 		return;
 	due = vsk->rack_rtt_ns + reo_wnd_ns(vsk);
@@ -329,6 +328,7 @@ static void detect_loss(struct sock *sk)
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
 
+	vsk->reo_at_ns = 0;	/* rack_mark_lost() sets it again if due */
 	if (vsk->opts & VTCP_OPT_SACK) {
 		if ((vsk->sacked_out || vsk->ca_state != VTCP_CA_OPEN) &&
 		    vtcp_sysctl(sock_net(sk), rack))
@@ -440,8 +440,12 @@ void vtcp_retransmit_lost(struct sock *sk)
 			continue;
 		if (pipe && pipe + min_t(u32, seg_len(skb), vsk->mss) > vsk->cwnd)
 			break;
-		if (resend(sk, skb))
+		if (resend(sk, skb)) {
+			/* No memory: the timer tries again. */
+			if (!vtcp_timer_pending(sk, VTCP_TIMER_RTX))
+				vtcp_arm_rtx(sk);
 			break;
+		}
 	}
 }
 
@@ -450,8 +454,9 @@ void vtcp_retransmit_lost(struct sock *sk)
  * are lost, no ACK comes to tell it. Two round trips on (plus a delayed
  * ACK's worth when one segment is out), well before the RTO, the last
  * segment goes again; its ACK or SACK lets RACK find what else was lost.
- * One probe per flight; none in recovery, after a timeout or without SACK.
- * Returns when it is due, or 0.
+ * One probe per flight; none in recovery, after a timeout, without SACK, or
+ * for a SYN or a FIN (their timer backs off as the RTO does). Returns
+ * when it is due, or 0.
  */
 u64 vtcp_probe_timeout_ns(const struct sock *sk)
 {
@@ -460,6 +465,7 @@ u64 vtcp_probe_timeout_ns(const struct sock *sk)
 
 	if (!(vsk->opts & VTCP_OPT_SACK) || vsk->ca_state != VTCP_CA_OPEN ||
 	    !vsk->srtt_us || vsk->tlp_out || vsk->snd_una == vsk->snd_nxt ||
+	    !((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) ||
 	    !vtcp_sysctl(sock_net(sk), rack))
 		return 0;
 	pto = 2ULL * vsk->srtt_us * NSEC_PER_USEC + 10 * NSEC_PER_MSEC;

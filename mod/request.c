@@ -240,7 +240,10 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 	vtcp_event_state(child, TCP_LISTEN, TCP_SYN_RECV, VTCP_EV_SYN);
 	inet_csk_reqsk_queue_added(sk);
 	VTCP_INC_STATS(net, VTCP_MIB_PASSIVE_OPENS);
-	vtcp_queue_ctl(child, TCPHDR_SYN);	/* in SYN-RECEIVED: a SYN-ACK */
+	if (vtcp_queue_ctl(child, TCPHDR_SYN)) {	/* SYN-RECEIVED: a SYN-ACK */
+		VTCP_INC_STATS(net, VTCP_MIB_ATTEMPT_FAILS);
+		vtcp_fsm(child, VTCP_EV_ABORT, NULL);	/* no memory for it */
+	}
 	bh_unlock_sock(child);
 	sock_put(child);
 	return 0;

@@ -54,7 +54,10 @@ static void rtx_timeout(struct sock *sk)
 		return;
 	}
 	if (!head || head == vsk->send_head) {
-		/* Nothing in flight: a zero-window probe is due. */
+		/*
+		 * Nothing in flight: a zero-window probe is due, or a send
+		 * that failed for want of memory is tried again.
+		 */
 		if (!head)
 			return;
 		if (vsk->probes >= vtcp_sysctl(sock_net(sk), data_retries)) {
@@ -62,7 +65,10 @@ static void rtx_timeout(struct sock *sk)
 			return;
 		}
 		vsk->probes++;
-		vtcp_probe_window(sk);
+		if (vtcp_window_blocks(sk))
+			vtcp_probe_window(sk);
+		else
+			vtcp_push(sk);
 		vtcp_arm_rtx(sk);
 		return;
 	}

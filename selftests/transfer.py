@@ -8,6 +8,7 @@ segment, as on a real link."""
 import hashlib
 import os
 import socket
+import subprocess
 import threading
 import time
 
@@ -57,6 +58,20 @@ def pump(sock, data, result, key):
     result[key] = hashlib.sha256(b"".join(got)).hexdigest()
 
 
+def show_sockets():
+    """Both hosts' vtcp sockets, timers and windows, as diagnostics."""
+    tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                        "tools", "vtcp", "vtcp")
+    for host in ("a", "b"):
+        out = subprocess.run(["ip", "netns", "exec", host, tool, "ss", "-a",
+                              "-o", "-i", "-e"], capture_output=True,
+                             text=True).stdout
+        for line in out.splitlines():
+            tap.msg("%s: %s" % (host, line))
+        with ns(host):
+            tap.msg("%s: %r" % (host, stats()))
+
+
 def exchange(port, size, spec):
     """Connect on a clean link, then move the data through netem @spec."""
     out_a, out_b = os.urandom(size), os.urandom(size)
@@ -77,11 +92,14 @@ def exchange(port, size, spec):
     tb.start()
     pump(c, out_a, result, "a")
     tb.join()
+    ok = (result.get("b") == hashlib.sha256(out_a).hexdigest(),
+          result.get("a") == hashlib.sha256(out_b).hexdigest())
+    if not all(ok):			# show both ends as they are
+        show_sockets()
     c.close()
     s.close()
     ls.close()
-    return (result.get("b") == hashlib.sha256(out_a).hexdigest(),
-            result.get("a") == hashlib.sha256(out_b).hexdigest())
+    return ok
 
 
 for i, (name, spec) in enumerate(CASES):
