@@ -200,6 +200,19 @@ static struct sk_buff *alloc_ctl_skb(struct sock *sk, gfp_t gfp)
 	return skb;
 }
 
+/*
+ * A segment for the write queue: with a companion clone (fclone), so that
+ * sending it, which clones it, allocates nothing more.
+ */
+struct sk_buff *vtcp_alloc_queued_skb(gfp_t gfp)
+{
+	struct sk_buff *skb = alloc_skb_fclone(VTCP_MAX_HEADER, gfp);
+
+	if (skb)
+		skb_reserve(skb, VTCP_MAX_HEADER);
+	return skb;
+}
+
 /* A segment with no payload that is not queued: ACK, RST, probe. */
 static void send_bare(struct sock *sk, u32 seq, u8 flags)
 {
@@ -246,8 +259,8 @@ int vtcp_queue_ctl(struct sock *sk, u8 flags)
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	struct sk_buff *skb;
 
-	skb = alloc_ctl_skb(sk, in_softirq() ? GFP_ATOMIC :
-				sk->sk_allocation | __GFP_NOFAIL);
+	skb = vtcp_alloc_queued_skb(in_softirq() ? GFP_ATOMIC :
+				    sk->sk_allocation | __GFP_NOFAIL);
 	if (!skb)
 		return -ENOBUFS;
 	sk_wmem_schedule(sk, skb->truesize);	/* a SYN or FIN goes anyway */
@@ -334,10 +347,9 @@ int vtcp_split_segment(struct sock *sk, struct sk_buff *skb, u32 len)
 
 	if (!len || len >= skb->len || skb_unclone(skb, gfp_any()))
 		return -EINVAL;
-	rest = alloc_skb(VTCP_MAX_HEADER, gfp_any());
+	rest = vtcp_alloc_queued_skb(gfp_any());
 	if (!rest)
 		return -ENOBUFS;
-	skb_reserve(rest, VTCP_MAX_HEADER);
 	vtcp_uncharge_write(sk, skb);
 	skb_split(skb, rest, len);
 	rest->truesize += rest->len;

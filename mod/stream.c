@@ -432,11 +432,10 @@ static struct sk_buff *tail_with_room(struct sock *sk, u32 goal)
 /* A new, empty data segment at the end of the write queue. */
 static struct sk_buff *new_segment(struct sock *sk)
 {
-	struct sk_buff *skb = alloc_skb(VTCP_MAX_HEADER, sk->sk_allocation);
+	struct sk_buff *skb = vtcp_alloc_queued_skb(sk->sk_allocation);
 
 	if (!skb)
 		return NULL;
-	skb_reserve(skb, VTCP_MAX_HEADER);
 	vtcp_queue_data(sk, skb);
 	return skb;
 }

@@ -365,6 +365,7 @@ int vtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
 
 /* output.c: segments to IP. */
 int vtcp_queue_ctl(struct sock *sk, u8 flags);
+struct sk_buff *vtcp_alloc_queued_skb(gfp_t gfp);
 void vtcp_queue_data(struct sock *sk, struct sk_buff *skb);
 void vtcp_push(struct sock *sk);
 int vtcp_retransmit_head(struct sock *sk);
