@@ -505,13 +505,18 @@ void vtcp_reo_timeout(struct sock *sk)
 }
 
 /*
- * The retransmission timer expired: everything in flight is lost, SACK
- * information is forgotten (RFC 2018 section 8, the peer may renege),
- * and the window starts again from one segment (RFC 5681 3.1).
+ * The retransmission timer expired: everything in flight that was not
+ * SACKed is lost, and the window starts again from one segment (RFC 5681
+ * 3.1). SACK marks stand the first time, as Linux keeps them (resending
+ * what the peer holds only costs time under heavy loss); from the second
+ * timeout in a row they are forgotten, in case the peer reneged (RFC 2018
+ * section 8: vtcp's own receiver drops out-of-order data when in-order
+ * data needs the room).
  */
 void vtcp_enter_loss(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
+	bool keep_sacks = vsk->retries <= 1;
 	struct sk_buff *skb;
 
 	if (vsk->ca_state != VTCP_CA_LOSS) {
@@ -520,15 +525,21 @@ void vtcp_enter_loss(struct sock *sk)
 		vsk->ssthresh = vsk->cc->ssthresh(sk);
 	}
 	vsk->lost_out = 0;
+	vsk->retrans_out = 0;
+	if (!keep_sacks) {
+		vsk->sacked_out = 0;
+		vsk->high_sacked = vsk->snd_una;
+	}
 	for (skb = next_sent(sk, NULL); skb; skb = next_sent(sk, skb)) {
-		VTCP_SKB_CB(skb)->sacked = 0;
-		VTCP_SKB_CB(skb)->rexmit = 0;
-		VTCP_SKB_CB(skb)->lost = 1;
+		struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+		cb->rexmit = 0;
+		if (cb->sacked && keep_sacks)
+			continue;
+		cb->sacked = 0;
+		cb->lost = 1;
 		vsk->lost_out += seg_len(skb);
 	}
-	vsk->sacked_out = 0;
-	vsk->retrans_out = 0;
-	vsk->high_sacked = vsk->snd_una;
 	vsk->cwnd = vsk->mss;
 	vsk->recover = vsk->snd_nxt;
 	vsk->dupacks = 0;

@@ -181,17 +181,21 @@ unsigned int vtcp_sack_blocks(struct sock *sk, struct vtcp_sack_block *out,
 }
 
 /*
- * In-order data: an ACK every second segment (RFC 9293 3.8.6.3) when it
- * would move the window's right edge; when it would not (the reader is
- * behind), the ACK waits for the read that opens the window
- * (maybe_update_window()) or the delayed ACK timer, as TCP's do. A bulk
- * receiver then sends an ACK per read, not per two segments.
+ * In-order data: an ACK every second segment (RFC 9293 3.8.6.3). For
+ * full-sized segments only when it would move the window's right edge;
+ * when it would not (the reader is behind), the ACK waits for the read
+ * that opens the window (maybe_update_window()) or the delayed ACK timer,
+ * as TCP's do: a bulk receiver then sends an ACK per read, not per two
+ * segments. Small segments are acknowledged at once: over veth each holds
+ * the sender's buffer until its ACK frees it, and only then can it be
+ * coalesced here (a stream of one-byte writes filled the buffer).
  */
-static void ack_soon(struct sock *sk)
+static void ack_soon(struct sock *sk, u32 len)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
-	if (++vsk->acks_pending >= 2 && vtcp_window_room(sk) >= vsk->rcv_wnd)
+	if (++vsk->acks_pending >= 2 &&
+	    (len < vsk->advmss / 2 || vtcp_window_room(sk) >= vsk->rcv_wnd))
 		vtcp_send_ack(sk);
 	else if (!vtcp_timer_pending(sk, VTCP_TIMER_DELACK))
 		vtcp_arm_timer(sk, VTCP_TIMER_DELACK,
@@ -226,6 +230,7 @@ void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 	bool fin;
+	u32 len;
 
 	if (seq_leq(cb->end_seq, vsk->rcv_nxt)) {
 		kfree_skb(skb);			/* a duplicate */
@@ -244,6 +249,7 @@ void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 		vtcp_send_ack(sk);		/* a duplicate ACK: a hole */
 		return;
 	}
+	len = cb->end_seq - cb->seq;
 	fin = deliver(sk, skb);
 	fin |= drain_ooo(sk);
 	if (!sock_flag(sk, SOCK_DEAD))
@@ -253,7 +259,7 @@ void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	else if (!RB_EMPTY_ROOT(&vsk->ooo_queue))
 		vtcp_send_ack(sk);
 	else
-		ack_soon(sk);
+		ack_soon(sk, len);
 }
 
 /* After a read: tell the peer if the window opened much wider. */
