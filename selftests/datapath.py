@@ -33,7 +33,7 @@ SO_RCVBUFFORCE = 33
 BIG = int(os.environ.get("VTCP_DATAPATH_BYTES", 64 << 20))
 BIG_NETEM = "delay 1ms reorder 5% 50% loss 1% duplicate 1% corrupt 0.5%"
 
-tap = Tap(48)
+tap = Tap(49)
 two_hosts()
 route_raw_peer()
 for _h in ("a", "b"):
@@ -425,8 +425,43 @@ def rack_used():
         sysctl("rto_initial_ms", 1000)
 
 
+def tail_loss_probe():
+    """5: the last two segments of a flight are lost and no ACK says so:
+    a tail loss probe resends the last one two round trips on, long
+    before the RTO (RFC 8985 section 7)."""
+    with ns("b"):
+        sysctl("rto_min_ms", 3000)
+        sysctl("rto_initial_ms", 3000)
+        probes = stats()["LossProbes"]
+    got = raw_sender(9371)
+    if not got:
+        tap.ok(False, "TLP: b did not send 10 segments")
+        return
+    sn, p, s, mss, segs = got
+    base = segs[0].seq
+    m = p.mark()
+    p.echo(segs[-1])
+    p.send(ack=seq_add(base, 8 * mss))	# 8 and 9 never arrived
+    trig = wait_after(sn, m, lambda x: x.src == C and x.dst == B)
+    rx = wait_after(sn, m, lambda x: p.mine(x) and x.len > 0, timeout=2)
+    delta = rx[0].t - trig[0].t if rx and trig else 99
+    with ns("b"):
+        probes = stats()["LossProbes"] - probes
+    tap.ok(bool(rx) and sdiff(rx[0].seq, seq_add(base, 9 * mss)) >= 0 and
+           delta < 1.0 and probes == 1,
+           "TLP: the last segment is resent %.0f ms after the last ACK, "
+           "alone (RTO >= 3000 ms; LossProbes +%d)" % (delta * 1000, probes),
+           "resent %r" % [(sdiff(x.seq, base), x.len) for x in rx])
+    p.send(ack=seq_add(base, 10 * mss))
+    abort(s)
+    sn.close()
+    with ns("b"):
+        sysctl("rto_min_ms", 200)
+        sysctl("rto_initial_ms", 1000)
+
+
 def fast_retransmit():
-    """5: without SACK, the third duplicate ACK resends the head."""
+    """6: without SACK, the third duplicate ACK resends the head."""
     with ns("b"):
         sysctl("sack", 0)
         sysctl("rto_min_ms", 3000)
@@ -469,7 +504,7 @@ def fast_retransmit():
 
 
 def zero_window():
-    """6: a reader that stops: the sender fills the window, probes the
+    """7: a reader that stops: the sender fills the window, probes the
     zero window on a backed-off timer, and goes on when the reader reads.
     A receive buffer whose whole window is smaller than one segment still
     gets its data."""
@@ -555,7 +590,7 @@ def zero_window():
 
 
 def memory_limits():
-    """7: SO_SNDBUF and SO_RCVBUF bound the queues of a slow connection."""
+    """8: SO_SNDBUF and SO_RCVBUF bound the queues of a slow connection."""
     c, s = pair(9601,
                 listen_opts=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)],
                 connect_opts=[(socket.SOL_SOCKET, socket.SO_SNDBUF, 32768)])
@@ -660,7 +695,7 @@ def memory_limits():
 
 
 def timestamps():
-    """8: timestamps on every segment, echoed; PAWS drops an old one."""
+    """9: timestamps on every segment, echoed; PAWS drops an old one."""
     sn = sniffer()
     c, s = pair(9701)
     mine = conn(c)
@@ -741,7 +776,7 @@ def timestamps():
 
 
 def congestion_control():
-    """9: algorithms by name, by sysctl and by socket option."""
+    """10: algorithms by name, by sysctl and by socket option."""
     with ns("a"):
         tap.eq(sysctl_str("congestion_control"), "cubic",
                "congestion: the default is cubic")
@@ -785,7 +820,7 @@ def congestion_control():
 
 
 def nagle_and_cork():
-    """10: Nagle merges small writes; cork and MSG_MORE hold them."""
+    """11: Nagle merges small writes; cork and MSG_MORE hold them."""
     sn = sniffer()
     c, s = pair(9901)
     mine = conn(c)
@@ -847,7 +882,7 @@ def nagle_and_cork():
 
 
 def long_transfer():
-    """12: a long transfer both ways at once through everything netem does."""
+    """13: a long transfer both ways at once through everything netem does."""
     for h in ("a", "b"):
         with ns(h):
             sysctl("rto_min_ms", 50)
@@ -907,7 +942,7 @@ def long_transfer():
 
 
 def offloads_off():
-    """11: a device that offloads nothing: the stack finishes vtcp's
+    """12: a device that offloads nothing: the stack finishes vtcp's
     CHECKSUM_PARTIAL and cuts its GSO packets in software."""
     sh("ip netns exec b ethtool -K b0 tx off tx-sctp-segmentation off "
        ">/dev/null")
@@ -949,7 +984,7 @@ def vtcp_objects():
 
 
 def sockets_freed():
-    """13: once every socket is closed, none stays allocated. (Pages
+    """14: once every socket is closed, none stays allocated. (Pages
     charged are shown, not judged: since 6.0 the kernel keeps up to 1 MiB
     per CPU of them in per-CPU reserves.)"""
     end = time.monotonic() + 10
@@ -965,7 +1000,7 @@ def sockets_freed():
 
 
 CASES = [window_scaling, sack_blocks_sent, sack_used, rack_used,
-         fast_retransmit,
+         tail_loss_probe, fast_retransmit,
          zero_window, memory_limits, timestamps, congestion_control,
          nagle_and_cork, offloads_off, long_transfer, sockets_freed]
 only = os.environ.get("VTCP_DATAPATH_CASES")
