@@ -293,13 +293,6 @@ static bool peer_window_closed(const struct sock *sk, const struct sk_buff *skb)
 }
 
 /*
- * How many bytes of @skb may go out now, as the peer's window and the
- * congestion window allow: all of it, whole segments of it, or nothing.
- * Less than a segment goes only when nothing is in flight and it is half
- * the largest window the peer ever offered (sender-side silly window
- * avoidance, RFC 9293 3.8.6.2.1).
- */
-/*
  * The most one transmit may carry: about a millisecond of the connection's
  * rate (its window over its RTT, doubled in slow start as TCP paces), two
  * segments at least. A lossy or slow path then sees small bursts, as it
@@ -317,6 +310,13 @@ static u32 burst_limit(const struct vtcp_sock *vsk)
 		     2 * vsk->mss);
 }
 
+/*
+ * How many bytes of @skb may go out now, as the peer's window, the
+ * congestion window and the burst limit allow: all of it, whole segments of it, or nothing.
+ * Less than a segment goes only when nothing is in flight and it is half
+ * the largest window the peer ever offered (sender-side silly window
+ * avoidance, RFC 9293 3.8.6.2.1).
+ */
 static u32 send_allowance(const struct sock *sk, const struct sk_buff *skb)
 {
 	const struct vtcp_sock *vsk = vtcp_sk(sk);

@@ -186,9 +186,9 @@ unsigned int vtcp_sack_blocks(struct sock *sk, struct vtcp_sack_block *out,
  * when it would not (the reader is behind), the ACK waits for the read
  * that opens the window (maybe_update_window()) or the delayed ACK timer,
  * as TCP's do: a bulk receiver then sends an ACK per read, not per two
- * segments. Small segments are acknowledged at once: over veth each holds
- * the sender's buffer until its ACK frees it, and only then can it be
- * coalesced here (a stream of one-byte writes filled the buffer).
+ * segments. Small segments keep the ACK every second one: over veth each
+ * shares the sender's buffer until its ACK frees it, and only then can it
+ * be coalesced here (a stream of one-byte writes filled the buffer).
  */
 static void ack_soon(struct sock *sk, u32 len)
 {
