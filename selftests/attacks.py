@@ -443,11 +443,15 @@ tap.ok(tries >= 5 and ok >= tries * 0.5,
        real["failed"])
 ls.close()
 refs, secs = wait_module_refs(refs_before, 10)
+# Under KASAN (the debug kernel) its quarantine keeps freed objects in the
+# slab's count for a while: there the module references alone tell.
+kasan = "kasan" in open("/proc/cmdline").read()
 for _ in range(50):		# RCU-freed sockets leave the slab a bit later
     if (slab_objects() or 0) <= (slab_before or 0):
         break
     time.sleep(0.1)
-tap.ok(refs <= refs_before and (slab_objects() or 0) <= (slab_before or 0),
+tap.ok(refs <= refs_before and
+       (kasan or (slab_objects() or 0) <= (slab_before or 0)),
        "SYN flood: closing the listener frees everything (%.1f s)" % secs,
        "refcnt %s (%s before the listener), VTCP objects %s (%s before)" %
        (refs, refs_before, slab_objects(), slab_before))

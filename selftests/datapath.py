@@ -390,11 +390,16 @@ def rack_used():
     m = p.mark()
     p.send(ack=start(2), sacks=[(start(3), start(4))])	# 2 is lost
     trig = wait_after(sn, m, lambda x: x.src == C and x.dst == B)
-    rx = wait_after(sn, m, lambda x: p.mine(x) and x.len > 0, timeout=2)
+    rx = wait_after(sn, m, lambda x: p.mine(x) and x.seq == start(2),
+                    timeout=2)
     delta = rx[0].t - trig[0].t if rx and trig else 99
     time.sleep(0.3)
     got = resent(sn, p, base)
-    tap.ok(got == [(2 * mss, 3 * mss)] and delta < 1.0,
+    # A slow guest answers after the tail loss probe's time: the last
+    # segment may have gone again too (that is case 5's subject).
+    tail = (9 * mss, 10 * mss)
+    tap.ok((2 * mss, 3 * mss) in got and
+           all(r in ((2 * mss, 3 * mss), tail) for r in got) and delta < 1.0,
            "RACK: one segment SACKed above a hole gets the hole (bytes "
            "%d-%d) resent %.0f ms later, by time (RTO >= 3000 ms)" %
            (2 * mss, 3 * mss, delta * 1000), "resent %r" % got)
@@ -987,13 +992,16 @@ def sockets_freed():
     """14: once every socket is closed, none stays allocated. (Pages
     charged are shown, not judged: since 6.0 the kernel keeps up to 1 MiB
     per CPU of them in per-CPU reserves.)"""
+    # KASAN's quarantine keeps freed objects counted in the slab for a
+    # while: under it (the debug kernel) only the sockets in use count.
+    kasan = "kasan" in open("/proc/cmdline").read()
     end = time.monotonic() + 10
     while time.monotonic() < end:
         use, obj = vtcp_objects()
-        if use and use[0] == 0 and obj == 0:
+        if use and use[0] == 0 and (obj == 0 or kasan):
             break
         time.sleep(0.1)
-    tap.ok(use and use[0] == 0 and obj == 0,
+    tap.ok(use and use[0] == 0 and (obj == 0 or kasan),
            "memory: with every socket closed, no vtcp socket stays "
            "allocated (in use %r, slab objects %r, pages charged %r)" %
            (use and use[0], obj, use and use[1]))
