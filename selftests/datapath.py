@@ -264,6 +264,14 @@ def sack_blocks_sent():
     sn.close()
 
 
+def long_rto(on):
+    """Host b's RTO at 3 s (@on) or back to the defaults: a resend within
+    a second of what caused it is then never the RTO's."""
+    with ns("b"):
+        sysctl("rto_min_ms", 3000 if on else 200)
+        sysctl("rto_initial_ms", 3000 if on else 1000)
+
+
 def raw_sender(port):
     """b sends 10 segments' worth (10 x its MSS) to a RawPeer offering MSS
     1012 (1000 bytes of data beside timestamps); returns what the cases
@@ -306,9 +314,8 @@ def sack_used():
     segments are SACKed above it (RFC 6675 IsLost, before three duplicate
     ACKs), a second hole without waiting for a partial ACK, and nothing
     SACKed is ever resent."""
+    long_rto(True)
     with ns("b"):
-        sysctl("rto_min_ms", 3000)
-        sysctl("rto_initial_ms", 3000)
         sysctl("rack", 0)		# RFC 6675 alone; rack_used() has RACK
     got = raw_sender(9301)
     if not got:
@@ -371,9 +378,7 @@ def rack_used():
     too few for RFC 6675, gets the hole resent by time, long before the
     RTO; and a lost retransmission is resent again once a segment sent
     after it is SACKed, again without the RTO."""
-    with ns("b"):
-        sysctl("rto_min_ms", 3000)
-        sysctl("rto_initial_ms", 3000)
+    long_rto(True)
     got = raw_sender(9351)
     if not got:
         for _ in range(2):
@@ -425,18 +430,15 @@ def rack_used():
     p.send(ack=start(12))
     abort(s)
     sn.close()
-    with ns("b"):
-        sysctl("rto_min_ms", 200)
-        sysctl("rto_initial_ms", 1000)
+    long_rto(False)
 
 
 def tail_loss_probe():
     """5: the last two segments of a flight are lost and no ACK says so:
     a tail loss probe resends the last one two round trips on, long
     before the RTO (RFC 8985 section 7)."""
+    long_rto(True)
     with ns("b"):
-        sysctl("rto_min_ms", 3000)
-        sysctl("rto_initial_ms", 3000)
         probes = stats()["LossProbes"]
     got = raw_sender(9371)
     if not got:
@@ -460,17 +462,14 @@ def tail_loss_probe():
     p.send(ack=seq_add(base, 10 * mss))
     abort(s)
     sn.close()
-    with ns("b"):
-        sysctl("rto_min_ms", 200)
-        sysctl("rto_initial_ms", 1000)
+    long_rto(False)
 
 
 def fast_retransmit():
     """6: without SACK, the third duplicate ACK resends the head."""
+    long_rto(True)
     with ns("b"):
         sysctl("sack", 0)
-        sysctl("rto_min_ms", 3000)
-        sysctl("rto_initial_ms", 3000)
     got = raw_sender(9401)
     with ns("b"):
         sysctl("sack", 1)
@@ -503,9 +502,7 @@ def fast_retransmit():
     p.send(ack=seq_add(base, 10 * mss))
     abort(s)
     sn.close()
-    with ns("b"):
-        sysctl("rto_min_ms", 200)
-        sysctl("rto_initial_ms", 1000)
+    long_rto(False)
 
 
 def zero_window():

@@ -25,8 +25,8 @@ import subprocess
 import threading
 import time
 
-from vtcplib import (B, Tap, listener, module_refs, ns, sysctl, two_hosts,
-                     vsock, vtcp_states, wait_module_refs)
+from vtcplib import (B, Tap, listener, module_refs, ns, show_sockets, sysctl,
+                     two_hosts, vsock, vtcp_states, wait_module_refs)
 
 DEBUGFS = "/sys/kernel/debug"
 KNOBS = ("failslab", "fail_page_alloc")
@@ -34,9 +34,6 @@ SECONDS = float(os.environ.get("VTCP_FAULTS_SECONDS", 20))
 THREADS = 8
 SIZE = 64 << 10
 PORT = 7500
-TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools",
-                    "vtcp", "vtcp")
-
 tap = Tap(7)
 
 
@@ -170,6 +167,19 @@ def serve_one(s, result):
         s.close()
 
 
+def in_use(host):
+    """vtcp sockets in use in @host's namespace (/proc/net/protocols).
+    (Slab counts would not do: KASAN's quarantine keeps freed objects.)"""
+    out = subprocess.run(["ip", "netns", "exec", host, "cat",
+                          "/proc/net/protocols"], capture_output=True,
+                         text=True).stdout
+    for line in out.splitlines():
+        w = line.split()
+        if w and w[0] == "VTCP":
+            return int(w[2])
+    return None
+
+
 rng = can_inject()
 if not rng:
     for _ in range(7):
@@ -244,24 +254,7 @@ tap.ok(refs is not None and refs <= base - 1,
        "was %s with the listener (%.1f s)" % (refs, base, secs),
        "left: a %r, b %r" % (vtcp_states("a"), vtcp_states("b")))
 if refs is None or refs > base - 1:
-    for h in ("a", "b"):
-        out = subprocess.run(["ip", "netns", "exec", h, TOOL, "ss", "-a", "-o",
-                              "-i", "-e"], capture_output=True, text=True)
-        for line in out.stdout.splitlines():
-            tap.msg("%s: %s" % (h, line))
-
-
-def in_use(host):
-    """vtcp sockets in use in @host's namespace (/proc/net/protocols).
-    (Slab counts would not do: KASAN's quarantine keeps freed objects.)"""
-    out = subprocess.run(["ip", "netns", "exec", host, "cat",
-                          "/proc/net/protocols"], capture_output=True,
-                         text=True).stdout
-    for line in out.splitlines():
-        w = line.split()
-        if w and w[0] == "VTCP":
-            return int(w[2])
-    return None
+    show_sockets(tap)
 
 
 used = (in_use("a"), in_use("b"))

@@ -8,12 +8,11 @@ segment, as on a real link."""
 import hashlib
 import os
 import socket
-import subprocess
 import threading
 import time
 
-from vtcplib import (B, Tap, netem, ns, offloads, stats, sysctl, two_hosts,
-                     vsock)
+from vtcplib import (B, Tap, netem, ns, offloads, show_sockets, stats, sysctl,
+                     two_hosts, vsock)
 
 SIZE = int(os.environ.get("VTCP_TRANSFER_BYTES", 1 << 20))
 
@@ -58,20 +57,6 @@ def pump(sock, data, result, key):
     result[key] = hashlib.sha256(b"".join(got)).hexdigest()
 
 
-def show_sockets():
-    """Both hosts' vtcp sockets, timers and windows, as diagnostics."""
-    tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
-                        "tools", "vtcp", "vtcp")
-    for host in ("a", "b"):
-        out = subprocess.run(["ip", "netns", "exec", host, tool, "ss", "-a",
-                              "-o", "-i", "-e"], capture_output=True,
-                             text=True).stdout
-        for line in out.splitlines():
-            tap.msg("%s: %s" % (host, line))
-        with ns(host):
-            tap.msg("%s: %r" % (host, stats()))
-
-
 def exchange(port, size, spec):
     """Connect on a clean link, then move the data through netem @spec."""
     out_a, out_b = os.urandom(size), os.urandom(size)
@@ -95,7 +80,7 @@ def exchange(port, size, spec):
     ok = (result.get("b") == hashlib.sha256(out_a).hexdigest(),
           result.get("a") == hashlib.sha256(out_b).hexdigest())
     if not all(ok):			# show both ends as they are
-        show_sockets()
+        show_sockets(tap)
     c.close()
     s.close()
     ls.close()

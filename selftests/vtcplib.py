@@ -644,16 +644,30 @@ def connected_pair(port, host="a", peer="b", addr=B):
     return c, s
 
 
+def vtcp_ss(host, *args):
+    """tools/vtcp/vtcp ss @args in @host's namespace: its output lines."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return subprocess.run(["ip", "netns", "exec", host,
+                           os.path.join(here, "..", "tools", "vtcp", "vtcp"),
+                           "ss"] + list(args), capture_output=True,
+                          text=True).stdout.splitlines()
+
+
+def show_sockets(tap, hosts=("a", "b")):
+    """@hosts' vtcp sockets with timers, windows and counters, as TAP
+    diagnostics: what a failing case leaves behind."""
+    for host in hosts:
+        for line in vtcp_ss(host, "-a", "-o", "-i", "-e"):
+            tap.msg("%s: %s" % (host, line))
+        with ns(host):
+            tap.msg("%s: %r" % (host, stats()))
+
+
 def vtcp_states(host):
     """How many of @host's vtcp sockets are in each state, from sock_diag
     (tools/vtcp/vtcp ss -a): {"LAST-ACK": 3, ...}."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    out = subprocess.run(["ip", "netns", "exec", host,
-                          os.path.join(here, "..", "tools", "vtcp", "vtcp"),
-                          "ss", "-a", "-H"], capture_output=True,
-                         text=True).stdout
     n = {}
-    for line in out.splitlines():
+    for line in vtcp_ss(host, "-a", "-H"):
         if line.split():
             n[line.split()[0]] = n.get(line.split()[0], 0) + 1
     return n
