@@ -229,6 +229,7 @@ static const struct vtcp_transition vtcp_table[TCP_MAX_STATES][VTCP_NR_EVENTS] =
 [TCP_TIME_WAIT] = {
 	ON(FIN)		= { vtcp_tw_reack,		TCP_TIME_WAIT },
 	ON(SYN)		= { vtcp_tw_ack,		TCP_TIME_WAIT },
+	ON(NEW_SYN)	= { vtcp_tw_reopen,		TCP_CLOSE },
 	ON(2MSL)	= { vtcp_tw_kill,		TCP_CLOSE },
 },
 };

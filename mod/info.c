@@ -130,7 +130,7 @@ static void get_timewait_info(const struct sock *sk, struct vtcp_info *info)
 	info->snd_nxt = vtw->snd_nxt;
 	info->snd_una = vtw->snd_nxt;
 	info->rcv_nxt = vtw->rcv_nxt;
-	info->rcv_wnd = vtw->rcv_wnd;
+	info->rcv_wnd = (u32)vtw->window << vtw->tw.tw_rcv_wscale;
 }
 
 static void get_conn_info(const struct sock *sk, struct vtcp_info *info)

@@ -111,8 +111,10 @@ int vtcp_rcv(struct sk_buff *skb)
 		return 0;
 	}
 	if (sk->sk_state == TCP_TIME_WAIT) {
-		vtcp_tw_rcv(inet_twsk(sk), skb);
-		return 0;
+		sk = vtcp_tw_rcv(inet_twsk(sk), skb);
+		if (!sk)
+			return 0;
+		refcounted = false;	/* a listener, as lookups return them */
 	}
 	nf_reset_ct(skb);
 

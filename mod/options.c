@@ -172,5 +172,4 @@ void vtcp_offer_options(struct sock *sk)
 	if (vtcp_sysctl(net, window_scaling))
 		vsk->opts |= VTCP_OPT_WSCALE;
 	vsk->rcv_wscale = (vsk->opts & VTCP_OPT_WSCALE) ? wscale_for(sk) : 0;
-	vsk->ts_offset = get_random_u32();
 }

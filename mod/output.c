@@ -532,20 +532,36 @@ void vtcp_send_reset_for(struct net *net, const struct sk_buff *in)
 				cb->end_seq, 0);
 }
 
+static siphash_aligned_key_t seq_key;
+
+static u32 hash_4tuple(__be32 saddr, __be32 daddr, __be16 sport,
+		       __be16 dport, u32 purpose)
+{
+	net_get_random_once(&seq_key, sizeof(seq_key));
+	return siphash_4u32((__force u32)saddr, (__force u32)daddr,
+			    (__force u32)sport << 16 | (__force u32)dport,
+			    purpose, &seq_key);
+}
+
 /*
  * RFC 6528 initial sequence numbers: a keyed hash of the connection's
  * 4-tuple plus a clock ticking every 4 microseconds (RFC 9293 3.4.1).
  */
 u32 vtcp_new_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
 {
-	static siphash_aligned_key_t isn_key;
-	u32 hash;
+	return hash_4tuple(saddr, daddr, sport, dport, 0) +
+	       (u32)(ktime_get_real_ns() >> 12);
+}
 
-	net_get_random_once(&isn_key, sizeof(isn_key));
-	hash = siphash_3u32((__force u32)saddr, (__force u32)daddr,
-			    (__force u32)sport << 16 | (__force u32)dport,
-			    &isn_key);
-	return hash + (u32)(ktime_get_real_ns() >> 12);
+/*
+ * Where our timestamp clock starts (RFC 7323 7.1): another hash of the
+ * 4-tuple, so that each incarnation of a 4-tuple carries on the clock of
+ * the last, and a SYN can show a TIME-WAIT entry that it is new (RFC 6191).
+ */
+u32 vtcp_new_ts_offset(__be32 saddr, __be32 daddr, __be16 sport,
+		       __be16 dport)
+{
+	return hash_4tuple(saddr, daddr, sport, dport, 1);
 }
 
 int vtcp_output_net_init(struct net *net)

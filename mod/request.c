@@ -215,8 +215,13 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 	vtcp_offer_options(child);
 	vtcp_init_from_syn(child, skb);
 	vtcp_cong_start(child);
-	child_vsk->iss = vtcp_new_isn(ip_hdr(skb)->daddr, ip_hdr(skb)->saddr,
+	child_vsk->iss = VTCP_SKB_CB(skb)->tw_isn ?:
+			 vtcp_new_isn(ip_hdr(skb)->daddr, ip_hdr(skb)->saddr,
 				      vtcp_hdr(skb)->dest, vtcp_hdr(skb)->source);
+	child_vsk->ts_offset = vtcp_new_ts_offset(ip_hdr(skb)->daddr,
+						  ip_hdr(skb)->saddr,
+						  vtcp_hdr(skb)->dest,
+						  vtcp_hdr(skb)->source);
 	child_vsk->snd_una = child_vsk->iss;
 	child_vsk->snd_nxt = child_vsk->iss;
 	child_vsk->write_seq = child_vsk->iss;

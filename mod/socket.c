@@ -235,6 +235,8 @@ static void init_active_seq(struct sock *sk)
 
 	vsk->iss = vtcp_new_isn(inet->inet_saddr, inet->inet_daddr,
 				inet->inet_sport, inet->inet_dport);
+	vsk->ts_offset = vtcp_new_ts_offset(inet->inet_saddr, inet->inet_daddr,
+					    inet->inet_sport, inet->inet_dport);
 	vsk->snd_una = vsk->iss;
 	vsk->snd_nxt = vsk->iss;
 	vsk->write_seq = vsk->iss;

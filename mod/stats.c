@@ -47,6 +47,7 @@ static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_RACK_LOST]		= "RackLost",
 	[VTCP_MIB_REORDER_SEEN]		= "ReorderSeen",
 	[VTCP_MIB_LOSS_PROBES]		= "LossProbes",
+	[VTCP_MIB_TW_REOPENED]		= "TimeWaitReopened",
 };
 
 const char *vtcp_stat_name(int mib)

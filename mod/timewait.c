@@ -151,6 +151,14 @@ static void publish(struct inet_timewait_sock *tw, struct sock *sk)
 #endif
 }
 
+/* The window field of TIME-WAIT's ACKs: what is left of the last offer. */
+static u16 window_left(const struct vtcp_sock *vsk)
+{
+	s32 left = vsk->rcv_wup + vsk->rcv_wnd - vsk->rcv_nxt;
+
+	return max(left, 0) >> vsk->rcv_wscale;
+}
+
 /* Move @sk's connection into a timewait socket, then finish @sk. */
 void vtcp_enter_timewait(struct sock *sk)
 {
@@ -164,7 +172,10 @@ void vtcp_enter_timewait(struct sock *sk)
 		vtw = vtcp_tw_sk((struct sock *)tw);
 		vtw->snd_nxt = vsk->snd_nxt;
 		vtw->rcv_nxt = vsk->rcv_nxt;
-		vtw->rcv_wnd = vsk->rcv_wnd;
+		vtw->window = window_left(vsk);
+		tw->tw_rcv_wscale = vsk->rcv_wscale;
+		vtw->ts_recent = vsk->ts_recent;
+		vtw->had_ts = !!(vsk->opts & VTCP_OPT_TIMESTAMPS);
 		INIT_LIST_HEAD(&vtw->queue);
 		__module_get(THIS_MODULE);
 		VTCP_INC_STATS(net, VTCP_MIB_TW_CREATED);
@@ -194,7 +205,7 @@ static void send_ack(struct inet_timewait_sock *tw, struct sk_buff *skb)
 	struct vtcp_tw_sock *vtw = vtcp_tw_sk((struct sock *)tw);
 
 	vtcp_send_reply(twsk_net(tw), skb, TCPHDR_ACK, vtw->snd_nxt,
-			vtw->rcv_nxt, vtw->rcv_wnd);
+			vtw->rcv_nxt, vtw->window);
 }
 
 /* FSM actions of the TIME-WAIT row; @sk is the timewait socket. */
@@ -228,28 +239,84 @@ int vtcp_tw_kill(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-/* A segment for a TIME-WAIT 4-tuple. Consumes the lookup reference. */
-void vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb)
+/*
+ * A new SYN ends TIME-WAIT early (RFC 6191). The entry exists so that old
+ * duplicates die, and a SYN that shows it is newer than anything the old
+ * connection sent cannot be one: a later timestamp, if the connection had
+ * them, else a sequence number past the old one's.
+ */
+static bool syn_is_newer(const struct vtcp_tw_sock *vtw,
+			 const struct vtcp_skb_cb *cb)
+{
+	if (cb->flags & (TCPHDR_ACK | TCPHDR_RST | TCPHDR_FIN))
+		return false;
+	if (vtw->had_ts && cb->has_ts && cb->tsval != vtw->ts_recent)
+		return (s32)(cb->tsval - vtw->ts_recent) > 0;
+	return seq_after(cb->seq, vtw->rcv_nxt);
+}
+
+static struct sock *listener_for(struct sk_buff *skb)
+{
+	const struct tcphdr *th = vtcp_hdr(skb);
+
+	return inet_lookup_listener(dev_net(skb->dev), &vtcp_hashinfo, skb,
+				    vtcp_hdr_len(th), ip_hdr(skb)->saddr,
+				    th->source, ip_hdr(skb)->daddr, th->dest,
+				    inet_iif(skb), inet_sdif(skb));
+}
+
+/*
+ * Our ISN for the old connection's successor: a window past everything
+ * the old one sent, so that none of its duplicates fits the new window.
+ * (0 would mean "none": then the usual hash decides.)
+ */
+static u32 successor_isn(const struct vtcp_tw_sock *vtw)
+{
+	return vtw->snd_nxt + BIT(16);
+}
+
+/* FSM action: a new SYN came (see syn_is_newer()). Make way for it. */
+int vtcp_tw_reopen(struct sock *sk, struct sk_buff *skb)
+{
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_TW_REOPENED);
+	return vtcp_tw_kill(sk, skb);
+}
+
+/*
+ * A segment for a TIME-WAIT 4-tuple. Consumes the lookup reference, and
+ * the segment unless it is a SYN that ends TIME-WAIT: then it returns the
+ * listener that is to take it (under RCU, not held).
+ */
+struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb)
 {
 	struct vtcp_tw_sock *vtw = vtcp_tw_sk((struct sock *)tw);
-	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 	const struct tcphdr *th = vtcp_hdr(skb);
 	struct sock *sk = (struct sock *)tw;
+	struct sock *listener = NULL;
 
 	vtcp_event_seg_in(sk, skb);
 	if (th->rst) {		/* RFC 1337: no TIME-WAIT assassination */
 		VTCP_INC_STATS(twsk_net(tw), VTCP_MIB_TW_RST_IGNORED);
 		goto out;
 	}
-	if (th->syn)
+	if (th->syn && syn_is_newer(vtw, cb))
+		listener = listener_for(skb);
+	if (listener) {
+		cb->tw_isn = successor_isn(vtw);
+		vtcp_fsm(sk, VTCP_EV_NEW_SYN, skb);
+	} else if (th->syn) {
 		vtcp_fsm(sk, VTCP_EV_SYN, skb);
-	else if (th->fin && cb->end_seq == vtw->rcv_nxt)
+	} else if (th->fin && cb->end_seq == vtw->rcv_nxt) {
 		vtcp_fsm(sk, VTCP_EV_FIN, skb);
-	else if (cb->end_seq != cb->seq)
+	} else if (cb->end_seq != cb->seq) {
 		vtcp_tw_ack(sk, skb);	/* old data: tell them where we are */
+	}
 out:
 	inet_twsk_put(tw);
-	consume_skb(skb);
+	if (!listener)
+		consume_skb(skb);
+	return listener;
 }
 
 /* Namespace exit: no timewait socket may outlive its namespace. */

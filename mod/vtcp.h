@@ -147,8 +147,10 @@ struct vtcp_tw_sock {
 	struct inet_timewait_sock tw;
 	u32 snd_nxt;
 	u32 rcv_nxt;
-	u32 rcv_wnd;
 	u32 expires_ms;			/* when 2MSL ends, vtcp_tw_clock() */
+	u32 ts_recent;			/* the peer's last TSval, if had_ts */
+	u16 window;			/* our ACKs' window field */
+	bool had_ts;			/* the connection used timestamps */
 	struct list_head queue;		/* in vtcp_net.tw_queue */
 };
 
@@ -164,6 +166,7 @@ struct vtcp_skb_cb {
 	u32 ack_seq;
 	u32 tsval;		/* in: the timestamp option, if has_ts */
 	u32 tsecr;
+	u32 tw_isn;		/* in: SYN that ended a TIME-WAIT: our ISN */
 	u64 sent_ns;		/* when last sent, for RTT samples */
 	u8 flags;		/* TCPHDR_* */
 	u8 retransmitted:1;	/* ever: no RTT sample from its ACK (Karn) */
@@ -258,6 +261,7 @@ enum vtcp_mib {
 	VTCP_MIB_RACK_LOST,		/* segments found lost by time (RACK) */
 	VTCP_MIB_REORDER_SEEN,		/* holes filled by a first copy */
 	VTCP_MIB_LOSS_PROBES,		/* tail loss probes sent (TLP) */
+	VTCP_MIB_TW_REOPENED,		/* TIME-WAIT ended by a new SYN */
 	__VTCP_MIB_MAX
 };
 
@@ -383,6 +387,8 @@ void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
 		     u32 seq, u32 ack, u16 win);
 void vtcp_send_reset_for(struct net *net, const struct sk_buff *in);
 u32 vtcp_new_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+u32 vtcp_new_ts_offset(__be32 saddr, __be32 daddr, __be16 sport,
+		       __be16 dport);
 int vtcp_output_net_init(struct net *net);
 void vtcp_output_net_exit(struct net *net);
 
@@ -440,7 +446,8 @@ void vtcp_enter_timewait(struct sock *sk);
 int vtcp_tw_reack(struct sock *sk, struct sk_buff *skb);
 int vtcp_tw_ack(struct sock *sk, struct sk_buff *skb);
 int vtcp_tw_kill(struct sock *sk, struct sk_buff *skb);
-void vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb);
+int vtcp_tw_reopen(struct sock *sk, struct sk_buff *skb);
+struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb);
 void vtcp_tw_net_init(struct net *net);
 void vtcp_tw_net_exit(struct net *net);
 u32 vtcp_tw_remaining_ms(const struct inet_timewait_sock *tw);

@@ -3,7 +3,8 @@
 """RFC 9293's states, each reached and left as the RFC says, between host a
 (10.0.0.1) and host b (10.0.0.2): the three-way handshake, the four-way
 teardown from either side, half-close, simultaneous open and close, RST
-processing (RFC 5961) and a connect to a closed port. Every case asserts on
+processing (RFC 5961), a connect to a closed port, and a new SYN that
+ends TIME-WAIT (RFC 6191). Every case asserts on
 the segments a sniffer on a0 saw (flags, sequence and acknowledgment
 numbers, options) and on per-namespace counters, not on sleeps."""
 import errno
@@ -15,12 +16,13 @@ import time
 from vtcplib import (A, B, ACK, FIN, RST, SYN, Sniffer, Tap, inject, ns,
                      segment, sysctl, two_hosts, vsock)
 from vtcplib import listener, netem, seq_add, stat, wait_stat
+from vtcplib import make_options, parse_options, vtcp_states
 
 MTU = 1500
 MSL_MS = 300			# TIME-WAIT lasts 0.6 s: nothing outlives the test
 DELAY_MS = 300			# one-way netem delay that makes SYNs/FINs cross
 
-tap = Tap(28)
+tap = Tap(33)
 two_hosts(mtu=MTU)
 for _h in ("a", "b"):
     with ns(_h):
@@ -493,6 +495,142 @@ def refused():
     sn.close()
 
 
+def server_timewait(ls, port, aport):
+    """a:@aport connects to b:@port (listener @ls), b closes first, and b
+    holds the 4-tuple in TIME-WAIT for 20 s: (sniffer, a's FIN, b's FIN),
+    or None if the teardown was not seen."""
+    with ns("a"):
+        sn = Sniffer("a0")
+    with ns("b"):
+        sysctl("msl_ms", 10000)
+    tw0 = stat("b", "TimeWaitCreated")
+    with ns("a"):
+        c = vsock()
+        c.settimeout(5)
+        c.bind((A, aport))
+        c.connect((B, port))
+    s, _ = ls.accept()
+    c.sendall(b"q" * 100)
+    recv_n(s, 100)
+    s.close()
+    recv_or_errno(c)
+    c.close()
+    wait_stat("b", "TimeWaitCreated", tw0)
+    with ns("b"):
+        sysctl("msl_ms", MSL_MS)
+    mine = conn(aport, port)
+    fin_b = sn.wait(lambda x: mine(x) and x.src == B and x.has(FIN))
+    fin_a = sn.wait(lambda x: mine(x) and x.src == A and x.has(FIN))
+    if not (fin_b and fin_a):
+        tap.msg("server_timewait: teardown not seen\n%s" % sn)
+        sn.close()
+        return None
+    return sn, fin_a[0], fin_b[0]
+
+
+def reconnect(ls, port, aport):
+    """a connects to b:@port (listener @ls) from @aport again: (error or 0,
+    the time it took, a's SynRetrans delta)."""
+    retrans0 = stat("a", "SynRetrans")
+    with ns("a"):
+        c = vsock()
+        c.settimeout(8)
+        c.bind((A, aport))
+    t0 = time.monotonic()
+    try:
+        c.connect((B, port))
+        s, _ = ls.accept()
+        c.sendall(b"again")
+        err = 0 if recv_n(s, 5) == b"again" else "no data"
+        s.close()
+    except OSError as e:
+        err = e.errno
+    took = time.monotonic() - t0
+    c.close()
+    return err, took, stat("a", "SynRetrans") - retrans0
+
+
+def timewait_reopen():
+    """RFC 6191: a SYN newer than b's TIME-WAIT entry (by timestamp, or by
+    sequence number without them) opens a new connection at once; an old
+    one gets an ACK and the entry stays."""
+    port, aport = 7201, 40001
+    ls = listener(port)		# the listener outlives the first connection
+    got = server_timewait(ls, port, aport)
+    if not got:
+        ls.close()
+        for _ in range(5):
+            tap.ok(False, "TIME-WAIT reopen: teardown not seen")
+        return
+    sn, fin_a, fin_b = got
+    mine = conn(aport, port)
+    rcv_nxt, b_nxt = seq_add(fin_a.seq, 1), seq_add(fin_b.seq, 1)
+    ts_recent = parse_options(fin_a.options)["ts"][0]
+    reopened0 = stat("b", "TimeWaitReopened")
+
+    def answered(n0):
+        return sn.wait(lambda x: mine(x) and x.src == B and x.is_(ACK),
+                       count=n0 + 1, timeout=3)[n0:]
+
+    old = (("a SYN below RCV.NXT, no timestamp", seq_add(rcv_nxt, -1000),
+            b""),
+           ("a SYN past RCV.NXT with an older timestamp",
+            seq_add(rcv_nxt, 1000), make_options(ts=(ts_recent - 5, 0))))
+    for what, seq, opts in old:
+        n0 = len(sn.all(lambda x: mine(x) and x.src == B and x.is_(ACK)))
+        with ns("a"):
+            inject(A, B, segment(A, B, aport, port, seq, flags=SYN,
+                                 options=opts))
+        ack = answered(n0)
+        reopened = stat("b", "TimeWaitReopened") - reopened0
+        states = vtcp_states("b")
+        tap.ok(len(ack) == 1 and ack[0].seq == b_nxt and
+               ack[0].ack == rcv_nxt and reopened == 0 and
+               states.get("TIME-WAIT", 0) >= 1,
+               "TIME-WAIT with a listener: %s is old: an ACK <SEQ=SND.NXT>"
+               "<ACK=RCV.NXT>, and the entry stays" % what,
+               "rcv_nxt %d snd_nxt %d, reopened %d, b's sockets %s\n%s" %
+               (rcv_nxt, b_nxt, reopened, states, sn))
+
+    err, took, retrans = reconnect(ls, port, aport)
+    # The first connection's SYN, the two old ones, then the new one.
+    syn = sn.wait(lambda x: mine(x) and x.src == A and x.is_(SYN),
+                  count=4)[3:]
+    synack = sn.wait(lambda x: mine(x) and x.src == B and x.is_(SYN | ACK),
+                     count=2)[1:]
+    tsval = parse_options(syn[0].options).get("ts", (0,))[0] if syn else 0
+    tap.ok(err == 0 and retrans == 0 and
+           stat("b", "TimeWaitReopened") == reopened0 + 1 and
+           bool(syn) and (tsval - ts_recent) % (1 << 32) < (1 << 31),
+           "TIME-WAIT: a's new SYN from the same port carries a later "
+           "timestamp (the 4-tuple's clock goes on) and is accepted at once: "
+           "connected and data through, no SYN resent, TimeWaitReopened +1",
+           "error %r in %.1f s, SynRetrans +%d, TSval %d after %d\n%s" %
+           (err, took, retrans, tsval, ts_recent, sn))
+    tap.ok(bool(synack) and synack[0].seq == seq_add(b_nxt, 65536),
+           "TIME-WAIT reopened: b's new ISN is the old SND.NXT + 2^16 (past "
+           "all that the old connection's window held)",
+           "old SND.NXT %d\n%s" % (b_nxt, sn))
+    sn.close()
+
+    # Without timestamps the sequence number decides.
+    with ns("a"):
+        sysctl("timestamps", 0)
+    got = server_timewait(ls, port, aport + 1)
+    if got:
+        got[0].close()
+        err, took, retrans = reconnect(ls, port, aport + 1)
+    ls.close()
+    tap.ok(bool(got) and err == 0 and retrans == 0 and
+           stat("b", "TimeWaitReopened") == reopened0 + 2,
+           "TIME-WAIT without timestamps: a new SYN past RCV.NXT is accepted "
+           "at once (TimeWaitReopened +1, no SYN resent)",
+           "error %r in %.1f s, SynRetrans +%d" %
+           (err if got else "-", took if got else 0, retrans if got else 0))
+    with ns("a"):
+        sysctl("timestamps", 1)
+
+
 handshake()
 teardown("a", 7102)
 teardown("b", 7103)
@@ -500,4 +638,5 @@ half_close()
 simultaneous()
 rst_processing()
 refused()
+timewait_reopen()
 tap.finish()

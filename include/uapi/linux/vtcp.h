@@ -56,6 +56,7 @@ enum vtcp_fsm_event {
 	VTCP_EV_TIMEOUT,	/* timer: retransmissions exhausted */
 	VTCP_EV_2MSL,		/* timer: TIME-WAIT over */
 	VTCP_EV_FW2_TIMEOUT,	/* timer: orphan idle in FIN-WAIT-2 */
+	VTCP_EV_NEW_SYN,	/* segment: SYN newer than TIME-WAIT's (RFC 6191) */
 	VTCP_NR_EVENTS
 };
 
