@@ -7,7 +7,6 @@
  * Callers hold the socket (its lock, or ownership); a timewait socket
  * needs nothing, its fields never change.
  */
-#include <linux/hrtimer.h>
 #include <net/tcp.h>
 
 #include "vtcp.h"
@@ -66,13 +65,6 @@ u8 vtcp_timer_retries(const struct sock *sk, u8 kind)
 	}
 }
 
-static u32 remaining_ms(const struct hrtimer *h)
-{
-	s64 ns = ktime_to_ns(hrtimer_get_remaining(h));
-
-	return ns > 0 ? DIV_ROUND_UP_ULL(ns, NSEC_PER_MSEC) : 0;
-}
-
 /*
  * The timer that matters most, not always the next to fire: the
  * retransmission timer, else keepalive (or FIN-WAIT-2), else the delayed
@@ -98,7 +90,8 @@ void vtcp_next_timer(const struct sock *sk, struct vtcp_timer_state *ts)
 		if (ts->kind == VTCP_TK_NONE)
 			continue;
 		ts->retries = vtcp_timer_retries(sk, ts->kind);
-		ts->expires_ms = remaining_ms(&vtcp_sk(sk)->timers[order[i]]);
+		ts->expires_ms = DIV_ROUND_UP_ULL(vtcp_timer_remaining_ns(sk, order[i]),
+						  NSEC_PER_MSEC);
 		return;
 	}
 }

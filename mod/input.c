@@ -328,7 +328,7 @@ static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 	vsk->retries = 0;
 	vtcp_ack_progress(sk, sacks, acked);
 	if (skb_queue_empty(&sk->sk_write_queue))
-		vtcp_stop_timer(sk, VTCP_TIMER_RTX);
+		vtcp_clear_timer(sk, VTCP_TIMER_RTX);
 	else
 		vtcp_arm_rtx(sk);
 	if (!sock_flag(sk, SOCK_DEAD))

@@ -183,7 +183,7 @@ static int transmit(struct sock *sk, struct sk_buff *skb, bool queued)
 	skb_set_owner_w(out, sk);
 	if (flags & TCPHDR_ACK) {
 		vsk->acks_pending = 0;
-		vtcp_stop_timer(sk, VTCP_TIMER_DELACK);
+		vtcp_clear_timer(sk, VTCP_TIMER_DELACK);
 	}
 	vsk->segs_out++;
 	vsk->bytes_sent += skb->len;

@@ -8,6 +8,17 @@
  * a timer pending. A callback that finds the socket owned by a user
  * context leaves a bit in ->deferred; release_sock() runs it for us
  * (vtcp_release_cb()), as TCP does with its tsq flags.
+ *
+ * The timers are lazy. Data sent arms the retransmission timer and the
+ * ACK of it all stops it; data received arms the delayed ACK and the
+ * answer stops it: four hrtimer operations per request/response
+ * transaction if each were one. So a timer's deadline lives in
+ * ->timer_due_ns, and the hrtimer only bounds it from below: a stop
+ * forgets the deadline and leaves the hrtimer to fire for nothing, and a
+ * later deadline leaves it where it is, to fire early and move on
+ * (run_timer()). Only a sooner deadline moves it, and only the socket's
+ * end cancels it (vtcp_stop_timers()). TCP's timer_list timers do much
+ * the same.
  */
 #include <linux/ktime.h>
 #include <net/tcp.h>
@@ -145,13 +156,43 @@ static void timer_done(struct sock *sk, enum vtcp_timer t)
 		sock_put(sk);
 }
 
+/* Queue @t's hrtimer for @due (ns, CLOCK_MONOTONIC), holding a reference. */
+static void queue_timer(struct sock *sk, enum vtcp_timer t, u64 due)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	spin_lock_bh(&vsk->timer_lock);
+	if (!(vsk->timer_refs & BIT(t))) {
+		vsk->timer_refs |= BIT(t);
+		sock_hold(sk);
+	}
+	hrtimer_start(&vsk->timers[t], ns_to_ktime(due), HRTIMER_MODE_ABS_SOFT);
+	spin_unlock_bh(&vsk->timer_lock);
+}
+
+/* The hrtimer of @t fired, and we hold the socket: is its deadline here? */
+static void run_timer(struct sock *sk, enum vtcp_timer t)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u64 due = vsk->timer_due_ns[t];
+
+	if (!due)
+		return;			/* stopped since */
+	if (due > ktime_get_ns()) {
+		queue_timer(sk, t, due);	/* moved later since */
+		return;
+	}
+	vsk->timer_due_ns[t] = 0;
+	vtcp_timer_handlers[t](sk);
+}
+
 static void timer_fired(struct sock *sk, enum vtcp_timer t)
 {
 	bh_lock_sock(sk);
 	if (sock_owned_by_user(sk))
 		set_bit(t, &vtcp_sk(sk)->deferred);
 	else
-		vtcp_timer_handlers[t](sk);
+		run_timer(sk, t);
 	bh_unlock_sock(sk);
 	timer_done(sk, t);
 }
@@ -196,6 +237,7 @@ void vtcp_init_timers(struct sock *sk)
 			     HRTIMER_MODE_REL_SOFT);
 		vsk->timers[t].function = vtcp_timer_callbacks[t];
 	}
+	memset(vsk->timer_due_ns, 0, sizeof(vsk->timer_due_ns));
 	vsk->deferred = 0;
 	vsk->timer_refs = 0;
 	spin_lock_init(&vsk->timer_lock);
@@ -205,27 +247,33 @@ void vtcp_init_timers(struct sock *sk)
  * (Re)arm timer @t to fire in @ns. A timer that is queued, or whose
  * callback runs, holds one reference on the socket (timer_refs says
  * which); the lock keeps that true against a callback ending on another
- * CPU while the socket's owner re-arms it.
+ * CPU while the socket's owner re-arms it. The caller holds the socket.
  */
 void vtcp_arm_timer(struct sock *sk, enum vtcp_timer t, u64 ns)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct hrtimer *h = &vsk->timers[t];
+	u64 due = ktime_get_ns() + ns;
 
-	spin_lock_bh(&vsk->timer_lock);
-	if (!(vsk->timer_refs & BIT(t))) {
-		vsk->timer_refs |= BIT(t);
-		sock_hold(sk);
-	}
-	hrtimer_start(&vsk->timers[t], ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
-	spin_unlock_bh(&vsk->timer_lock);
+	vsk->timer_due_ns[t] = due;
+	if (hrtimer_is_queued(h) && ktime_to_ns(hrtimer_get_expires(h)) <= due)
+		return;			/* it fires first, then moves on */
+	queue_timer(sk, t, due);
 }
 
-/* A running callback keeps its reference and drops it when it ends. */
+/* Lazily: the hrtimer stays queued, and fires for nothing. */
+void vtcp_clear_timer(struct sock *sk, enum vtcp_timer t)
+{
+	vtcp_sk(sk)->timer_due_ns[t] = 0;
+}
+
+/* Cancel @t. A running callback keeps its reference and drops it when it ends. */
 void vtcp_stop_timer(struct sock *sk, enum vtcp_timer t)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	bool put = false;
 
+	vsk->timer_due_ns[t] = 0;
 	spin_lock_bh(&vsk->timer_lock);
 	if (hrtimer_try_to_cancel(&vsk->timers[t]) == 1) {
 		vsk->timer_refs &= ~BIT(t);
@@ -247,7 +295,15 @@ void vtcp_stop_timers(struct sock *sk)
 
 bool vtcp_timer_pending(const struct sock *sk, enum vtcp_timer t)
 {
-	return hrtimer_is_queued(&vtcp_sk(sk)->timers[t]);
+	return READ_ONCE(vtcp_sk(sk)->timer_due_ns[t]);
+}
+
+/* How long until @t's deadline (0 if due or not armed). */
+u64 vtcp_timer_remaining_ns(const struct sock *sk, enum vtcp_timer t)
+{
+	u64 due = READ_ONCE(vtcp_sk(sk)->timer_due_ns[t]), now = ktime_get_ns();
+
+	return due > now ? due - now : 0;
 }
 
 /* The current retransmission timeout, backed off, within the bounds. */
@@ -336,5 +392,5 @@ void vtcp_release_cb(struct sock *sk)
 
 	for (t = 0; t < VTCP_NR_TIMERS; t++)
 		if (test_and_clear_bit(t, &vsk->deferred))
-			vtcp_timer_handlers[t](sk);
+			run_timer(sk, t);
 }

@@ -53,6 +53,7 @@ struct vtcp_sock {
 	struct list_head children;	/* a listener's half-open, oldest first */
 	struct rb_root ooo_queue;	/* received out of order, by seq */
 	struct hrtimer timers[VTCP_NR_TIMERS];
+	u64 timer_due_ns[VTCP_NR_TIMERS]; /* deadlines (lazy timers); 0: none */
 	unsigned long deferred;		/* timers that fired while owned */
 	spinlock_t timer_lock;		/* timer_refs vs. queueing */
 	u8 timer_refs;			/* timers holding a socket reference */
@@ -419,9 +420,11 @@ unsigned int vtcp_sack_blocks(struct sock *sk, struct vtcp_sack_block *out,
 /* timers.c */
 void vtcp_init_timers(struct sock *sk);
 void vtcp_arm_timer(struct sock *sk, enum vtcp_timer t, u64 ns);
+void vtcp_clear_timer(struct sock *sk, enum vtcp_timer t);
 void vtcp_stop_timer(struct sock *sk, enum vtcp_timer t);
 void vtcp_stop_timers(struct sock *sk);
 bool vtcp_timer_pending(const struct sock *sk, enum vtcp_timer t);
+u64 vtcp_timer_remaining_ns(const struct sock *sk, enum vtcp_timer t);
 void vtcp_arm_rtx(struct sock *sk);
 void vtcp_arm_keepalive(struct sock *sk);
 void vtcp_arm_keepalive_idle(struct sock *sk);

@@ -272,14 +272,15 @@ def long_rto(on):
         sysctl("rto_initial_ms", 3000 if on else 1000)
 
 
-def raw_sender(port):
+def raw_sender(port, rtt=0.0):
     """b sends 10 segments' worth (10 x its MSS) to a RawPeer offering MSS
-    1012 (1000 bytes of data beside timestamps); returns what the cases
+    1012 (1000 bytes of data beside timestamps), whose handshake makes
+    b's first RTT sample at least @rtt seconds; returns what the cases
     need, or None if that data did not all leave."""
     ls = listener(port)
     sn = sniffer()
     p = RawPeer(sn, 40000 + port % 1000, port, mss=1012, sack=True)
-    if not p.connect():
+    if not p.connect(ack_after=rtt):
         return None
     s, _ = ls.accept()
     ls.close()
@@ -440,7 +441,8 @@ def tail_loss_probe():
     long_rto(True)
     with ns("b"):
         probes = stats()["LossProbes"]
-    got = raw_sender(9371)
+    # An RTT of 300 ms: the probe (two of them on) cannot beat our ACK.
+    got = raw_sender(9371, rtt=0.3)
     if not got:
         tap.ok(False, "TLP: b did not send 10 segments")
         return
@@ -455,7 +457,7 @@ def tail_loss_probe():
     with ns("b"):
         probes = stats()["LossProbes"] - probes
     tap.ok(bool(rx) and sdiff(rx[0].seq, seq_add(base, 9 * mss)) >= 0 and
-           delta < 1.0 and probes == 1,
+           0 < delta < 1.0 and probes == 1,
            "TLP: the last segment is resent %.0f ms after the last ACK, "
            "alone (RTO >= 3000 ms; LossProbes +%d)" % (delta * 1000, probes),
            "resent %r" % [(sdiff(x.seq, base), x.len) for x in rx])

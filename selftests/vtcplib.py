@@ -423,8 +423,9 @@ class RawPeer:
         with ns("a"):
             inject(C, B, seg)
 
-    def connect(self, timeout=5.0):
-        """The three-way handshake; False if no SYN-ACK came."""
+    def connect(self, timeout=5.0, ack_after=0.0):
+        """The three-way handshake, its last ACK @ack_after seconds after
+        the SYN-ACK (vtcp's first RTT sample); False if no SYN-ACK came."""
         m = self.mark()
         self.send(seq=self.iss, flags=SYN, ack=0, opts=make_options(
             mss=self.mss, wscale=self.wscale, sack_perm=self.sack,
@@ -437,6 +438,7 @@ class RawPeer:
         self.opts = parse_options(got[0].options)
         self.rcv_nxt = seq_add(got[0].seq, 1)
         self.echo(got[0])
+        time.sleep(ack_after)
         self.send()
         return True
 
@@ -539,14 +541,16 @@ def route_to_sink(host, dev, net=SPOOF_NET):
        (host, net, SINK, dev))
 
 
-def run_fuzzer(host, args, timeout=600):
+def run_fuzzer(host, args):
     """tools/vtcpfuzz in @host's namespace: ({class: count}, total,
-    rate, output)."""
+    rate, output). It gets its own time bound (-t) plus 5 minutes."""
     here = os.path.dirname(os.path.abspath(__file__))
     cmd = ["ip", "netns", "exec", host,
            os.path.join(here, "..", "tools", "vtcpfuzz")] + \
         [str(a) for a in args]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    bound = float(args[args.index("-t") + 1]) if "-t" in args else 300
+    p = subprocess.run(cmd, capture_output=True, text=True,
+                       timeout=bound + 300)
     sent, total, rate = {}, 0, 0.0
     for line in p.stdout.splitlines():
         w = line.split()
