@@ -72,6 +72,7 @@ static void fill_cb(struct sk_buff *skb)
 			cb->tsval = o.tsval;
 			cb->tsecr = o.tsecr;
 		}
+		cb->has_sacks = !!(o.has & VTCP_OPT_SACK_BLOCKS);
 	}
 }
 
@@ -257,12 +258,11 @@ static const struct vtcp_opts *sack_option(struct sock *sk,
 					   const struct sk_buff *skb,
 					   struct vtcp_opts *o)
 {
-	const struct tcphdr *th = vtcp_hdr(skb);
-
-	if (!(vtcp_sk(sk)->opts & VTCP_OPT_SACK) || th->doff <= 5)
+	if (!(vtcp_sk(sk)->opts & VTCP_OPT_SACK) ||
+	    !VTCP_SKB_CB(skb)->has_sacks)
 		return NULL;
-	vtcp_parse_options(th, o);
-	return (o->has & VTCP_OPT_SACK_BLOCKS) ? o : NULL;
+	vtcp_parse_options(vtcp_hdr(skb), o);
+	return o;
 }
 
 /* An echoed timestamp measures the round trip of any segment (RFC 7323 4). */

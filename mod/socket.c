@@ -52,13 +52,18 @@ void vtcp_init_sock_state(struct sock *sk)
 	vtcp_cong_init_sock(sk);
 }
 
-/* ACKs freed room in the send buffer: wake writers and pollers. */
+/*
+ * ACKs freed room in the send buffer: wake writers and pollers, if one
+ * found it full (each sets SOCK_NOSPACE first). Not on every ACK: an
+ * epoll set watching for input counts as a sleeper too.
+ */
 static void vtcp_write_space(struct sock *sk)
 {
 	struct socket *sock = sk->sk_socket;
 	struct socket_wq *wq;
 
-	if (!sock || !sk_stream_is_writeable(sk))
+	if (!sock || !test_bit(SOCK_NOSPACE, &sock->flags) ||
+	    !sk_stream_is_writeable(sk))
 		return;
 	clear_bit(SOCK_NOSPACE, &sock->flags);
 	rcu_read_lock();

@@ -175,6 +175,7 @@ struct vtcp_skb_cb {
 	u8 lost:1;		/* out: deemed lost, to be resent */
 	u8 rexmit:1;		/* out: resent, counted in retrans_out */
 	u8 has_ts:1;		/* in: carried a timestamp option */
+	u8 has_sacks:1;		/* in: carried SACK blocks */
 };
 
 /* What the RTX timer is armed for (timers.c, recovery.c). */
