@@ -567,6 +567,9 @@ def timewait_reopen():
     rcv_nxt, b_nxt = seq_add(fin_a.seq, 1), seq_add(fin_b.seq, 1)
     ts_recent = parse_options(fin_a.options)["ts"][0]
     reopened0 = stat("b", "TimeWaitReopened")
+    last_ack = sn.all(lambda x: mine(x) and x.src == B and x.is_(ACK) and
+                      x.ack == rcv_nxt)[-1:]
+    window = last_ack[0].win if last_ack else None
 
     def answered(n0):
         return sn.wait(lambda x: mine(x) and x.src == B and x.is_(ACK),
@@ -585,10 +588,11 @@ def timewait_reopen():
         reopened = stat("b", "TimeWaitReopened") - reopened0
         states = vtcp_states("b")
         tap.ok(len(ack) == 1 and ack[0].seq == b_nxt and
-               ack[0].ack == rcv_nxt and reopened == 0 and
-               states.get("TIME-WAIT", 0) >= 1,
+               ack[0].ack == rcv_nxt and ack[0].win == window and
+               reopened == 0 and states.get("TIME-WAIT", 0) >= 1,
                "TIME-WAIT with a listener: %s is old: an ACK <SEQ=SND.NXT>"
-               "<ACK=RCV.NXT>, and the entry stays" % what,
+               "<ACK=RCV.NXT><WND=the last one's>, and the entry stays" %
+               what,
                "rcv_nxt %d snd_nxt %d, reopened %d, b's sockets %s\n%s" %
                (rcv_nxt, b_nxt, reopened, states, sn))
 
