@@ -120,9 +120,9 @@ static void get_timewait_info(const struct sock *sk, struct vtcp_info *info)
 {
 	const struct vtcp_tw_sock *vtw = vtcp_tw_sk(sk);
 
-	info->snd_nxt = vtw->snd_nxt;
-	info->snd_una = vtw->snd_nxt;
-	info->rcv_nxt = vtw->rcv_nxt;
+	info->snd_nxt = vtw->vtw_snd_nxt;
+	info->snd_una = vtw->vtw_snd_nxt;
+	info->rcv_nxt = vtw->vtw_rcv_nxt;
 	info->rcv_wnd = (u32)vtw->window << vtw->tw.tw_rcv_wscale;
 }
 

@@ -170,8 +170,8 @@ void vtcp_enter_timewait(struct sock *sk)
 	tw = inet_twsk_alloc(sk, &vtcp_pernet(net)->tw_row, TCP_TIME_WAIT);
 	if (tw) {
 		vtw = vtcp_tw_sk((struct sock *)tw);
-		vtw->snd_nxt = vsk->snd_nxt;
-		vtw->rcv_nxt = vsk->rcv_nxt;
+		vtw->vtw_snd_nxt = vsk->snd_nxt;
+		vtw->vtw_rcv_nxt = vsk->rcv_nxt;
 		vtw->window = window_left(vsk);
 		tw->tw_rcv_wscale = vsk->rcv_wscale;
 		vtw->ts_recent = vsk->ts_recent;
@@ -204,8 +204,8 @@ static void send_ack(struct inet_timewait_sock *tw, struct sk_buff *skb)
 {
 	struct vtcp_tw_sock *vtw = vtcp_tw_sk((struct sock *)tw);
 
-	vtcp_send_reply(twsk_net(tw), skb, TCPHDR_ACK, vtw->snd_nxt,
-			vtw->rcv_nxt, vtw->window);
+	vtcp_send_reply(twsk_net(tw), skb, TCPHDR_ACK, vtw->vtw_snd_nxt,
+			vtw->vtw_rcv_nxt, vtw->window);
 }
 
 /* FSM actions of the TIME-WAIT row; @sk is the timewait socket. */
@@ -252,7 +252,7 @@ static bool syn_is_newer(const struct vtcp_tw_sock *vtw,
 		return false;
 	if (vtw->had_ts && cb->has_ts && cb->tsval != vtw->ts_recent)
 		return (s32)(cb->tsval - vtw->ts_recent) > 0;
-	return seq_after(cb->seq, vtw->rcv_nxt);
+	return seq_after(cb->seq, vtw->vtw_rcv_nxt);
 }
 
 static struct sock *listener_for(struct sk_buff *skb)
@@ -272,7 +272,7 @@ static struct sock *listener_for(struct sk_buff *skb)
  */
 static u32 successor_isn(const struct vtcp_tw_sock *vtw)
 {
-	return vtw->snd_nxt + BIT(16);
+	return vtw->vtw_snd_nxt + BIT(16);
 }
 
 /* FSM action: a new SYN came (see syn_is_newer()). Make way for it. */
@@ -307,7 +307,7 @@ struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb)
 		vtcp_fsm(sk, VTCP_EV_NEW_SYN, skb);
 	} else if (th->syn) {
 		vtcp_fsm(sk, VTCP_EV_SYN, skb);
-	} else if (th->fin && cb->end_seq == vtw->rcv_nxt) {
+	} else if (th->fin && cb->end_seq == vtw->vtw_rcv_nxt) {
 		vtcp_fsm(sk, VTCP_EV_FIN, skb);
 	} else if (cb->end_seq != cb->seq) {
 		vtcp_tw_ack(sk, skb);	/* old data: tell them where we are */

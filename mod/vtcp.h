@@ -145,15 +145,20 @@ static inline struct vtcp_sock *vtcp_sk(const struct sock *sk)
  * waits on its namespace's 2MSL queue (timewait.c), in expiry order.
  */
 struct vtcp_tw_sock {
-	struct inet_timewait_sock tw;
-	u32 snd_nxt;
-	u32 rcv_nxt;
+	struct inet_timewait_sock tw;	/* with snd_nxt, rcv_nxt: see below */
 	u32 expires_ms;			/* when 2MSL ends, vtcp_tw_clock() */
 	u32 ts_recent;			/* the peer's last TSval, if had_ts */
 	u16 window;			/* our ACKs' window field */
 	bool had_ts;			/* the connection used timestamps */
 	struct list_head queue;		/* in vtcp_net.tw_queue */
 };
+
+/*
+ * The sequence numbers live where TCP keeps its own, in sock_common slots
+ * that only full sockets use otherwise: the entry stays TCP's size.
+ */
+#define vtw_snd_nxt	tw.__tw_common.skc_tw_snd_nxt
+#define vtw_rcv_nxt	tw.__tw_common.skc_tw_rcv_nxt
 
 static inline struct vtcp_tw_sock *vtcp_tw_sk(const struct sock *sk)
 {
