@@ -317,8 +317,10 @@ for who, segs in (("client", syns), ("server", synacks)):
     diffs = [(b.seq - a.seq) & 0xFFFFFFFF for a, b in zip(segs, segs[1:])]
     ticks = (segs[-1].t - segs[0].t) * 1e9 / 4096 if len(segs) > 1 else 0
     ratio = sum(diffs) / ticks if ticks else 0
+    # Increments repeat when the loop runs at a steady pace (a quarter
+    # of them distinct is plenty to rule out a counter).
     tap.ok(len(segs) == ISNS and all(0 < d < (1 << 31) for d in diffs) and
-           len(set(diffs)) > len(diffs) // 2 and 0.8 < ratio < 1.25,
+           len(set(diffs)) > len(diffs) // 4 and 0.8 < ratio < 1.25,
            "RFC 6528: %s ISNs of one 4-tuple reused %d times follow the "
            "4.096 us clock (so old duplicates fall behind), no counter" %
            (who, ISNS), "%d SYNs; ISN advance / clock ticks = %.3f; %d "
