@@ -16,9 +16,9 @@
  * ->timer_due_ns, and the hrtimer only bounds it from below: a stop
  * forgets the deadline and leaves the hrtimer to fire for nothing, and a
  * later deadline leaves it where it is, to fire early and move on
- * (run_timer()). Only a sooner deadline moves it, and only the socket's
- * end cancels it (vtcp_stop_timers()). TCP's timer_list timers do much
- * the same.
+ * (run_timer()). Only a sooner deadline moves it, and only
+ * vtcp_stop_timer() cancels it (the socket's end, keepalive turned off).
+ * TCP's timer_list timers do much the same.
  */
 #include <linux/ktime.h>
 #include <net/tcp.h>
