@@ -544,24 +544,28 @@ static u32 hash_4tuple(__be32 saddr, __be32 daddr, __be16 sport,
 }
 
 /*
- * RFC 6528 initial sequence numbers: a keyed hash of the connection's
- * 4-tuple plus a clock ticking every 4 microseconds (RFC 9293 3.4.1).
+ * Where @sk's sequence space and timestamp clock start, its addresses and
+ * ports set: at @iss if not 0, else at an RFC 6528 initial sequence number
+ * (a keyed hash of the 4-tuple plus a clock ticking every 4 microseconds,
+ * RFC 9293 3.4.1). The timestamp clock starts at another hash of the
+ * 4-tuple (RFC 7323 7.1), so that each incarnation of a 4-tuple carries on
+ * the clock of the last, and a SYN can show a TIME-WAIT entry that it is
+ * new (RFC 6191).
  */
-u32 vtcp_new_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
+void vtcp_init_sequence(struct sock *sk, u32 iss)
 {
-	return hash_4tuple(saddr, daddr, sport, dport, 0) +
-	       (u32)(ktime_get_real_ns() >> 12);
-}
+	const struct inet_sock *inet = inet_sk(sk);
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	__be32 saddr = inet->inet_saddr, daddr = inet->inet_daddr;
+	__be16 sport = inet->inet_sport, dport = inet->inet_dport;
 
-/*
- * Where our timestamp clock starts (RFC 7323 7.1): another hash of the
- * 4-tuple, so that each incarnation of a 4-tuple carries on the clock of
- * the last, and a SYN can show a TIME-WAIT entry that it is new (RFC 6191).
- */
-u32 vtcp_new_ts_offset(__be32 saddr, __be32 daddr, __be16 sport,
-		       __be16 dport)
-{
-	return hash_4tuple(saddr, daddr, sport, dport, 1);
+	vsk->iss = iss ?: hash_4tuple(saddr, daddr, sport, dport, 0) +
+			  (u32)(ktime_get_real_ns() >> 12);
+	vsk->ts_offset = hash_4tuple(saddr, daddr, sport, dport, 1);
+	vsk->snd_una = vsk->iss;
+	vsk->snd_nxt = vsk->iss;
+	vsk->write_seq = vsk->iss;
+	vsk->recover = vsk->iss;
 }
 
 int vtcp_output_net_init(struct net *net)

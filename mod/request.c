@@ -215,17 +215,7 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 	vtcp_offer_options(child);
 	vtcp_init_from_syn(child, skb);
 	vtcp_cong_start(child);
-	child_vsk->iss = VTCP_SKB_CB(skb)->tw_isn ?:
-			 vtcp_new_isn(ip_hdr(skb)->daddr, ip_hdr(skb)->saddr,
-				      vtcp_hdr(skb)->dest, vtcp_hdr(skb)->source);
-	child_vsk->ts_offset = vtcp_new_ts_offset(ip_hdr(skb)->daddr,
-						  ip_hdr(skb)->saddr,
-						  vtcp_hdr(skb)->dest,
-						  vtcp_hdr(skb)->source);
-	child_vsk->snd_una = child_vsk->iss;
-	child_vsk->snd_nxt = child_vsk->iss;
-	child_vsk->write_seq = child_vsk->iss;
-	child_vsk->recover = child_vsk->iss;
+	vtcp_init_sequence(child, VTCP_SKB_CB(skb)->tw_isn);
 	atomic_set(&inet_sk(child)->inet_id, get_random_u16());
 
 	if (__inet_inherit_port(sk, child) < 0) {

@@ -235,17 +235,9 @@ static int route_and_hash(struct sock *sk, struct sockaddr_in *usin)
 
 static void init_active_seq(struct sock *sk)
 {
-	struct inet_sock *inet = inet_sk(sk);
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
-	vsk->iss = vtcp_new_isn(inet->inet_saddr, inet->inet_daddr,
-				inet->inet_sport, inet->inet_dport);
-	vsk->ts_offset = vtcp_new_ts_offset(inet->inet_saddr, inet->inet_daddr,
-					    inet->inet_sport, inet->inet_dport);
-	vsk->snd_una = vsk->iss;
-	vsk->snd_nxt = vsk->iss;
-	vsk->write_seq = vsk->iss;
-	vsk->recover = vsk->iss;
+	vtcp_init_sequence(sk, 0);
 	vsk->advmss = vtcp_advmss(__sk_dst_get(sk));
 	vsk->mss = vsk->advmss;
 	vsk->cwnd = 10 * vsk->mss;

@@ -393,9 +393,7 @@ void vtcp_send_probe(struct sock *sk);
 void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
 		     u32 seq, u32 ack, u16 win);
 void vtcp_send_reset_for(struct net *net, const struct sk_buff *in);
-u32 vtcp_new_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
-u32 vtcp_new_ts_offset(__be32 saddr, __be32 daddr, __be16 sport,
-		       __be16 dport);
+void vtcp_init_sequence(struct sock *sk, u32 iss);
 int vtcp_output_net_init(struct net *net);
 void vtcp_output_net_exit(struct net *net);
 
