@@ -98,8 +98,10 @@ static void build_options(struct sock *sk, u8 flags, unsigned int len,
 		o->mss = vsk->advmss;
 		o->wscale = vsk->rcv_wscale;
 	} else if ((vsk->opts & VTCP_OPT_SACK) &&
-		   !RB_EMPTY_ROOT(&vsk->ooo_queue)) {
-		o->nr_sacks = vtcp_sack_blocks(sk, o->sacks, sack_room(vsk, len));
+		   (!RB_EMPTY_ROOT(&vsk->ooo_queue) || vsk->dsack)) {
+		/* A D-SACK goes once, so never on what GSO would copy. */
+		o->nr_sacks = vtcp_sack_blocks(sk, o->sacks, sack_room(vsk, len),
+					       !len);
 		if (o->nr_sacks)
 			o->has |= VTCP_OPT_SACK_BLOCKS;
 	}

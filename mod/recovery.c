@@ -104,6 +104,16 @@ static bool sent_after(u64 t1, u32 seq1, u64 t2, u32 seq2)
 	return t1 > t2 || (t1 == t2 && seq_after(seq1, seq2));
 }
 
+/* The path reorders by @segs segments: widen the loss thresholds. */
+static void learn_reordering(struct sock *sk, u32 segs)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	vsk->reordering = clamp_t(u32, segs, max_t(u32, vsk->reordering, 1),
+				  VTCP_MAX_REORDERING);
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_REORDER_SEEN);
+}
+
 /*
  * A segment sent once came @distance bytes below the highest SACKed one.
  * A lost SACK block looks the same, so only a distance beyond what the
@@ -114,10 +124,8 @@ static void note_reordering(struct sock *sk, u32 distance)
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	u32 segs = DIV_ROUND_UP(distance, vsk->mss);
 
-	if (segs <= dupthresh(vsk))
-		return;
-	vsk->reordering = min_t(u32, segs, VTCP_MAX_REORDERING);
-	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_REORDER_SEEN);
+	if (segs > dupthresh(vsk))
+		learn_reordering(sk, segs);
 }
 
 /*
@@ -163,6 +171,50 @@ void vtcp_forget_acked(struct sock *sk, struct sk_buff *skb, bool first)
 	cb->sacked = 0;
 }
 
+static void undo_episode(struct sock *sk, u32 prior_una);
+
+/* RFC 2883: a first block below the ACK, or inside the second, is a D-SACK. */
+static bool has_dsack(const struct vtcp_sock *vsk, const struct vtcp_opts *o)
+{
+	const struct vtcp_sack_block *b = o->sacks;
+
+	return o->nr_sacks && seq_before(b[0].start, b[0].end) &&
+	       (seq_before(b[0].start, vsk->snd_una) ||
+		(o->nr_sacks > 1 && seq_geq(b[0].start, b[1].start) &&
+		 seq_leq(b[0].end, b[1].end)));
+}
+
+/* Was what @b covers, still queued, ever resent? Below snd_una: assume so. */
+static bool dsack_of_resent(struct sock *sk, const struct vtcp_sack_block *b)
+{
+	struct sk_buff *skb;
+
+	if (seq_before(b->start, vtcp_sk(sk)->snd_una))
+		return true;
+	for (skb = next_sent(sk, NULL); skb; skb = next_sent(sk, skb))
+		if (seq_after(VTCP_SKB_CB(skb)->end_seq, b->start))
+			return VTCP_SKB_CB(skb)->retransmitted;
+	return false;
+}
+
+/*
+ * The peer got @b twice. A retransmission of the episode's was not needed
+ * then; when none of them was, the episode is undone (RFC 3708).
+ */
+static void dsack_received(struct sock *sk, const struct vtcp_sack_block *b)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u32 segs = DIV_ROUND_UP(b->end - b->start, vsk->mss);
+
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_DSACK_RECV);
+	if (!vsk->prior_ssthresh || !vsk->undo_retrans ||
+	    seq_before(b->start, vsk->undo_marker) || !dsack_of_resent(sk, b))
+		return;
+	vsk->undo_retrans -= min_t(u32, segs, vsk->undo_retrans);
+	if (!vsk->undo_retrans)
+		undo_episode(sk, vsk->snd_una);
+}
+
 static bool sack_block_valid(const struct vtcp_sock *vsk,
 			     const struct vtcp_sack_block *b)
 {
@@ -180,6 +232,8 @@ static u32 sack_update(struct sock *sk, const struct vtcp_opts *o)
 
 	if (!vsk->sacked_out)
 		vsk->high_sacked = vsk->snd_una;
+	if (has_dsack(vsk, o))
+		dsack_received(sk, &o->sacks[0]);
 	for (i = 0; i < o->nr_sacks; i++) {
 		const struct vtcp_sack_block *b = &o->sacks[i];
 
@@ -296,16 +350,33 @@ static void rack_mark_lost(struct sock *sk)
 	}
 }
 
+/*
+ * A loss episode begins, fast recovery or a timeout from Open: keep the
+ * window about to be cut, in case the episode proves spurious.
+ */
+static void begin_episode(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	vsk->prior_cwnd = vsk->cwnd;
+	vsk->prior_ssthresh = vsk->ssthresh;
+	vsk->undo_marker = vsk->snd_una;
+	vsk->undo_retrans = 0;
+	vsk->undo_ts_set = 0;
+}
+
 static void enter_recovery(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
+	begin_episode(sk);
 	if (vsk->cc->on_loss)
 		vsk->cc->on_loss(sk);
 	vsk->ssthresh = vsk->cc->ssthresh(sk);
 	vsk->cwnd = vsk->ssthresh;
 	vsk->recover = vsk->snd_nxt;
 	vsk->ca_state = VTCP_CA_RECOVERY;
+	vsk->undo_state = VTCP_CA_RECOVERY;
 	vsk->fast_retrans++;
 	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_FAST_RETRANS);
 }
@@ -368,10 +439,62 @@ static void exit_recovery(struct sock *sk)
 }
 
 /*
- * An ACK that moved snd_una by @acked bytes (the write queue is cleaned
- * already). Grows the window, ends recovery, or goes on with it.
+ * Was the episode spurious (RFC 3522)? @skb moved snd_una and echoes a
+ * timestamp older than the episode's first retransmission, so a first
+ * copy filled the hole; or nothing was resent at all. Not while a
+ * retransmission is still out: that one may yet be needed (as Linux).
  */
-void vtcp_ack_progress(struct sock *sk, const struct vtcp_opts *o, u32 acked)
+static bool episode_was_spurious(const struct sock *sk,
+				 const struct sk_buff *skb)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+	if (vsk->ca_state == VTCP_CA_OPEN || !vsk->prior_ssthresh ||
+	    vsk->retrans_out)
+		return false;
+	if (!vsk->undo_ts_set)
+		return true;
+	return (vsk->opts & VTCP_OPT_TIMESTAMPS) && cb->has_ts && cb->tsecr &&
+	       (s32)(cb->tsecr - vsk->undo_tsval) < 0;
+}
+
+/*
+ * Undo a spurious episode (RFC 4015), during it or after: the window and
+ * threshold it cut come back, the loss marks go, and a fast recovery
+ * teaches that the path reorders by as much as was SACKed above the hole
+ * (@prior_una).
+ */
+static void undo_episode(struct sock *sk, u32 prior_una)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct sk_buff *skb;
+
+	for (skb = next_sent(sk, NULL); skb; skb = next_sent(sk, skb))
+		VTCP_SKB_CB(skb)->lost = 0;
+	vsk->lost_out = 0;
+	vsk->cwnd = max(vsk->cwnd, vsk->prior_cwnd);
+	vsk->ssthresh = max(vsk->ssthresh, vsk->prior_ssthresh);
+	vsk->prior_ssthresh = 0;
+	if (vsk->undo_state == VTCP_CA_RECOVERY) {
+		learn_reordering(sk, seq_after(vsk->high_sacked, prior_una) ?
+				 DIV_ROUND_UP(vsk->high_sacked - prior_una,
+					      vsk->mss) : 1);
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RECOVERY_UNDO);
+	} else {
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_LOSS_UNDO);
+	}
+	vsk->ca_state = VTCP_CA_OPEN;
+	if (!(vsk->opts & VTCP_OPT_SACK))
+		vsk->sacked_out = 0;
+}
+
+/*
+ * @skb's ACK moved snd_una by @acked bytes (the write queue is cleaned
+ * already). Grows the window, ends recovery, undoes it, or goes on with it.
+ */
+void vtcp_ack_progress(struct sock *sk, const struct sk_buff *skb,
+		       const struct vtcp_opts *o, u32 acked)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
@@ -382,6 +505,8 @@ void vtcp_ack_progress(struct sock *sk, const struct vtcp_opts *o, u32 acked)
 		vsk->tlp_out = 0;
 	if (!(vsk->opts & VTCP_OPT_SACK))
 		vsk->sacked_out -= min(vsk->sacked_out, acked);
+	if (episode_was_spurious(sk, skb))
+		undo_episode(sk, vsk->snd_una - acked);
 	if (vsk->ca_state != VTCP_CA_OPEN && seq_geq(vsk->snd_una, vsk->recover))
 		exit_recovery(sk);
 	switch (vsk->ca_state) {
@@ -408,6 +533,12 @@ static int resend(struct sock *sk, struct sk_buff *skb)
 	if (skb->len > vsk->mss)	/* one segment at a time */
 		vtcp_split_segment(sk, skb, vsk->mss);
 
+	if (!vsk->undo_ts_set) {	/* no later than the copy's TSval */
+		vsk->undo_tsval = vtcp_ts_now(sk);
+		vsk->undo_ts_set = 1;
+	}
+	if (vsk->undo_retrans < U16_MAX)
+		vsk->undo_retrans++;
 	err = vtcp_transmit_queued(sk, skb);
 	if (err)
 		return err;
@@ -519,6 +650,8 @@ void vtcp_enter_loss(struct sock *sk)
 	bool keep_sacks = vsk->retries <= 1;
 	struct sk_buff *skb;
 
+	if (vsk->ca_state == VTCP_CA_OPEN)
+		begin_episode(sk);
 	if (vsk->ca_state != VTCP_CA_LOSS) {
 		if (vsk->cc->on_loss)
 			vsk->cc->on_loss(sk);
@@ -546,5 +679,6 @@ void vtcp_enter_loss(struct sock *sk)
 	vsk->reo_at_ns = 0;
 	vsk->tlp_out = 0;
 	vsk->ca_state = VTCP_CA_LOSS;
+	vsk->undo_state = VTCP_CA_LOSS;
 	vtcp_retransmit_lost(sk);
 }

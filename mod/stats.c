@@ -48,6 +48,10 @@ static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_REORDER_SEEN]		= "ReorderSeen",
 	[VTCP_MIB_LOSS_PROBES]		= "LossProbes",
 	[VTCP_MIB_TW_REOPENED]		= "TimeWaitReopened",
+	[VTCP_MIB_RECOVERY_UNDO]	= "RecoveryUndo",
+	[VTCP_MIB_LOSS_UNDO]		= "LossUndo",
+	[VTCP_MIB_DSACK_SENT]		= "DSackSent",
+	[VTCP_MIB_DSACK_RECV]		= "DSackRecv",
 };
 
 const char *vtcp_stat_name(int mib)

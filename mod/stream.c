@@ -107,6 +107,8 @@ static void ooo_insert(struct sock *sk, struct sk_buff *skb)
 		}
 	}
 	if (before && seq_leq(cb->end_seq, VTCP_SKB_CB(before)->end_seq)) {
+		vtcp_note_dsack(sk, cb->seq, cb->end_seq);
+		vtcp_sk(sk)->ooo_last_seq = cb->seq;	/* its block second */
 		kfree_skb(skb);
 		return;
 	}
@@ -150,21 +152,41 @@ static struct sk_buff *ooo_range(struct sk_buff *skb, struct vtcp_sack_block *b)
 	return skb;
 }
 
-/*
- * The SACK blocks for our next ACK (RFC 2018 section 4): the range that
- * holds the latest arrival first, then the others in sequence order.
- */
-unsigned int vtcp_sack_blocks(struct sock *sk, struct vtcp_sack_block *out,
-			      unsigned int max)
+/* @start to @end arrived again: the next ACK says so (D-SACK, RFC 2883). */
+void vtcp_note_dsack(struct sock *sk, u32 start, u32 end)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	if (!(vsk->opts & VTCP_OPT_SACK) || !seq_before(start, end))
+		return;
+	vsk->dsack_start = start;
+	vsk->dsack_end = end;
+	vsk->dsack = 1;
+}
+
+/*
+ * The SACK blocks for our next ACK (RFC 2018 section 4): a duplicate's
+ * first, once, if @dsack (RFC 2883), then the range that holds the latest
+ * arrival, then the others in sequence order.
+ */
+unsigned int vtcp_sack_blocks(struct sock *sk, struct vtcp_sack_block *out,
+			      unsigned int max, bool dsack)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	unsigned int n = 0, first;
 	struct vtcp_sack_block b;
 	struct sk_buff *skb;
-	unsigned int n = 0;
 
 	if (!max)
 		return 0;
-	for (skb = skb_rb_first(&vsk->ooo_queue); skb; ) {
+	if (dsack && vsk->dsack) {
+		out[n].start = vsk->dsack_start;
+		out[n++].end = vsk->dsack_end;
+		vsk->dsack = 0;
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_DSACK_SENT);
+	}
+	first = n;
+	for (skb = skb_rb_first(&vsk->ooo_queue); skb && n < max; ) {
 		skb = ooo_range(skb, &b);
 		if (seq_geq(vsk->ooo_last_seq, b.start) &&
 		    seq_before(vsk->ooo_last_seq, b.end)) {
@@ -174,7 +196,7 @@ unsigned int vtcp_sack_blocks(struct sock *sk, struct vtcp_sack_block *out,
 	}
 	for (skb = skb_rb_first(&vsk->ooo_queue); skb && n < max; ) {
 		skb = ooo_range(skb, &b);
-		if (!n || b.start != out[0].start)
+		if (n == first || b.start != out[first].start)
 			out[n++] = b;
 	}
 	return n;
@@ -233,10 +255,13 @@ void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	u32 len;
 
 	if (seq_leq(cb->end_seq, vsk->rcv_nxt)) {
+		vtcp_note_dsack(sk, cb->seq, cb->end_seq);
 		kfree_skb(skb);			/* a duplicate */
 		vtcp_send_ack(sk);
 		return;
 	}
+	if (seq_before(cb->seq, vsk->rcv_nxt))
+		vtcp_note_dsack(sk, cb->seq, vsk->rcv_nxt);
 	skb_dst_drop(skb);
 	if (!charge(sk, skb)) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RCVBUF_DROP);

@@ -106,9 +106,19 @@ struct vtcp_sock {
 	u64 rack_sent_ns;	/* segment delivered, when it went, */
 	u64 rack_rtt_ns;	/* and its round trip */
 	u64 reo_at_ns;		/* RACK's next verdict is due, 0: none */
+	u32 prior_cwnd;		/* before this recovery or loss episode, */
+	u32 prior_ssthresh;	/* to restore if it was spurious; 0: none */
+	u32 undo_marker;	/* snd_una when it began */
+	u32 undo_tsval;		/* TSval of its first retransmission, */
+	u8 undo_ts_set;		/* if one went */
+	u8 undo_state;		/* VTCP_CA_RECOVERY, or _LOSS after an RTO */
+	u16 undo_retrans;	/* segments it resent, less those D-SACKed */
 
 	/* Receive side: SACK blocks and buffer autotuning. */
 	u32 ooo_last_seq;	/* start of the last out-of-order arrival */
+	u32 dsack_start;	/* a duplicate to report (RFC 2883), */
+	u32 dsack_end;		/* if dsack */
+	u8 dsack;
 	u32 rcvq_space_copied;	/* read by the user this interval */
 	u64 rcvq_space_ns;	/* start of the interval */
 
@@ -269,6 +279,10 @@ enum vtcp_mib {
 	VTCP_MIB_REORDER_SEEN,		/* holes filled by a first copy */
 	VTCP_MIB_LOSS_PROBES,		/* tail loss probes sent (TLP) */
 	VTCP_MIB_TW_REOPENED,		/* TIME-WAIT ended by a new SYN */
+	VTCP_MIB_RECOVERY_UNDO,		/* fast recoveries found spurious */
+	VTCP_MIB_LOSS_UNDO,		/* timeouts found spurious */
+	VTCP_MIB_DSACK_SENT,		/* duplicates reported (RFC 2883) */
+	VTCP_MIB_DSACK_RECV,		/* duplicates the peer reported */
 	__VTCP_MIB_MAX
 };
 
@@ -403,7 +417,8 @@ u32 vtcp_in_flight(const struct sock *sk);
 void vtcp_forget_acked(struct sock *sk, struct sk_buff *skb, bool first);
 void vtcp_ack_no_progress(struct sock *sk, const struct vtcp_opts *o,
 			  bool dupack);
-void vtcp_ack_progress(struct sock *sk, const struct vtcp_opts *o, u32 acked);
+void vtcp_ack_progress(struct sock *sk, const struct sk_buff *skb,
+		       const struct vtcp_opts *o, u32 acked);
 void vtcp_retransmit_lost(struct sock *sk);
 void vtcp_enter_loss(struct sock *sk);
 void vtcp_setup_caps(struct sock *sk, struct dst_entry *dst);
@@ -419,7 +434,8 @@ void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb);
 void vtcp_purge_queues(struct sock *sk);
 struct vtcp_sack_block;
 unsigned int vtcp_sack_blocks(struct sock *sk, struct vtcp_sack_block *out,
-			      unsigned int max);
+			      unsigned int max, bool dsack);
+void vtcp_note_dsack(struct sock *sk, u32 start, u32 end);
 
 /* timers.c */
 void vtcp_init_timers(struct sock *sk);

@@ -27,13 +27,15 @@ from vtcplib import (A, B, C, ACK, FIN, SYN, RawPeer, Sniffer, Tap, netem, ns,
                      stats, sysctl, sysctl_str, two_hosts, vsock, wait_after,
                      wait_stat, listener)
 from vtcplib import SOL_VTCP, VTCP_CONGESTION, VTCP_CORK, VTCP_NODELAY
+from vtcpnl import vtcp_info
 
 VTCP_MAXSEG = 2
+VTCP_INFO = 11
 SO_RCVBUFFORCE = 33
 BIG = int(os.environ.get("VTCP_DATAPATH_BYTES", 64 << 20))
 BIG_NETEM = "delay 1ms reorder 5% 50% loss 1% duplicate 1% corrupt 0.5%"
 
-tap = Tap(49)
+tap = Tap(54)
 two_hosts()
 route_raw_peer()
 for _h in ("a", "b"):
@@ -83,6 +85,10 @@ def abort(s):
     """Close with an RST: nothing lingers for a raw peer that went away."""
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
+
+
+def info_of(s):
+    return vtcp_info(s.getsockopt(SOL_VTCP, VTCP_INFO, 512))
 
 
 def recv_exactly(s, n):
@@ -251,6 +257,12 @@ def sack_blocks_sent():
     got = put(1500, 500)
     tap.eq(got, (base, [blk(1000, 2500)]),
            "SACK: a segment joining the two blocks merges them into one")
+    with ns("b"):
+        dsacks = stats()["DSackSent"]
+    got = put(1500, 500)
+    tap.eq(got, (base, [blk(1500, 2000), blk(1000, 2500)]),
+           "D-SACK: a segment held out of order, again, is reported first, "
+           "its block second (RFC 2883)")
     got = put(0, 1000)
     try:
         read = recv_exactly(s, 2500)
@@ -259,6 +271,12 @@ def sack_blocks_sent():
     tap.ok(got == (seq_add(base, 2500), None) and read == data,
            "SACK: filling the hole gives a cumulative ACK without SACK and "
            "the 2500 bytes in order", "ack/sack %r" % (got,))
+    got = put(0, 1000)
+    with ns("b"):
+        dsacks = stats()["DSackSent"] - dsacks
+    tap.ok(got == (seq_add(base, 2500), [blk(0, 1000)]) and dsacks == 2,
+           "D-SACK: data below the ACK, again, is reported in the ACK, once "
+           "(DSackSent +%d)" % dsacks, "ack/sack %r" % (got,))
     abort(s)
     ls.close()
     sn.close()
@@ -987,8 +1005,75 @@ def vtcp_objects():
     return use, obj
 
 
+def spurious_recovery():
+    """14: a fast retransmit whose hole an ACK then fills with the first
+    copy's timestamp echoed was spurious (RFC 3522): the window it cut
+    comes back (RFC 4015) and the path is known to reorder. The same ACK
+    echoing the retransmission's timestamp undoes nothing, until a D-SACK
+    says the retransmission arrived twice (RFC 3708)."""
+    long_rto(True)
+    for port, echo_first in ((9421, True), (9422, False)):
+        what = "first copy's" if echo_first else "retransmission's"
+        got = raw_sender(port)
+        if not got:
+            tap.ok(False, "spurious recovery: b did not send 10 segments")
+            continue
+        sn, p, s, mss, segs = got
+        base = segs[0].seq
+        time.sleep(0.05)	# the retransmission's TSval is a later ms
+
+        def start(k):
+            return seq_add(base, k * mss)
+
+        with ns("b"):
+            st0 = stats()
+        p.echo(segs[0])
+        p.send(ack=start(2))			# segments 0 and 1 arrived
+        cwnd_before = info_of(s)["snd_cwnd"]
+        m = p.mark()
+        p.send(ack=start(2), sacks=[(start(3), start(6))])
+        rx = wait_after(sn, m, lambda x: p.mine(x) and x.len > 0 and
+                        x.seq == start(2), timeout=2)
+        cwnd_cut = info_of(s)["snd_cwnd"]
+        p.echo(segs[0] if echo_first or not rx else rx[0])
+        p.send(ack=start(10))			# the hole is filled
+        time.sleep(0.2)
+        cwnd_after = info_of(s)["snd_cwnd"]
+        with ns("b"):
+            st = stats()
+        undo = st["RecoveryUndo"] - st0["RecoveryUndo"]
+        reorder = st["ReorderSeen"] - st0["ReorderSeen"]
+        detail = ("cwnd %d before, %d in recovery, %d after; RecoveryUndo "
+                  "+%d, ReorderSeen +%d" % (cwnd_before, cwnd_cut,
+                                            cwnd_after, undo, reorder))
+        if echo_first:
+            tap.ok(bool(rx) and cwnd_cut < cwnd_before and undo == 1 and
+                   reorder >= 1 and cwnd_after >= cwnd_before,
+                   "spurious recovery: the hole filled by the first copy "
+                   "(its timestamp echoed) undoes the window cut", detail)
+        else:
+            tap.ok(bool(rx) and cwnd_cut < cwnd_before and undo == 0 and
+                   cwnd_after < cwnd_before,
+                   "spurious recovery: the retransmission's timestamp "
+                   "echoed undoes nothing", detail)
+            p.send(ack=start(10), sacks=[(start(2), start(3))])
+            time.sleep(0.2)
+            cwnd_dsack = info_of(s)["snd_cwnd"]
+            with ns("b"):
+                st2 = stats()
+            undo = st2["RecoveryUndo"] - st["RecoveryUndo"]
+            got = st2["DSackRecv"] - st["DSackRecv"]
+            tap.ok(undo == 1 and got == 1 and cwnd_dsack >= cwnd_before,
+                   "spurious recovery: then a D-SACK of the resent segment "
+                   "undoes it (cwnd %d; RecoveryUndo +%d, DSackRecv +%d)" %
+                   (cwnd_dsack, undo, got))
+        abort(s)
+        sn.close()
+    long_rto(False)
+
+
 def sockets_freed():
-    """14: once every socket is closed, none stays allocated. (Pages
+    """15: once every socket is closed, none stays allocated. (Pages
     charged are shown, not judged: since 6.0 the kernel keeps up to 1 MiB
     per CPU of them in per-CPU reserves.)"""
     # KASAN's quarantine keeps freed objects counted in the slab for a
@@ -1009,7 +1094,8 @@ def sockets_freed():
 CASES = [window_scaling, sack_blocks_sent, sack_used, rack_used,
          tail_loss_probe, fast_retransmit,
          zero_window, memory_limits, timestamps, congestion_control,
-         nagle_and_cork, offloads_off, long_transfer, sockets_freed]
+         nagle_and_cork, offloads_off, long_transfer, spurious_recovery,
+         sockets_freed]
 only = os.environ.get("VTCP_DATAPATH_CASES")
 for i, case in enumerate(CASES):
     if only and str(i + 1) not in only.split(","):
