@@ -31,10 +31,11 @@
  *         server's accepts/s over the same time.
  *   hold  open N connections one at a time, spread over the ports after
  *         the first, saying 'A' every 1000 and at the end until the server
- *         has accepted them all; print, then on SIGUSR1 close them all (the
- *         client closes first, so TIME-WAIT is on this side), print, and
- *         exit on the next SIGUSR1 or on SIGTERM. With -k K, stop at K
- *         connections first: print, and go on at SIGUSR1.
+ *         has accepted them all; print, then on SIGUSR1 close them all,
+ *         3000 a second at most (the client closes first, so TIME-WAIT is
+ *         on this side), print, and exit on the next SIGUSR1 or on
+ *         SIGTERM. With -k K, stop at K connections first: print, and go
+ *         on at SIGUSR1.
  * Exit status: 0, or 1 with a message naming what failed.
  */
 #define _GNU_SOURCE
@@ -59,6 +60,7 @@
 #define MAX_THREADS	64
 #define MAX_GENERATORS	256
 #define ACCEPT_BATCH	1000	/* connections the server accepts at once */
+#define CLOSE_RATE	3000	/* hold: closes per second, at most */
 #define BUF_SIZE	(256 * 1024)
 #define NODELAY		1	/* TCP_NODELAY and VTCP_NODELAY alike */
 #define NSEC		1000000000ULL
@@ -863,6 +865,25 @@ static void wait_accepted(uint64_t a0, uint64_t asked0, int n)
 	}
 }
 
+/*
+ * Close them all, CLOSE_RATE a second at most: both sides' closes then
+ * keep up, under TCG too. Faster, segments queue for longer than the
+ * RTO, and TCP's orphans resend FINs until they give up (6.1).
+ */
+static void close_paced(int *fds, int n)
+{
+	uint64_t t = now_ns();
+	int i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t due = t + (uint64_t)i * NSEC / CLOSE_RATE, now = now_ns();
+
+		if (due > now)
+			usleep((due - now) / 1000);
+		close(fds[i]);
+	}
+}
+
 static void hold_report(const char *state, int n, double secs,
 			sigset_t *set)
 {
@@ -877,7 +898,7 @@ static void hold_report(const char *state, int n, double secs,
 
 static void run_hold(void)
 {
-	int *fds = calloc(opt.n, sizeof(*fds)), i, step = opt.n;
+	int *fds = calloc(opt.n, sizeof(*fds)), step = opt.n;
 	uint64_t a0, asked0, ns, t;
 	sigset_t set;
 	double secs;
@@ -901,8 +922,7 @@ static void run_hold(void)
 	alarm(0);
 	hold_report("established", opt.n, secs, &set);
 	t = now_ns();
-	for (i = 0; i < opt.n; i++)
-		close(fds[i]);
+	close_paced(fds, opt.n);
 	hold_report("closed", opt.n, seconds(now_ns() - t), &set);
 	free(fds);
 }
