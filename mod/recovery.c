@@ -537,11 +537,11 @@ static int resend(struct sock *sk, struct sk_buff *skb)
 		vsk->undo_tsval = vtcp_ts_now(sk);
 		vsk->undo_ts_set = 1;
 	}
-	if (vsk->undo_retrans < U16_MAX)
-		vsk->undo_retrans++;
 	err = vtcp_transmit_queued(sk, skb);
 	if (err)
 		return err;
+	if (vsk->undo_retrans < U16_MAX)
+		vsk->undo_retrans++;
 	cb->retransmitted = 1;
 	if (!cb->rexmit) {
 		cb->rexmit = 1;

@@ -7,7 +7,8 @@ checksum Linux computed with protocol 6 (accept_tcp_csum). Both
 directions: handshake, data both ways by hash, teardown from either side,
 RST on a closed port; the capture decodes as TCP in tshark, with
 SACK-permitted, timestamps and window scale in every SYN and SYN-ACK, and
-each side keeps within the other's scaled window."""
+each side keeps within the other's scaled window; and through duplicated
+segments, each side's D-SACK blocks are read by the other."""
 import hashlib
 import os
 import socket
@@ -16,10 +17,10 @@ import threading
 import time
 
 from vtcplib import (A, B, ACK, SYN, Tap, ns, parse_options, pcap_segs,
-                     seq_add, sh, sysctl, two_hosts, vsock)
+                     seq_add, sh, stats, sysctl, two_hosts, vsock)
 
 SIZE = 2 << 20
-tap = Tap(17)
+tap = Tap(21)
 two_hosts()
 pcap = "/tmp/interop.pcap"
 
@@ -284,4 +285,42 @@ tap.ok(beyond <= 0 and flight > 0,
        "tshark on b0: vtcp sending to Linux TCP keeps within Linux's scaled "
        "window (up to %d offered, %d in flight, %d beyond)" %
        (win, flight, max(beyond, 0)))
+
+
+def linux_stat(host, name):
+    """Linux's counter @name (nstat) in @host's namespace."""
+    out = subprocess.run(["ip", "netns", "exec", host, "nstat", "-azs", name],
+                         capture_output=True, text=True).stdout
+    return sum(int(f[1]) for f in (l.split() for l in out.splitlines())
+               if len(f) > 1 and f[0] == name)
+
+
+# D-SACK (RFC 2883) both ways: netem duplicates segments on both veths,
+# so each receiver gets data twice and says so; each sender must read it.
+# vtcp's side duplicates more: netem copies its bursts (GSO) whole, about
+# 70 for 2 MiB, where Linux's leave a0 one segment each.
+LINUX_DSACK = ("TcpExtTCPDSACKRecv", "TcpExtTCPDSACKOldSent",
+               "TcpExtTCPDSACKOfoSent")
+linux0 = {k: linux_stat("a", k) for k in LINUX_DSACK}
+with ns("b"):
+    vtcp0 = stats()
+for host, dup in (("a", 5), ("b", 15)):
+    sh("ip netns exec %s tc qdisc add dev %s0 root netem duplicate %d%% "
+       "limit 10000" % (host, host, dup))
+direction("D-SACK, segments duplicated both ways", "a", tcp, (A, 8005), "b",
+          vsock)
+for host in ("a", "b"):
+    sh("ip netns exec %s tc qdisc del dev %s0 root" % (host, host))
+linux = {k: linux_stat("a", k) - linux0[k] for k in LINUX_DSACK}
+with ns("b"):
+    vtcp = {k: v - vtcp0.get(k, 0) for k, v in stats().items()}
+tap.ok(vtcp["DSackSent"] > 0 and linux["TcpExtTCPDSACKRecv"] > 0,
+       "D-SACK: vtcp reports what Linux sent twice, and Linux reads it "
+       "(vtcp DSackSent +%d, Linux TCPDSACKRecv +%d)" %
+       (vtcp["DSackSent"], linux["TcpExtTCPDSACKRecv"]))
+sent = linux["TcpExtTCPDSACKOldSent"] + linux["TcpExtTCPDSACKOfoSent"]
+tap.ok(sent > 0 and vtcp["DSackRecv"] > 0,
+       "D-SACK: Linux reports what vtcp sent twice, and vtcp reads it "
+       "(Linux TCPDSACK*Sent +%d, vtcp DSackRecv +%d)" %
+       (sent, vtcp["DSackRecv"]))
 tap.finish()
