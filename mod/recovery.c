@@ -13,6 +13,10 @@
  * that one's round trip plus a reordering window, is lost. That finds a
  * lost retransmission, and a loss in a window too small for three
  * duplicate ACKs, without waiting for the retransmission timeout.
+ *
+ * An episode, a fast recovery or a timeout, may prove spurious: the hole
+ * was only late. Echoed timestamps (RFC 3522) or D-SACK blocks (RFC 3708)
+ * tell, and the window comes back (RFC 4015).
  */
 #include <net/tcp.h>
 
@@ -290,8 +294,8 @@ static void mark_lost_by_sack(struct sock *sk)
 /*
  * The reordering window (RFC 8985 6.2): a quarter of the minimum RTT, none
  * in recovery or with enough SACKed for RFC 6675 to judge, unless the path
- * has shown it reorders; then a whole smoothed RTT (there is no D-SACK
- * here to tune it by).
+ * has shown it reorders; then a whole smoothed RTT (D-SACK undoes
+ * recoveries here, it does not tune the window).
  */
 static u64 reo_wnd_ns(const struct vtcp_sock *vsk)
 {
