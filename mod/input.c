@@ -405,16 +405,6 @@ static bool paws_rejects(const struct sock *sk, const struct sk_buff *skb)
 	       !disordered_ack(sk, skb);
 }
 
-/* Of a segment dropped, the part we had: the ACK reports it (D-SACK). */
-static void note_old_data(struct sock *sk, const struct vtcp_skb_cb *cb)
-{
-	u32 rcv_nxt = vtcp_sk(sk)->rcv_nxt;
-
-	if (seq_before(cb->seq, rcv_nxt))
-		vtcp_note_dsack(sk, cb->seq, seq_before(cb->end_seq, rcv_nxt) ?
-					     cb->end_seq : rcv_nxt);
-}
-
 /* RFC 7323 4.3: echo the timestamp of the segment our next ACK covers. */
 static void remember_timestamp(struct sock *sk, const struct vtcp_skb_cb *cb)
 {
@@ -444,7 +434,7 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 	}
 	if (paws_rejects(sk, skb)) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_PAWS_DROP);
-		note_old_data(sk, cb);
+		vtcp_note_old_data(sk, cb);
 		vtcp_send_ack(sk);
 		goto drop;
 	}
@@ -453,7 +443,7 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 		if (th->syn) {
 			challenge_ack(sk);	/* RFC 5961 4.2: any SYN */
 		} else if (!th->rst) {
-			note_old_data(sk, cb);
+			vtcp_note_old_data(sk, cb);
 			vtcp_send_ack(sk);
 		}
 		goto drop;

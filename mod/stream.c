@@ -85,6 +85,28 @@ static bool deliver(struct sock *sk, struct sk_buff *skb)
 	return fin;
 }
 
+/* @start to @end arrived again: the next ACK says so (D-SACK, RFC 2883). */
+static void note_dsack(struct sock *sk, u32 start, u32 end)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	if (!(vsk->opts & VTCP_OPT_SACK) || !seq_before(start, end))
+		return;
+	vsk->dsack_start = start;
+	vsk->dsack_end = end;
+	vsk->dsack = 1;
+}
+
+/* Of @cb's segment, what is below rcv_nxt came before: report it. */
+void vtcp_note_old_data(struct sock *sk, const struct vtcp_skb_cb *cb)
+{
+	u32 rcv_nxt = vtcp_sk(sk)->rcv_nxt;
+
+	if (seq_before(cb->seq, rcv_nxt))
+		note_dsack(sk, cb->seq, seq_before(cb->end_seq, rcv_nxt) ?
+					cb->end_seq : rcv_nxt);
+}
+
 /*
  * Keep @skb (ahead of rcv_nxt) in the out-of-order tree, by sequence,
  * unless what it carries is there already; drop what it covers.
@@ -107,7 +129,7 @@ static void ooo_insert(struct sock *sk, struct sk_buff *skb)
 		}
 	}
 	if (before && seq_leq(cb->end_seq, VTCP_SKB_CB(before)->end_seq)) {
-		vtcp_note_dsack(sk, cb->seq, cb->end_seq);
+		note_dsack(sk, cb->seq, cb->end_seq);
 		vtcp_sk(sk)->ooo_last_seq = cb->seq;	/* its block second */
 		kfree_skb(skb);
 		return;
@@ -150,18 +172,6 @@ static struct sk_buff *ooo_range(struct sk_buff *skb, struct vtcp_sack_block *b)
 		if (seq_after(VTCP_SKB_CB(skb)->end_seq, b->end))
 			b->end = VTCP_SKB_CB(skb)->end_seq;
 	return skb;
-}
-
-/* @start to @end arrived again: the next ACK says so (D-SACK, RFC 2883). */
-void vtcp_note_dsack(struct sock *sk, u32 start, u32 end)
-{
-	struct vtcp_sock *vsk = vtcp_sk(sk);
-
-	if (!(vsk->opts & VTCP_OPT_SACK) || !seq_before(start, end))
-		return;
-	vsk->dsack_start = start;
-	vsk->dsack_end = end;
-	vsk->dsack = 1;
 }
 
 /*
@@ -254,14 +264,12 @@ void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	bool fin;
 	u32 len;
 
+	vtcp_note_old_data(sk, cb);
 	if (seq_leq(cb->end_seq, vsk->rcv_nxt)) {
-		vtcp_note_dsack(sk, cb->seq, cb->end_seq);
 		kfree_skb(skb);			/* a duplicate */
 		vtcp_send_ack(sk);
 		return;
 	}
-	if (seq_before(cb->seq, vsk->rcv_nxt))
-		vtcp_note_dsack(sk, cb->seq, vsk->rcv_nxt);
 	skb_dst_drop(skb);
 	if (!charge(sk, skb)) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RCVBUF_DROP);

@@ -435,7 +435,7 @@ void vtcp_purge_queues(struct sock *sk);
 struct vtcp_sack_block;
 unsigned int vtcp_sack_blocks(struct sock *sk, struct vtcp_sack_block *out,
 			      unsigned int max, bool dsack);
-void vtcp_note_dsack(struct sock *sk, u32 start, u32 end);
+void vtcp_note_old_data(struct sock *sk, const struct vtcp_skb_cb *cb);
 
 /* timers.c */
 void vtcp_init_timers(struct sock *sk);

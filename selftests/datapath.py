@@ -1005,6 +1005,13 @@ def vtcp_objects():
     return use, obj
 
 
+def settled(s):
+    """@s's cwnd and host b's counters once an ACK just sent is taken."""
+    time.sleep(0.2)
+    with ns("b"):
+        return info_of(s)["snd_cwnd"], stats()
+
+
 def spurious_recovery():
     """14: a fast retransmit whose hole an ACK then fills with the first
     copy's timestamp echoed was spurious (RFC 3522): the window it cut
@@ -1037,10 +1044,7 @@ def spurious_recovery():
         cwnd_cut = info_of(s)["snd_cwnd"]
         p.echo(segs[0] if echo_first or not rx else rx[0])
         p.send(ack=start(10))			# the hole is filled
-        time.sleep(0.2)
-        cwnd_after = info_of(s)["snd_cwnd"]
-        with ns("b"):
-            st = stats()
+        cwnd_after, st = settled(s)
         undo = st["RecoveryUndo"] - st0["RecoveryUndo"]
         reorder = st["ReorderSeen"] - st0["ReorderSeen"]
         detail = ("cwnd %d before, %d in recovery, %d after; RecoveryUndo "
@@ -1057,10 +1061,7 @@ def spurious_recovery():
                    "spurious recovery: the retransmission's timestamp "
                    "echoed undoes nothing", detail)
             p.send(ack=start(10), sacks=[(start(2), start(3))])
-            time.sleep(0.2)
-            cwnd_dsack = info_of(s)["snd_cwnd"]
-            with ns("b"):
-                st2 = stats()
+            cwnd_dsack, st2 = settled(s)
             undo = st2["RecoveryUndo"] - st["RecoveryUndo"]
             got = st2["DSackRecv"] - st["DSackRecv"]
             tap.ok(undo == 1 and got == 1 and cwnd_dsack >= cwnd_before,
