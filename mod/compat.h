@@ -38,4 +38,11 @@
 #define VTCP_HAVE_DIAG_HANDLER_OWNER \
 	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0))
 
+/* 6.6: inet_sock's flags are bits read by inet_test_bit(). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define vtcp_recverr(sk)	inet_test_bit(RECVERR, sk)
+#else
+#define vtcp_recverr(sk)	(inet_sk(sk)->recverr)
+#endif
+
 #endif /* _VTCP_COMPAT_H */

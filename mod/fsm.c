@@ -145,10 +145,23 @@ static int act_abort(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
+/* An ICMP soft error seen on the way explains it better (RFC 1122 4.2.3.9). */
 static int act_timed_out(struct sock *sk, struct sk_buff *skb)
 {
 	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_TIMEOUTS);
-	vtcp_reset_sock(sk, ETIMEDOUT);
+	vtcp_reset_sock(sk, READ_ONCE(sk->sk_err_soft) ?: ETIMEDOUT);
+	return 0;
+}
+
+/*
+ * ICMP said the peer cannot be reached (icmp.c left the errno in
+ * sk_err_soft): an active open fails with it, a passive one goes quietly.
+ */
+static int act_unreachable(struct sock *sk, struct sk_buff *skb)
+{
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ICMP_ABORTS);
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ATTEMPT_FAILS);
+	vtcp_reset_sock(sk, vtcp_sk(sk)->req ? 0 : READ_ONCE(sk->sk_err_soft));
 	return 0;
 }
 
@@ -173,6 +186,7 @@ static const struct vtcp_transition vtcp_table[TCP_MAX_STATES][VTCP_NR_EVENTS] =
 	ON(CLOSE)	= { act_done,			TCP_CLOSE },
 	ON(ABORT)	= { act_done,			TCP_CLOSE },
 	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
+	ON(ICMP_ERROR)	= { act_unreachable,		TCP_CLOSE },
 },
 [TCP_SYN_RECV] = {
 	ON(ACK_OF_SYN)	= { act_established,		TCP_ESTABLISHED },
@@ -182,6 +196,7 @@ static const struct vtcp_transition vtcp_table[TCP_MAX_STATES][VTCP_NR_EVENTS] =
 	ON(CLOSE)	= { act_send_fin,		TCP_FIN_WAIT1 },
 	ON(ABORT)	= { act_abort,			TCP_CLOSE },
 	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
+	ON(ICMP_ERROR)	= { act_unreachable,		TCP_CLOSE },
 },
 [TCP_ESTABLISHED] = {
 	ON(FIN)		= { act_ack_fin,		TCP_CLOSE_WAIT },

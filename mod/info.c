@@ -162,6 +162,12 @@ static void get_conn_info(const struct sock *sk, struct vtcp_info *info)
 	info->fast_retrans = vsk->fast_retrans;
 	if (vsk->cc)
 		strscpy(info->congestion, vsk->cc->name, sizeof(info->congestion));
+	info->pmtu = inet_csk(sk)->icsk_pmtu_cookie;
+	if (inet_csk(sk)->icsk_mtup.enabled) {
+		info->mtu_probe_low = inet_csk(sk)->icsk_mtup.search_low;
+		info->mtu_probe_high = inet_csk(sk)->icsk_mtup.search_high;
+	}
+	info->soft_error = READ_ONCE(sk->sk_err_soft);
 }
 
 void vtcp_get_info(const struct sock *sk, struct vtcp_info *info)

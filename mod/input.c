@@ -135,11 +135,6 @@ put:
 	return ret;
 }
 
-int vtcp_err(struct sk_buff *skb, u32 info)
-{
-	return 0;
-}
-
 /* RFC 9293: is any part of the segment inside the receive window? */
 static bool seq_acceptable(const struct vtcp_sock *vsk,
 			   const struct vtcp_skb_cb *cb)
@@ -208,6 +203,8 @@ static bool clean_acked(struct sock *sk, u32 ack, bool *sampled)
 		vtcp_forget_acked(sk, skb, first);
 		first = false;
 		fin |= VTCP_SKB_CB(skb)->flags & TCPHDR_FIN;
+		if (unlikely(VTCP_SKB_CB(skb)->mtu_probe))
+			vtcp_mtu_probe_acked(sk);
 		sent_ns = VTCP_SKB_CB(skb)->retransmitted ? 0 :
 			  VTCP_SKB_CB(skb)->sent_ns;
 		consume_skb(skb);
@@ -326,6 +323,7 @@ static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 	vsk->bytes_acked += acked;
 	vsk->snd_una = ack;
 	vsk->retries = 0;
+	WRITE_ONCE(sk->sk_err_soft, 0);		/* the path works */
 	vtcp_ack_progress(sk, skb, sacks, acked);
 	if (skb_queue_empty(&sk->sk_write_queue))
 		vtcp_clear_timer(sk, VTCP_TIMER_RTX);

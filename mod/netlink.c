@@ -202,6 +202,28 @@ void vtcp_event_state(struct sock *sk, int old, int new, int ev)
 	event_send(net, msg, hdr);
 }
 
+/* The path MTU of @sk changed, and with it the MSS (pmtu.c). */
+void vtcp_event_pmtu(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+	struct vtcp_event_id id;
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!events_wanted(net))
+		return;
+	id_of_sock(sk, &id);
+	msg = event_new(VTCP_EVT_PMTU, &id, &hdr);
+	if (!msg)
+		return;
+	if (nla_put_u32(msg, VTCP_A_EV_MTU, inet_csk(sk)->icsk_pmtu_cookie) ||
+	    nla_put_u32(msg, VTCP_A_EV_MSS, vtcp_sk(sk)->mss)) {
+		nlmsg_free(msg);
+		return;
+	}
+	event_send(net, msg, hdr);
+}
+
 /* Timer @t of @sk fired; for a timewait socket, its 2MSL (@t unused). */
 void vtcp_event_timer(struct sock *sk, enum vtcp_timer t)
 {

@@ -145,7 +145,7 @@ static void mark_for_gso(const struct sock *sk, struct sk_buff *skb)
 
 	if (skb_cloned(skb))
 		return;		/* shared with a copy in flight: as it was */
-	if (skb->len <= mss) {
+	if (skb->len <= mss || VTCP_SKB_CB(skb)->mtu_probe) {
 		shinfo->gso_size = 0;
 		shinfo->gso_segs = 1;
 		shinfo->gso_type = 0;
@@ -389,13 +389,31 @@ int vtcp_transmit_queued(struct sock *sk, struct sk_buff *skb)
 	return transmit(sk, skb, true);
 }
 
+/*
+ * Make the head of what is unsent an MTU probe (pmtu.c), one segment
+ * larger than the MSS, if one is due and the window lets it go now.
+ */
+static void make_mtu_probe(struct sock *sk, struct sk_buff *skb)
+{
+	u32 size = vtcp_mtu_probe_size(sk);
+
+	if (likely(!size) || skb->len < size || send_allowance(sk, skb) < size ||
+	    (skb->len > size && vtcp_split_segment(sk, skb, size)))
+		return;
+	VTCP_SKB_CB(skb)->mtu_probe = 1;
+	vtcp_mtu_probe_sent(sk, size);
+}
+
 /* Send what the windows allow: lost segments first, then new ones. */
 void vtcp_push(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	struct sk_buff *skb;
 
+	vtcp_check_pmtu(sk);
 	vtcp_retransmit_lost(sk);
+	if (vsk->send_head)
+		make_mtu_probe(sk, vsk->send_head);
 	while ((skb = vsk->send_head)) {
 		bool idle = vsk->snd_una == vsk->snd_nxt;
 		u32 allow = send_allowance(sk, skb);

@@ -76,6 +76,8 @@ static void mark_lost(struct vtcp_sock *vsk, struct sk_buff *skb)
 
 	if (cb->lost || cb->sacked)
 		return;
+	if (unlikely(cb->mtu_probe))
+		vtcp_mtu_probe_lost((struct sock *)vsk, skb);
 	cb->lost = 1;
 	vsk->lost_out += seg_len(skb);
 }
@@ -640,6 +642,37 @@ void vtcp_reo_timeout(struct sock *sk)
 }
 
 /*
+ * The path MTU fell below segments in flight, which were dropped on the
+ * way: resend them at the new size at once. The window stays, since the
+ * network did not say it was congested (as tcp_simple_retransmit()).
+ */
+void vtcp_resend_oversized(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	struct sk_buff *skb;
+
+	for (skb = next_sent(sk, NULL); skb; skb = next_sent(sk, skb)) {
+		struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+		if (skb->len <= vsk->mss || cb->sacked)
+			continue;
+		if (cb->rexmit) {	/* resent at the old size: lost too */
+			cb->rexmit = 0;
+			vsk->retrans_out -= seg_len(skb);
+		}
+		mark_lost(vsk, skb);
+	}
+	if (!vsk->lost_out)
+		return;
+	if (vsk->ca_state != VTCP_CA_LOSS) {
+		vsk->prior_ssthresh = 0;	/* nothing to undo */
+		vsk->recover = vsk->snd_nxt;
+		vsk->ca_state = VTCP_CA_LOSS;
+	}
+	vtcp_retransmit_lost(sk);
+}
+
+/*
  * The retransmission timer expired: everything in flight that was not
  * SACKed is lost, and the window starts again from one segment (RFC 5681
  * 3.1). SACK marks stand the first time, as Linux keeps them (resending
@@ -673,6 +706,8 @@ void vtcp_enter_loss(struct sock *sk)
 		cb->rexmit = 0;
 		if (cb->sacked && keep_sacks)
 			continue;
+		if (unlikely(cb->mtu_probe))
+			vtcp_mtu_probe_lost(sk, skb);
 		cb->sacked = 0;
 		cb->lost = 1;
 		vsk->lost_out += seg_len(skb);

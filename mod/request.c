@@ -52,10 +52,8 @@ void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb)
 		vsk->ts_recent_stamp = ktime_get_seconds();
 	}
 	/* RFC 9293 3.7.1: 536 without the option. */
-	vsk->mss = min_t(u16, (o.has & VTCP_OPT_MSS) ? max_t(u16, o.mss, 64) :
-			 536, vsk->advmss);
-	if (vsk->opts & VTCP_OPT_TIMESTAMPS)
-		vsk->mss -= TCPOLEN_TSTAMP_ALIGNED;
+	vsk->mss_clamp = (o.has & VTCP_OPT_MSS) ? max_t(u16, o.mss, 64) : 536;
+	vtcp_mtup_init(sk);
 	vsk->cwnd = 10 * vsk->mss;
 	vsk->rcv_tstamp_ns = ktime_get_ns();
 }

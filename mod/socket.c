@@ -239,10 +239,10 @@ static void init_active_seq(struct sock *sk)
 
 	vtcp_init_sequence(sk, 0);
 	vsk->advmss = vtcp_advmss(__sk_dst_get(sk));
-	vsk->mss = vsk->advmss;
+	vtcp_offer_options(sk);
+	vtcp_sync_mss(sk, dst_mtu(__sk_dst_get(sk)));
 	vsk->cwnd = 10 * vsk->mss;
 	vsk->snd_wnd = vsk->mss;	/* until the SYN-ACK says */
-	vtcp_offer_options(sk);
 	vtcp_cong_start(sk);
 	atomic_set(&inet_sk(sk)->inet_id, get_random_u16());
 }
@@ -258,6 +258,7 @@ static int vtcp_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 		return -EAFNOSUPPORT;
 	vtcp_purge_queues(sk);
 	WRITE_ONCE(sk->sk_shutdown, 0);
+	WRITE_ONCE(sk->sk_err_soft, 0);
 	err = route_and_hash(sk, usin);
 	if (!err) {
 		init_active_seq(sk);

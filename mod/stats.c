@@ -52,6 +52,21 @@ static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_LOSS_UNDO]		= "LossUndo",
 	[VTCP_MIB_DSACK_SENT]		= "DSackSent",
 	[VTCP_MIB_DSACK_RECV]		= "DSackRecv",
+	[VTCP_MIB_ICMP_IN]		= "IcmpIn",
+	[VTCP_MIB_ICMP_NO_SOCKET]	= "IcmpNoSocket",
+	[VTCP_MIB_ICMP_OUT_OF_WINDOW]	= "IcmpOutOfWindow",
+	[VTCP_MIB_ICMP_IGNORED]		= "IcmpIgnored",
+	[VTCP_MIB_ICMP_LOCKED]		= "IcmpLocked",
+	[VTCP_MIB_ICMP_UNREACH]		= "IcmpUnreach",
+	[VTCP_MIB_ICMP_FRAG_NEEDED]	= "IcmpFragNeeded",
+	[VTCP_MIB_ICMP_TIME_EXCEEDED]	= "IcmpTimeExceeded",
+	[VTCP_MIB_ICMP_PARAM_PROB]	= "IcmpParamProb",
+	[VTCP_MIB_ICMP_REDIRECT]	= "IcmpRedirect",
+	[VTCP_MIB_ICMP_ABORTS]		= "IcmpAborts",
+	[VTCP_MIB_PMTU_REDUCED]		= "PmtuReduced",
+	[VTCP_MIB_MTU_BLACK_HOLE]	= "MtuBlackHole",
+	[VTCP_MIB_MTU_PROBES]		= "MtuProbes",
+	[VTCP_MIB_MTU_PROBE_FAILS]	= "MtuProbeFails",
 };
 
 const char *vtcp_stat_name(int mib)

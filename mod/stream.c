@@ -6,6 +6,7 @@
  * charged to the receive buffer, and nothing is accepted beyond it.
  */
 #include <linux/sched/signal.h>
+#include <net/inet_common.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 
@@ -364,7 +365,9 @@ int vtcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 	struct sk_buff *skb;
 	long timeo;
 
-	if (flags & (MSG_OOB | MSG_ERRQUEUE))
+	if (flags & MSG_ERRQUEUE)	/* ICMP errors, with IP_RECVERR */
+		return inet_recv_error(sk, msg, len, addr_len);
+	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	lock_sock(sk);
 	if (sk->sk_state == TCP_LISTEN) {

@@ -32,10 +32,11 @@ static const struct vtcp_sysctl vtcp_sysctl_defaults = {
 	.max_orphans		= 65536,
 	.challenge_ack_limit	= 1000,
 	.rack			= 1,
+	.mtu_probing		= 0,
 	.congestion_control	= "cubic",
 };
 
-static const int zero, one = 1, retries_max = 127;
+static const int zero, one = 1, two = 2, retries_max = 127;
 static const int ms_max = 3600 * 1000;	/* an hour */
 static const int delack_max = 500;	/* RFC 9293 3.8.6.3 */
 static const int rmem_lo = 4096, rmem_hi = 1 << 30, int_max = INT_MAX;
@@ -108,6 +109,7 @@ static const struct ctl_table vtcp_sysctl_template[] = {
 	VTCP_SYSCTL(max_orphans,	zero, int_max),
 	VTCP_SYSCTL(challenge_ack_limit, one, int_max),
 	VTCP_SYSCTL(rack,		zero, one),
+	VTCP_SYSCTL(mtu_probing,	zero, two),
 	{
 		.procname	= "congestion_control",
 		.data		= (void *)offsetof(struct vtcp_sysctl,

@@ -27,6 +27,9 @@
 
 #define NSEC_PER_MSEC_U64 ((u64)NSEC_PER_MSEC)
 
+/* Timeouts of one data segment before mtu_probing suspects a black hole. */
+#define VTCP_BLACK_HOLE_RTOS	3
+
 static u64 ms_to_ns(int ms)
 {
 	return (u64)ms * NSEC_PER_MSEC_U64;
@@ -89,6 +92,9 @@ static void rtx_timeout(struct sock *sk)
 	}
 	vtcp_count_timeout_retrans(sk, head);
 	vsk->retries++;
+	if (vsk->retries >= VTCP_BLACK_HOLE_RTOS &&
+	    !(VTCP_SKB_CB(head)->flags & (TCPHDR_SYN | TCPHDR_FIN)))
+		vtcp_mtu_black_hole(sk);
 	vtcp_enter_loss(sk);
 }
 
@@ -393,4 +399,6 @@ void vtcp_release_cb(struct sock *sk)
 	for (t = 0; t < VTCP_NR_TIMERS; t++)
 		if (test_and_clear_bit(t, &vsk->deferred))
 			run_timer(sk, t);
+	if (test_and_clear_bit(VTCP_DEFER_MTU, &vsk->deferred))
+		vtcp_mtu_reduced(sk);
 }

@@ -54,7 +54,8 @@ struct vtcp_sock {
 	struct rb_root ooo_queue;	/* received out of order, by seq */
 	struct hrtimer timers[VTCP_NR_TIMERS];
 	u64 timer_due_ns[VTCP_NR_TIMERS]; /* deadlines (lazy timers); 0: none */
-	unsigned long deferred;		/* timers that fired while owned */
+	unsigned long deferred;		/* timers that fired while owned, */
+					/* and VTCP_DEFER_MTU */
 	spinlock_t timer_lock;		/* timer_refs vs. queueing */
 	u8 timer_refs;			/* timers holding a socket reference */
 
@@ -68,6 +69,8 @@ struct vtcp_sock {
 	u32 snd_wl1, snd_wl2;	/* segment seq/ack of the last window update */
 	u16 mss;		/* largest payload we send */
 	u16 advmss;		/* largest payload we accept */
+	u16 mss_clamp;		/* the peer's MSS option: mss never exceeds it */
+	u32 mtu_info;		/* MTU of a "fragmentation needed" deferred */
 
 	u32 irs;
 	u32 rcv_nxt;		/* next expected */
@@ -191,6 +194,7 @@ struct vtcp_skb_cb {
 	u8 rexmit:1;		/* out: resent, counted in retrans_out */
 	u8 has_ts:1;		/* in: carried a timestamp option */
 	u8 has_sacks:1;		/* in: carried SACK blocks */
+	u8 mtu_probe:1;		/* out: an RFC 4821 probe, one segment */
 };
 
 /* What the RTX timer is armed for (timers.c, recovery.c). */
@@ -283,6 +287,21 @@ enum vtcp_mib {
 	VTCP_MIB_LOSS_UNDO,		/* timeouts found spurious */
 	VTCP_MIB_DSACK_SENT,		/* duplicates reported (RFC 2883) */
 	VTCP_MIB_DSACK_RECV,		/* duplicates the peer reported */
+	VTCP_MIB_ICMP_IN,		/* ICMP errors quoting our segments */
+	VTCP_MIB_ICMP_NO_SOCKET,	/* ignored: no connection */
+	VTCP_MIB_ICMP_OUT_OF_WINDOW,	/* ignored: seq not in flight */
+	VTCP_MIB_ICMP_IGNORED,		/* ignored: type, code or state */
+	VTCP_MIB_ICMP_LOCKED,		/* hard error kept soft: socket owned */
+	VTCP_MIB_ICMP_UNREACH,		/* accepted: destination unreachable */
+	VTCP_MIB_ICMP_FRAG_NEEDED,	/* accepted: fragmentation needed */
+	VTCP_MIB_ICMP_TIME_EXCEEDED,	/* accepted: time exceeded */
+	VTCP_MIB_ICMP_PARAM_PROB,	/* accepted: parameter problem */
+	VTCP_MIB_ICMP_REDIRECT,		/* accepted: redirect */
+	VTCP_MIB_ICMP_ABORTS,		/* opening connections ended by one */
+	VTCP_MIB_PMTU_REDUCED,		/* the MSS fell to a smaller path MTU */
+	VTCP_MIB_MTU_BLACK_HOLE,	/* timeouts that lowered the MSS */
+	VTCP_MIB_MTU_PROBES,		/* RFC 4821 probes sent */
+	VTCP_MIB_MTU_PROBE_FAILS,	/* and lost */
 	__VTCP_MIB_MAX
 };
 
@@ -311,6 +330,7 @@ struct vtcp_sysctl {
 	int max_orphans;
 	int challenge_ack_limit;
 	int rack;
+	int mtu_probing;
 	char congestion_control[VTCP_CONG_NAME_MAX];
 };
 
@@ -363,6 +383,18 @@ void vtcp_uncharge_write(struct sock *sk, struct sk_buff *skb);
 bool vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order);
 void vtcp_charge_coalesced(struct sock *sk, int delta);
 
+/* pmtu.c: path MTU discovery (RFC 1191, RFC 4821) and the MSS. */
+#define VTCP_DEFER_MTU	VTCP_NR_TIMERS	/* bit in vtcp_sock.deferred */
+void vtcp_mtup_init(struct sock *sk);
+void vtcp_sync_mss(struct sock *sk, u32 pmtu);
+void vtcp_check_pmtu(struct sock *sk);
+void vtcp_mtu_reduced(struct sock *sk);
+void vtcp_mtu_black_hole(struct sock *sk);
+u32 vtcp_mtu_probe_size(const struct sock *sk);
+void vtcp_mtu_probe_sent(struct sock *sk, u32 size);
+void vtcp_mtu_probe_acked(struct sock *sk);
+void vtcp_mtu_probe_lost(struct sock *sk, struct sk_buff *skb);
+
 /* offload.c: segmentation offload. */
 int vtcp_offload_init(void);
 void vtcp_offload_exit(void);
@@ -385,8 +417,10 @@ void vtcp_reset_sock(struct sock *sk, int err);
 
 /* input.c: segments from IP. */
 int vtcp_rcv(struct sk_buff *skb);
-int vtcp_err(struct sk_buff *skb, u32 info);
 int vtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
+
+/* icmp.c: ICMP errors about our segments. */
+int vtcp_err(struct sk_buff *skb, u32 info);
 
 /* output.c: segments to IP. */
 int vtcp_queue_ctl(struct sock *sk, u8 flags);
@@ -421,6 +455,7 @@ void vtcp_ack_progress(struct sock *sk, const struct sk_buff *skb,
 		       const struct vtcp_opts *o, u32 acked);
 void vtcp_retransmit_lost(struct sock *sk);
 void vtcp_enter_loss(struct sock *sk);
+void vtcp_resend_oversized(struct sock *sk);
 void vtcp_setup_caps(struct sock *sk, struct dst_entry *dst);
 void vtcp_reo_timeout(struct sock *sk);
 void vtcp_tlp_timeout(struct sock *sk);
@@ -503,6 +538,7 @@ void vtcp_event_state(struct sock *sk, int old, int new, int ev);
 void vtcp_event_timer(struct sock *sk, enum vtcp_timer t);
 void vtcp_event_seg_in(struct sock *sk, const struct sk_buff *skb);
 void vtcp_event_seg_out(struct sock *sk, const struct sk_buff *skb);
+void vtcp_event_pmtu(struct sock *sk);
 void vtcp_event_reply(struct net *net, const struct sk_buff *skb,
 		      __be32 saddr, __be32 daddr);
 

@@ -57,6 +57,7 @@ enum vtcp_fsm_event {
 	VTCP_EV_2MSL,		/* timer: TIME-WAIT over */
 	VTCP_EV_FW2_TIMEOUT,	/* timer: orphan idle in FIN-WAIT-2 */
 	VTCP_EV_NEW_SYN,	/* segment: SYN newer than TIME-WAIT's (RFC 6191) */
+	VTCP_EV_ICMP_ERROR,	/* ICMP: a hard error for a connection opening */
 	VTCP_NR_EVENTS
 };
 
@@ -122,6 +123,10 @@ struct vtcp_info {
 	__u32	retrans_segs;	/* total retransmitted segments */
 	__u32	fast_retrans;	/* of which by fast retransmit/SACK recovery */
 	char	congestion[16];	/* congestion control algorithm */
+	__u32	pmtu;		/* path MTU the MSS follows */
+	__u32	mtu_probe_low;	/* RFC 4821 search: an MTU known to work, */
+	__u32	mtu_probe_high;	/* the largest that may; 0: no search */
+	__u32	soft_error;	/* errno of the last ICMP soft error, or 0 */
 };
 
 /*
@@ -132,8 +137,9 @@ struct vtcp_info {
  *   the caller's network namespace. VTCP_A_STATS_RESET (flag) in the
  *   request zeroes the counters after reading (CAP_NET_ADMIN).
  * VTCP_CMD_EVENT: multicast on group "events", one message per state
- *   transition (VTCP_EVT_STATE), timer firing (VTCP_EVT_TIMER) or segment
- *   sent/received (VTCP_EVT_SEG_OUT/IN) of the namespace's connections.
+ *   transition (VTCP_EVT_STATE), timer firing (VTCP_EVT_TIMER), segment
+ *   sent/received (VTCP_EVT_SEG_OUT/IN) or path MTU change (VTCP_EVT_PMTU,
+ *   with VTCP_A_EV_MTU and VTCP_A_EV_MSS) of the namespace's connections.
  */
 #define VTCP_GENL_NAME		"vtcp"
 #define VTCP_GENL_VERSION	1
@@ -153,6 +159,7 @@ enum vtcp_event_type {
 	VTCP_EVT_TIMER,		/* a timer fired */
 	VTCP_EVT_SEG_OUT,	/* a segment was sent */
 	VTCP_EVT_SEG_IN,	/* a segment arrived at the socket */
+	VTCP_EVT_PMTU,		/* the path MTU, and so the MSS, changed */
 };
 
 enum vtcp_genl_attr {
@@ -180,6 +187,8 @@ enum vtcp_genl_attr {
 	VTCP_A_EV_LEN,		/* u32, payload bytes */
 	VTCP_A_EV_WIN,		/* u32, window in bytes (scaled) */
 	VTCP_A_PAD,
+	VTCP_A_EV_MTU,		/* u32, the new path MTU */
+	VTCP_A_EV_MSS,		/* u32, the new MSS */
 	__VTCP_A_MAX
 };
 

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ICMP errors about our segments (RFC 1122 4.2.3.9, RFC 5927), as Linux
+ * TCP reads them: each is checked against the connection it quotes, then
+ * "fragmentation needed" lowers the path MTU (pmtu.c), a redirect moves
+ * the route, and the other errors end a connection still opening or are
+ * kept as its soft error, which a later timeout reports.
+ *
+ * vtcp_err() runs in softirq, from the ICMP receive path.
+ */
+#include <linux/errqueue.h>
+#include <linux/icmp.h>
+#include <net/icmp.h>
+#include <net/inet_hashtables.h>
+#include <net/ip.h>
+#include <net/tcp.h>
+
+#include "vtcp.h"
+#include "compat.h"
+
+/*
+ * The quoted segment must be one in flight: off-path attackers who guess
+ * the 4-tuple still have to hit [snd_una, snd_nxt] (RFC 5927 4.1).
+ */
+static bool quotes_our_flight(const struct sock *sk, u32 seq)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	return seq_geq(seq, vsk->snd_una) && seq_leq(seq, vsk->snd_nxt);
+}
+
+static void follow_redirect(struct sock *sk, struct sk_buff *skb)
+{
+	struct dst_entry *dst = __sk_dst_check(sk, 0);
+
+	if (dst)
+		dst->ops->redirect(dst, sk, skb);
+}
+
+/* Fragmentation needed (DF set): now, or when the owner releases it. */
+static void frag_needed(struct sock *sk, u32 mtu)
+{
+	WRITE_ONCE(vtcp_sk(sk)->mtu_info, mtu);
+	if (!sock_owned_by_user(sk))
+		vtcp_mtu_reduced(sk);
+	else
+		set_bit(VTCP_DEFER_MTU, &vtcp_sk(sk)->deferred);
+}
+
+/*
+ * The errno of an error, by Linux's mapping (icmp_err_convert[]), and
+ * whether RFC 1122 counts it hard; 0 for what is not an error to report.
+ */
+static int icmp_errno(struct net *net, int type, int code, bool *fatal)
+{
+	*fatal = false;
+	switch (type) {
+	case ICMP_DEST_UNREACH:
+		if (code > NR_ICMP_UNREACH)
+			return 0;
+		VTCP_INC_STATS(net, VTCP_MIB_ICMP_UNREACH);
+		*fatal = icmp_err_convert[code].fatal;
+		return icmp_err_convert[code].errno;
+	case ICMP_TIME_EXCEEDED:
+		VTCP_INC_STATS(net, VTCP_MIB_ICMP_TIME_EXCEEDED);
+		return EHOSTUNREACH;
+	case ICMP_PARAMETERPROB:
+		VTCP_INC_STATS(net, VTCP_MIB_ICMP_PARAM_PROB);
+		*fatal = true;
+		return EPROTO;
+	}
+	return 0;	/* source quench (RFC 6633) and the rest */
+}
+
+/*
+ * With IP_RECVERR, the error goes on the socket's error queue too, where
+ * recvmsg(MSG_ERRQUEUE) finds it with the offender's address and what it
+ * quoted (ip(7)). Our own copy of ip_icmp_error(): 6.1 does not export it.
+ */
+static void queue_error(struct sock *sk, struct sk_buff *skb, int err,
+			__be16 port, u32 info, const u8 *quoted)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	struct sock_exterr_skb *serr;
+
+	if (!vtcp_recverr(sk))
+		return;
+	skb = skb_clone(skb, GFP_ATOMIC);
+	if (!skb)
+		return;
+	serr = SKB_EXT_ERR(skb);
+	memset(serr, 0, sizeof(*serr));
+	serr->ee.ee_errno = err;
+	serr->ee.ee_origin = SO_EE_ORIGIN_ICMP;
+	serr->ee.ee_type = icmp_hdr(skb)->type;
+	serr->ee.ee_code = icmp_hdr(skb)->code;
+	serr->ee.ee_info = info;
+	serr->addr_offset = (const u8 *)&iph->daddr - skb_network_header(skb);
+	serr->port = port;
+	if (skb_pull(skb, quoted - skb->data)) {
+		skb_reset_transport_header(skb);
+		if (!sock_queue_err_skb(sk, skb))
+			return;
+	}
+	kfree_skb(skb);
+}
+
+/*
+ * An error for @sk: a connection still opening ends with it (as TCP, any
+ * error in SYN-SENT; in SYN-RECEIVED a hard one); an established one keeps
+ * it as its soft error, or reports it at once under IP_RECVERR.
+ */
+static void report_error(struct sock *sk, struct sk_buff *skb, int err,
+			 bool fatal, u32 info)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	struct tcphdr *th = (struct tcphdr *)(skb->data + (iph->ihl << 2));
+	bool owned = sock_owned_by_user(sk);
+
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		if (sk->sk_state == TCP_SYN_RECV && !fatal)
+			goto soft;
+		queue_error(sk, skb, err, th->dest, info, (u8 *)th);
+		WRITE_ONCE(sk->sk_err_soft, err);
+		if (owned)
+			VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ICMP_LOCKED);
+		else
+			vtcp_fsm(sk, VTCP_EV_ICMP_ERROR, NULL);
+		return;
+	}
+	if (!owned && vtcp_recverr(sk)) {
+		WRITE_ONCE(sk->sk_err, err);
+		sk_error_report(sk);
+		return;
+	}
+soft:
+	WRITE_ONCE(sk->sk_err_soft, err);
+}
+
+static void handle_error(struct sock *sk, struct sk_buff *skb, u32 info)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	const struct tcphdr *th = (void *)iph + (iph->ihl << 2);
+	int type = icmp_hdr(skb)->type, code = icmp_hdr(skb)->code;
+	struct net *net = sock_net(sk);
+	bool fatal;
+	int err;
+
+	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)) {
+		VTCP_INC_STATS(net, VTCP_MIB_ICMP_IGNORED);
+		return;
+	}
+	if (!quotes_our_flight(sk, ntohl(th->seq))) {
+		VTCP_INC_STATS(net, VTCP_MIB_ICMP_OUT_OF_WINDOW);
+		return;
+	}
+	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) {
+		VTCP_INC_STATS(net, VTCP_MIB_ICMP_FRAG_NEEDED);
+		frag_needed(sk, info);
+		return;
+	}
+	if (type == ICMP_REDIRECT) {
+		VTCP_INC_STATS(net, VTCP_MIB_ICMP_REDIRECT);
+		if (!sock_owned_by_user(sk))
+			follow_redirect(sk, skb);
+		return;
+	}
+	err = icmp_errno(net, type, code, &fatal);
+	if (!err) {
+		VTCP_INC_STATS(net, VTCP_MIB_ICMP_IGNORED);
+		return;
+	}
+	report_error(sk, skb, err, fatal, info);
+}
+
+/*
+ * skb->data is the IP header we sent, as the error quotes it, and at
+ * least 8 bytes after it: the ports and our sequence number.
+ */
+int vtcp_err(struct sk_buff *skb, u32 info)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	const struct tcphdr *th = (void *)iph + (iph->ihl << 2);
+	struct net *net = dev_net(skb->dev);
+	struct sock *sk;
+
+	VTCP_INC_STATS(net, VTCP_MIB_ICMP_IN);
+	sk = __inet_lookup_established(net, &vtcp_hashinfo, iph->daddr,
+				       th->dest, iph->saddr, ntohs(th->source),
+				       inet_iif(skb), 0);
+	if (!sk) {
+		VTCP_INC_STATS(net, VTCP_MIB_ICMP_NO_SOCKET);
+		return -ENOENT;
+	}
+	if (sk->sk_state == TCP_TIME_WAIT) {
+		VTCP_INC_STATS(net, VTCP_MIB_ICMP_IGNORED);
+		inet_twsk_put(inet_twsk(sk));
+		return 0;
+	}
+	bh_lock_sock(sk);
+	handle_error(sk, skb, info);
+	bh_unlock_sock(sk);
+	sock_put(sk);
+	return 0;
+}
