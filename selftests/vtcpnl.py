@@ -53,14 +53,15 @@ FSM_EVENTS = ["CONNECT", "LISTEN", "CLOSE", "ABORT", "SYN", "SYNACK",
 TIMER_KINDS = ["NONE", "SYN", "FIN", "RETRANS", "PROBE", "DELACK",
                "KEEPALIVE", "FIN_WAIT2", "TIME_WAIT"]
 
-# struct vtcp_info, up to and including congestion[16]
-VTCP_INFO_FMT = "=8BI 6I 10I 4x 6Q 2I 16s"
+# struct vtcp_info, up to and including soft_error
+VTCP_INFO_FMT = "=8BI 6I 10I 4x 6Q 2I 16s 4I"
 VTCP_INFO_FIELDS = (
     "state options snd_wscale rcv_wscale timer retransmits backoff probes "
     "timer_expires_ms rto_us rtt_us rttvar_us min_rtt_us snd_mss rcv_mss "
     "snd_cwnd snd_ssthresh snd_una snd_nxt rcv_nxt snd_wnd rcv_wnd unacked "
     "sacked lost bytes_sent bytes_acked bytes_received bytes_retrans segs_in "
-    "segs_out retrans_segs fast_retrans congestion").split()
+    "segs_out retrans_segs fast_retrans congestion pmtu mtu_probe_low "
+    "mtu_probe_high soft_error").split()
 
 
 class NlError(OSError):

@@ -94,6 +94,7 @@ struct vtcp_event {
 	uint8_t timer, retries;
 	uint8_t flags;
 	uint32_t seq, ack, len, win;
+	uint32_t mtu, mss;	/* VTCP_EVT_PMTU */
 };
 
 int event_from_netlink(const struct nlmsghdr *nlh, struct vtcp_event *ev);

@@ -41,6 +41,8 @@ static const struct ev_field ev_fields[] = {
 	EV_FIELD(VTCP_A_EV_FLAGS, NULL, flags),
 	EV_FIELD(VTCP_A_EV_LEN, "len", len),
 	EV_FIELD(VTCP_A_EV_WIN, "win", win),
+	EV_FIELD(VTCP_A_EV_MTU, "mtu", mtu),
+	EV_FIELD(VTCP_A_EV_MSS, "mss", mss),
 };
 
 /* A number of @size bytes, in host order, from unaligned @p. */
@@ -118,11 +120,12 @@ int event_from_netlink(const struct nlmsghdr *nlh, struct vtcp_event *ev)
 static const char *const type_names[] = {
 	[VTCP_EVT_STATE] = "state", [VTCP_EVT_TIMER] = "timer",
 	[VTCP_EVT_SEG_OUT] = "out", [VTCP_EVT_SEG_IN] = "in",
+	[VTCP_EVT_PMTU] = "pmtu",
 };
 
 static const char *type_name(int type)
 {
-	if (type >= VTCP_EVT_STATE && type <= VTCP_EVT_SEG_IN)
+	if (type >= VTCP_EVT_STATE && type <= VTCP_EVT_PMTU)
 		return type_names[type];
 	return "unknown";
 }
@@ -157,6 +160,10 @@ static void print_json(const struct vtcp_event *ev)
 		json_u64("ack", ev->ack);
 		json_u64("len", ev->len);
 		json_u64("win", ev->win);
+		break;
+	case VTCP_EVT_PMTU:
+		json_u64("mtu", ev->mtu);
+		json_u64("mss", ev->mss);
 		break;
 	}
 	json_end();
@@ -201,6 +208,9 @@ static void print_text(const struct vtcp_event *ev)
 		       type_name(ev->type), flags, ev->seq, ev->ack, ev->len,
 		       ev->win);
 		break;
+	case VTCP_EVT_PMTU:
+		printf("pmtu %u mss %u\n", ev->mtu, ev->mss);
+		break;
 	default:
 		printf("event of unknown type %u\n", ev->type);
 	}
@@ -236,7 +246,7 @@ static int event_type_number(const char *name)
 {
 	int t;
 
-	for (t = VTCP_EVT_STATE; t <= VTCP_EVT_SEG_IN; t++)
+	for (t = VTCP_EVT_STATE; t <= VTCP_EVT_PMTU; t++)
 		if (!strcmp(name, type_names[t]))
 			return t;
 	return -1;

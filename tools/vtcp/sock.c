@@ -125,6 +125,12 @@ static void print_info(const struct ss_sock *s)
 	if (i->min_rtt_us)
 		printf(" minrtt:%.3f", i->min_rtt_us / 1000.0);
 	printf(" mss:%u rcvmss:%u", i->snd_mss, i->rcv_mss);
+	if (HAS_INFO(s, soft_error) && i->pmtu)
+		printf(" pmtu:%u", i->pmtu);
+	if (HAS_INFO(s, soft_error) && i->mtu_probe_high)
+		printf(" mtu_search:%u-%u", i->mtu_probe_low, i->mtu_probe_high);
+	if (HAS_INFO(s, soft_error) && i->soft_error)
+		printf(" soft_error:%s", strerror(i->soft_error));
 	if (i->backoff)
 		printf(" backoff:%u", i->backoff);
 	if (!HAS_INFO(s, lost))

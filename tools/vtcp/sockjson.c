@@ -27,7 +27,9 @@ static const struct {
 	INFO_FIELD(sacked), INFO_FIELD(lost), INFO_FIELD(bytes_sent),
 	INFO_FIELD(bytes_acked), INFO_FIELD(bytes_received),
 	INFO_FIELD(bytes_retrans), INFO_FIELD(segs_in), INFO_FIELD(segs_out),
-	INFO_FIELD(retrans_segs), INFO_FIELD(fast_retrans),
+	INFO_FIELD(retrans_segs), INFO_FIELD(fast_retrans), INFO_FIELD(pmtu),
+	INFO_FIELD(mtu_probe_low), INFO_FIELD(mtu_probe_high),
+	INFO_FIELD(soft_error),
 };
 
 static uint64_t field_value(const struct vtcp_info *i, size_t offset,
