@@ -48,8 +48,8 @@ static void frag_needed(struct sock *sk, u32 mtu)
 }
 
 /*
- * The errno of an error, by Linux's mapping (icmp_err_convert[]), and
- * whether RFC 1122 counts it hard; 0 for what is not an error to report.
+ * The errno of an error, negative, by Linux's mapping (icmp_err_convert[]),
+ * and whether RFC 1122 counts it hard; 0 for what is not an error to report.
  */
 static int icmp_errno(struct net *net, int type, int code, bool *fatal)
 {
@@ -60,14 +60,14 @@ static int icmp_errno(struct net *net, int type, int code, bool *fatal)
 			return 0;
 		VTCP_INC_STATS(net, VTCP_MIB_ICMP_UNREACH);
 		*fatal = icmp_err_convert[code].fatal;
-		return icmp_err_convert[code].errno;
+		return -icmp_err_convert[code].errno;
 	case ICMP_TIME_EXCEEDED:
 		VTCP_INC_STATS(net, VTCP_MIB_ICMP_TIME_EXCEEDED);
-		return EHOSTUNREACH;
+		return -EHOSTUNREACH;
 	case ICMP_PARAMETERPROB:
 		VTCP_INC_STATS(net, VTCP_MIB_ICMP_PARAM_PROB);
 		*fatal = true;
-		return EPROTO;
+		return -EPROTO;
 	}
 	return 0;	/* source quench (RFC 6633) and the rest */
 }
@@ -165,7 +165,7 @@ static void handle_error(struct sock *sk, struct sk_buff *skb, u32 info)
 			follow_redirect(sk, skb);
 		return;
 	}
-	err = icmp_errno(net, type, code, &fatal);
+	err = -icmp_errno(net, type, code, &fatal);
 	if (!err) {
 		VTCP_INC_STATS(net, VTCP_MIB_ICMP_IGNORED);
 		return;
