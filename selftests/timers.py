@@ -41,6 +41,7 @@ SYSCTLS = {
     "max_orphans":	(65536, 0, 2 ** 31 - 1),
     "challenge_ack_limit": (1000, 1, 2 ** 31 - 1),
     "rack":		(1, 0, 1),
+    "mtu_probing":	(0, 0, 2),
 }
 # name: (default, another valid value); unknown names are EINVAL.
 STRING_SYSCTLS = {"congestion_control": ("cubic", "newreno")}
