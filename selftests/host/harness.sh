@@ -8,7 +8,10 @@
 # debug objects reports, and a leak once scripts/kmemleak scans. With
 # Debian's kernels, vm-pair must join KERNEL (guest 1) and the other
 # series (guest 2) by a link that carries pings both ways, share VM_OUT
-# between them, and return the status of the guest that failed.
+# between them, and return the status of the guest that failed; with the
+# newest series' kernel only (once per make check), guest 2 crashes
+# (scripts/vm-crash) and boots again while guest 1 watches it go and come
+# back.
 
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/lib.sh
@@ -104,8 +107,67 @@ pair() {
 	rm -rf "$out"
 }
 
+# Guest 2's first incarnation crashes once guest 1 has pinged it; guest 1
+# pings until it is gone, then until it is back; the second incarnation
+# exits 3, which must be vm-pair's status: the killed one's does not count.
+# shellcheck disable=SC2016 # expanded by the guests' sh
+CRASH_CMD='echo "$VM_INCARNATION" >>"$VM_OUT/incarnations.$VM_ROLE"
+	if [ "$VM_ROLE" = 2 ]; then
+		if [ "$VM_INCARNATION" = 1 ]; then
+			scripts/vm-sync up && scripts/vm-sync pinged &&
+				exec scripts/vm-crash
+			exit 1
+		fi
+		scripts/vm-sync back 120
+		exit 3
+	fi
+	scripts/vm-sync up && busybox ping -c 1 -W 5 "$VM_NET_PEER" >/dev/null &&
+		scripts/vm-sync pinged || exit 1
+	i=0
+	while busybox ping -c 1 -W 1 "$VM_NET_PEER" >/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 30 ] || exit 1
+		sleep 0.2
+	done
+	echo gone >"$VM_OUT/seen"
+	i=0
+	until busybox ping -c 1 -W 1 "$VM_NET_PEER" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 120 ] || exit 1
+		sleep 0.5
+	done
+	echo back >>"$VM_OUT/seen"
+	scripts/vm-sync back 120'
+
+pair_crash() {
+	local other out s inc fails=$ktap_fails
+
+	other=$(other_kernel)
+	out=$(mktemp -d)
+	scripts/vm-pair -k "$rel" -k "$other" --no-module --out "$out" \
+		-- sh -c "$CRASH_CMD" >/tmp/harness.$$ 2>&1
+	s=$?
+	ktap_check "vm-pair: guest 2 crashes and boots again; the last boot's status counts (3, got $s)" \
+		[ "$s" = 3 ]
+	inc=$(tr '\n' ' ' <"$out/incarnations.2" 2>/dev/null)
+	inc+=/$(cat "$out/incarnations.1" 2>/dev/null)
+	ktap_check "vm-pair: VM_INCARNATION: guest 2's 1 then 2, guest 1's 1 (got $inc)" \
+		[ "$inc" = "1 2 /1" ]
+	ktap_check "vm-pair: guest 1 pings guest 2, gone after the crash, back after the boot" \
+		[ "$(cat "$out/seen" 2>/dev/null)" = "$(printf 'gone\nback')" ]
+	[ "$ktap_fails" = "$fails" ] || sed 's/^/# /' /tmp/harness.$$ | tail -n 30
+	rm -rf "$out"
+}
+
+# The crash case runs for the newest series only: once per make check.
+crash_too=no
+[ "$rel" = debug ] || [ "$rel" != "$(scripts/kernels 2>/dev/null | tail -n 1)" ] ||
+	crash_too=yes
+
 if [ "$rel" = debug ]; then
 	ktap_header $((4 + ${#DEBUG_SPLATS[@]}))
+elif [ "$crash_too" = yes ]; then
+	ktap_header 10
 else
 	ktap_header 7
 fi
@@ -122,6 +184,7 @@ if [ "$rel" = debug ]; then
 	debug_splats
 else
 	pair
+	[ "$crash_too" = no ] || pair_crash
 fi
 rm -f /tmp/harness.$$
 
