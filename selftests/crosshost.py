@@ -63,9 +63,10 @@ def put(name, value=None):
     os.rename(tmp, _path(name, ROLE))
 
 
-def get(name, timeout=TIMEOUT):
-    """What the other guest put() under @name; None if it never came."""
-    path = _path(name, 3 - ROLE)
+def get(name, timeout=TIMEOUT, mine=False):
+    """What the other guest put() under @name (this guest, with @mine, in
+    an earlier incarnation); None if it never came."""
+    path = _path(name, ROLE if mine else 3 - ROLE)
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
@@ -311,8 +312,10 @@ def echoes(port, n, new_socket, name):
     barrier("short-" + name)
     good = 0
     t0 = time.monotonic()
+    each = []
     try:
         for i in range(n):
+            t1 = time.monotonic()
             c = connect(PEER, port, new_socket())
             msg = struct.pack("!Q", i) * 8
             c.sendall(msg)
@@ -324,9 +327,16 @@ def echoes(port, n, new_socket, name):
                 got += chunk
             c.close()
             good += got == msg
+            each.append(time.monotonic() - t1)
     except OSError as e:
         tap.msg("client: %s" % e)
     took = time.monotonic() - t0
+    each.sort()
+    if each:
+        tap.msg("%s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d over 0.5 s" %
+                (name, each[len(each) // 2] * 1000,
+                 each[len(each) * 99 // 100] * 1000, each[-1] * 1000,
+                 sum(t > 0.5 for t in each)))
     if name == "vtcp":
         tap.eq(good, n, "%d sequential short connections echoed, %.1f ms "
                "each" % (n, took * 1000 / n))
@@ -763,11 +773,75 @@ def offloads():
     sh("ethtool -K %s tx on tso on gso on >/dev/null 2>&1; true" % DEV)
 
 
+INCARNATION = int(os.environ.get("VM_INCARNATION", "1"))
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+@case(1, 0)
+def peer_dies():
+    """The server's host crashes while a connection is established (its
+    qemu is killed: nothing is sent) and boots again: the client's next
+    send meets the new incarnation's RST, and the application sees what
+    it sees with TCP, whose connection goes through the same."""
+    if ROLE == SERVER:
+        ls = listen(8601)
+        tls = tcp_socket()
+        tls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        tls.bind(("", 8602))
+        tls.listen(1)
+        tls.settimeout(TIMEOUT)
+        barrier("dies-listen")
+        conns = [ls.accept()[0], tls.accept()[0]]
+        for s in conns:
+            s.sendall(b"hello")
+        barrier("dies-established")
+        put("server-fails", tap.fails)
+        subprocess.run([os.path.join(REPO, "scripts", "vm-crash")])
+        tap.ok(False, "the server's host crashed (scripts/vm-crash)")
+        return
+    barrier("dies-listen")
+    socks = [connect(PEER, 8601), connect(PEER, 8602, tcp_socket())]
+    for s in socks:
+        s.recv(5, socket.MSG_WAITALL)
+    barrier("dies-established")
+    reborn = get("reborn", 180)
+    errs = []
+    for s in socks:
+        s.settimeout(30)
+        try:
+            s.sendall(b"anyone there?")
+            s.recv(10)
+            errs.append(0)
+        except OSError as e:
+            errs.append(e.errno)
+        s.close()
+    put("dies-verdict", errs)
+    tap.ok(reborn and errs[0] == errs[1] == errno.ECONNRESET,
+           "the server's host crashed and came back: the next send meets "
+           "its RST, ECONNRESET for vtcp as for TCP",
+           "reborn %r, vtcp %r, TCP %r" %
+           (reborn, *(errno.errorcode.get(e, e) for e in errs)))
+
+
+def reborn_server():
+    """The server's second incarnation (after peer_dies's crash): what the
+    first one's checks said, then the client's verdict."""
+    tap = Tap(1)
+    put("reborn", True)
+    before = get("server-fails", 10, mine=True)
+    get("dies-verdict", 120)
+    tap.ok(before == 0, "the server's first incarnation passed all its "
+           "checks before it crashed", "its failures: %r" % before)
+    tap.finish()
+
+
 def main():
     global tap, CASES
     if ROLE not in (CLIENT, SERVER) or not OUT or not PEER:
         print("TAP version 13\n1..0 # SKIP not a guest of scripts/vm-pair")
         raise SystemExit(4)
+    if ROLE == SERVER and INCARNATION > 1:
+        reborn_server()
     only = os.environ.get("VTCP_CROSSHOST_CASES", "").split()
     CASES = [c for c in CASES if not only or c[0].__name__ in only]
     tap = Tap(sum(c[1] if ROLE == CLIENT else c[2] for c in CASES))
