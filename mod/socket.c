@@ -527,11 +527,17 @@ static __poll_t vtcp_poll(struct file *file, struct socket *sock,
 			  poll_table *wait)
 {
 	struct sock *sk = sock->sk;
-	int state = inet_sk_state_load(sk);
-	u8 shutdown = READ_ONCE(sk->sk_shutdown);
 	__poll_t mask = 0;
+	u8 shutdown;
+	int state;
 
+	/*
+	 * On the wait queue first, then read the state: a change in between
+	 * (a SYN-ACK on another CPU) would wake nobody and be missed.
+	 */
 	sock_poll_wait(file, sock, wait);
+	state = inet_sk_state_load(sk);
+	shutdown = READ_ONCE(sk->sk_shutdown);
 	if (state == TCP_LISTEN)
 		return inet_csk_listen_poll(sk);
 	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)

@@ -206,9 +206,13 @@ def counters():
     return stats()
 
 
+def ss_lines(*args):
+    return subprocess.run([TOOLS, "ss"] + list(args), capture_output=True,
+                          text=True).stdout.splitlines()
+
+
 def states():
-    out = subprocess.run([TOOLS, "ss", "-a", "-H"], capture_output=True,
-                         text=True).stdout
+    out = "\n".join(ss_lines("-a", "-H"))
     n = {}
     for line in out.splitlines():
         if line.split():
@@ -320,8 +324,17 @@ def echoes(port, n, new_socket, name):
             msg = struct.pack("!Q", i) * 8
             c.sendall(msg)
             got = b""
+            c.settimeout(5)
             while len(got) < 64:
-                chunk = c.recv(64 - len(got))
+                try:
+                    chunk = c.recv(64 - len(got))
+                except socket.timeout:
+                    tap.msg("connection %d: no echo in 5 s; its socket:" % i)
+                    for line in ss_lines("-t", "-i", "-o", "-e",
+                                         "sport", "=", str(c.getsockname()[1])):
+                        tap.msg("  " + line)
+                    c.settimeout(TIMEOUT)
+                    continue
                 if not chunk:
                     break
                 got += chunk
@@ -338,8 +351,11 @@ def echoes(port, n, new_socket, name):
                  each[len(each) * 99 // 100] * 1000, each[-1] * 1000,
                  sum(t > 0.5 for t in each)))
     if name == "vtcp":
-        tap.eq(good, n, "%d sequential short connections echoed, %.1f ms "
-               "each" % (n, took * 1000 / n))
+        slow = sum(t > 3 for t in each)
+        tap.ok(good == n and not slow,
+               "%d sequential short connections echoed, %.1f ms each, "
+               "none over 3 s" % (n, took * 1000 / n),
+               "%d echoed, %d over 3 s" % (good, slow))
     return took * 1000 / n
 
 
