@@ -10,9 +10,11 @@ they answer), or come from r's own kernel (no route, an unreachable route,
 sees, the state, the counters, and for PMTU the bytes delivered."""
 import errno
 import hashlib
+import json
 import os
 import socket
 import struct
+import subprocess
 import threading
 import time
 
@@ -29,7 +31,7 @@ IP_RECVERR = 11
 MSG_ERRQUEUE = 0x2000
 TS_OPT = 12
 
-tap = Tap(26)
+tap = Tap(29)
 
 
 def routed_hosts():
@@ -78,15 +80,16 @@ def icmp_checksum(data):
 
 
 def forge_icmp(typ, code, sport, dport, seq, info=0, src=A, dst=B,
-               proto=253):
-    """From b's netns: an ICMP error that quotes a segment src -> dst."""
+               proto=253, sender="b"):
+    """From @sender's netns: an ICMP error that quotes a segment src -> dst;
+    @info is the 4 bytes after the checksum (MTU, gateway...)."""
     quoted_ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 60, 0, 0x4000, 63,
                             proto, 0, socket.inet_aton(src),
                             socket.inet_aton(dst))
     quoted = quoted_ip + struct.pack("!HHI", sport, dport, seq)
     body = struct.pack("!BBHI", typ, code, 0, info) + quoted
     body = body[:2] + struct.pack("!H", icmp_checksum(body)) + body[4:]
-    with ns("b"):
+    with ns(sender):
         s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
         s.sendto(body, (src, 0))
         s.close()
@@ -356,6 +359,38 @@ def case_pmtu(port):
             delta(before, after, "PmtuReduced")))
 
 
+VTCP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                    "tools", "vtcp", "vtcp")
+
+
+def case_pmtu_shown(port):
+    """The PMTU change as vtcp monitor and vtcp ss -i show it."""
+    flush_pmtu()
+    mon = subprocess.Popen(["ip", "netns", "exec", "a", VTCP, "monitor",
+                            "-j", "-t", "30"], stdout=subprocess.PIPE,
+                           text=True)
+    time.sleep(1.0)
+    c, s = established(port)
+    c.sendall(b"m" * 65536)
+    s.settimeout(10)
+    got = 0
+    while got < 65536:
+        got += len(s.recv(65536))
+    ss = subprocess.run(["ip", "netns", "exec", "a", VTCP, "ss", "-i",
+                         "-H", "dst", B], capture_output=True,
+                        text=True).stdout
+    c.close()
+    s.close()
+    mon.terminate()
+    events = [json.loads(line) for line in mon.communicate()[0].splitlines()
+              if '"pmtu"' in line]
+    tap.ok(any(e.get("mtu") == FAR_MTU and e.get("mss") == FAR_MTU - 52
+               for e in events),
+           "vtcp monitor: a pmtu event, MTU 1280, MSS 1228", events)
+    tap.ok("pmtu:%d" % FAR_MTU in ss and "mss:%d" % (FAR_MTU - 52) in ss,
+           "vtcp ss -i: pmtu:1280 mss:1228", ss)
+
+
 def flush_pmtu():
     sh("ip -n a route flush cache")
 
@@ -408,6 +443,36 @@ def case_black_hole(port):
     drop_icmp_at_r(False)
 
 
+def case_redirect(port):
+    """r tells a to reach b through another router on a's link: the
+    route follows (a redirect from the gateway in use, to a neighbour)."""
+    other = "10.0.1.253"
+    mac = os.popen("ip -n r link show ra").read().split("link/ether ")[1]
+    mac = mac.split()[0]
+    sh("ip -n a neigh replace %s lladdr %s dev va nud permanent" %
+       (other, mac))
+    c, s = established(port)
+    before = counters("a")
+    gw = struct.unpack("!I", socket.inet_aton(other))[0]
+    forge_icmp(5, 1, sport_of(c), port, info_of(c)["snd_una"], info=gw,
+               sender="r")
+    time.sleep(0.3)
+    after = counters("a")
+    route = os.popen("ip -n a route get %s" % B).read()
+    c.sendall(b"r" * 100)
+    s.settimeout(5)
+    got = s.recv(100)
+    tap.ok(delta(before, after, "IcmpRedirect") == 1 and
+           ("via %s" % other) in route and got == b"r" * 100,
+           "a redirect from the gateway is followed: the route to b goes "
+           "via %s, data still flows" % other,
+           "IcmpRedirect +%d, route: %s" % (delta(before, after,
+                                                  "IcmpRedirect"), route))
+    c.close()
+    s.close()
+    sh("ip -n a route flush cache")
+
+
 def case_sysctl():
     with ns("a"):
         ok = [sysctl("mtu_probing") == 0]
@@ -441,6 +506,8 @@ case_router_says_unreachable(NOWHERE_HOST, errno.EHOSTUNREACH,
 case_router_says_unreachable(NOWHERE_NET, errno.ENETUNREACH,
                              "missing route (net unreachable)")
 case_soft_error(7100)
+case_redirect(7150)
 case_pmtu(7200)
+case_pmtu_shown(7250)
 case_black_hole(7300)
 tap.finish()
