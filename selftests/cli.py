@@ -18,7 +18,7 @@ import subprocess
 import time
 
 from vtcplib import (A, B, PROTO, SYN, Tap, inject, listener, ns, segment,
-                     sysctl, two_hosts, vsock)
+                     sh, sysctl, two_hosts, vsock)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # VTCP_CLI: another build of the tool (one with sanitizers, say).
@@ -81,6 +81,10 @@ def known_sockets():
     """a: ESTABLISHED, FIN-WAIT-2, TIME-WAIT, SYN-SENT; b: their peers,
     LISTEN and a SYN-RECEIVED from a spoofed SYN."""
     ls = listener(5000)
+    # 10.0.0.9 has a MAC nobody has: its SYNs go unanswered, and no
+    # failed ARP makes an ICMP host unreachable that ends the connect.
+    sh("ip -n a neigh replace 10.0.0.9 lladdr 02:00:00:00:00:09 dev a0 "
+       "nud permanent")
     with ns("a"):
         c = [vsock() for _ in range(4)]
         for s in c[:3]:
