@@ -78,7 +78,7 @@ static int icmp_errno(struct net *net, int type, int code, bool *fatal)
  * quoted (ip(7)). Our own copy of ip_icmp_error(): 6.1 does not export it.
  */
 static void queue_error(struct sock *sk, struct sk_buff *skb, int err,
-			__be16 port, u32 info, const u8 *quoted)
+			const struct tcphdr *th, u32 info)
 {
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
 	struct sock_exterr_skb *serr;
@@ -96,8 +96,8 @@ static void queue_error(struct sock *sk, struct sk_buff *skb, int err,
 	serr->ee.ee_code = icmp_hdr(skb)->code;
 	serr->ee.ee_info = info;
 	serr->addr_offset = (const u8 *)&iph->daddr - skb_network_header(skb);
-	serr->port = port;
-	if (skb_pull(skb, quoted - skb->data)) {
+	serr->port = th->dest;
+	if (skb_pull(skb, (const u8 *)th - skb->data)) {
 		skb_reset_transport_header(skb);
 		if (!sock_queue_err_skb(sk, skb))
 			return;
@@ -110,17 +110,15 @@ static void queue_error(struct sock *sk, struct sk_buff *skb, int err,
  * error in SYN-SENT; in SYN-RECEIVED a hard one); an established one keeps
  * it as its soft error, or reports it at once under IP_RECVERR.
  */
-static void report_error(struct sock *sk, struct sk_buff *skb, int err,
-			 bool fatal, u32 info)
+static void report_error(struct sock *sk, struct sk_buff *skb,
+			 const struct tcphdr *th, int err, bool fatal, u32 info)
 {
-	const struct iphdr *iph = (const struct iphdr *)skb->data;
-	struct tcphdr *th = (struct tcphdr *)(skb->data + (iph->ihl << 2));
 	bool owned = sock_owned_by_user(sk);
 
 	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
 		if (sk->sk_state == TCP_SYN_RECV && !fatal)
 			goto soft;
-		queue_error(sk, skb, err, th->dest, info, (u8 *)th);
+		queue_error(sk, skb, err, th, info);
 		WRITE_ONCE(sk->sk_err_soft, err);
 		if (owned)
 			VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ICMP_LOCKED);
@@ -137,10 +135,9 @@ soft:
 	WRITE_ONCE(sk->sk_err_soft, err);
 }
 
-static void handle_error(struct sock *sk, struct sk_buff *skb, u32 info)
+static void handle_error(struct sock *sk, struct sk_buff *skb,
+			 const struct tcphdr *th, u32 info)
 {
-	const struct iphdr *iph = (const struct iphdr *)skb->data;
-	const struct tcphdr *th = (void *)iph + (iph->ihl << 2);
 	int type = icmp_hdr(skb)->type, code = icmp_hdr(skb)->code;
 	struct net *net = sock_net(sk);
 	bool fatal;
@@ -170,7 +167,7 @@ static void handle_error(struct sock *sk, struct sk_buff *skb, u32 info)
 		VTCP_INC_STATS(net, VTCP_MIB_ICMP_IGNORED);
 		return;
 	}
-	report_error(sk, skb, err, fatal, info);
+	report_error(sk, skb, th, err, fatal, info);
 }
 
 /*
@@ -198,7 +195,7 @@ int vtcp_err(struct sk_buff *skb, u32 info)
 		return 0;
 	}
 	bh_lock_sock(sk);
-	handle_error(sk, skb, info);
+	handle_error(sk, skb, th, info);
 	bh_unlock_sock(sk);
 	sock_put(sk);
 	return 0;
