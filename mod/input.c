@@ -156,28 +156,13 @@ static bool seq_acceptable(const struct vtcp_sock *vsk,
 		seq_before(cb->end_seq - 1, vsk->rcv_nxt + wnd));
 }
 
-/* RFC 5961 section 7: at most challenge_ack_limit a second per namespace. */
-static bool challenge_allowed(struct net *net)
+/* An ACK of where we are, unless one went out too recently. */
+static void answer_invalid(struct sock *sk, const struct sk_buff *skb,
+			   enum vtcp_mib skipped)
 {
-	struct vtcp_net *vn = vtcp_pernet(net);
-	u32 now = (u32)ktime_get_seconds();
-
-	if (READ_ONCE(vn->challenge_second) != now) {
-		WRITE_ONCE(vn->challenge_second, now);
-		atomic_set(&vn->challenge_count, 0);
-	}
-	return atomic_inc_return(&vn->challenge_count) <=
-	       vtcp_sysctl(net, challenge_ack_limit);
-}
-
-static void challenge_ack(struct sock *sk)
-{
-	if (!challenge_allowed(sock_net(sk))) {
-		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_CHALLENGE_ACK_LIMITED);
-		return;
-	}
-	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_CHALLENGE_ACKS);
-	vtcp_send_ack(sk);
+	if (!vtcp_oow_rate_limited(sock_net(sk), skb, skipped,
+				   &vtcp_sk(sk)->last_oow_ack))
+		vtcp_send_ack(sk);
 }
 
 /*
@@ -287,7 +272,7 @@ static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 
 	if (seq_after(ack, vsk->snd_nxt)) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_BAD_ACK);
-		vtcp_send_ack(sk);
+		answer_invalid(sk, skb, VTCP_MIB_ACK_SKIPPED_BAD_ACK);
 		return false;
 	}
 	if (sk->sk_state == TCP_SYN_RECV) {
@@ -300,7 +285,7 @@ static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 			return false;	/* the listener was gone */
 	}
 	if (seq_before(ack, vsk->snd_una - vsk->max_window)) {
-		challenge_ack(sk);		/* RFC 5961 5.2: blind data */
+		vtcp_challenge_ack(sk);		/* RFC 5961 5.2: blind data */
 		return false;
 	}
 	if (seq_before(ack, vsk->snd_una))
@@ -433,16 +418,16 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 	if (paws_rejects(sk, skb)) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_PAWS_DROP);
 		vtcp_note_old_data(sk, cb);
-		vtcp_send_ack(sk);
+		answer_invalid(sk, skb, VTCP_MIB_ACK_SKIPPED_PAWS);
 		goto drop;
 	}
 	if (!seq_acceptable(vsk, cb)) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_OUT_OF_WINDOW);
 		if (th->syn) {
-			challenge_ack(sk);	/* RFC 5961 4.2: any SYN */
+			vtcp_challenge_ack(sk);	/* RFC 5961 4.2: any SYN */
 		} else if (!th->rst) {
 			vtcp_note_old_data(sk, cb);
-			vtcp_send_ack(sk);
+			answer_invalid(sk, skb, VTCP_MIB_ACK_SKIPPED_SEQ);
 		}
 		goto drop;
 	}
@@ -454,12 +439,12 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 			VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RESETS_IN);
 			vtcp_fsm(sk, VTCP_EV_RST, skb);
 		} else {
-			challenge_ack(sk);	/* RFC 5961 section 3 */
+			vtcp_challenge_ack(sk);	/* RFC 5961 section 3 */
 		}
 		goto drop;
 	}
 	if (th->syn) {
-		challenge_ack(sk);		/* RFC 5961 section 4 */
+		vtcp_challenge_ack(sk);		/* RFC 5961 section 4 */
 		goto drop;
 	}
 	if (!th->ack || !rcv_ack(sk, skb) || sk->sk_state == TCP_CLOSE)

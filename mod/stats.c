@@ -67,6 +67,11 @@ static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_MTU_BLACK_HOLE]	= "MtuBlackHole",
 	[VTCP_MIB_MTU_PROBES]		= "MtuProbes",
 	[VTCP_MIB_MTU_PROBE_FAILS]	= "MtuProbeFails",
+	[VTCP_MIB_ACK_SKIPPED_SEQ]	= "AckSkippedSeq",
+	[VTCP_MIB_ACK_SKIPPED_PAWS]	= "AckSkippedPaws",
+	[VTCP_MIB_ACK_SKIPPED_BAD_ACK]	= "AckSkippedBadAck",
+	[VTCP_MIB_ACK_SKIPPED_TIME_WAIT] = "AckSkippedTimeWait",
+	[VTCP_MIB_ACK_SKIPPED_CHALLENGE] = "AckSkippedChallenge",
 };
 
 const char *vtcp_stat_name(int mib)

@@ -30,7 +30,8 @@ static const struct vtcp_sysctl vtcp_sysctl_defaults = {
 	.rmem_max		= 6 << 20,
 	.mem_max_kb		= 0,
 	.max_orphans		= 65536,
-	.challenge_ack_limit	= 1000,
+	.challenge_ack_limit	= INT_MAX,	/* off: see ratelimit.c */
+	.invalid_ratelimit_ms	= 500,
 	.rack			= 1,
 	.mtu_probing		= 0,
 	.congestion_control	= "cubic",
@@ -108,6 +109,7 @@ static const struct ctl_table vtcp_sysctl_template[] = {
 	VTCP_SYSCTL(mem_max_kb,		zero, int_max),
 	VTCP_SYSCTL(max_orphans,	zero, int_max),
 	VTCP_SYSCTL(challenge_ack_limit, one, int_max),
+	VTCP_SYSCTL(invalid_ratelimit_ms, zero, ms_max),
 	VTCP_SYSCTL(rack,		zero, one),
 	VTCP_SYSCTL(mtu_probing,	zero, two),
 	{

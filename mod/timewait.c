@@ -176,6 +176,7 @@ void vtcp_enter_timewait(struct sock *sk)
 		tw->tw_rcv_wscale = vsk->rcv_wscale;
 		vtw->ts_recent = vsk->ts_recent;
 		vtw->had_ts = !!(vsk->opts & VTCP_OPT_TIMESTAMPS);
+		vtw->last_oow_ack = 0;
 		INIT_LIST_HEAD(&vtw->queue);
 		__module_get(THIS_MODULE);
 		VTCP_INC_STATS(net, VTCP_MIB_TW_CREATED);
@@ -211,7 +212,10 @@ static void send_ack(struct inet_timewait_sock *tw, struct sk_buff *skb)
 /* FSM actions of the TIME-WAIT row; @sk is the timewait socket. */
 int vtcp_tw_ack(struct sock *sk, struct sk_buff *skb)
 {
-	send_ack(inet_twsk(sk), skb);
+	if (!vtcp_oow_rate_limited(sock_net(sk), skb,
+				   VTCP_MIB_ACK_SKIPPED_TIME_WAIT,
+				   &vtcp_tw_sk(sk)->last_oow_ack))
+		send_ack(inet_twsk(sk), skb);
 	return 0;
 }
 

@@ -71,6 +71,7 @@ struct vtcp_sock {
 	u16 advmss;		/* largest payload we accept */
 	u16 mss_clamp;		/* the peer's MSS option: mss never exceeds it */
 	u32 mtu_info;		/* MTU of a "fragmentation needed" deferred */
+	u32 last_oow_ack;	/* jiffies: see vtcp_oow_rate_limited() */
 
 	u32 irs;
 	u32 rcv_nxt;		/* next expected */
@@ -163,6 +164,7 @@ struct vtcp_tw_sock {
 	u32 ts_recent;			/* the peer's last TSval, if had_ts */
 	u16 window;			/* our ACKs' window field */
 	bool had_ts;			/* the connection used timestamps */
+	u32 last_oow_ack;		/* see vtcp_oow_rate_limited() */
 	struct list_head queue;		/* in vtcp_net.tw_queue */
 };
 
@@ -302,6 +304,11 @@ enum vtcp_mib {
 	VTCP_MIB_MTU_BLACK_HOLE,	/* timeouts that lowered the MSS */
 	VTCP_MIB_MTU_PROBES,		/* RFC 4821 probes sent */
 	VTCP_MIB_MTU_PROBE_FAILS,	/* and lost */
+	VTCP_MIB_ACK_SKIPPED_SEQ,	/* answers not sent: out of window */
+	VTCP_MIB_ACK_SKIPPED_PAWS,	/* answers not sent: old timestamp */
+	VTCP_MIB_ACK_SKIPPED_BAD_ACK,	/* answers not sent: ACK beyond SND.NXT */
+	VTCP_MIB_ACK_SKIPPED_TIME_WAIT,	/* answers not sent: TIME-WAIT */
+	VTCP_MIB_ACK_SKIPPED_CHALLENGE,	/* challenge ACKs not sent: per socket */
 	__VTCP_MIB_MAX
 };
 
@@ -329,6 +336,7 @@ struct vtcp_sysctl {
 	int mem_max_kb;
 	int max_orphans;
 	int challenge_ack_limit;
+	int invalid_ratelimit_ms;
 	int rack;
 	int mtu_probing;
 	char congestion_control[VTCP_CONG_NAME_MAX];
@@ -345,8 +353,8 @@ struct vtcp_net {
 	spinlock_t tw_lock;
 	struct hrtimer tw_timer;	/* fires for the oldest */
 	atomic_long_t mem_bytes;	/* charged to the sockets of the netns */
-	u32 challenge_second;		/* challenge ACK rate limit (RFC 5961 7) */
-	atomic_t challenge_count;
+	u32 challenge_second;		/* challenge ACK budget (RFC 5961 7) */
+	atomic_t challenge_budget;	/* what is left of it this second */
 };
 
 extern unsigned int vtcp_net_id;
@@ -418,6 +426,11 @@ void vtcp_reset_sock(struct sock *sk, int err);
 /* input.c: segments from IP. */
 int vtcp_rcv(struct sk_buff *skb);
 int vtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
+
+/* ratelimit.c: answers to segments we drop. */
+bool vtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
+			   enum vtcp_mib skipped, u32 *last);
+void vtcp_challenge_ack(struct sock *sk);
 
 /* icmp.c: ICMP errors about our segments. */
 int vtcp_err(struct sk_buff *skb, u32 info);

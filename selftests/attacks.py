@@ -5,8 +5,11 @@ connection a -> b and at a listener on host a:
 
 - RFC 5961: an RST in the window but not at RCV.NXT, and a SYN anywhere,
   get a challenge ACK and leave the connection alive; an RST out of the
-  window is dropped; challenge ACKs are limited per namespace
-  (challenge_ack_limit a second); data with an ACK of data never sent, an
+  window is dropped; challenge ACKs are limited per connection (one per
+  invalid_ratelimit_ms) and, when challenge_ack_limit is set, per
+  namespace (a budget drawn at random each second); answers to pure ACKs
+  out of the window, of data never sent or with an old timestamp go out
+  once per invalid_ratelimit_ms; data with an ACK of data never sent, an
   ACK older than SND.UNA - MAX.SND.WND (section 5.2), out of the window or
   without ACK is not delivered. An RST exactly at RCV.NXT does reset: the
   injection itself works.
@@ -40,7 +43,7 @@ ISNS = int(os.environ.get("VTCP_ISN_CONNECTS", "500"))
 PORT, ISN_PORT, FLOOD_PORT = 7200, 7300, 7400
 FLOOD_BACKLOG = 128
 
-tap = Tap(33)
+tap = Tap(41)
 T0 = time.monotonic()
 two_hosts()
 route_to_sink("a", "a0")
@@ -181,54 +184,173 @@ injection(conn, "out of the window", lambda r: r + (1 << 30),
           lambda s: s, ACK, "InOutOfWindow")
 injection(conn, "without ACK", lambda r: r, lambda s: s, 0, None)
 
-# Challenge ACK rate limit, per namespace.
-limit_path = "/proc/sys/net/vtcp/challenge_ack_limit"
-with ns("a"):
-    has_limit = os.path.exists(limit_path)
-if has_limit:
-    with ns("a"):
-        old_limit = sysctl("challenge_ack_limit")
-        sysctl("challenge_ack_limit", 10)
-    conn.exchange()
+# 1b. Answers to invalid segments: one per invalid_ratelimit_ms (500) per
+# connection, as TCP's tcp_invalid_ratelimit; segments with data are exempt.
+BURST = 20
+
+
+def a_timestamps(conn):
+    """TSval and TSecr of host a's newest segment (kind 8)."""
+    opts = conn.sn.all(conn.from_a)[-1].options
+    i = 0
+    while i < len(opts) and opts[i] != 0:
+        if opts[i] == 1:
+            i += 1
+            continue
+        if opts[i] == 8:
+            return struct.unpack("!II", opts[i + 2:i + 10])
+        i += max(opts[i + 1], 2)
+    return None
+
+
+def burst_answers(conn, desc, make, counter, exempt=False):
+    """BURST spoofed segments make(snd, rcv), 10 ms apart: one answer, the
+    rest counted in @counter; or, @exempt, every one answered."""
+    if conn.c.fileno() != -1:		# not closed (TIME-WAIT)
+        conn.exchange()
+    time.sleep(0.6)			# past the last answer's 500 ms
+    snd, rcv = conn.state()
     before = a_stats()
     mark = len(conn.sn.all())
     t0 = time.monotonic()
-    sent, total, rate, out = run_fuzzer("b", [
-        "-m", "established", "-s", B, "-d", A, "-S", PORT, "-D", conn.aport,
-        "-i", "b0", "-c", "rst", "-n", 300, "-M", 1000000])
+    for _ in range(BURST):
+        seq, ack, flags, payload, opts = make(snd, rcv)
+        with ns("b"):
+            inject(B, A, segment(B, A, conn.port, conn.aport, seq, ack,
+                                 flags, 65535, payload, opts))
+        time.sleep(0.01)
     secs = time.monotonic() - t0
-    got = conn.answers_after(mark, 0.3)
+    got = [g for g in conn.answers_after(mark) if g.is_(ACK) and not g.len]
     d = counters_delta(before, a_stats())
-    seconds = int(secs) + 2		# the per-second windows it may span
-    tap.ok(d["ChallengeAcks"] <= 10 * seconds and
-           d["ChallengeAcks"] + d["ChallengeAckLimited"] == sent["rst"] and
-           d["ChallengeAckLimited"] >= sent["rst"] - 10 * seconds,
-           "challenge ACKs: at most challenge_ack_limit (10) a second, the "
-           "rest counted in ChallengeAckLimited",
-           "%d RSTs in %.1f s: ChallengeAcks +%d, ChallengeAckLimited +%d" %
-           (sent["rst"], secs, d["ChallengeAcks"],
-            d["ChallengeAckLimited"]))
-    tap.ok(len([g for g in got if g.is_(ACK) and not g.len]) <=
-           10 * seconds + 2, "challenge ACKs: the wire agrees (%d ACKs)" %
-           len(got))
-    # Host b's budget is its own: an RST at b, spoofed from a, now.
-    with ns("b"):
-        b_before = stats()
-    with ns("a"):
-        inject(A, B, segment(A, B, conn.aport, PORT, snd + 100, 0, RST))
-    time.sleep(0.3)
-    with ns("b"):
-        stat_b = counters_delta(b_before, stats())
-    tap.eq(stat_b["ChallengeAcks"], 1,
-           "challenge ACKs: the limit is per namespace (host b still "
-           "challenges while a is limited)")
-    with ns("a"):
-        sysctl("challenge_ack_limit", old_limit)
-    tap.ok(conn.alive() is True, "challenge ACKs: the connection lives on")
+    windows = int(secs / 0.5) + 1
+    if exempt:
+        ok = len(got) == BURST and d.get(counter, 0) == 0
+        want = "each of %d answered" % BURST
+    else:
+        ok = 1 <= len(got) <= windows and \
+            d.get(counter, 0) == BURST - len(got)
+        want = "at most one answer per 500 ms, the rest in %s" % counter
+    tap.ok(ok, "%s: %s" % (desc, want), "%d in %.2f s: %d ACKs, %s +%d" %
+           (BURST, secs, len(got), counter, d.get(counter, 0)))
+
+
+burst_answers(conn, "pure ACKs out of the window",
+              lambda s, r: (r + (1 << 30), s, ACK, b"", b""),
+              "AckSkippedSeq")
+burst_answers(conn, "ACKs of data never sent",
+              lambda s, r: (r, s + 100000, ACK, b"", b""),
+              "AckSkippedBadAck")
+ts = a_timestamps(conn)
+if ts:
+    burst_answers(conn, "pure ACKs with an old timestamp (PAWS)",
+                  lambda s, r: (r, s, ACK, b"", struct.pack(
+                      "!BBBBII", 1, 1, 8, 10,
+                      (a_timestamps(conn)[1] - 1000000) & 0xFFFFFFFF,
+                      a_timestamps(conn)[0])), "AckSkippedPaws")
 else:
-    for _ in range(4):
-        tap.skip("no net.vtcp.challenge_ack_limit: challenge ACKs are not "
-                 "rate limited (issue8-bugs.md)")
+    tap.skip("PAWS: the connection has no timestamps")
+burst_answers(conn, "data out of the window (no ACK loop: exempt, as in "
+              "TCP)", lambda s, r: (r + (1 << 30), s, ACK, b"EVIL", b""),
+              "AckSkippedSeq", exempt=True)
+with ns("a"):
+    sysctl("invalid_ratelimit_ms", 0)
+burst_answers(conn, "invalid_ratelimit_ms 0 turns the limit off",
+              lambda s, r: (r + (1 << 30), s, ACK, b"", b""),
+              "AckSkippedSeq", exempt=True)
+with ns("a"):
+    sysctl("invalid_ratelimit_ms", 500)
+
+# TIME-WAIT answers old SYNs the same way (a 2MSL of 4 s outlives it).
+with ns("a"):
+    old_msl = sysctl("msl_ms")
+    sysctl("msl_ms", 2000)
+tw = Conn(PORT + 3)
+tw.c.close()
+tw.s.close()
+time.sleep(0.6)
+burst_answers(tw, "old SYNs at a TIME-WAIT entry",
+              lambda s, r: (r - 1000, 0, SYN, b"", b""),
+              "AckSkippedTimeWait")
+tw.sn.close()
+with ns("a"):
+    sysctl("msl_ms", old_msl)
+
+# Challenge ACKs: a connection's limit first, so that one connection's
+# flood cannot spend what the others would answer with (CVE-2016-5696).
+conn2 = Conn(PORT + 2)
+with ns("a"):
+    old_limit = sysctl("challenge_ack_limit")
+    sysctl("challenge_ack_limit", 10)
+conn.exchange()
+time.sleep(0.6)
+before = a_stats()
+mark = len(conn.sn.all())
+t0 = time.monotonic()
+sent, total, rate, out = run_fuzzer("b", [
+    "-m", "established", "-s", B, "-d", A, "-S", PORT, "-D", conn.aport,
+    "-i", "b0", "-c", "rst", "-n", 300, "-M", 1000000])
+# The other connection, in the same second: still challenged.
+conn2.exchange()
+snd2, rcv2 = conn2.state()
+mark2 = len(conn2.sn.all())
+conn2.spoof(rcv2 + 100, 0, RST)
+secs = time.monotonic() - t0
+got = conn.answers_after(mark, 0.3)
+got2 = [g for g in conn2.answers_after(mark2) if g.is_(ACK) and
+        g.ack == rcv2]
+d = counters_delta(before, a_stats())
+windows = int(secs / 0.5) + 2
+tap.ok(d["ChallengeAcks"] <= windows + 1 and
+       d["ChallengeAcks"] + d.get("AckSkippedChallenge", 0) +
+       d["ChallengeAckLimited"] == sent["rst"] + 1,
+       "challenge ACKs: at most one per 500 ms per connection, the rest "
+       "counted in AckSkippedChallenge",
+       "%d RSTs in %.1f s: ChallengeAcks +%d, AckSkippedChallenge +%d, "
+       "ChallengeAckLimited +%d" % (sent["rst"], secs, d["ChallengeAcks"],
+                                    d.get("AckSkippedChallenge", 0),
+                                    d["ChallengeAckLimited"]))
+tap.ok(len([g for g in got if g.is_(ACK) and not g.len]) <= windows,
+       "challenge ACKs: the wire agrees (%d ACKs)" % len(got))
+tap.eq(len(got2), 1, "challenge ACKs: a flood at one connection leaves "
+       "another's challenge ACK in the same second (no shared budget to "
+       "count: CVE-2016-5696)")
+
+# The namespace's budget, without the per-connection limit: drawn each
+# second between half the limit and one and a half times it.
+with ns("a"):
+    sysctl("invalid_ratelimit_ms", 0)
+conn.exchange()
+before = a_stats()
+t0 = time.monotonic()
+sent, total, rate, out = run_fuzzer("b", [
+    "-m", "established", "-s", B, "-d", A, "-S", PORT, "-D", conn.aport,
+    "-i", "b0", "-c", "rst", "-n", 600, "-M", 1000000])
+secs = time.monotonic() - t0
+d = counters_delta(before, a_stats())
+seconds = int(secs) + 2
+tap.ok(d["ChallengeAcks"] >= 5 and d["ChallengeAcks"] <= 14 * seconds and
+       d["ChallengeAcks"] + d["ChallengeAckLimited"] == sent["rst"],
+       "challenge ACKs: the namespace's budget (challenge_ack_limit 10) "
+       "allows 5 to 14 a second, the rest counted in ChallengeAckLimited",
+       "%d RSTs in %.1f s: ChallengeAcks +%d, ChallengeAckLimited +%d" %
+       (sent["rst"], secs, d["ChallengeAcks"], d["ChallengeAckLimited"]))
+# Host b's budget is its own: an RST at b, spoofed from a, now.
+snd, rcv = conn.state()
+with ns("b"):
+    b_before = stats()
+with ns("a"):
+    inject(A, B, segment(A, B, conn.aport, PORT, snd + 100, 0, RST))
+time.sleep(0.3)
+with ns("b"):
+    stat_b = counters_delta(b_before, stats())
+tap.eq(stat_b["ChallengeAcks"], 1,
+       "challenge ACKs: the budget is per namespace (host b still "
+       "challenges while a is limited)")
+with ns("a"):
+    sysctl("challenge_ack_limit", old_limit)
+    sysctl("invalid_ratelimit_ms", 500)
+tap.ok(conn.alive() is True, "challenge ACKs: the connection lives on")
+conn2.close()
 
 # The control: an RST exactly at RCV.NXT is the peer's, and resets.
 conn.exchange()

@@ -72,7 +72,8 @@ def drops_accounted(d, sent):
     oow = sent["oow"] + sent["oow_syn"] + sent["oow_ts"]
     chal = sent["oow_syn"] + sent["rst"] + sent["syn"] + sent["oldack"]
     got_oow = d["InOutOfWindow"] + d.get("InPawsDrop", 0)
-    got_chal = d["ChallengeAcks"] + d.get("ChallengeAckLimited", 0)
+    got_chal = d["ChallengeAcks"] + d["ChallengeAckLimited"] + \
+        d["AckSkippedChallenge"]
     short_bad = sent["badack"] - d["InBadAck"]
     # A SYN out of window counts in both; a drop loses it from both.
     short = (oow + chal) - (got_oow + got_chal)
@@ -151,9 +152,11 @@ tap.msg(" ".join("%s=%d" % kv for kv in sorted(sent.items())))
 header_counters(d, sent, "TIME-WAIT")
 tap.eq(d["TimeWaitRestarted"], sent["tw_fin"],
        "TIME-WAIT: each FIN in sequence restarts 2MSL, nothing else does")
-tap.eq(d["OutSegs"], sent["tw_fin"] + sent["tw_acked"] + sent["nosock"],
+tap.eq(d["OutSegs"] + d["AckSkippedTimeWait"],
+       sent["tw_fin"] + sent["tw_acked"] + sent["nosock"],
        "TIME-WAIT: exactly the FINs, SYNs and data are answered (and "
-       "the closed port's segments)")
+       "the closed port's segments), SYNs at most once per "
+       "invalid_ratelimit_ms (AckSkippedTimeWait)")
 with ns("a"):
     probe = vsock()
 try:

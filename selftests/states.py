@@ -435,7 +435,7 @@ def rst_processing():
     b_nxt = seq_add(b_nxt, 10)
 
     # 2. A SYN in ESTABLISHED: challenge ACK (RFC 5961 4.2), no reset.
-    time.sleep(0.1)
+    time.sleep(0.6)		# a connection challenges once per 500 ms
     ca0 = stat("a", "ChallengeAcks")
     n0 = len(sn.all(lambda x: mine(x) and x.src == A and x.is_(ACK) and
                     x.seq == a_nxt and x.ack == b_nxt))
@@ -580,6 +580,7 @@ def timewait_reopen():
            ("a SYN past RCV.NXT with an older timestamp",
             seq_add(rcv_nxt, 1000), make_options(ts=(ts_recent - 5, 0))))
     for what, seq, opts in old:
+        time.sleep(0.6)		# one answer per 500 ms (invalid_ratelimit_ms)
         n0 = len(sn.all(lambda x: mine(x) and x.src == B and x.is_(ACK)))
         with ns("a"):
             inject(A, B, segment(A, B, aport, port, seq, flags=SYN,

@@ -39,7 +39,8 @@ SYSCTLS = {
     "rmem_max":		(6 << 20, 4096, 1 << 30),
     "mem_max_kb":	(0, 0, 2 ** 31 - 1),
     "max_orphans":	(65536, 0, 2 ** 31 - 1),
-    "challenge_ack_limit": (1000, 1, 2 ** 31 - 1),
+    "challenge_ack_limit": (2 ** 31 - 1, 1, 2 ** 31 - 1),
+    "invalid_ratelimit_ms": (500, 0, 3600000),
     "rack":		(1, 0, 1),
     "mtu_probing":	(0, 0, 2),
 }
