@@ -260,6 +260,15 @@ static void rtt_from_timestamp(struct sock *sk, const struct sk_buff *skb)
 		vtcp_rtt_sample(sk, max(ms, 1U) * USEC_PER_MSEC);
 }
 
+/*
+ * RFC 5961 5.2: an ACK more than a window below SND.UNA is blind. The
+ * window counts only bytes that were acknowledged: less was never sent.
+ */
+static u32 never_sent_below(const struct vtcp_sock *vsk)
+{
+	return min_t(u64, vsk->max_window, vsk->bytes_acked);
+}
+
 /* The ACK of an acceptable segment. Returns false to drop the segment. */
 static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 {
@@ -284,7 +293,7 @@ static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 		if (sk->sk_state == TCP_CLOSE)
 			return false;	/* the listener was gone */
 	}
-	if (seq_before(ack, vsk->snd_una - vsk->max_window)) {
+	if (seq_before(ack, vsk->snd_una - never_sent_below(vsk))) {
 		vtcp_challenge_ack(sk);		/* RFC 5961 5.2: blind data */
 		return false;
 	}

@@ -43,7 +43,7 @@ ISNS = int(os.environ.get("VTCP_ISN_CONNECTS", "500"))
 PORT, ISN_PORT, FLOOD_PORT = 7200, 7300, 7400
 FLOOD_BACKLOG = 128
 
-tap = Tap(41)
+tap = Tap(42)
 T0 = time.monotonic()
 two_hosts()
 route_to_sink("a", "a0")
@@ -369,6 +369,8 @@ conn.close()
 
 # RFC 5961 5.2 on a connection of its own: it may desynchronize it.
 conn = Conn(PORT + 1)
+injection(conn, "with an ACK below SND.UNA by more than was ever sent "
+          "(inside MAX.SND.WND)", lambda r: r, lambda s: s - 5000, ACK, None)
 injection(conn, "with an ACK below SND.UNA - MAX.SND.WND (RFC 5961 5.2)",
           lambda r: r, lambda s: s - (1 << 30), ACK, None)
 conn.close()
