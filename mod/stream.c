@@ -65,23 +65,24 @@ static bool coalesce(struct sock *sk, struct sk_buff *skb)
 	return true;
 }
 
-/* Append an in-order segment; true if it carried the FIN. */
+/*
+ * Append an in-order segment; true if it carried the FIN. What it repeats
+ * of data already queued stays in it, below rcv_nxt: readers start at
+ * their own sequence number, so nothing needs pulling (or allocating, or
+ * can fail to be pulled and be read twice).
+ */
 static bool deliver(struct sock *sk, struct sk_buff *skb)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
-	u32 overlap = vsk->rcv_nxt - cb->seq;
+	u32 overlap = min(vsk->rcv_nxt - cb->seq, skb->len);
 	bool fin = cb->flags & TCPHDR_FIN;
 
-	if (overlap) {
-		pskb_pull(skb, min(overlap, skb->len));
-		cb->seq = vsk->rcv_nxt;
-	}
 	vsk->rcv_nxt = cb->end_seq;
-	vsk->bytes_received += skb->len;
-	if (!skb->len)
+	vsk->bytes_received += skb->len - overlap;
+	if (skb->len == overlap)
 		kfree_skb(skb);
-	else if (!coalesce(sk, skb))
+	else if (overlap || !coalesce(sk, skb))
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
 	return fin;
 }
@@ -396,7 +397,8 @@ int vtcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 				break;
 			err = 0;
 		}
-		sk_wait_data(sk, &timeo, NULL);
+		/* Until the queue changes: a peek may have seen all of it. */
+		sk_wait_data(sk, &timeo, skb_peek_tail(&sk->sk_receive_queue));
 		continue;
 found:
 		used = min_t(size_t, skb->len - offset, len);

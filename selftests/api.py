@@ -41,7 +41,7 @@ POLLALL = (POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLRDHUP |
 
 libc = ctypes.CDLL(None, use_errno=True)
 
-tap = Tap(85)
+tap = Tap(87)
 two_hosts()
 _port = [8000]
 
@@ -570,6 +570,33 @@ def recv_flags():
     tap.ok(r == errno.EAGAIN and 0.15 <= secs <= 1.0,
            "SO_RCVTIMEO 0.2 s: recv() fails with EAGAIN after %.2f s" % secs,
            ename(r))
+
+    # MSG_PEEK | MSG_WAITALL with less queued than asked for sleeps until
+    # more comes, as TCP's does: it must not spin on the queue it has seen.
+    peek_all = socket.MSG_PEEK | socket.MSG_WAITALL
+    c.sendall(b"0123456789")
+    wait_inq(s, 10)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                 struct.pack("ll", 1, 0))
+    cpu0, t0 = time.thread_time(), time.monotonic()
+    got = s.recv(100, peek_all)
+    cpu, secs = time.thread_time() - cpu0, time.monotonic() - t0
+    tap.ok(got == b"0123456789" and secs >= 0.8 and cpu < 0.3,
+           "MSG_PEEK | MSG_WAITALL with 10 of 100 bytes queued sleeps until "
+           "SO_RCVTIMEO, then returns what it peeked (%.2f s of CPU in "
+           "%.2f s)" % (cpu, secs), "got %r" % got)
+    t = threading.Thread(target=lambda: (time.sleep(0.3),
+                                         c.sendall(b"x" * 90)))
+    t.start()
+    got = s.recv(100, peek_all)
+    t.join()
+    rest = s.recv(100, socket.MSG_WAITALL)
+    tap.ok(got == rest == b"0123456789" + b"x" * 90,
+           "MSG_PEEK | MSG_WAITALL returns once the rest has come, and "
+           "leaves it all queued", "peeked %d, then read %d bytes" %
+           (len(got), len(rest)))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                 struct.pack("ll", 0, 200000))
 
     c.sendall(b"abc")
     c.shutdown(socket.SHUT_WR)
