@@ -95,6 +95,9 @@ static void mark_head_lost(struct sock *sk)
 	mark_lost(vsk, head);
 }
 
+/* What the write queue may exceed twice the send buffer by, in splits. */
+#define VTCP_SPLIT_SLACK	(128 * 1024)
+
 /* The most segments out of order that the recovery code believes. */
 #define VTCP_MAX_REORDERING 300
 
@@ -228,6 +231,23 @@ static bool sack_block_valid(const struct vtcp_sock *vsk,
 	       seq_leq(b->end, vsk->snd_nxt);
 }
 
+/*
+ * A SACK block's edge inside a segment already sent: cut it there, unless
+ * the queue already takes more than twice the send buffer plus 128 KiB
+ * (as TCP refuses, since CVE-2019-11478). A receiver choosing tiny blocks
+ * would otherwise make each byte in flight cost a socket buffer. The
+ * segment then stays whole and unSACKed, which only costs a resend.
+ */
+static int split_for_sack(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	if (unlikely(READ_ONCE(sk->sk_wmem_queued) >> 1 >
+		     READ_ONCE(sk->sk_sndbuf) + VTCP_SPLIT_SLACK)) {
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_WQUEUE_TOO_BIG);
+		return -ENOMEM;
+	}
+	return vtcp_split_segment(sk, skb, len);
+}
+
 /* Mark what the SACK blocks of @o cover; returns the bytes newly SACKed. */
 static u32 sack_update(struct sock *sk, const struct vtcp_opts *o)
 {
@@ -254,11 +274,11 @@ static u32 sack_update(struct sock *sk, const struct vtcp_opts *o)
 				continue;
 			/* A block edge inside a segment: cut it there. */
 			if (seq_before(cb->seq, b->start)) {
-				vtcp_split_segment(sk, skb, b->start - cb->seq);
+				split_for_sack(sk, skb, b->start - cb->seq);
 				continue;
 			}
 			if (seq_after(cb->end_seq, b->end) &&
-			    vtcp_split_segment(sk, skb, b->end - cb->seq))
+			    split_for_sack(sk, skb, b->end - cb->seq))
 				continue;
 			note_delivered(sk, cb, true);
 			unmark_lost(vsk, skb);

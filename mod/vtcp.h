@@ -309,6 +309,7 @@ enum vtcp_mib {
 	VTCP_MIB_ACK_SKIPPED_BAD_ACK,	/* answers not sent: ACK beyond SND.NXT */
 	VTCP_MIB_ACK_SKIPPED_TIME_WAIT,	/* answers not sent: TIME-WAIT */
 	VTCP_MIB_ACK_SKIPPED_CHALLENGE,	/* challenge ACKs not sent: per socket */
+	VTCP_MIB_WQUEUE_TOO_BIG,	/* SACK splits refused: queue too big */
 	__VTCP_MIB_MAX
 };
 

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""A receiver that SACKs to exhaust its sender, the class of
+CVE-2019-11477/11478: host a sends a byte-checked stream to b; once the
+connection is up, b's own segments to a are dropped (a tc filter on b0
+matches their TTL) and tools/vtcpsack speaks for b instead, about 2000
+times a second: each ACK moves the cumulative ACK 300 bytes on and carries
+four fresh 1-byte SACK blocks above it, each of which asks a to split its
+queue twice. For VTCP_SACK_SECONDS (default 10; the issue's 30 for a
+longer run):
+
+- a's queued memory (sock_diag WMEM_QUEUED, sampled ten times a second)
+  stays within TCP's cap, twice the send buffer plus 256 KiB, plus one
+  GSO segment's worth;
+- the splits refused count in WqueueTooBig (the cap was reached);
+- the attack was real: ACKs went out and a's SND.UNA moved (how many
+  the guest can send is reported, with the softirq time each costs a:
+  the walks of the queue per ACK are still linear in its length);
+- afterwards b speaks again and the stream completes byte-exact;
+- the VM's kernel log stays clean (the harness checks).
+"""
+import os
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+from vtcplib import (A, B, Stream, Tap, counters_delta, listener, ns, sh,
+                     stats, sysctl, two_hosts, vsock)
+from vtcpnl import INET_DIAG_SKMEMINFO, Diag
+
+SECONDS = float(os.environ.get("VTCP_SACK_SECONDS", "10"))
+RATE = int(os.environ.get("VTCP_SACK_RATE", "2000"))
+BLOCKS = int(os.environ.get("VTCP_SACK_BLOCKS", "4"))
+PORT = 7700
+SNDBUF = 212992			# the kernel doubles it: 416 KiB
+GSO_MAX = 65536
+
+tap = Tap(5)
+two_hosts()
+for host in ("a", "b"):
+    with ns(host):
+        sysctl("timestamps", 0)	# vtcpsack sends none
+
+ls = listener(PORT, "b", B)
+with ns("a"):
+    c = vsock()
+c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SNDBUF)
+c.connect((B, PORT))
+s, _ = ls.accept()
+ls.close()
+cport = c.getsockname()[1]
+sndbuf = c.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+cap = 2 * sndbuf + 256 * 1024
+
+stream = Stream(c, s, seed=11, timeout=60)
+time.sleep(0.5)
+
+peak = [0]
+sampling = threading.Event()
+
+
+def wmem_queued():
+    """a's queued memory, from sock_diag's SK_MEMINFO_WMEM_QUEUED."""
+    for d in diag.dump(ext=1 << (INET_DIAG_SKMEMINFO - 1)):
+        raw = d.attrs.get(INET_DIAG_SKMEMINFO)
+        if d.dport == PORT and raw:
+            return struct.unpack_from("=9I", raw)[5]
+    return 0
+
+
+def cpu_times():
+    """user, nice, system, idle, iowait, irq, softirq (jiffies)."""
+    with open("/proc/stat") as f:
+        return [int(x) for x in f.readline().split()[1:8]]
+
+
+def sample():
+    while not sampling.is_set():
+        peak[0] = max(peak[0], wmem_queued())
+        time.sleep(0.1)
+
+
+with ns("a"):
+    diag = Diag()
+sh("ip netns exec b tc qdisc add dev b0 clsact")
+sh("ip netns exec b tc filter add dev b0 egress protocol ip u32 "
+   "match ip protocol 253 0xff match u8 64 0xff at 8 action drop")
+with ns("a"):
+    before = stats()
+cpu0 = cpu_times()
+sampler = threading.Thread(target=sample, daemon=True)
+sampler.start()
+here = os.path.dirname(os.path.abspath(__file__))
+out = subprocess.run(
+    ["ip", "netns", "exec", "b", os.path.join(here, "..", "tools", "vtcpsack"),
+     "-s", B, "-d", A, "-S", str(PORT), "-D", str(cport), "-i", "b0",
+     "-t", str(SECONDS), "-r", str(RATE), "-b", str(BLOCKS)],
+    capture_output=True, text=True, timeout=SECONDS + 60)
+sampling.set()
+sampler.join()
+cpu = [b - a for a, b in zip(cpu0, cpu_times())]
+with ns("a"):
+    d = counters_delta(before, stats())
+sh("ip netns exec b tc qdisc del dev b0 clsact")
+res = dict(line.split() for line in out.stdout.splitlines()
+           if len(line.split()) == 2)
+acks, acked = int(res.get("acks", 0)), int(res.get("acked", 0))
+
+tap.msg("%d ACKs in %.0f s (%.0f/s), %d bytes acknowledged; queued memory "
+        "peaked at %d KiB (cap %d KiB, SO_SNDBUF %d KiB); WqueueTooBig +%d, "
+        "InBadAck +%d" % (acks, SECONDS, acks / SECONDS, acked, peak[0] >> 10,
+                          cap >> 10, sndbuf >> 10, d.get("WqueueTooBig", 0),
+                          d["InBadAck"]))
+tap.msg("guest CPU during the attack: user %d%%, system %d%%, softirq %d%%, "
+        "idle %d%%" % tuple(100 * cpu[i] // max(sum(cpu), 1)
+                           for i in (0, 2, 6, 3)))
+tap.msg("softirq time per ACK: %.0f us" %
+        (cpu[6] * 1e6 / os.sysconf("SC_CLK_TCK") / max(acks, 1)))
+tap.ok(out.returncode == 0 and acks > 0 and acked > 100000, "the attack ran: ACKs went out and moved SND.UNA",
+       out.stderr.strip())
+tap.ok(peak[0] > 0, "a's queued memory was sampled (sock_diag WMEM_QUEUED)")
+tap.ok(peak[0] <= cap + GSO_MAX,
+       "a's queued memory stays within twice the send buffer plus 256 KiB "
+       "(%d KiB, cap %d KiB)" % (peak[0] >> 10, cap >> 10))
+tap.ok(d.get("WqueueTooBig", 0) > 0,
+       "splits past the cap were refused and counted in WqueueTooBig")
+exact = stream.finish(timeout=60)
+tap.ok(exact, "afterwards b speaks again and the stream completes "
+       "byte-exact (%d bytes)" % stream.received,
+       "%s; sent %d, received %d" % (stream.error, stream.sent,
+                                      stream.received))
+c.close()
+s.close()
+tap.finish()
