@@ -77,8 +77,22 @@ bool vtcp_wmem_schedule(struct sock *sk, int size)
 }
 
 /* @skb joins the write queue. */
+/*
+ * What skb_try_coalesce() and the accounting rely on: a buffer's truesize
+ * covers its head and its pages. One whose head grew without its truesize
+ * (pskb_expand_head() on a buffer a socket owns) trips WARN_ON_ONCE(delta <
+ * len) there much later, far from the cause: so check every buffer where
+ * vtcp queues it, with CONFIG_DEBUG_NET (the debug kernel's).
+ */
+static void check_truesize(const struct sk_buff *skb)
+{
+	DEBUG_NET_WARN_ON_ONCE(skb->truesize <
+			       SKB_TRUESIZE(skb_end_offset(skb)) + skb->data_len);
+}
+
 void vtcp_charge_write(struct sock *sk, struct sk_buff *skb)
 {
+	check_truesize(skb);
 	sk_wmem_queued_add(sk, skb->truesize);
 	sk_mem_charge(sk, skb->truesize);
 	atomic_long_add(skb->truesize, ns_mem(sk));
@@ -137,6 +151,7 @@ bool vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order)
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_PRESSURE_DROP);
 		return false;
 	}
+	check_truesize(skb);
 	if (!sk_rmem_schedule(sk, skb, skb->truesize))
 		return false;
 	skb_set_owner_r(skb, sk);
