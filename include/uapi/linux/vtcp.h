@@ -83,7 +83,8 @@ enum vtcp_timer_kind {
 /*
  * One connection, as getsockopt(VTCP_INFO) and the INET_DIAG_INFO
  * attribute of a sock_diag dump give it. Fields are only ever added at
- * the end; the length returned says how much the kernel filled.
+ * the end; the length returned says how much the kernel filled. A dump
+ * without CAP_NET_ADMIN has snd_una, snd_nxt and rcv_nxt 0.
  */
 struct vtcp_info {
 	__u8	state;		/* TCP_* number */
