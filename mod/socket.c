@@ -373,7 +373,8 @@ static int get_congestion(struct sock *sk, char __user *optval,
 	char name[VTCP_CONG_NAME_MAX];
 
 	lock_sock(sk);
-	strscpy(name, vtcp_sk(sk)->cc->name, sizeof(name));
+	/* All of it may be copied out: no stack bytes after the name. */
+	strscpy_pad(name, vtcp_sk(sk)->cc->name, sizeof(name));
 	release_sock(sk);
 	len = min_t(unsigned int, len, sizeof(name));
 	if (put_user(len, optlen) || copy_to_user(optval, name, len))
