@@ -187,14 +187,42 @@ cancel:
 	return -EMSGSIZE;
 }
 
+/*
+ * Without CAP_NET_ADMIN, the INET_DIAG_INFO of the message at @nlh tells
+ * no sequence number (tcp_info has none): with them, any local user could
+ * inject into the connection. Every other field stays.
+ */
+static void hide_sequence(struct nlmsghdr *nlh)
+{
+	struct nlattr *attr;
+	struct vtcp_info *info;
+
+	attr = nlmsg_find_attr(nlh, sizeof(struct inet_diag_msg),
+			       INET_DIAG_INFO);
+	if (!attr || nla_len(attr) < sizeof(*info))
+		return;
+	info = nla_data(attr);
+	info->snd_una = 0;
+	info->snd_nxt = 0;
+	info->rcv_nxt = 0;
+}
+
 static int fill(struct sock *sk, struct sk_buff *skb,
 		struct netlink_callback *cb, const struct inet_diag_req_v2 *req,
 		u16 flags, bool net_admin)
 {
+	/* Both add it at the tail, complete when they return 0. */
+	struct nlmsghdr *nlh = (struct nlmsghdr *)skb_tail_pointer(skb);
+	int err;
+
 	if (sk->sk_state == TCP_TIME_WAIT)
-		return fill_timewait(sk, skb, cb, req, flags, net_admin);
-	return inet_sk_diag_fill(sk, inet_csk(sk), skb, cb, req, flags,
-				 net_admin);
+		err = fill_timewait(sk, skb, cb, req, flags, net_admin);
+	else
+		err = inet_sk_diag_fill(sk, inet_csk(sk), skb, cb, req, flags,
+					net_admin);
+	if (!err && !net_admin)
+		hide_sequence(nlh);
+	return err;
 }
 
 /*

@@ -170,10 +170,30 @@ static void get_conn_info(const struct sock *sk, struct vtcp_info *info)
 	info->soft_error = READ_ONCE(sk->sk_err_soft);
 }
 
+/*
+ * The uapi struct has no implicit padding, so 32-bit programs see the
+ * layout 64-bit ones always had: the __u64s right after pad0, at 80.
+ */
+static void check_info_layout(void)
+{
+	BUILD_BUG_ON(offsetofend(struct vtcp_info, pad0) !=
+		     offsetof(struct vtcp_info, bytes_sent));
+	BUILD_BUG_ON(offsetof(struct vtcp_info, bytes_sent) != 80);
+	BUILD_BUG_ON(offsetof(struct vtcp_info, bytes_acked) != 88);
+	BUILD_BUG_ON(offsetof(struct vtcp_info, bytes_received) != 96);
+	BUILD_BUG_ON(offsetof(struct vtcp_info, bytes_retrans) != 104);
+	BUILD_BUG_ON(offsetof(struct vtcp_info, segs_in) != 112);
+	BUILD_BUG_ON(offsetof(struct vtcp_info, segs_out) != 120);
+	BUILD_BUG_ON(offsetofend(struct vtcp_info, soft_error) !=
+		     sizeof(struct vtcp_info));
+	BUILD_BUG_ON(sizeof(struct vtcp_info) != 168);
+}
+
 void vtcp_get_info(const struct sock *sk, struct vtcp_info *info)
 {
 	struct vtcp_timer_state ts;
 
+	check_info_layout();
 	memset(info, 0, sizeof(*info));
 	info->state = sk->sk_state;
 	if (sk->sk_state == TCP_LISTEN)

@@ -3,8 +3,8 @@
  * The generic netlink family "vtcp" (include/uapi/linux/vtcp.h): the
  * caller's namespace's counters on request, and the multicast group
  * "events", which tells every state transition, timer expiry and segment
- * of a namespace's connections to that namespace's listeners, so that a
- * tool can follow a connection's life.
+ * of a namespace's connections to that namespace's listeners (with
+ * CAP_NET_ADMIN there), so that a tool can follow a connection's life.
  *
  * Events are built only when somebody listens (one bit test otherwise),
  * in whatever context they happen (softirq, or a socket's owner), so with
@@ -35,8 +35,17 @@ static const struct genl_ops vtcp_genl_ops[] = {
 	},
 };
 
+/*
+ * Events carry the sequence numbers of every segment: joining needs
+ * CAP_NET_ADMIN in the namespace's user namespace, or fails with EPERM
+ * (genl_bind(); the flag is in 6.12 and was backported to 6.1's stable
+ * series: Debian's 6.1.0-57 has it).
+ */
 static const struct genl_multicast_group vtcp_mcgrps[] = {
-	[VTCP_GRP_EVENTS]	= { .name = VTCP_GENL_MCGRP_EVENTS },
+	[VTCP_GRP_EVENTS]	= {
+		.name	= VTCP_GENL_MCGRP_EVENTS,
+		.flags	= GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 static struct genl_family vtcp_genl_family __ro_after_init = {

@@ -141,15 +141,18 @@ static bool has_unread_data(struct sock *sk)
 	return !skb_queue_empty(&sk->sk_receive_queue);
 }
 
-/* More orphans than net.vtcp.max_orphans (counted for all namespaces, as TCP's)? */
-static bool too_many_orphans(const struct sock *sk)
+/*
+ * More orphans than net.vtcp.max_orphans? They are counted for all
+ * namespaces, as TCP's, so the limit is the initial namespace's.
+ */
+static bool too_many_orphans(void)
 {
 	unsigned int orphans = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
 		orphans += per_cpu(vtcp_orphan_count, cpu);
-	return orphans > (unsigned int)vtcp_sysctl(sock_net(sk), max_orphans);
+	return orphans > (unsigned int)vtcp_sysctl(&init_net, max_orphans);
 }
 
 static void vtcp_close(struct sock *sk, long timeout)
@@ -176,7 +179,7 @@ static void vtcp_close(struct sock *sk, long timeout)
 	this_cpu_inc(vtcp_orphan_count);
 	if (state != TCP_CLOSE && sk->sk_state == TCP_CLOSE)
 		goto out;		/* done (and freed) meanwhile */
-	if (sk->sk_state != TCP_CLOSE && too_many_orphans(sk)) {
+	if (sk->sk_state != TCP_CLOSE && too_many_orphans()) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ORPHAN_ABORTS);
 		vtcp_fsm(sk, VTCP_EV_ABORT, NULL);	/* as TCP: reset */
 		goto out;
@@ -370,7 +373,8 @@ static int get_congestion(struct sock *sk, char __user *optval,
 	char name[VTCP_CONG_NAME_MAX];
 
 	lock_sock(sk);
-	strscpy(name, vtcp_sk(sk)->cc->name, sizeof(name));
+	/* All of it may be copied out: no stack bytes after the name. */
+	strscpy_pad(name, vtcp_sk(sk)->cc->name, sizeof(name));
 	release_sock(sk);
 	len = min_t(unsigned int, len, sizeof(name));
 	if (put_user(len, optlen) || copy_to_user(optval, name, len))

@@ -5,6 +5,11 @@
  * Each namespace gets its own copy of the defaults. Writes outside a
  * setting's bounds fail with EINVAL. Readers use READ_ONCE() at the moment
  * they need a value, so a change applies to the next timer armed.
+ *
+ * A few settings bound what all namespaces share (host_wide()): those are
+ * the initial namespace's alone, shown in every namespace and writable
+ * only there, as tcp_max_orphans is, so that a container's root cannot
+ * lift the host's limit.
  */
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
@@ -123,6 +128,31 @@ static const struct ctl_table vtcp_sysctl_template[] = {
 	{ }	/* 6.1 needs the empty end entry; later kernels ignore it */
 };
 
+/* Limits of something all namespaces share: the initial namespace's. */
+static const char * const vtcp_host_wide[] = {
+	"max_orphans",		/* a count of every namespace's orphans */
+};
+
+static bool host_wide(const struct ctl_table *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vtcp_host_wide); i++)
+		if (!strcmp(t->procname, vtcp_host_wide[i]))
+			return true;
+	return false;
+}
+
+/* Point @t's .data, an offset until now, at @net's setting. */
+static void bind_setting(struct net *net, struct ctl_table *t)
+{
+	struct net *owner = host_wide(t) ? &init_net : net;
+
+	t->data = (char *)&vtcp_pernet(owner)->sysctl + (uintptr_t)t->data;
+	if (!net_eq(owner, net))
+		t->mode = 0444;
+}
+
 static struct ctl_table_header *register_table(struct net *net,
 					       struct ctl_table *t)
 {
@@ -146,7 +176,7 @@ int vtcp_sysctl_net_init(struct net *net)
 	if (!t)
 		return -ENOMEM;
 	for (i = 0; t[i].procname; i++)
-		t[i].data = (char *)&vn->sysctl + (uintptr_t)t[i].data;
+		bind_setting(net, &t[i]);
 	vn->sysctl_hdr = register_table(net, t);
 	if (!vn->sysctl_hdr) {
 		kfree(t);

@@ -335,7 +335,7 @@ struct vtcp_sysctl {
 	int window_scaling;
 	int rmem_max;
 	int mem_max_kb;
-	int max_orphans;
+	int max_orphans;		/* the host's: init_net's alone is read */
 	int challenge_ack_limit;
 	int invalid_ratelimit_ms;
 	int rack;

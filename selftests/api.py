@@ -31,6 +31,7 @@ TCP = socket.IPPROTO_TCP
 SOL_VTCP = PROTO
 VTCP_NODELAY, VTCP_MAXSEG = 1, 2
 VTCP_KEEPIDLE, VTCP_KEEPINTVL, VTCP_KEEPCNT = 4, 5, 6
+VTCP_CONGESTION = 13
 
 POLLIN, POLLOUT, POLLERR, POLLHUP = (select.POLLIN, select.POLLOUT,
                                      select.POLLERR, select.POLLHUP)
@@ -41,7 +42,7 @@ POLLALL = (POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLRDHUP |
 
 libc = ctypes.CDLL(None, use_errno=True)
 
-tap = Tap(87)
+tap = Tap(88)
 two_hosts()
 _port = [8000]
 
@@ -1059,6 +1060,11 @@ def options():
     x.setsockopt(SOL_VTCP, VTCP_NODELAY, 0)
     tap.ok(n1 == 1 and x.getsockopt(SOL_VTCP, VTCP_NODELAY) == 0,
            "VTCP_NODELAY set and cleared, read back")
+    cc = x.getsockopt(SOL_VTCP, VTCP_CONGESTION, 16)
+    name = cc.split(b"\0")[0]
+    tap.ok(len(cc) == 16 and name and cc == name.ljust(16, b"\0"),
+           "VTCP_CONGESTION with 16 bytes: the name, then zeros to the end "
+           "(no bytes of the kernel's stack)", cc)
     x.close()
     t.close()
     c, s = pair()

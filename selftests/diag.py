@@ -9,7 +9,8 @@ exactly and stays put. The dumps must show exactly those sockets, with
 their states, timers and struct vtcp_info; state masks, port bytecode and
 the id's ports filter them; each is found by 4-tuple and cookie;
 SOCK_DESTROY ends them, for CAP_NET_ADMIN only; getsockopt(VTCP_INFO)
-agrees; other namespaces and families see none of them."""
+agrees; without CAP_NET_ADMIN, dumps and lookups hide the sequence
+numbers; other namespaces and families see none of them."""
 import errno
 import socket
 import struct
@@ -24,7 +25,8 @@ from vtcpnl import (BC_D_EQ, BC_D_GE, BC_S_EQ, CLOSE_WAIT, CLOSING,
                     INET_DIAG_MEMINFO, INET_DIAG_SHUTDOWN, INET_DIAG_SKMEMINFO,
                     LAST_ACK, LISTEN, NEW_SYN_RECV, STATE_NAMES, SYN_RECV,
                     SYN_SENT, TIME_WAIT, TIMER_KINDS, Diag,
-                    bc_port, expect_errno, sockid, unprivileged, vtcp_info)
+                    bc_port, expect_errno, sockid, unprivileged,
+                    unprivileged_value, vtcp_info)
 
 P = "10.0.0.7"			# the scripted peer
 MSL_MS = 30000
@@ -34,7 +36,7 @@ PEER_WIN = 20000
 VTCP_INFO = 11
 EXT_INFO = 1 << (INET_DIAG_INFO - 1)
 
-tap = Tap(36)
+tap = Tap(38)
 two_hosts()
 with ns("a"):
     sysctl("msl_ms", MSL_MS)
@@ -360,6 +362,43 @@ def getsockopt_info(got):
            "unacked and the FIN timer within its RTO", fw1)
 
 
+SEQ_FIELDS = ("snd_una", "snd_nxt", "rcv_nxt")
+
+
+def seq_shown(d):
+    return {k: d.info[k] for k in SEQ_FIELDS if d.info and d.info[k]}
+
+
+def unprivileged_view(got):
+    """Without CAP_NET_ADMIN the same sockets and vtcp_info, but no
+    sequence number: with one, a local user could inject into them."""
+    mine = by_tuple(got)
+    with ns("a"):
+        theirs = unprivileged_value(lambda: Diag().dump(ext=EXT_INFO))
+        ones = unprivileged_value(lambda: [
+            Diag().lookup(mine[t], ext=EXT_INFO)[0]
+            for t in (estab.tuple, time_wait.tuple)])
+    theirs = by_tuple(theirs or [])
+    shown = {t: seq_shown(d) for t, d in theirs.items() if seq_shown(d)}
+    with_seq = [t for t, d in mine.items() if seq_shown(d)]
+    e = mine[estab.tuple].info
+    ue = theirs[estab.tuple].info if estab.tuple in theirs else None
+    rest = {k: (e[k], (ue or {}).get(k)) for k in e
+            if k not in SEQ_FIELDS + ("timer_expires_ms",) and
+            e[k] != (ue or {}).get(k)}
+    tap.ok(set(theirs) == set(mine) and len(with_seq) == 9 and not shown and
+           not rest and all(d.info for d in theirs.values()),
+           "dump without CAP_NET_ADMIN: every socket with its vtcp_info, "
+           "snd_una, snd_nxt and rcv_nxt 0 (TIME-WAIT's too), the rest as "
+           "CAP_NET_ADMIN sees it", "shown %s; differs %s" % (shown, rest))
+    tap.ok(ones is not None and [x.tuple for x in ones] ==
+           [estab.tuple, time_wait.tuple] and
+           not any(seq_shown(x) for x in ones),
+           "dump_one without CAP_NET_ADMIN: ESTABLISHED and TIME-WAIT "
+           "without their sequence numbers",
+           ones and [x.info for x in ones])
+
+
 def other_views():
     with ns("b"):
         theirs = Diag().dump()
@@ -439,6 +478,7 @@ filters()
 lookups(got)
 attributes(got)
 getsockopt_info(got)
+unprivileged_view(got)
 other_views()
 destroy(got)
 destroy_the_rest()

@@ -6,13 +6,14 @@ requests (errno and extack), and the "events" group: a connection's
 handshake and teardown, seen from both ends, come as state, segment and
 timer events in exactly the order of RFC 9293, with sequence numbers that
 match across the two ends; retransmission timers report their retries;
-each namespace hears only its own connections."""
+each namespace hears only its own connections, and only with
+CAP_NET_ADMIN there (EPERM without)."""
 import errno
 import struct
 import time
 
-from vtcplib import A, B, Tap, listener, ns, sh, stats, sysctl, two_hosts
-from vtcplib import vsock
+from vtcplib import (A, B, Tap, as_container_root, listener, ns, sh, stats,
+                     sysctl, two_hosts, vsock)
 from vtcpnl import (A_EV_TYPE, A_STATS, A_STATS_RESET,
                     CMD_EVENT, CMD_GET_STATS, EVT_SEG_IN, EVT_SEG_OUT,
                     NLM_F_DUMP, Diag, Genl, attr, expect_errno, genl_hdr,
@@ -22,7 +23,7 @@ PORT = 7100
 MSL_MS = 300
 UNREACHABLE = "10.0.0.9"
 
-tap = Tap(27)
+tap = Tap(29)
 two_hosts()
 sh("ip netns del c 2>/dev/null; ip netns add c && ip -n c link set lo up")
 for h in ("a", "b"):
@@ -251,6 +252,18 @@ def isolation():
            (len(heard), len(theirs), {k: v for k, v in cstats.items() if v}))
 
 
+def events_need_net_admin():
+    """The events carry every segment's sequence numbers: a local user
+    who heard them could inject into any connection."""
+    with ns("a"):
+        refused = unprivileged(lambda: Genl().subscribe())
+    tap.eq(refused, errno.EPERM, "events: joining the group without "
+           "CAP_NET_ADMIN in the namespace: EPERM")
+    own = as_container_root(lambda: Genl().subscribe())
+    tap.eq(own, 0, "events: a container's root joins its own namespace's "
+           "group (CAP_NET_ADMIN there)")
+
+
 def no_pointers(evs):
     allowed = set(range(A_EV_TYPE, 24))
     bad = [e for e in evs if set(e.raw) - allowed or e.cookie >> 48 or
@@ -264,6 +277,7 @@ rfc_order("a")
 rfc_order("b")
 retransmissions()
 counters()
+events_need_net_admin()
 isolation()
 with ns("a"):
     ls = listener(PORT + 5, host="a", addr=A)

@@ -13,8 +13,9 @@ can make a host keep.
    FIN-WAIT-2 (peer alive but never closing). Each state's memory is
    measured (VTCP slab objects, the protocol's pages in
    /proc/net/protocols); FIN-WAIT-2 orphans go after fin_timeout_ms,
-   LAST-ACK ones after fin_retries. With max_orphans (if the kernel has it)
-   at 50, 100 closes leave at most 50 orphans, the rest reset at once and
+   LAST-ACK ones after fin_retries. With max_orphans (if the kernel has it;
+   the host's, set in the initial namespace) at 50, 100 closes in host a
+   leave at most 50 orphans, the rest reset at once and
    counted in OrphanAborts, so the memory they pin is bounded; and once
    they are gone the orphan count is back to 0 (a close with max_orphans
    1 is graceful again).
@@ -228,13 +229,12 @@ refs, secs = reset_and_wait(ss, base)
 tap.ok(refs <= base, "FIN-WAIT-1: the peer's RSTs free them all (%.1f s)" %
        secs, "refcnt %s, was %s" % (refs, base))
 
-# max_orphans, if the kernel has it.
-with ns("a"):
-    has_max = os.path.exists("/proc/sys/net/vtcp/max_orphans")
+# max_orphans, if the kernel has it: the host's, set in the initial
+# namespace, for a count of every namespace's orphans.
+has_max = os.path.exists("/proc/sys/net/vtcp/max_orphans")
 if has_max:
-    with ns("a"):
-        old_max = sysctl("max_orphans")
-        sysctl("max_orphans", 50)
+    old_max = sysctl("max_orphans")
+    sysctl("max_orphans", 50)
     base, slab0, pages0 = measure()
     before = a_stats()
     ss = orphans_in_fin_wait1(ORPHANS, 7820)
@@ -242,12 +242,13 @@ if has_max:
     refs, slab, pages = measure()
     d = counters_delta(before, a_stats())
     alive = vtcp_states("a").get("FIN-WAIT-1", 0)
-    tap.msg("max_orphans 50: %d closes: %d orphans live, OrphanAborts +%d, "
-            "+%d protocol pages" % (ORPHANS, alive, d["OrphanAborts"],
-                                    pages - pages0))
+    tap.msg("max_orphans 50: %d closes in a: %d orphans live, OrphanAborts "
+            "+%d, +%d protocol pages" % (ORPHANS, alive, d["OrphanAborts"],
+                                         pages - pages0))
     tap.ok(alive <= 50 and d["OrphanAborts"] == ORPHANS - alive,
-           "max_orphans 50: at most 50 orphans, the other closes reset "
-           "(OrphanAborts)", "alive %d, %s" % (alive, d))
+           "max_orphans 50 in the initial namespace: at most 50 of a's "
+           "orphans, its other closes reset (OrphanAborts)",
+           "alive %d, %s" % (alive, d))
     tap.ok((pages - pages0) * 4096 <= 50 * 4 * 65536,
            "max_orphans 50: the memory they pin is bounded by the limit "
            "(%d KiB)" % ((pages - pages0) * 4))
@@ -256,8 +257,7 @@ if has_max:
     tap.ok(refs <= base, "max_orphans 50: all freed once the peer resets "
            "(%.1f s)" % secs)
     # The count is back to 0: one orphan is allowed, a close is graceful.
-    with ns("a"):
-        sysctl("max_orphans", 1)
+    sysctl("max_orphans", 1)
     before = a_stats()
     cs, ss = connect_many(1, 7830)
     cs[0].close()
@@ -267,8 +267,7 @@ if has_max:
            "max_orphans 1: a close is a FIN, not a reset: the orphan count "
            "went back to 0", "recv %r, %s" % (got, d))
     ss[0].close()
-    with ns("a"):
-        sysctl("max_orphans", old_max)
+    sysctl("max_orphans", old_max)
 else:
     for _ in range(4):
         tap.skip("no net.vtcp.max_orphans: orphans are not limited")

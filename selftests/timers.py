@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """vtcp's timers and settings, between host a (10.0.0.1) and host b
 (10.0.0.2): retransmission with exponential backoff and its limits (SYN,
-SYN-ACK, FIN), TIME-WAIT's 2*msl_ms, the per-namespace sysctls (defaults,
-bounds, isolation), and what namespace deletion and rmmod leave behind.
+SYN-ACK, FIN), TIME-WAIT's 2*msl_ms, the sysctls (defaults, bounds, per
+namespace but max_orphans, the host's), and what namespace deletion and
+rmmod leave behind.
 Times are taken from the segments a sniffer saw; bounds are generous for a
 loaded TCG guest."""
+import contextlib
 import errno
 import os
 import select
@@ -13,8 +15,9 @@ import socket
 import subprocess
 import time
 
-from vtcplib import (A, B, ACK, FIN, RST, SYN, Sniffer, Tap, inject, ns,
-                     segment, sh, stats, sysctl, two_hosts, vsock)
+from vtcplib import (A, B, ACK, FIN, RST, SYN, Sniffer, Tap,
+                     as_container_root, inject, ns, segment, sh, stats,
+                     sysctl, two_hosts, vsock)
 from vtcplib import listener, seq_add, stat, wait_stat
 
 GHOST = "10.0.0.3"	# a spoofed peer: its segments reach a0, nobody answers
@@ -44,10 +47,12 @@ SYSCTLS = {
     "rack":		(1, 0, 1),
     "mtu_probing":	(0, 0, 2),
 }
+# Limits of a count over all namespaces: written in the initial one only.
+HOST_WIDE = ("max_orphans",)
 # name: (default, another valid value); unknown names are EINVAL.
 STRING_SYSCTLS = {"congestion_control": ("cubic", "newreno")}
 
-tap = Tap(28 + len(SYSCTLS) + len(STRING_SYSCTLS))
+tap = Tap(29 + len(SYSCTLS) + len(STRING_SYSCTLS))
 two_hosts()
 for _h in ("a", "b"):
     with ns(_h):
@@ -585,7 +590,7 @@ def sysctls():
                    "name with EINVAL, and is per namespace" % (name, dflt, other))
         for name, (dflt, lo, hi) in SYSCTLS.items():
             problems = []
-            with ns("s1"):
+            with where(name):
                 try:
                     v = sysctl(name)
                 except OSError as e:
@@ -629,8 +634,38 @@ def sysctls():
                "sysctls: a namespace's change is not seen by another "
                "namespace nor by the initial one",
                "s1 %r, s2 %r, init %r" % (mine, other, home))
+        host_wide()
     finally:
         sh("ip netns del s1; ip netns del s2")
+
+
+def where(name):
+    """Where a setting is written: s1, or the initial namespace for the
+    host-wide ones."""
+    return contextlib.nullcontext() if name in HOST_WIDE else ns("s1")
+
+
+def host_wide():
+    """max_orphans limits a count of every namespace's orphans: one value,
+    the initial namespace's, read-only in the others."""
+    sysctl("max_orphans", 4321)
+    try:
+        with ns("s1"):
+            seen = sysctl("max_orphans")
+            try:
+                sysctl("max_orphans", 1)
+                other = 0
+            except OSError as e:
+                other = e.errno
+        container = as_container_root(lambda: sysctl("max_orphans", 1))
+        home = sysctl("max_orphans")
+    finally:
+        sysctl("max_orphans", SYSCTLS["max_orphans"][0])
+    tap.eq((seen, other, container, home),
+           (4321, errno.EACCES, errno.EACCES, 4321),
+           "sysctls: max_orphans is the host's: another namespace reads the "
+           "initial one's value; neither it nor a container's root may "
+           "write it (EACCES)")
 
 
 def teardown_safety():

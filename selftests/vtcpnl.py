@@ -9,6 +9,7 @@ the kernel's errno and its extack message.
 import ctypes
 import errno
 import os
+import pickle
 import socket
 import struct
 
@@ -404,6 +405,27 @@ def unprivileged(fn):
         finally:
             os._exit(code)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def unprivileged_value(fn):
+    """fn()'s value, computed in a forked child without CAP_NET_ADMIN in
+    this network namespace and pickled back; None if the capability could
+    not be dropped or fn() raised."""
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rfd)
+        try:
+            if drop_net_admin():
+                with os.fdopen(wfd, "wb") as f:
+                    pickle.dump(fn(), f)
+        finally:
+            os._exit(0)
+    os.close(wfd)
+    with os.fdopen(rfd, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    return pickle.loads(data) if data else None
 
 
 __all__ = [n for n in dir() if not n.startswith("_")] + ["errno"]

@@ -145,8 +145,10 @@ static void print_info(const struct ss_sock *s)
 		printf(" sacked:%u", i->sacked);
 	if (i->lost)
 		printf(" lost:%u", i->lost);
-	printf(" snd_una:%u snd_nxt:%u rcv_nxt:%u", i->snd_una, i->snd_nxt,
-	       i->rcv_nxt);
+	/* All 0: hidden from a caller without CAP_NET_ADMIN. */
+	if (i->snd_una || i->snd_nxt || i->rcv_nxt)
+		printf(" snd_una:%u snd_nxt:%u rcv_nxt:%u", i->snd_una,
+		       i->snd_nxt, i->rcv_nxt);
 	/* A kernel that does not count segments leaves them all 0. */
 	if (!HAS_INFO(s, fast_retrans) || (!i->segs_out && !i->segs_in))
 		return;

@@ -83,7 +83,9 @@ enum vtcp_timer_kind {
 /*
  * One connection, as getsockopt(VTCP_INFO) and the INET_DIAG_INFO
  * attribute of a sock_diag dump give it. Fields are only ever added at
- * the end; the length returned says how much the kernel filled.
+ * the end; the length returned says how much the kernel filled. There is
+ * no implicit padding: 32- and 64-bit programs see one layout. A dump
+ * without CAP_NET_ADMIN has snd_una, snd_nxt and rcv_nxt 0.
  */
 struct vtcp_info {
 	__u8	state;		/* TCP_* number */
@@ -113,6 +115,7 @@ struct vtcp_info {
 	__u32	unacked;	/* bytes in flight */
 	__u32	sacked;		/* bytes SACKed by the peer, not yet acked */
 	__u32	lost;		/* bytes marked lost */
+	__u32	pad0;		/* 0: no hole for 32-bit programs to miss */
 
 	__u64	bytes_sent;	/* including retransmissions */
 	__u64	bytes_acked;
