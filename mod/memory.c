@@ -78,11 +78,13 @@ bool vtcp_wmem_schedule(struct sock *sk, int size)
 
 /* @skb joins the write queue. */
 /*
- * What skb_try_coalesce() and the accounting rely on: a buffer's truesize
- * covers its head and its pages. One whose head grew without its truesize
- * (pskb_expand_head() on a buffer a socket owns) trips WARN_ON_ONCE(delta <
- * len) there much later, far from the cause: so check every buffer where
- * vtcp queues it, with CONFIG_DEBUG_NET (the debug kernel's).
+ * What the accounting relies on: a buffer's truesize covers its head and
+ * its pages. One whose head grew without its truesize (pskb_expand_head()
+ * leaves it when a socket owns the buffer) would be uncharged for more or
+ * less than it was charged. vtcp's own buffers are checked where they join
+ * the write queue, with CONFIG_DEBUG_NET (the debug kernel's). Received
+ * buffers are not: the stack hands over such buffers itself (tc pedit on
+ * a sender's egress, for one), and skb_try_coalesce() copes.
  */
 static void check_truesize(const struct sk_buff *skb)
 {
@@ -151,7 +153,6 @@ bool vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order)
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_PRESSURE_DROP);
 		return false;
 	}
-	check_truesize(skb);
 	if (!sk_rmem_schedule(sk, skb, skb->truesize))
 		return false;
 	skb_set_owner_r(skb, sk);

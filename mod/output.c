@@ -347,12 +347,17 @@ int vtcp_split_segment(struct sock *sk, struct sk_buff *skb, u32 len)
 	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 	struct sk_buff *rest;
 
-	if (!len || len >= skb->len || skb_unclone(skb, gfp_any()))
+	if (!len || len >= skb->len)
 		return -EINVAL;
 	rest = vtcp_alloc_queued_skb(gfp_any());
 	if (!rest)
 		return -ENOBUFS;
-	vtcp_uncharge_write(sk, skb);
+	vtcp_uncharge_write(sk, skb);	/* before unclone may change truesize */
+	if (skb_unclone(skb, gfp_any())) {
+		vtcp_charge_write(sk, skb);
+		kfree_skb(rest);
+		return -ENOBUFS;
+	}
 	skb_split(skb, rest, len);
 	rest->truesize += rest->len;
 	skb->truesize -= rest->len;

@@ -23,6 +23,7 @@ import os
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 
@@ -37,6 +38,13 @@ BLOCKS = int(os.environ.get("VTCP_SACK_BLOCKS", "4"))
 PORT = 7700
 SNDBUF = 212992			# the kernel doubles it: 416 KiB
 GSO_MAX = 65536
+
+if "kasan" in open("/proc/cmdline").read():
+    # The debug kernel's guest ACKs some 90 times a second, with the sender
+    # in RTO backoff between them: the cap is never met within the minute.
+    print("1..0 # SKIP the debug kernel's guest is too slow to mount the "
+          "attack (about 90 ACKs a second)")
+    sys.exit(4)
 
 tap = Tap(5)
 two_hosts()
