@@ -76,13 +76,48 @@ static void fill_cb(struct sk_buff *skb)
 	}
 }
 
+/*
+ * The lookup reads IP's control block (inet_sdif(): the VRF slave a
+ * segment came in on), which fill_cb() overwrites: it comes first.
+ */
+static struct sock *lookup(struct net *net, struct sk_buff *skb,
+			   bool *refcounted)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = vtcp_hdr(skb);
+
+	return __inet_lookup(net, &vtcp_hashinfo, skb, vtcp_hdr_len(th),
+			     iph->saddr, th->source, iph->daddr, th->dest,
+			     inet_iif(skb), inet_sdif(skb), refcounted);
+}
+
+/*
+ * A segment for a TIME-WAIT entry: returns the listener that is to take
+ * it (a SYN that ends TIME-WAIT), else NULL with the segment consumed.
+ * vtcp_tw_rcv() needs our control block, the listener's path IP's: it
+ * is put back, and the ISN chosen for the successor kept in @isn (as
+ * tcp_v4_restore_cb()).
+ */
+static struct sock *time_wait(struct sock *sk, struct sk_buff *skb, u32 *isn)
+{
+	struct inet_skb_parm ipcb = *IPCB(skb);
+	int sdif = inet_sdif(skb);
+
+	fill_cb(skb);
+	sk = vtcp_tw_rcv(inet_twsk(sk), skb, sdif);
+	if (sk) {
+		*isn = VTCP_SKB_CB(skb)->tw_isn;
+		*IPCB(skb) = ipcb;
+	}
+	return sk;
+}
+
 int vtcp_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
-	const struct iphdr *iph;
-	const struct tcphdr *th;
 	bool refcounted;
 	struct sock *sk;
+	u32 isn = 0;
 	int ret = 0;
 
 	if (skb->pkt_type != PACKET_HOST) {
@@ -99,25 +134,22 @@ int vtcp_rcv(struct sk_buff *skb)
 		return 0;
 	}
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
-	fill_cb(skb);
-	iph = ip_hdr(skb);
-	th = vtcp_hdr(skb);
-
-	sk = __inet_lookup(net, &vtcp_hashinfo, skb, vtcp_hdr_len(th),
-			   iph->saddr, th->source, iph->daddr, th->dest,
-			   inet_iif(skb), inet_sdif(skb), &refcounted);
+	sk = lookup(net, skb, &refcounted);
 	if (!sk) {
+		fill_cb(skb);
 		vtcp_send_reset_for(net, skb);
 		drop(skb, net, VTCP_MIB_IN_NO_SOCKET);
 		return 0;
 	}
 	if (sk->sk_state == TCP_TIME_WAIT) {
-		sk = vtcp_tw_rcv(inet_twsk(sk), skb);
+		sk = time_wait(sk, skb, &isn);
 		if (!sk)
 			return 0;
 		refcounted = false;	/* a listener, as lookups return them */
 	}
 	nf_reset_ct(skb);
+	fill_cb(skb);
+	VTCP_SKB_CB(skb)->tw_isn = isn;
 
 	bh_lock_sock_nested(sk);
 	if (!sock_owned_by_user(sk)) {

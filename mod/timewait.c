@@ -255,14 +255,15 @@ static bool syn_is_newer(const struct vtcp_tw_sock *vtw,
 	return seq_after(cb->seq, vtw->vtw_rcv_nxt);
 }
 
-static struct sock *listener_for(struct sk_buff *skb)
+/* @sdif: inet_sdif() of @skb, read before our control block hid IP's. */
+static struct sock *listener_for(struct sk_buff *skb, int sdif)
 {
 	const struct tcphdr *th = vtcp_hdr(skb);
 
 	return inet_lookup_listener(dev_net(skb->dev), &vtcp_hashinfo, skb,
 				    vtcp_hdr_len(th), ip_hdr(skb)->saddr,
 				    th->source, ip_hdr(skb)->daddr, th->dest,
-				    inet_iif(skb), inet_sdif(skb));
+				    inet_iif(skb), sdif);
 }
 
 /*
@@ -283,11 +284,13 @@ int vtcp_tw_reopen(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * A segment for a TIME-WAIT 4-tuple. Consumes the lookup reference, and
- * the segment unless it is a SYN that ends TIME-WAIT: then it returns the
- * listener that is to take it (under RCU, not held).
+ * A segment for a TIME-WAIT 4-tuple, which came in on VRF slave @sdif (or
+ * 0). Consumes the lookup reference, and the segment unless it is a SYN
+ * that ends TIME-WAIT: then it returns the listener that is to take it
+ * (under RCU, not held).
  */
-struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb)
+struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb,
+			 int sdif)
 {
 	struct vtcp_tw_sock *vtw = vtcp_tw_sk((struct sock *)tw);
 	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
@@ -301,7 +304,7 @@ struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb)
 		goto out;
 	}
 	if (th->syn && syn_is_newer(vtw, cb))
-		listener = listener_for(skb);
+		listener = listener_for(skb, sdif);
 	if (listener) {
 		cb->tw_isn = successor_isn(vtw);
 		vtcp_fsm(sk, VTCP_EV_NEW_SYN, skb);
