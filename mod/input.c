@@ -13,6 +13,7 @@
 #include <net/ip.h>
 #include <net/tcp.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/xfrm.h>
 
 #include "vtcp.h"
 #include "wire.h"
@@ -103,6 +104,11 @@ static struct sock *time_wait(struct sock *sk, struct sk_buff *skb, u32 *isn)
 	struct inet_skb_parm ipcb = *IPCB(skb);
 	int sdif = inet_sdif(skb);
 
+	if (!xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
+		inet_twsk_put(inet_twsk(sk));
+		kfree_skb_reason(skb, SKB_DROP_REASON_XFRM_POLICY);
+		return NULL;
+	}
 	fill_cb(skb);
 	sk = vtcp_tw_rcv(inet_twsk(sk), skb, sdif);
 	if (sk) {
@@ -110,6 +116,32 @@ static struct sock *time_wait(struct sock *sk, struct sk_buff *skb, u32 *isn)
 		*IPCB(skb) = ipcb;
 	}
 	return sk;
+}
+
+/* Nobody to take it: an RST, unless IPsec policy wants it dropped. */
+static void no_socket(struct net *net, struct sk_buff *skb)
+{
+	if (xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
+		fill_cb(skb);
+		vtcp_send_reset_for(net, skb);
+	}
+	drop(skb, net, VTCP_MIB_IN_NO_SOCKET);
+}
+
+/*
+ * May @sk have @skb? IPsec policy, the socket's own or else the
+ * namespace's (IP leaves it to us: no_policy), as tcp_v4_rcv() asks.
+ * It reads IP's control block. Takes @skb if not.
+ */
+static bool admitted(struct sock *sk, struct sk_buff *skb)
+{
+	if (!xfrm4_policy_check(sk, XFRM_POLICY_IN, skb)) {
+		sk_drops_add(sk, skb);
+		kfree_skb_reason(skb, SKB_DROP_REASON_XFRM_POLICY);
+		return false;
+	}
+	nf_reset_ct(skb);
+	return true;
 }
 
 int vtcp_rcv(struct sk_buff *skb)
@@ -136,9 +168,7 @@ int vtcp_rcv(struct sk_buff *skb)
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 	sk = lookup(net, skb, &refcounted);
 	if (!sk) {
-		fill_cb(skb);
-		vtcp_send_reset_for(net, skb);
-		drop(skb, net, VTCP_MIB_IN_NO_SOCKET);
+		no_socket(net, skb);
 		return 0;
 	}
 	if (sk->sk_state == TCP_TIME_WAIT) {
@@ -147,7 +177,8 @@ int vtcp_rcv(struct sk_buff *skb)
 			return 0;
 		refcounted = false;	/* a listener, as lookups return them */
 	}
-	nf_reset_ct(skb);
+	if (!admitted(sk, skb))
+		goto put;
 	fill_cb(skb);
 	VTCP_SKB_CB(skb)->tw_isn = isn;
 
