@@ -7,6 +7,7 @@
  * context owns the socket the segment waits on the backlog and
  * vtcp_do_rcv() runs at release_sock(), as for TCP.
  */
+#include <linux/filter.h>
 #include <linux/skbuff.h>
 #include <net/dst.h>
 #include <net/inet_hashtables.h>
@@ -130,8 +131,10 @@ static void no_socket(struct net *net, struct sk_buff *skb)
 
 /*
  * May @sk have @skb? IPsec policy, the socket's own or else the
- * namespace's (IP leaves it to us: no_policy), as tcp_v4_rcv() asks.
- * It reads IP's control block. Takes @skb if not.
+ * namespace's (IP leaves it to us: no_policy), then sk_filter(): the
+ * LSM, cgroup BPF and the socket's filter, which may also trim the data
+ * (never the header). In tcp_v4_rcv()'s order; both read IP's control
+ * block. Takes @skb if not.
  */
 static bool admitted(struct sock *sk, struct sk_buff *skb)
 {
@@ -141,6 +144,12 @@ static bool admitted(struct sock *sk, struct sk_buff *skb)
 		return false;
 	}
 	nf_reset_ct(skb);
+	if (sk_filter_trim_cap(sk, skb, vtcp_hdr_len(vtcp_hdr(skb)))) {
+		sk_drops_add(sk, skb);
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_FILTER_DROP);
+		kfree_skb_reason(skb, SKB_DROP_REASON_SOCKET_FILTER);
+		return false;
+	}
 	return true;
 }
 

@@ -67,6 +67,7 @@ static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_MTU_BLACK_HOLE]	= "MtuBlackHole",
 	[VTCP_MIB_MTU_PROBES]		= "MtuProbes",
 	[VTCP_MIB_MTU_PROBE_FAILS]	= "MtuProbeFails",
+	[VTCP_MIB_IN_FILTER_DROP]	= "InFilterDrop",
 };
 
 const char *vtcp_stat_name(int mib)

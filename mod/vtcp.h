@@ -302,6 +302,7 @@ enum vtcp_mib {
 	VTCP_MIB_MTU_BLACK_HOLE,	/* timeouts that lowered the MSS */
 	VTCP_MIB_MTU_PROBES,		/* RFC 4821 probes sent */
 	VTCP_MIB_MTU_PROBE_FAILS,	/* and lost */
+	VTCP_MIB_IN_FILTER_DROP,	/* dropped: sk_filter() (filter, LSM) */
 	__VTCP_MIB_MAX
 };
 
