@@ -8,6 +8,7 @@
  * vtcp_do_rcv() runs at release_sock(), as for TCP.
  */
 #include <linux/filter.h>
+#include <linux/security.h>
 #include <linux/skbuff.h>
 #include <net/dst.h>
 #include <net/inet_hashtables.h>
@@ -579,10 +580,12 @@ static void rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	if (!th->syn)
 		goto drop;
 	vtcp_init_from_syn(sk, skb);
-	if (th->ack)
+	if (th->ack) {
+		security_inet_conn_established(sk, skb);
 		syn_acked(sk, skb);
-	else
+	} else {
 		vtcp_fsm(sk, VTCP_EV_SYN, skb);	/* simultaneous open */
+	}
 drop:
 	consume_skb(skb);
 }
