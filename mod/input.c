@@ -7,12 +7,15 @@
  * context owns the socket the segment waits on the backlog and
  * vtcp_do_rcv() runs at release_sock(), as for TCP.
  */
+#include <linux/filter.h>
+#include <linux/security.h>
 #include <linux/skbuff.h>
 #include <net/dst.h>
 #include <net/inet_hashtables.h>
 #include <net/ip.h>
 #include <net/tcp.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/xfrm.h>
 
 #include "vtcp.h"
 #include "wire.h"
@@ -76,13 +79,87 @@ static void fill_cb(struct sk_buff *skb)
 	}
 }
 
+/*
+ * The lookup reads IP's control block (inet_sdif(): the VRF slave a
+ * segment came in on), which fill_cb() overwrites: it comes first.
+ */
+static struct sock *lookup(struct net *net, struct sk_buff *skb,
+			   bool *refcounted)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = vtcp_hdr(skb);
+
+	return __inet_lookup(net, &vtcp_hashinfo, skb, vtcp_hdr_len(th),
+			     iph->saddr, th->source, iph->daddr, th->dest,
+			     inet_iif(skb), inet_sdif(skb), refcounted);
+}
+
+/*
+ * A segment for a TIME-WAIT entry: returns the listener that is to take
+ * it (a SYN that ends TIME-WAIT), else NULL with the segment consumed.
+ * vtcp_tw_rcv() needs our control block, the listener's path IP's: it
+ * is put back, and the ISN chosen for the successor kept in @isn (as
+ * tcp_v4_restore_cb()).
+ */
+static struct sock *time_wait(struct sock *sk, struct sk_buff *skb, u32 *isn)
+{
+	struct inet_skb_parm ipcb = *IPCB(skb);
+	int sdif = inet_sdif(skb);
+
+	if (!xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
+		inet_twsk_put(inet_twsk(sk));
+		kfree_skb_reason(skb, SKB_DROP_REASON_XFRM_POLICY);
+		return NULL;
+	}
+	fill_cb(skb);
+	sk = vtcp_tw_rcv(inet_twsk(sk), skb, sdif);
+	if (sk) {
+		*isn = VTCP_SKB_CB(skb)->tw_isn;
+		*IPCB(skb) = ipcb;
+	}
+	return sk;
+}
+
+/* Nobody to take it: an RST, unless IPsec policy wants it dropped. */
+static void no_socket(struct net *net, struct sk_buff *skb)
+{
+	if (xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
+		fill_cb(skb);
+		vtcp_send_reset_for(net, skb);
+	}
+	drop(skb, net, VTCP_MIB_IN_NO_SOCKET);
+}
+
+/*
+ * May @sk have @skb? IPsec policy, the socket's own or else the
+ * namespace's (IP leaves it to us: no_policy), then sk_filter(): the
+ * LSM, cgroup BPF and the socket's filter, which may also trim the data
+ * (never the header). In tcp_v4_rcv()'s order; both read IP's control
+ * block. Takes @skb if not.
+ */
+static bool admitted(struct sock *sk, struct sk_buff *skb)
+{
+	if (!xfrm4_policy_check(sk, XFRM_POLICY_IN, skb)) {
+		sk_drops_add(sk, skb);
+		kfree_skb_reason(skb, SKB_DROP_REASON_XFRM_POLICY);
+		return false;
+	}
+	nf_reset_ct(skb);
+	if (sk_filter_trim_cap(sk, skb, vtcp_hdr_len(vtcp_hdr(skb)))) {
+		sk_drops_add(sk, skb);
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_FILTER_DROP);
+		kfree_skb_reason(skb, SKB_DROP_REASON_SOCKET_FILTER);
+		return false;
+	}
+	return true;
+}
+
 int vtcp_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
-	const struct iphdr *iph;
-	const struct tcphdr *th;
 	bool refcounted;
 	struct sock *sk;
+	u32 isn = 0;
 	int ret = 0;
 
 	if (skb->pkt_type != PACKET_HOST) {
@@ -99,25 +176,21 @@ int vtcp_rcv(struct sk_buff *skb)
 		return 0;
 	}
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
-	fill_cb(skb);
-	iph = ip_hdr(skb);
-	th = vtcp_hdr(skb);
-
-	sk = __inet_lookup(net, &vtcp_hashinfo, skb, vtcp_hdr_len(th),
-			   iph->saddr, th->source, iph->daddr, th->dest,
-			   inet_iif(skb), inet_sdif(skb), &refcounted);
+	sk = lookup(net, skb, &refcounted);
 	if (!sk) {
-		vtcp_send_reset_for(net, skb);
-		drop(skb, net, VTCP_MIB_IN_NO_SOCKET);
+		no_socket(net, skb);
 		return 0;
 	}
 	if (sk->sk_state == TCP_TIME_WAIT) {
-		sk = vtcp_tw_rcv(inet_twsk(sk), skb);
+		sk = time_wait(sk, skb, &isn);
 		if (!sk)
 			return 0;
 		refcounted = false;	/* a listener, as lookups return them */
 	}
-	nf_reset_ct(skb);
+	if (!admitted(sk, skb))
+		goto put;
+	fill_cb(skb);
+	VTCP_SKB_CB(skb)->tw_isn = isn;
 
 	bh_lock_sock_nested(sk);
 	if (!sock_owned_by_user(sk)) {
@@ -501,10 +574,12 @@ static void rcv_syn_sent(struct sock *sk, struct sk_buff *skb)
 	if (!th->syn)
 		goto drop;
 	vtcp_init_from_syn(sk, skb);
-	if (th->ack)
+	if (th->ack) {
+		security_inet_conn_established(sk, skb);
 		syn_acked(sk, skb);
-	else
+	} else {
 		vtcp_fsm(sk, VTCP_EV_SYN, skb);	/* simultaneous open */
+	}
 drop:
 	consume_skb(skb);
 }

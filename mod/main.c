@@ -21,9 +21,11 @@ MODULE_PARM_DESC(proto, "IP protocol number to run on (1-254, default 253)");
 u8 vtcp_protocol;
 unsigned int vtcp_net_id __read_mostly;
 
+/* IPsec input policy: vtcp_rcv() checks it, with the socket's own. */
 static const struct net_protocol vtcp_net_protocol = {
 	.handler			= vtcp_rcv,
 	.err_handler			= vtcp_err,
+	.no_policy			= 1,
 	.icmp_strict_tag_validation	= 1,
 };
 

@@ -7,6 +7,7 @@
  * in the SYN queue until the handshake completes, then takes the child to
  * the accept queue, where inet_csk_accept() finds it.
  */
+#include <linux/security.h>
 #include <net/inet_connection_sock.h>
 #include <net/request_sock.h>
 #include <net/tcp.h>
@@ -190,6 +191,11 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 	req = ticket_for(sk, skb);
 	if (!req)
 		return -ENOMEM;
+	/* The LSM labels the request; inet_csk_clone_lock() the child. */
+	if (security_inet_conn_request(sk, skb, req)) {
+		reqsk_put(req);
+		return -EPERM;
+	}
 	child = inet_csk_clone_lock(sk, req, GFP_ATOMIC);
 	if (!child) {
 		reqsk_put(req);

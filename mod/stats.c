@@ -73,6 +73,7 @@ static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_ACK_SKIPPED_TIME_WAIT] = "AckSkippedTimeWait",
 	[VTCP_MIB_ACK_SKIPPED_CHALLENGE] = "AckSkippedChallenge",
 	[VTCP_MIB_WQUEUE_TOO_BIG]	= "WqueueTooBig",
+	[VTCP_MIB_IN_FILTER_DROP]	= "InFilterDrop",
 };
 
 const char *vtcp_stat_name(int mib)

@@ -14,7 +14,10 @@
  * hash, and its own timer_list, which it insists on arming: we arm it as
  * a late backstop and move it along with ours). The queue owns none: the
  * destructor takes a dying socket off it, and the hrtimer takes a
- * reference, under the queue's lock, before it acts on one.
+ * reference, under the queue's lock, before it acts on one. A socket is
+ * queued before it is hashed, under that lock, and never touched by its
+ * creator once hashed: a SYN or a SOCK_DESTROY on another CPU may end it
+ * at once.
  */
 #include <net/inet_timewait_sock.h>
 #include <net/tcp.h>
@@ -61,15 +64,14 @@ static void arm_for_oldest(struct vtcp_net *vn)
 
 /*
  * Queue @vtw to expire 2MSL from now: at the end, unless msl_ms was made
- * shorter since the last ones came (then it walks back past them).
+ * shorter since the last ones came (then it walks back past them). Under
+ * vn->tw_lock.
  */
-static void queue_for_2msl(struct vtcp_tw_sock *vtw)
+static void queue_locked(struct vtcp_net *vn, struct vtcp_tw_sock *vtw)
 {
-	struct vtcp_net *vn = twsk_vtcp_net(&vtw->tw);
 	struct list_head *pos = &vn->tw_queue;
 	struct vtcp_tw_sock *it;
 
-	spin_lock_bh(&vn->tw_lock);
 	list_del(&vtw->queue);
 	vtw->expires_ms = vtcp_tw_clock() + two_msl_ms(twsk_net(&vtw->tw));
 	list_for_each_entry_reverse(it, &vn->tw_queue, queue) {
@@ -81,6 +83,14 @@ static void queue_for_2msl(struct vtcp_tw_sock *vtw)
 	list_add(&vtw->queue, pos);
 	if (vn->tw_queue.next == &vtw->queue)
 		arm_for_oldest(vn);
+}
+
+static void queue_for_2msl(struct vtcp_tw_sock *vtw)
+{
+	struct vtcp_net *vn = twsk_vtcp_net(&vtw->tw);
+
+	spin_lock_bh(&vn->tw_lock);
+	queue_locked(vn, vtw);
 	spin_unlock_bh(&vn->tw_lock);
 }
 
@@ -139,16 +149,25 @@ struct timewait_sock_ops vtcp_timewait_sock_ops = {
 	.twsk_destructor	= vtcp_tw_destructor,
 };
 
+/*
+ * Hash @tw in @sk's place, queued for 2MSL first: once hashed, it is
+ * public (the hashdance sets its references) and may be freed at once. The
+ * queue's lock keeps our timer and the destructor off it until then.
+ */
 static void publish(struct inet_timewait_sock *tw, struct sock *sk)
 {
+	struct vtcp_net *vn = twsk_vtcp_net(tw);
 	int timeo = backstop_jiffies(sock_net(sk));
 
+	spin_lock_bh(&vn->tw_lock);
+	queue_locked(vn, vtcp_tw_sk((struct sock *)tw));
 #if VTCP_HAVE_HASHDANCE_SCHEDULE
 	inet_twsk_hashdance_schedule(tw, sk, &vtcp_hashinfo, timeo);
 #else
 	inet_twsk_schedule(tw, timeo);
 	inet_twsk_hashdance(tw, sk, &vtcp_hashinfo);
 #endif
+	spin_unlock_bh(&vn->tw_lock);
 }
 
 /* The window field of TIME-WAIT's ACKs: what is left of the last offer. */
@@ -180,12 +199,7 @@ void vtcp_enter_timewait(struct sock *sk)
 		INIT_LIST_HEAD(&vtw->queue);
 		__module_get(THIS_MODULE);
 		VTCP_INC_STATS(net, VTCP_MIB_TW_CREATED);
-		local_bh_disable();
-		publish(tw, sk);
-		refcount_inc(&tw->tw_refcnt);	/* it is public: hold it */
-		queue_for_2msl(vtw);
-		local_bh_enable();
-		inet_twsk_put(tw);
+		publish(tw, sk);		/* and forget it */
 	} else {
 		vtcp_event_state(sk, TCP_TIME_WAIT, TCP_CLOSE, VTCP_NR_EVENTS);
 	}
@@ -259,14 +273,15 @@ static bool syn_is_newer(const struct vtcp_tw_sock *vtw,
 	return seq_after(cb->seq, vtw->vtw_rcv_nxt);
 }
 
-static struct sock *listener_for(struct sk_buff *skb)
+/* @sdif: inet_sdif() of @skb, read before our control block hid IP's. */
+static struct sock *listener_for(struct sk_buff *skb, int sdif)
 {
 	const struct tcphdr *th = vtcp_hdr(skb);
 
 	return inet_lookup_listener(dev_net(skb->dev), &vtcp_hashinfo, skb,
 				    vtcp_hdr_len(th), ip_hdr(skb)->saddr,
 				    th->source, ip_hdr(skb)->daddr, th->dest,
-				    inet_iif(skb), inet_sdif(skb));
+				    inet_iif(skb), sdif);
 }
 
 /*
@@ -287,11 +302,13 @@ int vtcp_tw_reopen(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * A segment for a TIME-WAIT 4-tuple. Consumes the lookup reference, and
- * the segment unless it is a SYN that ends TIME-WAIT: then it returns the
- * listener that is to take it (under RCU, not held).
+ * A segment for a TIME-WAIT 4-tuple, which came in on VRF slave @sdif (or
+ * 0). Consumes the lookup reference, and the segment unless it is a SYN
+ * that ends TIME-WAIT: then it returns the listener that is to take it
+ * (under RCU, not held).
  */
-struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb)
+struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb,
+			 int sdif)
 {
 	struct vtcp_tw_sock *vtw = vtcp_tw_sk((struct sock *)tw);
 	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
@@ -305,7 +322,7 @@ struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb)
 		goto out;
 	}
 	if (th->syn && syn_is_newer(vtw, cb))
-		listener = listener_for(skb);
+		listener = listener_for(skb, sdif);
 	if (listener) {
 		cb->tw_isn = successor_isn(vtw);
 		vtcp_fsm(sk, VTCP_EV_NEW_SYN, skb);

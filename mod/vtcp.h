@@ -310,6 +310,7 @@ enum vtcp_mib {
 	VTCP_MIB_ACK_SKIPPED_TIME_WAIT,	/* answers not sent: TIME-WAIT */
 	VTCP_MIB_ACK_SKIPPED_CHALLENGE,	/* challenge ACKs not sent: per socket */
 	VTCP_MIB_WQUEUE_TOO_BIG,	/* SACK splits refused: queue too big */
+	VTCP_MIB_IN_FILTER_DROP,	/* dropped: sk_filter() (filter, LSM) */
 	__VTCP_MIB_MAX
 };
 
@@ -519,7 +520,8 @@ int vtcp_tw_reack(struct sock *sk, struct sk_buff *skb);
 int vtcp_tw_ack(struct sock *sk, struct sk_buff *skb);
 int vtcp_tw_kill(struct sock *sk, struct sk_buff *skb);
 int vtcp_tw_reopen(struct sock *sk, struct sk_buff *skb);
-struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb);
+struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb,
+			 int sdif);
 void vtcp_tw_net_init(struct net *net);
 void vtcp_tw_net_exit(struct net *net);
 u32 vtcp_tw_remaining_ms(const struct inet_timewait_sock *tw);
