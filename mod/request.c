@@ -25,6 +25,35 @@ struct request_sock_ops vtcp_request_sock_ops = {
 };
 
 /*
+ * What a handshake learns of the peer, @skb being its SYN: the options we
+ * offered stay only if it offered them too (@opts), its window scale, MSS
+ * and window; and our first estimates.
+ */
+static void take_peer(struct sock *sk, const struct sk_buff *skb, u8 opts,
+		      u8 wscale, u16 mss_clamp, u32 window)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+	vsk->opts &= opts;
+	vsk->snd_wscale = (vsk->opts & VTCP_OPT_WSCALE) ? wscale : 0;
+	if (!(vsk->opts & VTCP_OPT_WSCALE))
+		vsk->rcv_wscale = 0;
+	if (vsk->opts & VTCP_OPT_TIMESTAMPS) {
+		vsk->ts_recent = cb->tsval;
+		vsk->ts_recent_stamp = ktime_get_seconds();
+	}
+	vsk->snd_wnd = window;
+	vsk->max_window = vsk->snd_wnd;
+	vsk->snd_wl1 = cb->seq;
+	vsk->snd_wl2 = cb->ack_seq;
+	vsk->mss_clamp = mss_clamp;
+	vtcp_mtup_init(sk);
+	vsk->cwnd = 10 * vsk->mss;
+	vsk->rcv_tstamp_ns = ktime_get_ns();
+}
+
+/*
  * Sequence numbers, sizes and options of a connection from the peer's
  * SYN: the options we offered stay only if the peer offered them too.
  */
@@ -39,23 +68,10 @@ void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb)
 	vsk->rcv_nxt = cb->seq + 1;
 	vsk->copied_seq = vsk->rcv_nxt;
 	vsk->rcv_wup = vsk->rcv_nxt;
-	vsk->snd_wnd = ntohs(vtcp_hdr(skb)->window);
-	vsk->max_window = vsk->snd_wnd;
-	vsk->snd_wl1 = cb->seq;
-	vsk->snd_wl2 = cb->ack_seq;
-	vsk->opts &= o.has;
-	vsk->snd_wscale = (vsk->opts & VTCP_OPT_WSCALE) ? o.wscale : 0;
-	if (!(vsk->opts & VTCP_OPT_WSCALE))
-		vsk->rcv_wscale = 0;
-	if (vsk->opts & VTCP_OPT_TIMESTAMPS) {
-		vsk->ts_recent = o.tsval;
-		vsk->ts_recent_stamp = ktime_get_seconds();
-	}
 	/* RFC 9293 3.7.1: 536 without the option. */
-	vsk->mss_clamp = (o.has & VTCP_OPT_MSS) ? max_t(u16, o.mss, 64) : 536;
-	vtcp_mtup_init(sk);
-	vsk->cwnd = 10 * vsk->mss;
-	vsk->rcv_tstamp_ns = ktime_get_ns();
+	take_peer(sk, skb, o.has, o.wscale,
+		  (o.has & VTCP_OPT_MSS) ? max_t(u16, o.mss, 64) : 536,
+		  ntohs(vtcp_hdr(skb)->window));
 }
 
 static struct request_sock *ticket_for(struct sock *sk, struct sk_buff *skb)
@@ -172,21 +188,79 @@ static bool evict_oldest_child(struct sock *listener)
 	return !inet_csk_reqsk_queue_is_full(listener);
 }
 
+/* The child's addresses, state and route, as its ticket says. */
+static int setup_child(struct sock *sk, struct sock *child,
+		       struct request_sock *req)
+{
+	struct dst_entry *dst;
+
+	/* The clone has the listener's addresses: take the request's. */
+	sk_daddr_set(child, inet_rsk(req)->ir_rmt_addr);
+	sk_rcv_saddr_set(child, inet_rsk(req)->ir_loc_addr);
+	inet_sk(child)->inet_saddr = inet_rsk(req)->ir_loc_addr;
+	vtcp_init_sock_state(child);
+	dst = inet_csk_route_child_sock(sk, child, req);
+	if (!dst)
+		return -EHOSTUNREACH;
+	vtcp_setup_caps(child, dst);
+	vtcp_sk(child)->advmss = vtcp_advmss(dst);
+	vtcp_offer_options(child);
+	return 0;
+}
+
+/* The child takes the listener's port, then its place in the hash. */
+static int hash_child(struct sock *sk, struct sock *child)
+{
+	bool dup = false;
+
+	atomic_set(&inet_sk(child)->inet_id, get_random_u16());
+	if (__inet_inherit_port(sk, child) < 0)
+		return -EADDRINUSE;
+	if (!inet_ehash_nolisten(child, NULL, &dup))
+		return -EEXIST;	/* a twin won: the kernel destroyed this one */
+	return 0;
+}
+
+/* A child that setup_child() or hash_child() failed to finish goes. */
+static void drop_child(struct sock *child, struct request_sock *req, int err)
+	__releases(&child->sk_lock.slock)
+{
+	reqsk_put(req);
+	if (err != -EEXIST) {
+		discard_child(child);
+		return;
+	}
+	bh_unlock_sock(child);
+	sock_put(child);
+}
+
+/* The child of a SYN: half-open, its SYN-ACK on its own write queue. */
+static void half_open(struct sock *sk, struct sock *child,
+		      struct request_sock *req)
+{
+	struct net *net = sock_net(sk);
+
+	vtcp_sk(child)->req = req;
+	adopt(sk, child);
+	vtcp_event_state(child, TCP_LISTEN, TCP_SYN_RECV, VTCP_EV_SYN);
+	inet_csk_reqsk_queue_added(sk);
+	VTCP_INC_STATS(net, VTCP_MIB_PASSIVE_OPENS);
+	if (vtcp_queue_ctl(child, TCPHDR_SYN)) {	/* SYN-RECEIVED: a SYN-ACK */
+		VTCP_INC_STATS(net, VTCP_MIB_ATTEMPT_FAILS);
+		vtcp_fsm(child, VTCP_EV_ABORT, NULL);	/* no memory for it */
+	}
+}
+
 /* LISTEN x SYN: make the child and send its SYN-ACK. */
 int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 {
-	struct net *net = sock_net(sk);
 	struct request_sock *req;
-	struct vtcp_sock *child_vsk;
 	struct sock *child;
-	struct dst_entry *dst;
-	bool dup = false;
+	int err;
 
 	if (sk_acceptq_is_full(sk) ||
-	    (inet_csk_reqsk_queue_is_full(sk) && !evict_oldest_child(sk))) {
-		VTCP_INC_STATS(net, VTCP_MIB_LISTEN_OVERFLOWS);
-		return -ENOBUFS;
-	}
+	    (inet_csk_reqsk_queue_is_full(sk) && !evict_oldest_child(sk)))
+		goto overflow;
 	req = ticket_for(sk, skb);
 	if (!req)
 		return -ENOMEM;
@@ -196,50 +270,24 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 		return -ENOMEM;
 	}
 	__acquire(&child->sk_lock.slock);	/* inet_csk_clone_lock() locked it */
-	child_vsk = vtcp_sk(child);
-	/* The clone has the listener's addresses: take the request's. */
-	sk_daddr_set(child, inet_rsk(req)->ir_rmt_addr);
-	sk_rcv_saddr_set(child, inet_rsk(req)->ir_loc_addr);
-	inet_sk(child)->inet_saddr = inet_rsk(req)->ir_loc_addr;
-	vtcp_init_sock_state(child);
-	dst = inet_csk_route_child_sock(sk, child, req);
-	if (!dst) {
-		reqsk_put(req);
-		discard_child(child);
-		return -EHOSTUNREACH;
+	err = setup_child(sk, child, req);
+	if (!err) {
+		vtcp_init_from_syn(child, skb);
+		vtcp_cong_start(child);
+		vtcp_init_sequence(child, VTCP_SKB_CB(skb)->tw_isn);
+		err = hash_child(sk, child);
 	}
-	vtcp_setup_caps(child, dst);
-	child_vsk->advmss = vtcp_advmss(dst);
-	vtcp_offer_options(child);
-	vtcp_init_from_syn(child, skb);
-	vtcp_cong_start(child);
-	vtcp_init_sequence(child, VTCP_SKB_CB(skb)->tw_isn);
-	atomic_set(&inet_sk(child)->inet_id, get_random_u16());
-
-	if (__inet_inherit_port(sk, child) < 0) {
-		reqsk_put(req);
-		discard_child(child);
-		return -EADDRINUSE;
+	if (err) {
+		drop_child(child, req, err);
+		return err;
 	}
-	if (!inet_ehash_nolisten(child, NULL, &dup)) {
-		/* A twin won the race; the kernel has destroyed this one. */
-		reqsk_put(req);
-		bh_unlock_sock(child);
-		sock_put(child);
-		return -EEXIST;
-	}
-	child_vsk->req = req;
-	adopt(sk, child);
-	vtcp_event_state(child, TCP_LISTEN, TCP_SYN_RECV, VTCP_EV_SYN);
-	inet_csk_reqsk_queue_added(sk);
-	VTCP_INC_STATS(net, VTCP_MIB_PASSIVE_OPENS);
-	if (vtcp_queue_ctl(child, TCPHDR_SYN)) {	/* SYN-RECEIVED: a SYN-ACK */
-		VTCP_INC_STATS(net, VTCP_MIB_ATTEMPT_FAILS);
-		vtcp_fsm(child, VTCP_EV_ABORT, NULL);	/* no memory for it */
-	}
+	half_open(sk, child, req);
 	bh_unlock_sock(child);
 	sock_put(child);
 	return 0;
+overflow:
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_LISTEN_OVERFLOWS);
+	return -ENOBUFS;
 }
 
 /* SYN-RECEIVED x ACK: out of the SYN queue, into the accept queue. */
