@@ -309,6 +309,9 @@ enum vtcp_mib {
 	VTCP_MIB_ACK_SKIPPED_BAD_ACK,	/* answers not sent: ACK beyond SND.NXT */
 	VTCP_MIB_ACK_SKIPPED_TIME_WAIT,	/* answers not sent: TIME-WAIT */
 	VTCP_MIB_ACK_SKIPPED_CHALLENGE,	/* challenge ACKs not sent: per socket */
+	VTCP_MIB_SYNCOOKIES_SENT,	/* SYN-ACKs that carried a cookie */
+	VTCP_MIB_SYNCOOKIES_RECV,	/* ACKs with a good cookie */
+	VTCP_MIB_SYNCOOKIES_FAILED,	/* ACKs with a bad or expired cookie */
 	__VTCP_MIB_MAX
 };
 
@@ -339,6 +342,7 @@ struct vtcp_sysctl {
 	int invalid_ratelimit_ms;
 	int rack;
 	int mtu_probing;
+	int syncookies;
 	char congestion_control[VTCP_CONG_NAME_MAX];
 };
 

@@ -43,6 +43,7 @@ SYSCTLS = {
     "invalid_ratelimit_ms": (500, 0, 3600000),
     "rack":		(1, 0, 1),
     "mtu_probing":	(0, 0, 2),
+    "syncookies":	(1, 0, 2),
 }
 # name: (default, another valid value); unknown names are EINVAL.
 STRING_SYSCTLS = {"congestion_control": ("cubic", "newreno")}
