@@ -148,7 +148,7 @@ void vtcp_write_options(u8 *p, const struct vtcp_opts *o)
 
 /**
  * vtcp_wscale_for - the window scale a SYN or SYN-ACK of @sk offers
- * @sk: the socket
+ * @sk: the socket, or the listener of a SYN cookie
  *
  * Return: the smallest shift that lets the window reach the largest
  * receive buffer.

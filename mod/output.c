@@ -561,6 +561,43 @@ void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
 	reply_xmit(net, skb, rt, &fl4);
 }
 
+/**
+ * vtcp_send_synack - answer a SYN with a SYN-ACK that no socket keeps
+ * @sk: the listener the SYN came to
+ * @syn: the SYN
+ * @isn: our initial sequence number: a SYN cookie
+ * @win: the window to offer
+ * @opts: our options; the MSS is filled in here, from the route
+ *
+ * A SYN cookie's SYN-ACK: nothing is allocated for it but the segment,
+ * which leaves from the namespace's control socket, as RSTs do.
+ *
+ * Return: 0, or a negative errno (no route, no memory).
+ */
+int vtcp_send_synack(struct sock *sk, const struct sk_buff *syn, u32 isn,
+		     u16 win, struct vtcp_opts *opts)
+{
+	const struct tcphdr *th = vtcp_hdr(syn);
+	struct net *net = sock_net(sk);
+	struct flowi4 fl4;
+	struct rtable *rt;
+	struct sk_buff *skb;
+
+	rt = reply_route(net, sk, syn, &fl4);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	skb = alloc_ctl_skb(vtcp_pernet(net)->ctl_sk, GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
+		return -ENOBUFS;
+	}
+	opts->mss = vtcp_advmss(&rt->dst);
+	push_header(skb, th->dest, th->source, isn, VTCP_SKB_CB(syn)->seq + 1,
+		    TCPHDR_SYN | TCPHDR_ACK, win, opts);
+	reply_xmit(net, skb, rt, &fl4);
+	return 0;
+}
+
 /* RFC 9293 section 3.10.7.1: the RST for a segment nobody can take. */
 void vtcp_send_reset_for(struct net *net, const struct sk_buff *in)
 {
@@ -596,7 +633,8 @@ static u32 hash_4tuple(__be32 saddr, __be32 daddr, __be16 sport,
  * @dport: the peer's
  *
  * A keyed hash of the 4-tuple, the same for every incarnation of it (RFC
- * 7323 7.1, RFC 6191).
+ * 7323 7.1, RFC 6191), and for a SYN cookie's SYN-ACK and the connection
+ * its ACK makes.
  *
  * Return: the offset added to vtcp_ts_clock().
  */

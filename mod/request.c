@@ -6,6 +6,10 @@
  * ticket that carries the child through the listener's queues: it counts
  * in the SYN queue until the handshake completes, then takes the child to
  * the accept queue, where inet_csk_accept() finds it.
+ *
+ * Or the SYN gets a SYN cookie (syncookies.c) and nothing is made: then
+ * the ACK that echoes it makes the child, ESTABLISHED, straight for the
+ * accept queue.
  */
 #include <net/inet_connection_sock.h>
 #include <net/request_sock.h>
@@ -25,9 +29,9 @@ struct request_sock_ops vtcp_request_sock_ops = {
 };
 
 /*
- * What a handshake learns of the peer, @skb being its SYN: the options we
- * offered stay only if it offered them too (@opts), its window scale, MSS
- * and window; and our first estimates.
+ * What both handshakes learn of the peer, @skb being its SYN, or the ACK
+ * of a SYN cookie: the options we offered stay only if it offered them
+ * too (@opts), its window scale, MSS and window; and our first estimates.
  */
 static void take_peer(struct sock *sk, const struct sk_buff *skb, u8 opts,
 		      u8 wscale, u16 mss_clamp, u32 window)
@@ -72,6 +76,33 @@ void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb)
 	take_peer(sk, skb, o.has, o.wscale,
 		  (o.has & VTCP_OPT_MSS) ? max_t(u16, o.mss, 64) : 536,
 		  ntohs(vtcp_hdr(skb)->window));
+}
+
+/*
+ * The same from the ACK that echoes a SYN cookie, and what the cookie
+ * kept: both initial sequence numbers are one below the ACK's, the SYNs
+ * are acknowledged, and our window is what the cookie's SYN-ACK offered.
+ */
+static void init_from_cookie(struct sock *sk, const struct sk_buff *skb,
+			     const struct vtcp_syncookie *c)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+	u32 iss = cb->ack_seq - 1;
+
+	vsk->irs = cb->seq - 1;
+	vsk->rcv_nxt = cb->seq;
+	vsk->copied_seq = vsk->rcv_nxt;
+	vsk->rcv_wup = vsk->rcv_nxt;
+	vsk->rcv_wnd = c->window;
+	take_peer(sk, skb, c->opts, c->snd_wscale, c->mss,
+		  (u32)ntohs(vtcp_hdr(skb)->window) << c->snd_wscale);
+	vtcp_init_sequence(sk, iss);	/* and the timestamp clock */
+	vsk->iss = iss;
+	vsk->snd_una = iss + 1;
+	vsk->snd_nxt = iss + 1;
+	vsk->write_seq = iss + 1;
+	vsk->bytes_acked = 1;		/* our SYN, as on any passive open */
 }
 
 static struct request_sock *ticket_for(struct sock *sk, struct sk_buff *skb)
@@ -251,15 +282,18 @@ static void half_open(struct sock *sk, struct sock *child,
 	}
 }
 
-/* LISTEN x SYN: make the child and send its SYN-ACK. */
+/* LISTEN x SYN: make the child and send its SYN-ACK, or send a cookie. */
 int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 {
 	struct request_sock *req;
 	struct sock *child;
 	int err;
 
-	if (sk_acceptq_is_full(sk) ||
-	    (inet_csk_reqsk_queue_is_full(sk) && !evict_oldest_child(sk)))
+	if (sk_acceptq_is_full(sk))
+		goto overflow;
+	if (vtcp_want_syncookie(sk, skb))
+		return vtcp_send_syncookie(sk, skb);
+	if (inet_csk_reqsk_queue_is_full(sk) && !evict_oldest_child(sk))
 		goto overflow;
 	req = ticket_for(sk, skb);
 	if (!req)
@@ -288,6 +322,73 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 overflow:
 	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_LISTEN_OVERFLOWS);
 	return -ENOBUFS;
+}
+
+/* The child of a cookie: established, straight to the accept queue. */
+static void cookie_established(struct sock *sk, struct sock *child,
+			       struct request_sock *req)
+{
+	vtcp_event_state(child, TCP_LISTEN, TCP_ESTABLISHED,
+			 VTCP_EV_ACK_OF_SYN);
+	vtcp_set_state(child, TCP_ESTABLISHED);
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_PASSIVE_OPENS);
+	vtcp_arm_keepalive(child);
+	if (inet_csk_reqsk_queue_add(sk, req, child))
+		sk->sk_data_ready(sk);
+	else
+		reqsk_put(req);		/* the listener is gone: child reset */
+}
+
+/**
+ * vtcp_listen_rcv_cookie - LISTEN x ACK: the ACK of a SYN cookie
+ * @sk: the listener
+ * @skb: an ACK without SYN or RST
+ *
+ * When @skb echoes one of our cookies, makes the child it stands for,
+ * ESTABLISHED, with what the cookie kept, queues it for accept(), and
+ * hands it @skb, whose data and window are the connection's first.
+ *
+ * Return: 0 when the child took @skb; -ENOENT when @skb is no cookie's
+ * ACK (the caller answers it with an RST); another negative errno when
+ * the child could not be made (the peer's next segment tries again).
+ */
+int vtcp_listen_rcv_cookie(struct sock *sk, struct sk_buff *skb)
+{
+	struct vtcp_syncookie c;
+	struct request_sock *req;
+	struct sock *child;
+	int err;
+
+	if (!vtcp_syncookie_check(sk, skb, &c))
+		return -ENOENT;
+	if (sk_acceptq_is_full(sk)) {
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_LISTEN_OVERFLOWS);
+		return -ENOBUFS;
+	}
+	req = ticket_for(sk, skb);
+	if (!req)
+		return -ENOMEM;
+	child = inet_csk_clone_lock(sk, req, GFP_ATOMIC);
+	if (!child) {
+		reqsk_put(req);
+		return -ENOMEM;
+	}
+	__acquire(&child->sk_lock.slock);	/* inet_csk_clone_lock() locked it */
+	err = setup_child(sk, child, req);
+	if (!err) {
+		init_from_cookie(child, skb, &c);
+		vtcp_cong_start(child);
+		err = hash_child(sk, child);
+	}
+	if (err) {
+		drop_child(child, req, err);
+		return err;
+	}
+	cookie_established(sk, child, req);
+	vtcp_do_rcv(child, skb);
+	bh_unlock_sock(child);
+	sock_put(child);
+	return 0;
 }
 
 /* SYN-RECEIVED x ACK: out of the SYN queue, into the accept queue. */

@@ -48,6 +48,7 @@ struct vtcp_sock {
 	u32 keepalive_idle_ms;
 	u32 keepalive_intvl_ms;
 
+	u32 syncookie_sent;		/* a listener's last SYN cookie, jiffies */
 	const struct vtcp_cong_ops *cc;	/* congestion control */
 
 	struct list_head children;	/* a listener's half-open, oldest first */
@@ -440,6 +441,7 @@ void vtcp_challenge_ack(struct sock *sk);
 int vtcp_err(struct sk_buff *skb, u32 info);
 
 /* output.c: segments to IP. */
+struct vtcp_opts;
 int vtcp_queue_ctl(struct sock *sk, u8 flags);
 struct sk_buff *vtcp_alloc_queued_skb(gfp_t gfp);
 void vtcp_queue_data(struct sock *sk, struct sk_buff *skb);
@@ -461,12 +463,13 @@ void vtcp_send_probe(struct sock *sk);
 void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
 		     u32 seq, u32 ack, u16 win);
 void vtcp_send_reset_for(struct net *net, const struct sk_buff *in);
+int vtcp_send_synack(struct sock *sk, const struct sk_buff *syn, u32 isn,
+		     u16 win, struct vtcp_opts *opts);
 void vtcp_init_sequence(struct sock *sk, u32 iss);
 int vtcp_output_net_init(struct net *net);
 void vtcp_output_net_exit(struct net *net);
 
 /* recovery.c: loss detection and recovery. */
-struct vtcp_opts;
 u32 vtcp_in_flight(const struct sock *sk);
 void vtcp_forget_acked(struct sock *sk, struct sk_buff *skb, bool first);
 void vtcp_ack_no_progress(struct sock *sk, const struct vtcp_opts *o,
@@ -509,10 +512,26 @@ void vtcp_rtt_sample(struct sock *sk, u32 rtt_us);
 /* request.c: passive open. */
 void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb);
 int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb);
+int vtcp_listen_rcv_cookie(struct sock *sk, struct sk_buff *skb);
 void vtcp_child_established(struct sock *child);
 void vtcp_child_drop_req(struct sock *child);
 void vtcp_abort_children(struct sock *listener);
 extern struct request_sock_ops vtcp_request_sock_ops;
+
+/* syncookies.c: SYN cookies (RFC 4987). */
+struct vtcp_syncookie {
+	u16 mss;		/* the peer's MSS, rounded down to the table */
+	u8 opts;		/* VTCP_OPT_* the peer offered and we take */
+	u8 snd_wscale;		/* the peer's window scale, with VTCP_OPT_WSCALE */
+	u16 window;		/* the window our SYN-ACK offered */
+};
+
+void vtcp_syncookies_listen(struct sock *sk);
+bool vtcp_want_syncookie(struct sock *sk, const struct sk_buff *skb);
+int vtcp_send_syncookie(struct sock *sk, const struct sk_buff *skb);
+bool vtcp_syncookie_check(struct sock *sk, const struct sk_buff *skb,
+			  struct vtcp_syncookie *c);
+u16 vtcp_syncookie_window(const struct sock *sk);
 
 /* Keepalive defaults, as TCP's (tcp(7)). */
 #define VTCP_KEEPIDLE_DEFAULT_MS	(7200 * 1000)
