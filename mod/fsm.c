@@ -28,6 +28,7 @@ static int act_send_syn(struct sock *sk, struct sk_buff *skb)
 
 static int act_listen(struct sock *sk, struct sk_buff *skb)
 {
+	vtcp_syncookies_listen(sk);
 	return inet_csk_listen_start(sk);
 }
 
@@ -41,6 +42,12 @@ static int act_stop_listen(struct sock *sk, struct sk_buff *skb)
 static int act_new_child(struct sock *sk, struct sk_buff *skb)
 {
 	return vtcp_listen_rcv_syn(sk, skb);
+}
+
+/* The ACK of a SYN cookie: the child, which takes @skb (0), or not. */
+static int act_cookie_child(struct sock *sk, struct sk_buff *skb)
+{
+	return vtcp_listen_rcv_cookie(sk, skb);
 }
 
 /* Our SYN, now with an ACK of theirs: a SYN-ACK (simultaneous open). */
@@ -176,6 +183,7 @@ static const struct vtcp_transition vtcp_table[TCP_MAX_STATES][VTCP_NR_EVENTS] =
 },
 [TCP_LISTEN] = {
 	ON(SYN)		= { act_new_child,		TCP_LISTEN },
+	ON(ACK_OF_SYN)	= { act_cookie_child,		TCP_LISTEN },
 	ON(CLOSE)	= { act_stop_listen,		TCP_CLOSE },
 	ON(ABORT)	= { act_stop_listen,		TCP_CLOSE },
 },

@@ -584,15 +584,43 @@ drop:
 	consume_skb(skb);
 }
 
+/* LISTEN x SYN: a child, or a SYN cookie. */
+static void listen_syn(struct sock *sk, struct sk_buff *skb)
+{
+	if (vtcp_fsm(sk, VTCP_EV_SYN, skb))
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ATTEMPT_FAILS);
+	consume_skb(skb);
+}
+
+/*
+ * LISTEN x ACK: the ACK of a SYN cookie makes a child, which takes @skb;
+ * any other is answered with an RST (RFC 9293 3.10.7.2).
+ */
+static void listen_ack(struct sock *sk, struct sk_buff *skb)
+{
+	int err = vtcp_fsm(sk, VTCP_EV_ACK_OF_SYN, skb);
+
+	if (!err)
+		return;
+	if (err == -ENOENT)
+		vtcp_send_reset_for(sock_net(sk), skb);
+	else
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ATTEMPT_FAILS);
+	consume_skb(skb);
+}
+
 static void rcv_listen(struct sock *sk, struct sk_buff *skb)
 {
 	const struct tcphdr *th = vtcp_hdr(skb);
 
-	if (th->rst)
-		goto drop;
-	if (th->ack) {
+	if (th->rst || !(th->syn || th->ack)) {
+		consume_skb(skb);
+		return;
+	}
+	if (th->syn && th->ack) {
 		vtcp_send_reset_for(sock_net(sk), skb);
-		goto drop;
+		consume_skb(skb);
+		return;
 	}
 	/*
 	 * From the backlog this runs with BHs on, and the new child is
@@ -602,12 +630,12 @@ static void rcv_listen(struct sock *sk, struct sk_buff *skb)
 	 */
 	local_bh_disable();
 	rcu_read_lock();
-	if (th->syn && vtcp_fsm(sk, VTCP_EV_SYN, skb))
-		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ATTEMPT_FAILS);
+	if (th->syn)
+		listen_syn(sk, skb);
+	else
+		listen_ack(sk, skb);
 	rcu_read_unlock();
 	local_bh_enable();
-drop:
-	consume_skb(skb);
 }
 
 /* A segment for @sk, which we hold: its lock, or ownership. Takes @skb. */

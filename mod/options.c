@@ -146,8 +146,14 @@ void vtcp_write_options(u8 *p, const struct vtcp_opts *o)
 	}
 }
 
-/* A window scale that lets the window reach the largest receive buffer. */
-static u8 wscale_for(const struct sock *sk)
+/**
+ * vtcp_wscale_for - the window scale a SYN or SYN-ACK of @sk offers
+ * @sk: the socket, or the listener of a SYN cookie
+ *
+ * Return: the smallest shift that lets the window reach the largest
+ * receive buffer.
+ */
+u8 vtcp_wscale_for(const struct sock *sk)
 {
 	u32 space = max_t(u32, READ_ONCE(sk->sk_rcvbuf),
 			  vtcp_sysctl(sock_net(sk), rmem_max));
@@ -171,5 +177,5 @@ void vtcp_offer_options(struct sock *sk)
 		vsk->opts |= VTCP_OPT_SACK;
 	if (vtcp_sysctl(net, window_scaling))
 		vsk->opts |= VTCP_OPT_WSCALE;
-	vsk->rcv_wscale = (vsk->opts & VTCP_OPT_WSCALE) ? wscale_for(sk) : 0;
+	vsk->rcv_wscale = (vsk->opts & VTCP_OPT_WSCALE) ? vtcp_wscale_for(sk) : 0;
 }

@@ -64,11 +64,16 @@ static struct tcphdr *push_header(struct sk_buff *skb, __be16 sport,
 	return th;
 }
 
+/* The clock our timestamps count: milliseconds. */
+u32 vtcp_ts_clock(void)
+{
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+}
+
 /* Our timestamp clock (RFC 7323 5.4): milliseconds, from a random start. */
 u32 vtcp_ts_now(const struct sock *sk)
 {
-	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC) +
-	       vtcp_sk(sk)->ts_offset;
+	return vtcp_ts_clock() + vtcp_sk(sk)->ts_offset;
 }
 
 /* SACK blocks that fit beside @len bytes of payload and the timestamps. */
@@ -501,33 +506,28 @@ int vtcp_retransmit_head(struct sock *sk)
 }
 
 /*
- * A reply for a segment that has no socket, or only a timewait socket:
- * RSTs and the ACKs of TIME-WAIT. Sent from the namespace's control
- * socket, with addresses and ports taken from @in.
+ * The route back to the source of @in, from the address it came to: for
+ * the replies of listener @sk, or of nobody (NULL).
  */
-void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
-		     u32 seq, u32 ack, u16 win)
+static struct rtable *reply_route(struct net *net, struct sock *sk,
+				  const struct sk_buff *in, struct flowi4 *fl4)
 {
 	const struct iphdr *iph = ip_hdr(in);
-	const struct tcphdr *ith = vtcp_hdr(in);
-	struct sock *ctl = vtcp_pernet(net)->ctl_sk;
-	struct flowi4 fl4;
-	struct rtable *rt;
-	struct sk_buff *skb;
+	const struct tcphdr *th = vtcp_hdr(in);
 
-	rt = ip_route_output_ports(net, &fl4, NULL, iph->saddr, iph->daddr,
-				   ith->source, ith->dest, vtcp_protocol,
-				   0, inet_iif(in));
-	if (IS_ERR(rt))
-		return;
-	skb = alloc_ctl_skb(ctl, GFP_ATOMIC);
-	if (!skb) {
-		ip_rt_put(rt);
-		return;
-	}
-	push_header(skb, ith->dest, ith->source, seq, ack, flags, win, NULL);
-	set_checksum(skb, fl4.saddr, fl4.daddr);
-	vtcp_event_reply(net, skb, fl4.saddr, fl4.daddr);
+	return ip_route_output_ports(net, fl4, sk, iph->saddr, iph->daddr,
+				     th->source, th->dest, vtcp_protocol,
+				     0, inet_iif(in));
+}
+
+/* Send the reply @skb on @rt, from the namespace's control socket. */
+static void reply_xmit(struct net *net, struct sk_buff *skb,
+		       struct rtable *rt, const struct flowi4 *fl4)
+{
+	struct sock *ctl = vtcp_pernet(net)->ctl_sk;
+
+	set_checksum(skb, fl4->saddr, fl4->daddr);
+	vtcp_event_reply(net, skb, fl4->saddr, fl4->daddr);
 	skb_dst_set(skb, &rt->dst);
 	/*
 	 * Softirq takes this lock too: a caller in process context (the
@@ -535,10 +535,72 @@ void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
 	 */
 	local_bh_disable();
 	bh_lock_sock(ctl);
-	ip_build_and_send_pkt(skb, ctl, fl4.saddr, fl4.daddr, NULL, 0);
+	ip_build_and_send_pkt(skb, ctl, fl4->saddr, fl4->daddr, NULL, 0);
 	bh_unlock_sock(ctl);
 	local_bh_enable();
 	VTCP_INC_STATS(net, VTCP_MIB_OUT_SEGS);
+}
+
+/*
+ * A reply for a segment that has no socket, or only a timewait socket:
+ * RSTs and the ACKs of TIME-WAIT. Sent from the namespace's control
+ * socket, with addresses and ports taken from @in.
+ */
+void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
+		     u32 seq, u32 ack, u16 win)
+{
+	const struct tcphdr *ith = vtcp_hdr(in);
+	struct flowi4 fl4;
+	struct rtable *rt;
+	struct sk_buff *skb;
+
+	rt = reply_route(net, NULL, in, &fl4);
+	if (IS_ERR(rt))
+		return;
+	skb = alloc_ctl_skb(vtcp_pernet(net)->ctl_sk, GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
+		return;
+	}
+	push_header(skb, ith->dest, ith->source, seq, ack, flags, win, NULL);
+	reply_xmit(net, skb, rt, &fl4);
+}
+
+/**
+ * vtcp_send_synack - answer a SYN with a SYN-ACK that no socket keeps
+ * @sk: the listener the SYN came to
+ * @syn: the SYN
+ * @isn: our initial sequence number: a SYN cookie
+ * @win: the window to offer
+ * @opts: our options; the MSS is filled in here, from the route
+ *
+ * A SYN cookie's SYN-ACK: nothing is allocated for it but the segment,
+ * which leaves from the namespace's control socket, as RSTs do.
+ *
+ * Return: 0, or a negative errno (no route, no memory).
+ */
+int vtcp_send_synack(struct sock *sk, const struct sk_buff *syn, u32 isn,
+		     u16 win, struct vtcp_opts *opts)
+{
+	const struct tcphdr *th = vtcp_hdr(syn);
+	struct net *net = sock_net(sk);
+	struct flowi4 fl4;
+	struct rtable *rt;
+	struct sk_buff *skb;
+
+	rt = reply_route(net, sk, syn, &fl4);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	skb = alloc_ctl_skb(vtcp_pernet(net)->ctl_sk, GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
+		return -ENOBUFS;
+	}
+	opts->mss = vtcp_advmss(&rt->dst);
+	push_header(skb, th->dest, th->source, isn, VTCP_SKB_CB(syn)->seq + 1,
+		    TCPHDR_SYN | TCPHDR_ACK, win, opts);
+	reply_xmit(net, skb, rt, &fl4);
+	return 0;
 }
 
 /* RFC 9293 section 3.10.7.1: the RST for a segment nobody can take. */
@@ -568,6 +630,24 @@ static u32 hash_4tuple(__be32 saddr, __be32 daddr, __be16 sport,
 			    purpose, &seq_key);
 }
 
+/**
+ * vtcp_ts_offset - where a connection's timestamp clock starts
+ * @saddr: our address
+ * @daddr: the peer's
+ * @sport: our port
+ * @dport: the peer's
+ *
+ * A keyed hash of the 4-tuple, the same for every incarnation of it (RFC
+ * 7323 7.1, RFC 6191), and for a SYN cookie's SYN-ACK and the connection
+ * its ACK makes.
+ *
+ * Return: the offset added to vtcp_ts_clock().
+ */
+u32 vtcp_ts_offset(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
+{
+	return hash_4tuple(saddr, daddr, sport, dport, 1);
+}
+
 /*
  * Where @sk's sequence space and timestamp clock start, its addresses and
  * ports set: at @iss if not 0, else at an RFC 6528 initial sequence number
@@ -586,7 +666,7 @@ void vtcp_init_sequence(struct sock *sk, u32 iss)
 
 	vsk->iss = iss ?: hash_4tuple(saddr, daddr, sport, dport, 0) +
 			  (u32)(ktime_get_real_ns() >> 12);
-	vsk->ts_offset = hash_4tuple(saddr, daddr, sport, dport, 1);
+	vsk->ts_offset = vtcp_ts_offset(saddr, daddr, sport, dport);
 	vsk->snd_una = vsk->iss;
 	vsk->snd_nxt = vsk->iss;
 	vsk->write_seq = vsk->iss;

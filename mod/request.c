@@ -6,6 +6,10 @@
  * ticket that carries the child through the listener's queues: it counts
  * in the SYN queue until the handshake completes, then takes the child to
  * the accept queue, where inet_csk_accept() finds it.
+ *
+ * Or the SYN gets a SYN cookie (syncookies.c) and nothing is made: then
+ * the ACK that echoes it makes the child, ESTABLISHED, straight for the
+ * accept queue.
  */
 #include <linux/security.h>
 #include <net/inet_connection_sock.h>
@@ -26,6 +30,35 @@ struct request_sock_ops vtcp_request_sock_ops = {
 };
 
 /*
+ * What both handshakes learn of the peer, @skb being its SYN, or the ACK
+ * of a SYN cookie: the options we offered stay only if it offered them
+ * too (@opts), its window scale, MSS and window; and our first estimates.
+ */
+static void take_peer(struct sock *sk, const struct sk_buff *skb, u8 opts,
+		      u8 wscale, u16 mss_clamp, u32 window)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+	vsk->opts &= opts;
+	vsk->snd_wscale = (vsk->opts & VTCP_OPT_WSCALE) ? wscale : 0;
+	if (!(vsk->opts & VTCP_OPT_WSCALE))
+		vsk->rcv_wscale = 0;
+	if (vsk->opts & VTCP_OPT_TIMESTAMPS) {
+		vsk->ts_recent = cb->tsval;
+		vsk->ts_recent_stamp = ktime_get_seconds();
+	}
+	vsk->snd_wnd = window;
+	vsk->max_window = vsk->snd_wnd;
+	vsk->snd_wl1 = cb->seq;
+	vsk->snd_wl2 = cb->ack_seq;
+	vsk->mss_clamp = mss_clamp;
+	vtcp_mtup_init(sk);
+	vsk->cwnd = 10 * vsk->mss;
+	vsk->rcv_tstamp_ns = ktime_get_ns();
+}
+
+/*
  * Sequence numbers, sizes and options of a connection from the peer's
  * SYN: the options we offered stay only if the peer offered them too.
  */
@@ -40,23 +73,37 @@ void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb)
 	vsk->rcv_nxt = cb->seq + 1;
 	vsk->copied_seq = vsk->rcv_nxt;
 	vsk->rcv_wup = vsk->rcv_nxt;
-	vsk->snd_wnd = ntohs(vtcp_hdr(skb)->window);
-	vsk->max_window = vsk->snd_wnd;
-	vsk->snd_wl1 = cb->seq;
-	vsk->snd_wl2 = cb->ack_seq;
-	vsk->opts &= o.has;
-	vsk->snd_wscale = (vsk->opts & VTCP_OPT_WSCALE) ? o.wscale : 0;
-	if (!(vsk->opts & VTCP_OPT_WSCALE))
-		vsk->rcv_wscale = 0;
-	if (vsk->opts & VTCP_OPT_TIMESTAMPS) {
-		vsk->ts_recent = o.tsval;
-		vsk->ts_recent_stamp = ktime_get_seconds();
-	}
 	/* RFC 9293 3.7.1: 536 without the option. */
-	vsk->mss_clamp = (o.has & VTCP_OPT_MSS) ? max_t(u16, o.mss, 64) : 536;
-	vtcp_mtup_init(sk);
-	vsk->cwnd = 10 * vsk->mss;
-	vsk->rcv_tstamp_ns = ktime_get_ns();
+	take_peer(sk, skb, o.has, o.wscale,
+		  (o.has & VTCP_OPT_MSS) ? max_t(u16, o.mss, 64) : 536,
+		  ntohs(vtcp_hdr(skb)->window));
+}
+
+/*
+ * The same from the ACK that echoes a SYN cookie, and what the cookie
+ * kept: both initial sequence numbers are one below the ACK's, the SYNs
+ * are acknowledged, and our window is what the cookie's SYN-ACK offered.
+ */
+static void init_from_cookie(struct sock *sk, const struct sk_buff *skb,
+			     const struct vtcp_syncookie *c)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+	u32 iss = cb->ack_seq - 1;
+
+	vsk->irs = cb->seq - 1;
+	vsk->rcv_nxt = cb->seq;
+	vsk->copied_seq = vsk->rcv_nxt;
+	vsk->rcv_wup = vsk->rcv_nxt;
+	vsk->rcv_wnd = c->window;
+	take_peer(sk, skb, c->opts, c->snd_wscale, c->mss,
+		  (u32)ntohs(vtcp_hdr(skb)->window) << c->snd_wscale);
+	vtcp_init_sequence(sk, iss);	/* and the timestamp clock */
+	vsk->iss = iss;
+	vsk->snd_una = iss + 1;
+	vsk->snd_nxt = iss + 1;
+	vsk->write_seq = iss + 1;
+	vsk->bytes_acked = 1;		/* our SYN, as on any passive open */
 }
 
 static struct request_sock *ticket_for(struct sock *sk, struct sk_buff *skb)
@@ -173,19 +220,150 @@ static bool evict_oldest_child(struct sock *listener)
 	return !inet_csk_reqsk_queue_is_full(listener);
 }
 
-/* LISTEN x SYN: make the child and send its SYN-ACK. */
-int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
+/* The child's addresses, state and route, as its ticket says. */
+static int setup_child(struct sock *sk, struct sock *child,
+		       struct request_sock *req)
 {
-	struct net *net = sock_net(sk);
-	struct request_sock *req;
-	struct vtcp_sock *child_vsk;
-	struct sock *child;
 	struct dst_entry *dst;
+
+	/* The clone has the listener's addresses: take the request's. */
+	sk_daddr_set(child, inet_rsk(req)->ir_rmt_addr);
+	sk_rcv_saddr_set(child, inet_rsk(req)->ir_loc_addr);
+	inet_sk(child)->inet_saddr = inet_rsk(req)->ir_loc_addr;
+	vtcp_init_sock_state(child);
+	dst = inet_csk_route_child_sock(sk, child, req);
+	if (!dst)
+		return -EHOSTUNREACH;
+	vtcp_setup_caps(child, dst);
+	vtcp_sk(child)->advmss = vtcp_advmss(dst);
+	vtcp_offer_options(child);
+	return 0;
+}
+
+/* The child takes the listener's port, then its place in the hash. */
+static int hash_child(struct sock *sk, struct sock *child)
+{
 	bool dup = false;
 
-	if (sk_acceptq_is_full(sk) ||
-	    (inet_csk_reqsk_queue_is_full(sk) && !evict_oldest_child(sk))) {
-		VTCP_INC_STATS(net, VTCP_MIB_LISTEN_OVERFLOWS);
+	atomic_set(&inet_sk(child)->inet_id, get_random_u16());
+	if (__inet_inherit_port(sk, child) < 0)
+		return -EADDRINUSE;
+	if (!inet_ehash_nolisten(child, NULL, &dup))
+		return -EEXIST;	/* a twin won: the kernel destroyed this one */
+	return 0;
+}
+
+/* A child that setup_child() or hash_child() failed to finish goes. */
+static void drop_child(struct sock *child, struct request_sock *req, int err)
+	__releases(&child->sk_lock.slock)
+{
+	reqsk_put(req);
+	if (err != -EEXIST) {
+		discard_child(child);
+		return;
+	}
+	bh_unlock_sock(child);
+	sock_put(child);
+}
+
+/* The child of a SYN: half-open, its SYN-ACK on its own write queue. */
+static void half_open(struct sock *sk, struct sock *child,
+		      struct request_sock *req)
+{
+	struct net *net = sock_net(sk);
+
+	vtcp_sk(child)->req = req;
+	adopt(sk, child);
+	vtcp_event_state(child, TCP_LISTEN, TCP_SYN_RECV, VTCP_EV_SYN);
+	inet_csk_reqsk_queue_added(sk);
+	VTCP_INC_STATS(net, VTCP_MIB_PASSIVE_OPENS);
+	if (vtcp_queue_ctl(child, TCPHDR_SYN)) {	/* SYN-RECEIVED: a SYN-ACK */
+		VTCP_INC_STATS(net, VTCP_MIB_ATTEMPT_FAILS);
+		vtcp_fsm(child, VTCP_EV_ABORT, NULL);	/* no memory for it */
+	}
+}
+
+/* LISTEN x SYN: make the child and send its SYN-ACK, or send a cookie. */
+int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
+{
+	struct request_sock *req;
+	struct sock *child;
+	int err;
+
+	if (sk_acceptq_is_full(sk))
+		goto overflow;
+	if (vtcp_want_syncookie(sk, skb))
+		return vtcp_send_syncookie(sk, skb);
+	if (inet_csk_reqsk_queue_is_full(sk) && !evict_oldest_child(sk))
+		goto overflow;
+	req = ticket_for(sk, skb);
+	if (!req)
+		return -ENOMEM;
+	child = inet_csk_clone_lock(sk, req, GFP_ATOMIC);
+	if (!child) {
+		reqsk_put(req);
+		return -ENOMEM;
+	}
+	__acquire(&child->sk_lock.slock);	/* inet_csk_clone_lock() locked it */
+	err = setup_child(sk, child, req);
+	if (!err) {
+		vtcp_init_from_syn(child, skb);
+		vtcp_cong_start(child);
+		vtcp_init_sequence(child, VTCP_SKB_CB(skb)->tw_isn);
+		err = hash_child(sk, child);
+	}
+	if (err) {
+		drop_child(child, req, err);
+		return err;
+	}
+	half_open(sk, child, req);
+	bh_unlock_sock(child);
+	sock_put(child);
+	return 0;
+overflow:
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_LISTEN_OVERFLOWS);
+	return -ENOBUFS;
+}
+
+/* The child of a cookie: established, straight to the accept queue. */
+static void cookie_established(struct sock *sk, struct sock *child,
+			       struct request_sock *req)
+{
+	vtcp_event_state(child, TCP_LISTEN, TCP_ESTABLISHED,
+			 VTCP_EV_ACK_OF_SYN);
+	vtcp_set_state(child, TCP_ESTABLISHED);
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_PASSIVE_OPENS);
+	vtcp_arm_keepalive(child);
+	if (inet_csk_reqsk_queue_add(sk, req, child))
+		sk->sk_data_ready(sk);
+	else
+		reqsk_put(req);		/* the listener is gone: child reset */
+}
+
+/**
+ * vtcp_listen_rcv_cookie - LISTEN x ACK: the ACK of a SYN cookie
+ * @sk: the listener
+ * @skb: an ACK without SYN or RST
+ *
+ * When @skb echoes one of our cookies, makes the child it stands for,
+ * ESTABLISHED, with what the cookie kept, queues it for accept(), and
+ * hands it @skb, whose data and window are the connection's first.
+ *
+ * Return: 0 when the child took @skb; -ENOENT when @skb is no cookie's
+ * ACK (the caller answers it with an RST); another negative errno when
+ * the child could not be made (the peer's next segment tries again).
+ */
+int vtcp_listen_rcv_cookie(struct sock *sk, struct sk_buff *skb)
+{
+	struct vtcp_syncookie c;
+	struct request_sock *req;
+	struct sock *child;
+	int err;
+
+	if (!vtcp_syncookie_check(sk, skb, &c))
+		return -ENOENT;
+	if (sk_acceptq_is_full(sk)) {
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_LISTEN_OVERFLOWS);
 		return -ENOBUFS;
 	}
 	req = ticket_for(sk, skb);
@@ -202,47 +380,18 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 		return -ENOMEM;
 	}
 	__acquire(&child->sk_lock.slock);	/* inet_csk_clone_lock() locked it */
-	child_vsk = vtcp_sk(child);
-	/* The clone has the listener's addresses: take the request's. */
-	sk_daddr_set(child, inet_rsk(req)->ir_rmt_addr);
-	sk_rcv_saddr_set(child, inet_rsk(req)->ir_loc_addr);
-	inet_sk(child)->inet_saddr = inet_rsk(req)->ir_loc_addr;
-	vtcp_init_sock_state(child);
-	dst = inet_csk_route_child_sock(sk, child, req);
-	if (!dst) {
-		reqsk_put(req);
-		discard_child(child);
-		return -EHOSTUNREACH;
+	err = setup_child(sk, child, req);
+	if (!err) {
+		init_from_cookie(child, skb, &c);
+		vtcp_cong_start(child);
+		err = hash_child(sk, child);
 	}
-	vtcp_setup_caps(child, dst);
-	child_vsk->advmss = vtcp_advmss(dst);
-	vtcp_offer_options(child);
-	vtcp_init_from_syn(child, skb);
-	vtcp_cong_start(child);
-	vtcp_init_sequence(child, VTCP_SKB_CB(skb)->tw_isn);
-	atomic_set(&inet_sk(child)->inet_id, get_random_u16());
-
-	if (__inet_inherit_port(sk, child) < 0) {
-		reqsk_put(req);
-		discard_child(child);
-		return -EADDRINUSE;
+	if (err) {
+		drop_child(child, req, err);
+		return err;
 	}
-	if (!inet_ehash_nolisten(child, NULL, &dup)) {
-		/* A twin won the race; the kernel has destroyed this one. */
-		reqsk_put(req);
-		bh_unlock_sock(child);
-		sock_put(child);
-		return -EEXIST;
-	}
-	child_vsk->req = req;
-	adopt(sk, child);
-	vtcp_event_state(child, TCP_LISTEN, TCP_SYN_RECV, VTCP_EV_SYN);
-	inet_csk_reqsk_queue_added(sk);
-	VTCP_INC_STATS(net, VTCP_MIB_PASSIVE_OPENS);
-	if (vtcp_queue_ctl(child, TCPHDR_SYN)) {	/* SYN-RECEIVED: a SYN-ACK */
-		VTCP_INC_STATS(net, VTCP_MIB_ATTEMPT_FAILS);
-		vtcp_fsm(child, VTCP_EV_ABORT, NULL);	/* no memory for it */
-	}
+	cookie_established(sk, child, req);
+	vtcp_do_rcv(child, skb);
 	bh_unlock_sock(child);
 	sock_put(child);
 	return 0;

@@ -74,6 +74,9 @@ static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_ACK_SKIPPED_CHALLENGE] = "AckSkippedChallenge",
 	[VTCP_MIB_WQUEUE_TOO_BIG]	= "WqueueTooBig",
 	[VTCP_MIB_IN_FILTER_DROP]	= "InFilterDrop",
+	[VTCP_MIB_SYNCOOKIES_SENT]	= "SyncookiesSent",
+	[VTCP_MIB_SYNCOOKIES_RECV]	= "SyncookiesRecv",
+	[VTCP_MIB_SYNCOOKIES_FAILED]	= "SyncookiesFailed",
 };
 
 const char *vtcp_stat_name(int mib)

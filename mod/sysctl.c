@@ -39,6 +39,7 @@ static const struct vtcp_sysctl vtcp_sysctl_defaults = {
 	.invalid_ratelimit_ms	= 500,
 	.rack			= 1,
 	.mtu_probing		= 0,
+	.syncookies		= 1,		/* when the SYN queue is full */
 	.congestion_control	= "cubic",
 };
 
@@ -117,6 +118,7 @@ static const struct ctl_table vtcp_sysctl_template[] = {
 	VTCP_SYSCTL(invalid_ratelimit_ms, zero, ms_max),
 	VTCP_SYSCTL(rack,		zero, one),
 	VTCP_SYSCTL(mtu_probing,	zero, two),
+	VTCP_SYSCTL(syncookies,		zero, two),
 	{
 		.procname	= "congestion_control",
 		.data		= (void *)offsetof(struct vtcp_sysctl,

@@ -48,6 +48,7 @@ struct vtcp_sock {
 	u32 keepalive_idle_ms;
 	u32 keepalive_intvl_ms;
 
+	u32 syncookie_sent;		/* a listener's last SYN cookie, jiffies */
 	const struct vtcp_cong_ops *cc;	/* congestion control */
 
 	struct list_head children;	/* a listener's half-open, oldest first */
@@ -311,6 +312,9 @@ enum vtcp_mib {
 	VTCP_MIB_ACK_SKIPPED_CHALLENGE,	/* challenge ACKs not sent: per socket */
 	VTCP_MIB_WQUEUE_TOO_BIG,	/* SACK splits refused: queue too big */
 	VTCP_MIB_IN_FILTER_DROP,	/* dropped: sk_filter() (filter, LSM) */
+	VTCP_MIB_SYNCOOKIES_SENT,	/* SYN-ACKs that carried a cookie */
+	VTCP_MIB_SYNCOOKIES_RECV,	/* ACKs with a good cookie */
+	VTCP_MIB_SYNCOOKIES_FAILED,	/* ACKs with a bad or expired cookie */
 	__VTCP_MIB_MAX
 };
 
@@ -341,6 +345,7 @@ struct vtcp_sysctl {
 	int invalid_ratelimit_ms;
 	int rack;
 	int mtu_probing;
+	int syncookies;
 	char congestion_control[VTCP_CONG_NAME_MAX];
 };
 
@@ -438,6 +443,7 @@ void vtcp_challenge_ack(struct sock *sk);
 int vtcp_err(struct sk_buff *skb, u32 info);
 
 /* output.c: segments to IP. */
+struct vtcp_opts;
 int vtcp_queue_ctl(struct sock *sk, u8 flags);
 struct sk_buff *vtcp_alloc_queued_skb(gfp_t gfp);
 void vtcp_queue_data(struct sock *sk, struct sk_buff *skb);
@@ -447,21 +453,25 @@ int vtcp_transmit_queued(struct sock *sk, struct sk_buff *skb);
 int vtcp_split_segment(struct sock *sk, struct sk_buff *skb, u32 len);
 bool vtcp_window_blocks(const struct sock *sk);
 void vtcp_probe_window(struct sock *sk);
+u32 vtcp_ts_clock(void);
 u32 vtcp_ts_now(const struct sock *sk);
+u32 vtcp_ts_offset(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 u32 vtcp_window_room(const struct sock *sk);
 void vtcp_offer_options(struct sock *sk);
+u8 vtcp_wscale_for(const struct sock *sk);
 void vtcp_send_ack(struct sock *sk);
 void vtcp_send_active_reset(struct sock *sk);
 void vtcp_send_probe(struct sock *sk);
 void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
 		     u32 seq, u32 ack, u16 win);
 void vtcp_send_reset_for(struct net *net, const struct sk_buff *in);
+int vtcp_send_synack(struct sock *sk, const struct sk_buff *syn, u32 isn,
+		     u16 win, struct vtcp_opts *opts);
 void vtcp_init_sequence(struct sock *sk, u32 iss);
 int vtcp_output_net_init(struct net *net);
 void vtcp_output_net_exit(struct net *net);
 
 /* recovery.c: loss detection and recovery. */
-struct vtcp_opts;
 u32 vtcp_in_flight(const struct sock *sk);
 void vtcp_forget_acked(struct sock *sk, struct sk_buff *skb, bool first);
 void vtcp_ack_no_progress(struct sock *sk, const struct vtcp_opts *o,
@@ -504,10 +514,26 @@ void vtcp_rtt_sample(struct sock *sk, u32 rtt_us);
 /* request.c: passive open. */
 void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb);
 int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb);
+int vtcp_listen_rcv_cookie(struct sock *sk, struct sk_buff *skb);
 void vtcp_child_established(struct sock *child);
 void vtcp_child_drop_req(struct sock *child);
 void vtcp_abort_children(struct sock *listener);
 extern struct request_sock_ops vtcp_request_sock_ops;
+
+/* syncookies.c: SYN cookies (RFC 4987). */
+struct vtcp_syncookie {
+	u16 mss;		/* the peer's MSS, rounded down to the table */
+	u8 opts;		/* VTCP_OPT_* the peer offered and we take */
+	u8 snd_wscale;		/* the peer's window scale, with VTCP_OPT_WSCALE */
+	u16 window;		/* the window our SYN-ACK offered */
+};
+
+void vtcp_syncookies_listen(struct sock *sk);
+bool vtcp_want_syncookie(struct sock *sk, const struct sk_buff *skb);
+int vtcp_send_syncookie(struct sock *sk, const struct sk_buff *skb);
+bool vtcp_syncookie_check(struct sock *sk, const struct sk_buff *skb,
+			  struct vtcp_syncookie *c);
+u16 vtcp_syncookie_window(const struct sock *sk);
 
 /* Keepalive defaults, as TCP's (tcp(7)). */
 #define VTCP_KEEPIDLE_DEFAULT_MS	(7200 * 1000)

@@ -13,8 +13,10 @@ needed, while the counters of host a are watched:
    (RSTs included), restarts 2MSL exactly once per FIN in sequence,
    answers exactly the SYNs and data, and ends when told;
 3. a listener, from a new spoofed source per segment: every SYN makes a
-   child or is counted as a failed attempt, the half-open children stay
-   within the backlog, and all are freed when the listener closes.
+   child, gets a SYN cookie once the queue is full, or is counted as a
+   failed attempt; every ACK is reset (its cookie counted as failed); the
+   half-open children stay within the backlog, and all are freed when the
+   listener closes.
 
 Scale: VTCP_FUZZ_SEGMENTS (default 1000000, split 2:1:1 between the three)
 and VTCP_FUZZ_SECONDS (default 40, split the same way) bound the run,
@@ -204,25 +206,32 @@ sent, total, rate, out = run_fuzzer("b", [
 d = counters_delta(before, a_stats())
 sampling.set()
 sampler.join()
-tap.msg("listener: %d segments, %.0f/s; %d children made, %d attempts "
-        "failed, %d overflows, %d evicted" % (
-            total, rate, d["PassiveOpens"], d["AttemptFails"],
-            d["ListenOverflows"], d.get("SynEvicted", 0)))
+cookies = d.get("SyncookiesSent", 0)
+tap.msg("listener: %d segments, %.0f/s; %d children made, %d SYN cookies, "
+        "%d attempts failed, %d overflows, %d evicted, %d cookies failed" % (
+            total, rate, d["PassiveOpens"], cookies, d["AttemptFails"],
+            d["ListenOverflows"], d.get("SynEvicted", 0),
+            d.get("SyncookiesFailed", 0)))
 tap.msg(" ".join("%s=%d" % kv for kv in sorted(sent.items())))
 header_counters(d, sent, "listener")
-tap.eq(d["PassiveOpens"] + d["AttemptFails"], sent["l_syn"],
-       "listener: every SYN made a child or counts in AttemptFails")
+tap.ok(d["PassiveOpens"] + cookies + d["AttemptFails"] == sent["l_syn"] and
+       not d.get("SyncookiesRecv"),
+       "listener: every SYN made a child, got a SYN cookie or counts in "
+       "AttemptFails", d)
 evicted = d.get("SynEvicted", 0)
 alive = d["PassiveOpens"] - evicted - d["Timeouts"]
-tap.ok(evicted + d["ListenOverflows"] > 0 and 0 <= alive <= BACKLOG + 1 and
-       d["ListenOverflows"] <= d["AttemptFails"],
-       "listener: a SYN at the full queue evicts the oldest child "
-       "(SynEvicted) or counts in ListenOverflows",
-       "SynEvicted %d, ListenOverflows %d, AttemptFails %d, children "
-       "left %d" % (evicted, d["ListenOverflows"], d["AttemptFails"], alive))
+tap.ok(cookies > 0 and not evicted and 0 <= alive <= BACKLOG + 1 and
+       d["ListenOverflows"] <= d["AttemptFails"] and
+       d.get("SyncookiesFailed", 0) <= sent["l_ack"],
+       "listener: a SYN at the full queue gets a SYN cookie (syncookies=1), "
+       "an ACK's cookie is checked and fails",
+       "SyncookiesSent %d, SynEvicted %d, ListenOverflows %d, AttemptFails "
+       "%d, SyncookiesFailed %d, children left %d" % (
+           cookies, evicted, d["ListenOverflows"], d["AttemptFails"],
+           d.get("SyncookiesFailed", 0), alive))
 tap.eq(d["OutRsts"], sent["l_ack"] + sent["nosock"] + evicted,
-       "listener: an RST for each ACK, each non-RST to the closed port "
-       "and each evicted child")
+       "listener: an RST for each ACK (its cookie failed) and each non-RST "
+       "to the closed port")
 tap.ok(peak[0] - refs_base <= REFS_BOUND,
        "listener: sockets alive stay bounded (module refcount at most %d "
        "above the listener's, for %d SYNs)" % (REFS_BOUND, sent["l_syn"]),

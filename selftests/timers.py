@@ -46,6 +46,7 @@ SYSCTLS = {
     "invalid_ratelimit_ms": (500, 0, 3600000),
     "rack":		(1, 0, 1),
     "mtu_probing":	(0, 0, 2),
+    "syncookies":	(1, 0, 2),
 }
 # Limits of a count over all namespaces: written in the initial one only.
 HOST_WIDE = ("max_orphans",)
