@@ -299,6 +299,11 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 	req = ticket_for(sk, skb);
 	if (!req)
 		return -ENOMEM;
+	/* The LSM labels the request; inet_csk_clone_lock() the child. */
+	if (security_inet_conn_request(sk, skb, req)) {
+		reqsk_put(req);
+		return -EPERM;
+	}
 	child = inet_csk_clone_lock(sk, req, GFP_ATOMIC);
 	if (!child) {
 		reqsk_put(req);
