@@ -283,6 +283,31 @@ static void half_open(struct sock *sk, struct sock *child,
 	}
 }
 
+/*
+ * A child of @sk for @skb, locked, its ticket in *@reqp; or an ERR_PTR.
+ * The LSM labels the request, inet_csk_clone_lock() the child.
+ */
+static struct sock *clone_child(struct sock *sk, struct sk_buff *skb,
+				struct request_sock **reqp)
+{
+	struct request_sock *req = ticket_for(sk, skb);
+	struct sock *child;
+
+	if (!req)
+		return ERR_PTR(-ENOMEM);
+	if (security_inet_conn_request(sk, skb, req)) {
+		reqsk_put(req);
+		return ERR_PTR(-EPERM);
+	}
+	child = inet_csk_clone_lock(sk, req, GFP_ATOMIC);
+	if (!child) {
+		reqsk_put(req);
+		return ERR_PTR(-ENOMEM);
+	}
+	*reqp = req;
+	return child;
+}
+
 /* LISTEN x SYN: make the child and send its SYN-ACK, or send a cookie. */
 int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 {
@@ -296,19 +321,9 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 		return vtcp_send_syncookie(sk, skb);
 	if (inet_csk_reqsk_queue_is_full(sk) && !evict_oldest_child(sk))
 		goto overflow;
-	req = ticket_for(sk, skb);
-	if (!req)
-		return -ENOMEM;
-	/* The LSM labels the request; inet_csk_clone_lock() the child. */
-	if (security_inet_conn_request(sk, skb, req)) {
-		reqsk_put(req);
-		return -EPERM;
-	}
-	child = inet_csk_clone_lock(sk, req, GFP_ATOMIC);
-	if (!child) {
-		reqsk_put(req);
-		return -ENOMEM;
-	}
+	child = clone_child(sk, skb, &req);
+	if (IS_ERR(child))
+		return PTR_ERR(child);
 	__acquire(&child->sk_lock.slock);	/* inet_csk_clone_lock() locked it */
 	err = setup_child(sk, child, req);
 	if (!err) {
@@ -371,19 +386,9 @@ int vtcp_listen_rcv_cookie(struct sock *sk, struct sk_buff *skb)
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_LISTEN_OVERFLOWS);
 		return -ENOBUFS;
 	}
-	req = ticket_for(sk, skb);
-	if (!req)
-		return -ENOMEM;
-	/* The LSM labels the request; inet_csk_clone_lock() the child. */
-	if (security_inet_conn_request(sk, skb, req)) {
-		reqsk_put(req);
-		return -EPERM;
-	}
-	child = inet_csk_clone_lock(sk, req, GFP_ATOMIC);
-	if (!child) {
-		reqsk_put(req);
-		return -ENOMEM;
-	}
+	child = clone_child(sk, skb, &req);
+	if (IS_ERR(child))
+		return PTR_ERR(child);
 	__acquire(&child->sk_lock.slock);	/* inet_csk_clone_lock() locked it */
 	err = setup_child(sk, child, req);
 	if (!err) {
