@@ -14,7 +14,7 @@
 /* What the retransmission timer guards, from the head of the write queue. */
 static u8 rtx_kind(const struct sock *sk)
 {
-	const struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+	const struct sk_buff *head = vtcp_rtx_head(sk) ?: vtcp_send_head(sk);
 	u8 flags;
 
 	if (!head || (1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
@@ -22,7 +22,7 @@ static u8 rtx_kind(const struct sock *sk)
 	flags = VTCP_SKB_CB(head)->flags;
 	if (flags & TCPHDR_SYN)
 		return VTCP_TK_SYN;
-	if (head == vtcp_sk(sk)->send_head)
+	if (!VTCP_SKB_CB(head)->on_rtx)
 		return VTCP_TK_PROBE;		/* nothing in flight, data waits */
 	if (flags & TCPHDR_FIN)
 		return VTCP_TK_FIN;		/* all data acked, only our FIN */

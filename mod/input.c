@@ -244,19 +244,17 @@ static void answer_invalid(struct sock *sk, const struct sk_buff *skb,
  */
 static bool clean_acked(struct sock *sk, u32 ack, bool *sampled)
 {
-	struct vtcp_sock *vsk = vtcp_sk(sk);
 	struct sk_buff *skb;
 	bool fin = false, first = true;
 	u64 sent_ns = 0;
 
-	skb = skb_peek(&sk->sk_write_queue);
-	if (skb && skb != vsk->send_head && seq_after(ack, VTCP_SKB_CB(skb)->seq) &&
+	skb = vtcp_rtx_head(sk);
+	if (skb && seq_after(ack, VTCP_SKB_CB(skb)->seq) &&
 	    seq_before(ack, VTCP_SKB_CB(skb)->end_seq))
 		vtcp_split_segment(sk, skb, ack - VTCP_SKB_CB(skb)->seq);
-	while ((skb = skb_peek(&sk->sk_write_queue)) &&
-	       skb != vsk->send_head &&
+	while ((skb = vtcp_rtx_head(sk)) &&
 	       seq_leq(VTCP_SKB_CB(skb)->end_seq, ack)) {
-		__skb_unlink(skb, &sk->sk_write_queue);
+		vtcp_rtx_unlink(sk, skb);
 		vtcp_uncharge_write(sk, skb);
 		vtcp_forget_acked(sk, skb, first);
 		first = false;
@@ -392,7 +390,7 @@ static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 	vsk->retries = 0;
 	WRITE_ONCE(sk->sk_err_soft, 0);		/* the path works */
 	vtcp_ack_progress(sk, skb, sacks, acked);
-	if (skb_queue_empty(&sk->sk_write_queue))
+	if (vtcp_queues_empty(sk))
 		vtcp_clear_timer(sk, VTCP_TIMER_RTX);
 	else
 		vtcp_arm_rtx(sk);

@@ -171,12 +171,14 @@ static int transmit(struct sock *sk, struct sk_buff *skb, bool queued)
 	struct sk_buff *out = skb;
 	gfp_t gfp = gfp_any();
 	struct vtcp_opts opts;
+	int err;
 
 	if (queued) {
 		mark_for_gso(sk, skb);
 		out = skb_cloned(skb) ? pskb_copy(skb, gfp) : skb_clone(skb, gfp);
 		if (!out)
 			return -ENOBUFS;
+		out->dev = NULL;	/* the queue's rbnode, copied */
 		cb->sent_ns = ktime_get_ns();
 	}
 	if (sk->sk_state != TCP_SYN_SENT)
@@ -195,7 +197,13 @@ static int transmit(struct sock *sk, struct sk_buff *skb, bool queued)
 	vsk->segs_out++;
 	vsk->bytes_sent += skb->len;
 	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_OUT_SEGS);
-	return ip_queue_xmit(sk, out, &inet->cork.fl);
+	/* IP reads its own control block (options for an ICMP error). */
+	memset(IPCB(out), 0, sizeof(*IPCB(out)));
+	err = ip_queue_xmit(sk, out, &inet->cork.fl);
+	err = net_xmit_eval(err);	/* a macro: its argument goes twice */
+	if (queued && !err)
+		vtcp_rtx_sent(sk, skb);
+	return err;
 }
 
 static struct sk_buff *alloc_ctl_skb(struct sock *sk, gfp_t gfp)
@@ -252,12 +260,8 @@ void vtcp_send_active_reset(struct sock *sk)
 
 static void enqueue(struct sock *sk, struct sk_buff *skb)
 {
-	struct vtcp_sock *vsk = vtcp_sk(sk);
-
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	vtcp_charge_write(sk, skb);
-	if (!vsk->send_head)
-		vsk->send_head = skb;
 }
 
 /* Queue a SYN or FIN (one sequence number, no data) and send it. */
@@ -372,7 +376,10 @@ int vtcp_split_segment(struct sock *sk, struct sk_buff *skb, u32 len)
 	cb->flags &= ~(TCPHDR_FIN | TCPHDR_PSH);
 	vtcp_charge_write(sk, skb);
 	vtcp_charge_write(sk, rest);
-	__skb_queue_after(&sk->sk_write_queue, skb, rest);
+	if (cb->on_rtx)
+		vtcp_rtx_insert_after(sk, skb, rest);
+	else
+		__skb_queue_after(&sk->sk_write_queue, skb, rest);
 	return 0;
 }
 
@@ -422,9 +429,9 @@ void vtcp_push(struct sock *sk)
 
 	vtcp_check_pmtu(sk);
 	vtcp_retransmit_lost(sk);
-	if (vsk->send_head)
-		make_mtu_probe(sk, vsk->send_head);
-	while ((skb = vsk->send_head)) {
+	if (vtcp_send_head(sk))
+		make_mtu_probe(sk, vtcp_send_head(sk));
+	while ((skb = vtcp_send_head(sk))) {
 		bool idle = vsk->snd_una == vsk->snd_nxt;
 		u32 allow = send_allowance(sk, skb);
 
@@ -435,8 +442,6 @@ void vtcp_push(struct sock *sk)
 			break;
 		if (seq_after(VTCP_SKB_CB(skb)->end_seq, vsk->snd_nxt))
 			vsk->snd_nxt = VTCP_SKB_CB(skb)->end_seq;
-		vsk->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
-				 NULL : skb->next;
 		if (idle || !vtcp_timer_pending(sk, VTCP_TIMER_RTX))
 			vtcp_arm_rtx(sk);	/* not a probe's timer any more */
 	}
@@ -445,7 +450,7 @@ void vtcp_push(struct sock *sk)
 	 * a transmit that failed (no memory). The RTX timer probes the
 	 * window, or tries again; else nothing would.
 	 */
-	skb = vsk->send_head;
+	skb = vtcp_send_head(sk);
 	if (skb && vsk->snd_una == vsk->snd_nxt &&
 	    (peer_window_closed(sk, skb) || !hold_small(sk, skb)) &&
 	    !vtcp_timer_pending(sk, VTCP_TIMER_RTX))
@@ -455,7 +460,7 @@ void vtcp_push(struct sock *sk)
 /* Does the peer's window keep the next new segment back? */
 bool vtcp_window_blocks(const struct sock *sk)
 {
-	const struct sk_buff *skb = vtcp_sk(sk)->send_head;
+	const struct sk_buff *skb = vtcp_send_head(sk);
 
 	return skb && peer_window_closed(sk, skb);
 }
@@ -468,7 +473,7 @@ bool vtcp_window_blocks(const struct sock *sk)
 void vtcp_probe_window(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
-	struct sk_buff *skb = vsk->send_head;
+	struct sk_buff *skb = vtcp_send_head(sk);
 	u32 room;
 
 	if (!skb || !seq_after(vsk->snd_una + vsk->snd_wnd, VTCP_SKB_CB(skb)->seq)) {
@@ -483,19 +488,15 @@ void vtcp_probe_window(struct sock *sk)
 	if (transmit(sk, skb, true))
 		return;
 	vsk->snd_nxt = VTCP_SKB_CB(skb)->end_seq;
-	vsk->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
-			 NULL : skb->next;
 }
 
 /* Resend the head now (a SYN-ACK for a simultaneous open). */
 int vtcp_retransmit_head(struct sock *sk)
 {
-	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+	struct sk_buff *skb = vtcp_rtx_head(sk);
 	int err;
 
-	if (!skb)
-		return 0;
-	if (skb == vtcp_sk(sk)->send_head) {
+	if (!skb) {
 		vtcp_push(sk);
 		return 0;
 	}

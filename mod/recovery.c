@@ -29,25 +29,6 @@ static u32 seg_len(const struct sk_buff *skb)
 	return VTCP_SKB_CB(skb)->end_seq - VTCP_SKB_CB(skb)->seq;
 }
 
-/* The last segment sent, or NULL; the write queue stops at send_head. */
-static struct sk_buff *last_sent(struct sock *sk)
-{
-	struct sk_buff *head = vtcp_sk(sk)->send_head;
-
-	if (skb_queue_empty(&sk->sk_write_queue) ||
-	    head == skb_peek(&sk->sk_write_queue))
-		return NULL;
-	return head ? head->prev : skb_peek_tail(&sk->sk_write_queue);
-}
-
-/* The segment after @skb that was sent, or NULL. */
-static struct sk_buff *next_sent(struct sock *sk, struct sk_buff *skb)
-{
-	skb = skb ? (skb_queue_is_last(&sk->sk_write_queue, skb) ? NULL :
-		     skb->next) : skb_peek(&sk->sk_write_queue);
-	return skb == vtcp_sk(sk)->send_head ? NULL : skb;
-}
-
 /* RFC 6675 pipe: bytes sent, not acked, SACKed or lost, or resent. */
 u32 vtcp_in_flight(const struct sock *sk)
 {
@@ -70,6 +51,13 @@ static void unmark_lost(struct vtcp_sock *vsk, struct sk_buff *skb)
 	cb->rexmit = 0;
 }
 
+/* The lowest segment waiting to be resent starts at or above @seq. */
+static void note_lost_at(struct vtcp_sock *vsk, u32 seq)
+{
+	if (!vsk->lost_out || seq_before(seq, vsk->lost_hint))
+		vsk->lost_hint = seq;
+}
+
 static void mark_lost(struct vtcp_sock *vsk, struct sk_buff *skb)
 {
 	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
@@ -78,17 +66,19 @@ static void mark_lost(struct vtcp_sock *vsk, struct sk_buff *skb)
 		return;
 	if (unlikely(cb->mtu_probe))
 		vtcp_mtu_probe_lost((struct sock *)vsk, skb);
+	note_lost_at(vsk, cb->seq);
 	cb->lost = 1;
 	vsk->lost_out += seg_len(skb);
+	vtcp_rtx_leave_flight(skb);
 }
 
 /* The head, one MSS of it, is lost (NewReno: the next hole is one segment). */
 static void mark_head_lost(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
-	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+	struct sk_buff *head = vtcp_rtx_head(sk);
 
-	if (!head || head == vsk->send_head)
+	if (!head)
 		return;
 	if (head->len > vsk->mss)
 		vtcp_split_segment(sk, head, vsk->mss);
@@ -200,10 +190,8 @@ static bool dsack_of_resent(struct sock *sk, const struct vtcp_sack_block *b)
 
 	if (seq_before(b->start, vtcp_sk(sk)->snd_una))
 		return true;
-	for (skb = next_sent(sk, NULL); skb; skb = next_sent(sk, skb))
-		if (seq_after(VTCP_SKB_CB(skb)->end_seq, b->start))
-			return VTCP_SKB_CB(skb)->retransmitted;
-	return false;
+	skb = vtcp_rtx_find(sk, b->start);
+	return skb && VTCP_SKB_CB(skb)->retransmitted;
 }
 
 /*
@@ -248,7 +236,10 @@ static int split_for_sack(struct sock *sk, struct sk_buff *skb, u32 len)
 	return vtcp_split_segment(sk, skb, len);
 }
 
-/* Mark what the SACK blocks of @o cover; returns the bytes newly SACKed. */
+/*
+ * Mark what the SACK blocks of @o cover; returns the bytes newly SACKed.
+ * Each block costs a search and the segments it covers.
+ */
 static u32 sack_update(struct sock *sk, const struct vtcp_opts *o)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -265,7 +256,8 @@ static u32 sack_update(struct sock *sk, const struct vtcp_opts *o)
 
 		if (!sack_block_valid(vsk, b))
 			continue;	/* D-SACK (RFC 2883) or bogus */
-		for (skb = next_sent(sk, NULL); skb; skb = next_sent(sk, skb)) {
+		skb = vtcp_rtx_find(sk, b->start);
+		for (; skb; skb = skb_rb_next(skb)) {
 			struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 
 			if (seq_geq(cb->seq, b->end))
@@ -282,6 +274,7 @@ static u32 sack_update(struct sock *sk, const struct vtcp_opts *o)
 				continue;
 			note_delivered(sk, cb, true);
 			unmark_lost(vsk, skb);
+			vtcp_rtx_leave_flight(skb);
 			cb->sacked = 1;
 			vsk->sacked_out += seg_len(skb);
 			newly += seg_len(skb);
@@ -294,18 +287,18 @@ static u32 sack_update(struct sock *sk, const struct vtcp_opts *o)
 
 /*
  * RFC 6675 IsLost(): a hole with more than (DupThresh - 1) * SMSS bytes
- * SACKed above it is lost.
+ * SACKed above it is lost. A walk of all in flight: only without RACK,
+ * whose verdicts include these (as Linux uses it only then).
  */
 static void mark_lost_by_sack(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	u32 above = 0, thresh = (dupthresh(vsk) - 1) * vsk->mss;
-	struct sk_buff *skb = last_sent(sk);
+	struct sk_buff *skb;
 
 	if (vsk->sacked_out <= thresh)
 		return;
-	for (; skb; skb = skb_queue_is_first(&sk->sk_write_queue, skb) ?
-			  NULL : skb->prev) {
+	for (skb = vtcp_rtx_tail(sk); skb; skb = skb_rb_prev(skb)) {
 		if (VTCP_SKB_CB(skb)->sacked)
 			above += seg_len(skb);
 		else if (above > thresh)
@@ -329,46 +322,52 @@ static u64 reo_wnd_ns(const struct vtcp_sock *vsk)
 	return (u64)vsk->min_rtt_us * NSEC_PER_USEC / 4;
 }
 
-/* Lost again: a retransmission is to be sent once more. */
-static void mark_lost_again(struct sock *sk, struct sk_buff *skb)
+/* Lost, or if resent already, lost again: it is to be sent once more. */
+static void mark_lost_again(struct vtcp_sock *vsk, struct sk_buff *skb)
 {
-	struct vtcp_sock *vsk = vtcp_sk(sk);
 	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 
-	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RACK_LOST);
 	if (cb->rexmit) {
 		cb->rexmit = 0;
 		vsk->retrans_out -= seg_len(skb);
 	}
-	mark_lost(vsk, skb);
+	if (!cb->lost) {
+		mark_lost(vsk, skb);
+		return;
+	}
+	note_lost_at(vsk, cb->seq);
+	vtcp_rtx_leave_flight(skb);
 }
 
 /*
  * RACK (RFC 8985 6.2 step 5): what went out before the most recently sent
  * delivered segment, and has been out for longer than that segment's
  * round trip plus the reordering window, is lost. For what is not out
- * that long yet, the RTX timer is set to look again (reo_at_ns).
+ * that long yet, the RTX timer is set to look again (reo_at_ns). Those in
+ * flight are walked oldest first, up to the first sent after that one.
  */
 static void rack_mark_lost(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	u64 now = ktime_get_ns(), due, wait = 0;
-	struct sk_buff *skb;
+	struct list_head *pos, *tmp;
 
 	if (!vsk->rack_sent_ns)
 		return;
 	due = vsk->rack_rtt_ns + reo_wnd_ns(vsk);
-	for (skb = next_sent(sk, NULL); skb; skb = next_sent(sk, skb)) {
+	list_for_each_safe(pos, tmp, &vsk->tsorted) {
+		struct sk_buff *skb = vtcp_tsorted_skb(pos);
 		struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 
-		if (cb->sacked || (cb->lost && !cb->rexmit) ||
-		    !sent_after(vsk->rack_sent_ns, vsk->rack_end_seq,
+		if (!sent_after(vsk->rack_sent_ns, vsk->rack_end_seq,
 				cb->sent_ns, cb->end_seq))
-			continue;
-		if (now - cb->sent_ns >= due)
-			mark_lost_again(sk, skb);
-		else
+			break;
+		if (now - cb->sent_ns >= due) {
+			VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RACK_LOST);
+			mark_lost_again(vsk, skb);
+		} else {
 			wait = max(wait, due - (now - cb->sent_ns));
+		}
 	}
 	if (wait) {
 		vsk->reo_at_ns = now + wait;
@@ -423,16 +422,15 @@ static void count_dupack(struct sock *sk)
 static void detect_loss(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
-	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
 
 	vsk->reo_at_ns = 0;	/* rack_mark_lost() sets it again if due */
 	if (vsk->opts & VTCP_OPT_SACK) {
-		if ((vsk->sacked_out || vsk->ca_state != VTCP_CA_OPEN) &&
-		    vtcp_sysctl(sock_net(sk), rack))
+		if (!vtcp_sysctl(sock_net(sk), rack))
+			mark_lost_by_sack(sk);
+		else if (vsk->sacked_out || vsk->ca_state != VTCP_CA_OPEN)
 			rack_mark_lost(sk);
-		mark_lost_by_sack(sk);
 	}
-	if (vsk->ca_state != VTCP_CA_OPEN || !head || head == vsk->send_head)
+	if (vsk->ca_state != VTCP_CA_OPEN || !vtcp_rtx_head(sk))
 		return;
 	if (vsk->dupacks >= 3 && seq_geq(vsk->snd_una, vsk->recover))
 		mark_head_lost(sk);
@@ -496,8 +494,13 @@ static void undo_episode(struct sock *sk, u32 prior_una)
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	struct sk_buff *skb;
 
-	for (skb = next_sent(sk, NULL); skb; skb = next_sent(sk, skb))
-		VTCP_SKB_CB(skb)->lost = 0;
+	for (skb = vtcp_rtx_head(sk); skb; skb = skb_rb_next(skb)) {
+		struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+		if (cb->lost && !cb->rexmit)
+			vtcp_rtx_rejoin_flight(sk, skb);
+		cb->lost = 0;
+	}
 	vsk->lost_out = 0;
 	vsk->cwnd = max(vsk->cwnd, vsk->prior_cwnd);
 	vsk->ssthresh = max(vsk->ssthresh, vsk->prior_ssthresh);
@@ -581,7 +584,10 @@ static int resend(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-/* Resend lost segments, oldest first, while the window allows. */
+/*
+ * Resend lost segments, oldest first, while the window allows; the search
+ * starts where the last one stopped (lost_hint), not at snd_una.
+ */
 void vtcp_retransmit_lost(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -589,21 +595,24 @@ void vtcp_retransmit_lost(struct sock *sk)
 
 	if (!vsk->lost_out)
 		return;
-	for (skb = next_sent(sk, NULL); skb; skb = next_sent(sk, skb)) {
+	skb = vtcp_rtx_find(sk, vsk->lost_hint);
+	for (; skb; skb = skb_rb_next(skb)) {
 		struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 		u32 pipe = vtcp_in_flight(sk);
 
 		if (!cb->lost || cb->rexmit)
 			continue;
+		vsk->lost_hint = cb->seq;
 		if (pipe && pipe + min_t(u32, seg_len(skb), vsk->mss) > vsk->cwnd)
-			break;
+			return;
 		if (resend(sk, skb)) {
 			/* No memory: the timer tries again. */
 			if (!vtcp_timer_pending(sk, VTCP_TIMER_RTX))
 				vtcp_arm_rtx(sk);
-			break;
+			return;
 		}
 	}
+	vsk->lost_hint = vsk->snd_nxt;
 }
 
 /*
@@ -635,11 +644,11 @@ u64 vtcp_probe_timeout_ns(const struct sock *sk)
 void vtcp_tlp_timeout(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
-	struct sk_buff *skb = last_sent(sk);
+	struct sk_buff *skb = vtcp_rtx_tail(sk);
 
 	if (skb && skb->len > vsk->mss &&
 	    !vtcp_split_segment(sk, skb, skb->len - vsk->mss))
-		skb = last_sent(sk);
+		skb = vtcp_rtx_tail(sk);
 	if (skb && !VTCP_SKB_CB(skb)->sacked &&
 	    !vtcp_transmit_queued(sk, skb)) {
 		VTCP_SKB_CB(skb)->retransmitted = 1;
@@ -671,16 +680,12 @@ void vtcp_resend_oversized(struct sock *sk)
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	struct sk_buff *skb;
 
-	for (skb = next_sent(sk, NULL); skb; skb = next_sent(sk, skb)) {
+	for (skb = vtcp_rtx_head(sk); skb; skb = skb_rb_next(skb)) {
 		struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 
 		if (skb->len <= vsk->mss || cb->sacked)
 			continue;
-		if (cb->rexmit) {	/* resent at the old size: lost too */
-			cb->rexmit = 0;
-			vsk->retrans_out -= seg_len(skb);
-		}
-		mark_lost(vsk, skb);
+		mark_lost_again(vsk, skb);	/* if resent, at the old size */
 	}
 	if (!vsk->lost_out)
 		return;
@@ -720,7 +725,8 @@ void vtcp_enter_loss(struct sock *sk)
 		vsk->sacked_out = 0;
 		vsk->high_sacked = vsk->snd_una;
 	}
-	for (skb = next_sent(sk, NULL); skb; skb = next_sent(sk, skb)) {
+	vsk->lost_hint = vsk->snd_una;
+	for (skb = vtcp_rtx_head(sk); skb; skb = skb_rb_next(skb)) {
 		struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 
 		cb->rexmit = 0;
@@ -731,6 +737,7 @@ void vtcp_enter_loss(struct sock *sk)
 		cb->sacked = 0;
 		cb->lost = 1;
 		vsk->lost_out += seg_len(skb);
+		vtcp_rtx_leave_flight(skb);
 	}
 	vsk->cwnd = vsk->mss;
 	vsk->recover = vsk->snd_nxt;

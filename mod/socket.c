@@ -35,6 +35,7 @@ static void vtcp_clear_conn(struct sock *sk)
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
 	memset_startat(vsk, 0, iss);
+	vtcp_rtx_init(sk);
 	vsk->advmss = 536;
 	vsk->mss = 536;
 	vsk->cwnd = 10 * 536;

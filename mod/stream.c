@@ -39,7 +39,7 @@ static void purge_ooo(struct sock *sk)
 void vtcp_purge_queues(struct sock *sk)
 {
 	free_queue(sk, &sk->sk_write_queue, true);
-	vtcp_sk(sk)->send_head = NULL;
+	vtcp_rtx_purge(sk);
 	free_queue(sk, &sk->sk_receive_queue, false);
 	purge_ooo(sk);
 	sk_mem_reclaim(sk);
@@ -463,10 +463,9 @@ static u32 size_goal(struct sock *sk)
 /* The last queued segment, if it is unsent data that can take more. */
 static struct sk_buff *tail_with_room(struct sock *sk, u32 goal)
 {
-	struct vtcp_sock *vsk = vtcp_sk(sk);
 	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
 
-	if (!skb || !vsk->send_head || skb->len >= goal ||
+	if (!skb || skb->len >= goal ||
 	    skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS ||
 	    (VTCP_SKB_CB(skb)->flags & (TCPHDR_SYN | TCPHDR_FIN)))
 		return NULL;
@@ -487,12 +486,8 @@ static struct sk_buff *new_segment(struct sock *sk)
 /* A segment that got no data (the copy failed) leaves the queue. */
 static void remove_if_empty(struct sock *sk, struct sk_buff *skb)
 {
-	struct vtcp_sock *vsk = vtcp_sk(sk);
-
 	if (skb->len)
 		return;
-	if (vsk->send_head == skb)
-		vsk->send_head = NULL;
 	__skb_unlink(skb, &sk->sk_write_queue);
 	vtcp_uncharge_write(sk, skb);
 	kfree_skb(skb);

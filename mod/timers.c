@@ -52,7 +52,7 @@ static unsigned int retries_allowed(struct sock *sk, const struct sk_buff *skb)
 static void rtx_timeout(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
-	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+	struct sk_buff *head = vtcp_rtx_head(sk);
 	u8 mode;
 
 	vtcp_event_timer(sk, VTCP_TIMER_RTX);
@@ -60,19 +60,19 @@ static void rtx_timeout(struct sock *sk)
 		return;
 	mode = vsk->rtx_mode;
 	vsk->rtx_mode = VTCP_RTX_RTO;
-	if (mode != VTCP_RTX_RTO && head && head != vsk->send_head) {
+	if (mode != VTCP_RTX_RTO && head) {
 		if (mode == VTCP_RTX_REO)
 			vtcp_reo_timeout(sk);
 		else
 			vtcp_tlp_timeout(sk);
 		return;
 	}
-	if (!head || head == vsk->send_head) {
+	if (!head) {
 		/*
 		 * Nothing in flight: a zero-window probe is due, or a send
 		 * that failed for want of memory is tried again.
 		 */
-		if (!head)
+		if (!vtcp_send_head(sk))
 			return;
 		if (vsk->probes >= vtcp_sysctl(sock_net(sk), data_retries)) {
 			vtcp_fsm(sk, VTCP_EV_TIMEOUT, NULL);

@@ -139,7 +139,9 @@ struct vtcp_sock {
 
 	u64 cc_priv[8];		/* the congestion control's own state */
 
-	struct sk_buff *send_head;	/* first segment never sent */
+	struct rb_root rtx_queue;	/* sent, not yet acked, by seq (rtx.c) */
+	struct list_head tsorted;	/* of those, in flight, by send time */
+	u32 lost_hint;			/* none below it waits to be resent */
 	struct request_sock *req;	/* passive open, until accept queue */
 	struct list_head child_node;	/* in the listener's children */
 	u8 retries;			/* timeouts of the current head */
@@ -185,10 +187,15 @@ static inline struct vtcp_tw_sock *vtcp_tw_sk(const struct sock *sk)
 struct vtcp_skb_cb {
 	u32 seq;		/* first sequence number */
 	u32 end_seq;		/* seq + SYN + FIN + data length */
-	u32 ack_seq;
-	u32 tsval;		/* in: the timestamp option, if has_ts */
-	u32 tsecr;
-	u32 tw_isn;		/* in: SYN that ended a TIME-WAIT: our ISN */
+	union {
+		struct {
+			u32 ack_seq;
+			u32 tsval;	/* in: the timestamp option, if has_ts */
+			u32 tsecr;
+			u32 tw_isn;	/* in: SYN that ended a TIME-WAIT: our ISN */
+		};
+		struct list_head tsorted; /* out: in vsk->tsorted, if in flight */
+	};
 	u64 sent_ns;		/* when last sent, for RTT samples */
 	u8 flags;		/* TCPHDR_* */
 	u8 retransmitted:1;	/* ever: no RTT sample from its ACK (Karn) */
@@ -198,6 +205,7 @@ struct vtcp_skb_cb {
 	u8 has_ts:1;		/* in: carried a timestamp option */
 	u8 has_sacks:1;		/* in: carried SACK blocks */
 	u8 mtu_probe:1;		/* out: an RFC 4821 probe, one segment */
+	u8 on_rtx:1;		/* out: sent, on the retransmit queue */
 };
 
 /* What the RTX timer is armed for (timers.c, recovery.c). */
@@ -470,6 +478,42 @@ int vtcp_send_synack(struct sock *sk, const struct sk_buff *syn, u32 isn,
 void vtcp_init_sequence(struct sock *sk, u32 iss);
 int vtcp_output_net_init(struct net *net);
 void vtcp_output_net_exit(struct net *net);
+
+/* rtx.c: the retransmit queue, by sequence and by send time. */
+void vtcp_rtx_init(struct sock *sk);
+void vtcp_rtx_sent(struct sock *sk, struct sk_buff *skb);
+void vtcp_rtx_insert_after(struct sock *sk, struct sk_buff *skb,
+			   struct sk_buff *rest);
+struct sk_buff *vtcp_rtx_find(const struct sock *sk, u32 seq);
+void vtcp_rtx_unlink(struct sock *sk, struct sk_buff *skb);
+void vtcp_rtx_purge(struct sock *sk);
+void vtcp_rtx_leave_flight(struct sk_buff *skb);
+void vtcp_rtx_rejoin_flight(struct sock *sk, struct sk_buff *skb);
+struct sk_buff *vtcp_tsorted_skb(struct list_head *node);
+
+/* The first segment never sent, or NULL. */
+static inline struct sk_buff *vtcp_send_head(const struct sock *sk)
+{
+	return skb_peek(&sk->sk_write_queue);
+}
+
+/* The oldest segment in flight (at snd_una), or NULL. */
+static inline struct sk_buff *vtcp_rtx_head(const struct sock *sk)
+{
+	return skb_rb_first(&vtcp_sk(sk)->rtx_queue);
+}
+
+/* The last segment sent, or NULL. */
+static inline struct sk_buff *vtcp_rtx_tail(const struct sock *sk)
+{
+	return skb_rb_last(&vtcp_sk(sk)->rtx_queue);
+}
+
+/* Nothing sent unacknowledged, nothing waiting to be sent. */
+static inline bool vtcp_queues_empty(const struct sock *sk)
+{
+	return !vtcp_rtx_head(sk) && !vtcp_send_head(sk);
+}
 
 /* recovery.c: loss detection and recovery. */
 u32 vtcp_in_flight(const struct sock *sk);
