@@ -220,11 +220,10 @@ static bool sack_block_valid(const struct vtcp_sock *vsk,
 }
 
 /*
- * A SACK block's edge inside a segment already sent: cut it there, unless
- * the queue already takes more than twice the send buffer plus 128 KiB
- * (as TCP refuses, since CVE-2019-11478). A receiver choosing tiny blocks
- * would otherwise make each byte in flight cost a socket buffer. The
- * segment then stays whole and unSACKed, which only costs a resend.
+ * A SACK block's edge between two segments that went out together: cut
+ * them apart there, unless the queue already takes more than twice the
+ * send buffer plus 128 KiB (as TCP refuses, since CVE-2019-11478). The
+ * segments then stay together and unSACKed, which only costs a resend.
  */
 static int split_for_sack(struct sock *sk, struct sk_buff *skb, u32 len)
 {
@@ -236,9 +235,19 @@ static int split_for_sack(struct sock *sk, struct sk_buff *skb, u32 len)
 	return vtcp_split_segment(sk, skb, len);
 }
 
+/* The size of the segments @skb went out in. */
+static u32 wire_mss(const struct vtcp_sock *vsk, const struct sk_buff *skb)
+{
+	return skb_shinfo(skb)->gso_size ?: vsk->mss;
+}
+
 /*
  * Mark what the SACK blocks of @o cover; returns the bytes newly SACKed.
- * Each block costs a search and the segments it covers.
+ * Each block costs a search and the segments it covers. A segment counts
+ * only whole, as TCP's tcp_match_skb_to_sack() rounds: a block edge inside
+ * one is taken to its edge, so that tiny blocks neither cut the queue into
+ * pieces nor prove a byte delivered that RACK would then take as a reason
+ * to resend all that went before it.
  */
 static u32 sack_update(struct sock *sk, const struct vtcp_opts *o)
 {
@@ -259,19 +268,27 @@ static u32 sack_update(struct sock *sk, const struct vtcp_opts *o)
 		skb = vtcp_rtx_find(sk, b->start);
 		for (; skb; skb = skb_rb_next(skb)) {
 			struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+			u32 mss = wire_mss(vsk, skb);
 
 			if (seq_geq(cb->seq, b->end))
 				break;
 			if (cb->sacked || seq_leq(cb->end_seq, b->start))
 				continue;
-			/* A block edge inside a segment: cut it there. */
+			/* It starts inside: cut at its first whole segment. */
 			if (seq_before(cb->seq, b->start)) {
-				split_for_sack(sk, skb, b->start - cb->seq);
+				u32 len = roundup(b->start - cb->seq, mss);
+
+				if (len < skb->len)
+					split_for_sack(sk, skb, len);
 				continue;
 			}
-			if (seq_after(cb->end_seq, b->end) &&
-			    split_for_sack(sk, skb, b->end - cb->seq))
-				continue;
+			/* It ends inside: the whole segments it covers. */
+			if (seq_after(cb->end_seq, b->end)) {
+				u32 len = rounddown(b->end - cb->seq, mss);
+
+				if (!len || split_for_sack(sk, skb, len))
+					continue;
+			}
 			note_delivered(sk, cb, true);
 			unmark_lost(vsk, skb);
 			vtcp_rtx_leave_flight(skb);
