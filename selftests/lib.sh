@@ -9,6 +9,7 @@ KSFT_SKIP=4
 
 ktap_n=0
 ktap_fails=0
+ktap_skips=0
 
 ktap_header() { echo "TAP version 13"; echo "1..$1"; }
 ktap_msg() { echo "# $*"; }
@@ -18,7 +19,12 @@ ktap_fail() {
 	ktap_fails=$((ktap_fails + 1))
 	echo "not ok $ktap_n $*"
 }
-ktap_skip() { ktap_n=$((ktap_n + 1)); echo "ok $ktap_n # SKIP $*"; }
+# ktap_skip NAME REASON: "ok N NAME # SKIP REASON", counted as a skip.
+ktap_skip() {
+	ktap_n=$((ktap_n + 1))
+	ktap_skips=$((ktap_skips + 1))
+	echo "ok $ktap_n $1 # SKIP $2"
+}
 
 # ktap_check NAME CMD...: one case, passing when CMD succeeds.
 ktap_check() {
@@ -27,10 +33,15 @@ ktap_check() {
 	if "$@"; then ktap_pass "$name"; else ktap_fail "$name"; fi
 }
 
+# The Totals line, then exit 1 if a case failed, 4 (KSFT_SKIP) if every
+# case was skipped, else 0.
 ktap_finish() {
-	echo "# Totals: pass:$((ktap_n - ktap_fails)) fail:$ktap_fails"
-	[ "$ktap_fails" -eq 0 ] && exit $KSFT_PASS
-	exit $KSFT_FAIL
+	local passes=$((ktap_n - ktap_fails - ktap_skips))
+
+	echo "# Totals: pass:$passes fail:$ktap_fails skip:$ktap_skips"
+	[ "$ktap_fails" -eq 0 ] || exit $KSFT_FAIL
+	[ "$ktap_skips" -gt 0 ] && [ "$passes" -eq 0 ] && exit $KSFT_SKIP
+	exit $KSFT_PASS
 }
 
 # The module file for the running kernel (vm-run exports VM_MODULE).

@@ -601,7 +601,9 @@ if twdelay_module():
            "ended meanwhile from the other CPU (%d held up)" % held,
            "%s; errors %s" % (d, tally["errors"]))
 else:
-    tap.skip("part 4: no vtcp_twdelay.ko for this kernel")
+    tap.skip("part 4: entries held up 400 ms after their publication "
+             "are ended meanwhile from the other CPU",
+             "no vtcp_twdelay.ko for this kernel")
 refs, secs = wait_module_refs(0, 20)
 tap.ok(refs == 0, "part 4: every TIME-WAIT entry is freed (%.1f s)" % secs,
        "refcnt %s; host b: %s; timewait objects %s" %

@@ -153,7 +153,8 @@ if peak[0] > cap or d.get("WqueueTooBig", 0):
     tap.ok(d.get("WqueueTooBig", 0) > 0,
            "splits past the cap were refused and counted in WqueueTooBig")
 else:
-    tap.skip("the queue was never seen past the cap (%d KiB): no split "
+    tap.skip("splits past the cap were refused and counted in WqueueTooBig",
+             "the queue was never seen past the cap (%d KiB): no split "
              "to refuse" % (peak[0] >> 10))
 exact = stream.finish(timeout=60)
 tap.ok(exact, "afterwards b speaks again and the stream completes "

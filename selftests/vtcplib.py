@@ -25,11 +25,14 @@ _CLONE_NEWUSER = 0x10000000
 
 
 class Tap:
-    """kselftest-style TAP: a plan, one line per case, exit 0/1."""
+    """kselftest-style TAP: a plan, one line per case, a Totals line, and
+    the exit status run_tests reads: 1 if a case failed, 4 (KSFT_SKIP) if
+    every case was skipped, else 0."""
 
     def __init__(self, plan):
         self.n = 0
         self.fails = 0
+        self.skips = 0
         print("TAP version 13\n1..%d" % plan, flush=True)
 
     def ok(self, cond, desc, diag=None):
@@ -54,16 +57,23 @@ class Tap:
                            (os.strerror(e.errno), os.strerror(want)))
         return self.ok(False, desc, "succeeded, want %s" % os.strerror(want))
 
-    def skip(self, desc):
+    def skip(self, desc, reason):
+        """Case @desc did not run, because of @reason: "ok N desc # SKIP
+        reason", counted as a skip, never as a pass."""
         self.n += 1
-        print("ok %d # SKIP %s" % (self.n, desc), flush=True)
+        self.skips += 1
+        print("ok %d %s # SKIP %s" % (self.n, desc, reason), flush=True)
 
     def msg(self, text):
         print("# " + text, flush=True)
 
     def finish(self):
-        print("# Totals: pass:%d fail:%d" % (self.n - self.fails, self.fails))
-        sys.exit(1 if self.fails else 0)
+        passes = self.n - self.fails - self.skips
+        print("# Totals: pass:%d fail:%d skip:%d" %
+              (passes, self.fails, self.skips), flush=True)
+        if self.fails:
+            sys.exit(1)
+        sys.exit(4 if self.skips and not passes else 0)
 
 
 def sh(cmd):
