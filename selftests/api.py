@@ -116,17 +116,29 @@ def mname(m):
 
 
 def wait_mask(s, want, timeout=3.0):
-    """Poll until @s shows all bits of @want; the mask and the time taken."""
-    p = select.poll()
-    p.register(s, POLLALL)
+    """Sleep in poll() until @s shows all bits of @want, or @timeout
+    passes: the mask then (all of it) and the time taken. poll() is not
+    called again on a timer: each call sleeps until a wakeup, so a wakeup
+    the module fails to give shows as a timeout, not as a late look. A
+    call that returns with only part of @want waits again, for the rest;
+    one that returns with none of it (POLLERR, POLLHUP: always reported)
+    ends the wait."""
     t0 = time.monotonic()
-    m = 0
-    while time.monotonic() - t0 < timeout:
-        r = p.poll(50)
-        m = r[0][1] if r else 0
-        if m & want == want:
+    got = 0
+    while True:
+        left = timeout - (time.monotonic() - t0)
+        if left <= 0:
             break
-    return m, time.monotonic() - t0
+        p = select.poll()
+        p.register(s, want & ~got)
+        r = p.poll(max(1, int(left * 1000)))
+        m = r[0][1] if r else 0
+        if not m or not m & want & ~got:
+            break
+        got |= m & want
+        if got == want:
+            break
+    return pmask(s), time.monotonic() - t0
 
 
 def inq(s):
