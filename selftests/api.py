@@ -480,8 +480,8 @@ def backlog():
         if errno_of(lambda: more.append(ls.accept()[0])):
             break
     tap.ok(late == [True, True] and len(more) == 2,
-           "once accept() makes room, the waiting connects complete on a "
-           "retransmitted SYN and are accepted", "%r, accepted %d" %
+           "once accept() makes room, the waiting connects complete "
+           "(POLLOUT within 4 s) and are accepted", "%r, accepted %d" %
            (late, len(more)))
     for x in cs + accepted + more + [ls]:
         x.close()

@@ -244,9 +244,9 @@ tap.eq(d["TimeWaitRestarted"], sent["tw_fin"],
        "TIME-WAIT: each FIN in sequence restarts 2MSL, nothing else does")
 tap.eq(d["OutSegs"] + d["AckSkippedTimeWait"],
        sent["tw_fin"] + sent["tw_acked"] + sent["nosock"],
-       "TIME-WAIT: exactly the FINs, SYNs and data are answered (and "
-       "the closed port's segments), SYNs at most once per "
-       "invalid_ratelimit_ms (AckSkippedTimeWait)")
+       "TIME-WAIT: OutSegs + AckSkippedTimeWait equal the FINs, SYNs and "
+       "data (and the closed port's segments): one answer each, or its "
+       "skip by invalid_ratelimit_ms")
 with ns("a"):
     probe = vsock()
 try:
@@ -318,8 +318,8 @@ tap.ok(cookies > 0 and not evicted and 0 <= alive <= BACKLOG + 1 and
            cookies, evicted, d["ListenOverflows"], d["AttemptFails"],
            d.get("SyncookiesFailed", 0), alive))
 tap.eq(d["OutRsts"], sent["l_ack"] + sent["nosock"] + evicted,
-       "listener: an RST for each ACK (its cookie failed) and each non-RST "
-       "to the closed port")
+       "listener: OutRsts counts one RST for each ACK (its cookie failed) "
+       "and each non-RST to the closed port")
 tap.ok(peak[0] - refs_base <= REFS_BOUND,
        "listener: sockets alive stay bounded (module refcount at most %d "
        "above the listener's, for %d SYNs)" % (REFS_BOUND, sent["l_syn"]),

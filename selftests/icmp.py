@@ -259,7 +259,8 @@ def case_soft_error(port):
     except OSError as e:
         err = e.errno
     tap.ok(err == errno.EHOSTUNREACH,
-           "with IP_RECVERR: recv() reports EHOSTUNREACH at once, as TCP",
+           "with IP_RECVERR: the next recv() reports EHOSTUNREACH (0.2 s "
+           "after the ICMP error)",
            "recv %r" % err)
     c.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 0)
     s.sendall(b"y" * 100)
