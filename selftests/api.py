@@ -42,7 +42,7 @@ POLLALL = (POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLRDHUP |
 
 libc = ctypes.CDLL(None, use_errno=True)
 
-tap = Tap(88)
+tap = Tap(93)
 two_hosts()
 _port = [8000]
 
@@ -116,17 +116,29 @@ def mname(m):
 
 
 def wait_mask(s, want, timeout=3.0):
-    """Poll until @s shows all bits of @want; the mask and the time taken."""
-    p = select.poll()
-    p.register(s, POLLALL)
+    """Sleep in poll() until @s shows all bits of @want, or @timeout
+    passes: the mask then (all of it) and the time taken. poll() is not
+    called again on a timer: each call sleeps until a wakeup, so a wakeup
+    the module fails to give shows as a timeout, not as a late look. A
+    call that returns with only part of @want waits again, for the rest;
+    one that returns with none of it (POLLERR, POLLHUP: always reported)
+    ends the wait."""
     t0 = time.monotonic()
-    m = 0
-    while time.monotonic() - t0 < timeout:
-        r = p.poll(50)
-        m = r[0][1] if r else 0
-        if m & want == want:
+    got = 0
+    while True:
+        left = timeout - (time.monotonic() - t0)
+        if left <= 0:
             break
-    return m, time.monotonic() - t0
+        p = select.poll()
+        p.register(s, want & ~got)
+        r = p.poll(max(1, int(left * 1000)))
+        m = r[0][1] if r else 0
+        if not m or not m & want & ~got:
+            break
+        got |= m & want
+        if got == want:
+            break
+    return pmask(s), time.monotonic() - t0
 
 
 def inq(s):
@@ -468,8 +480,8 @@ def backlog():
         if errno_of(lambda: more.append(ls.accept()[0])):
             break
     tap.ok(late == [True, True] and len(more) == 2,
-           "once accept() makes room, the waiting connects complete on a "
-           "retransmitted SYN and are accepted", "%r, accepted %d" %
+           "once accept() makes room, the waiting connects complete "
+           "(POLLOUT within 4 s) and are accepted", "%r, accepted %d" %
            (late, len(more)))
     for x in cs + accepted + more + [ls]:
         x.close()
@@ -974,6 +986,155 @@ def polling():
                 "with 100, as TCP", ("OUT|WRNORM", "IN|RDNORM|OUT|WRNORM"))
 
 
+# ---------------------------------------------------------------- wakeups
+#
+# Each waits in one blocking call (send(), epoll_wait()) with one timeout,
+# so a wakeup the module fails to give fails the case: nothing looks again
+# on a timer. Each runs on vtcp and on TCP, which must agree.
+
+
+def fill_send_buffer(c):
+    """Send on non-blocking @c until it refuses (EAGAIN) and stays
+    unwritable once the peer's window has closed: the bytes queued."""
+    c.setblocking(False)
+    sent = 0
+    chunk = b"z" * 65536
+    for _ in range(20):
+        while True:
+            try:
+                sent += c.send(chunk)
+            except BlockingIOError:
+                break
+        time.sleep(0.2)
+        if not pmask(c) & POLLOUT:
+            break
+    return sent
+
+
+def read_n(s, n, delay):
+    """After @delay seconds, read @n bytes from @s (in a thread)."""
+    def run():
+        time.sleep(delay)
+        got = 0
+        while got < n:
+            d = s.recv(1 << 20)
+            if not d:
+                break
+            got += len(d)
+    th = threading.Thread(target=run)
+    th.start()
+    return th
+
+
+def wakeups():
+    times = {}
+
+    def blocked_writer(proto):
+        c, s = pair(proto)
+        queued = fill_send_buffer(c)
+        c.setblocking(True)		# SO_SNDTIMEO stays 10 s (bound())
+        th = read_n(s, queued, 0.3)
+        t0 = time.monotonic()
+        try:
+            n = c.send(b"w" * 65536)
+        except OSError as e:
+            n = ename(e.errno)
+        secs = times["writer", proto] = time.monotonic() - t0
+        th.join(12)
+        c.close()
+        s.close()
+        return n == 65536, 0.25 <= secs < 3
+    same_as_tcp(blocked_writer, "a send() blocked on a full send buffer "
+                "is woken once the peer reads (within 3 s, SO_SNDTIMEO "
+                "10 s)", (True, True))
+    tap.msg("blocked send(): woken after %.2f s (vtcp), %.2f s (TCP); "
+            "the reader starts at 0.3 s" % (times["writer", PROTO],
+                                              times["writer", TCP]))
+
+    def et_writer(proto):
+        c, s = pair(proto)
+        queued = fill_send_buffer(c)
+        ep = select.epoll()
+        ep.register(c.fileno(), select.EPOLLOUT | select.EPOLLET)
+        full = len(ep.poll(0.3))
+        th = read_n(s, queued, 0.2)
+        t0 = time.monotonic()
+        ev = ep.poll(5)
+        secs = times["et_writer", proto] = time.monotonic() - t0
+        th.join(12)
+        ep.close()
+        c.close()
+        s.close()
+        return (full, len(ev), bool(ev and ev[0][1] & select.EPOLLOUT),
+                secs < 3)
+    same_as_tcp(et_writer, "EPOLLOUT|EPOLLET: no event while the send "
+                "buffer is full, one EPOLLOUT once the peer reads",
+                (0, 1, True, True))
+    tap.msg("EPOLLET writer: woken after %.2f s (vtcp), %.2f s (TCP)" %
+            (times["et_writer", PROTO], times["et_writer", TCP]))
+
+    def et_reader(proto):
+        c, s = pair(proto)
+        ep = select.epoll()
+        ep.register(s.fileno(), select.EPOLLIN | select.EPOLLET)
+        seen = [len(ep.poll(0.2))]
+        for _ in range(3):
+            threading.Timer(0.2, lambda: c.sendall(b"x")).start()
+            ev = ep.poll(3)
+            seen.append(sum(1 for _, e in ev if e & select.EPOLLIN))
+            seen.append(len(ep.poll(0.3)))	# no new arrival: no edge
+        left = wait_inq(s, 3, 1)
+        ep.close()
+        c.close()
+        s.close()
+        return seen, left
+    same_as_tcp(et_reader, "EPOLLIN|EPOLLET: one edge per arrival, none "
+                "while the unread data only waits, as TCP",
+                ([0, 1, 0, 1, 0, 1, 0], 3))
+
+    def two_waiters(proto, flag, rounds):
+        """Two epoll instances on one listener, both asleep in
+        epoll_wait() when a connection comes: how many wake, per round."""
+        port = next_port()
+        ls = listener(port, proto)
+        ls.setblocking(False)
+        eps = [select.epoll() for _ in range(2)]
+        for ep in eps:
+            ep.register(ls.fileno(), select.EPOLLIN | flag)
+        woke = []
+        for _ in range(rounds):
+            got = [0, 0]
+
+            def wait(i):
+                got[i] = len(eps[i].poll(2))
+            ths = [threading.Thread(target=wait, args=(i,))
+                   for i in range(2)]
+            for th in ths:
+                th.start()
+            time.sleep(0.3)
+            with ns("a"):
+                c = bound(sock(proto))
+            c.connect((B, port))
+            for th in ths:
+                th.join(5)
+            woke.append(sum(got))
+            try:
+                ls.accept()[0].close()
+            except OSError:
+                pass
+            c.close()
+        for ep in eps:
+            ep.close()
+        ls.close()
+        return woke
+    same_as_tcp(lambda p: two_waiters(p, 0, 1), "two epoll instances "
+                "on a listener, without EPOLLEXCLUSIVE: a connection wakes "
+                "both", [2])
+    same_as_tcp(lambda p: two_waiters(p, select.EPOLLEXCLUSIVE, 2),
+                "two epoll instances on a listener with EPOLLEXCLUSIVE: "
+                "each connection wakes one, as TCP", [1, 1])
+
+
 # ---------------------------------------------------------------- options
 
 
@@ -1361,6 +1522,7 @@ half_close()
 close_with_unread()
 linger()
 polling()
+wakeups()
 options()
 ioctls()
 concurrent()

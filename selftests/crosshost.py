@@ -769,8 +769,8 @@ def offloads():
     peer_offered = put("offload", offered) or get("offload")
     for word, port in (("on", 8501), ("off", 8502)):
         if not (offered and peer_offered):
-            tap.skip("offloads %s: the link offers none (socket backend)" %
-                     word)
+            tap.skip("offloads %s: 16 MiB byte-exact" % word,
+                     "the link offers none (socket backend)")
             continue
         sh("ethtool -K %s tx %s tso %s gso %s >/dev/null 2>&1; true" %
            (DEV, word, word, word))

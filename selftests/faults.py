@@ -182,9 +182,15 @@ def in_use(host):
 
 rng = can_inject()
 if not rng:
-    for _ in range(7):
-        tap.skip("no fault injection with a stack filter in this kernel "
-                 "(the debug kernel has it: make check-debug)")
+    for name in ("allocations with vtcp on the stack were failed",
+                 "every call returned: no thread hung",
+                 "some connections failed, with errors",
+                 "no connection delivered wrong bytes",
+                 "injection off: connections work again",
+                 "every socket and TIME-WAIT entry goes",
+                 "no vtcp socket is in use in either namespace"):
+        tap.skip(name, "no fault injection with a stack filter in this "
+                 "kernel (the debug kernel has it: make check-debug)")
     tap.finish()
 
 two_hosts()

@@ -42,25 +42,61 @@ counted() {
 		{ ktap_msg "$1: $before -> $after, want +$2"; return 1; }
 }
 
-ktap_header 9
+# answered_by_rst HEX: HEX (a SYN from port 1000 to the closed port 2000,
+# sequence number 1) draws an RST|ACK 2000 -> 1000 acknowledging 2, seen
+# on the wire (a raw socket on loopback), and OutRsts moves by one.
+answered_by_rst() {
+	local before after seen
+	before=$(vtcp_stat OutRsts)
+	seen=$(python3 - "$1" <<'PY'
+import select, socket, struct, sys, time
+seg = bytearray(bytes.fromhex(sys.argv[1]))
+ph = socket.inet_aton("127.0.0.1") * 2 + struct.pack("!BBH", 0, 253, len(seg))
+data = bytes(ph) + bytes(seg) + b"\0" * (len(seg) % 2)
+s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+while s >> 16:
+    s = (s & 0xffff) + (s >> 16)
+seg[16:18] = struct.pack("!H", ~s & 0xffff)
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, 253)
+r.sendto(bytes(seg), ("127.0.0.1", 0))
+end = time.monotonic() + 2
+while time.monotonic() < end:
+    if not select.select([r], [], [], end - time.monotonic())[0]:
+        break
+    pkt = r.recv(2048)
+    th = pkt[(pkt[0] & 15) * 4:]
+    sport, dport, seq, ack, flags = struct.unpack("!HHIIxB", th[:14])
+    if (sport, dport) == (2000, 1000):
+        print("flags %#x ack %d" % (flags, ack))
+        break
+PY
+)
+	after=$(vtcp_stat OutRsts)
+	[ "$seen" = "flags 0x14 ack 2" ] && [ "$((after - before))" -eq 1 ] ||
+		{ ktap_msg "answer seen: '${seen:-none}'; OutRsts $before -> $after"; return 1; }
+}
+
+ktap_header 10
 
 ktap_check "counters are in /proc/net/vtcp_stats" \
 	eval '[ -n "$(vtcp_stat InSegs)" ]'
-ktap_check "a well-formed segment is counted in InSegs" \
+ktap_check "a well-formed segment (an RST to a closed port: no answer) is counted in InSegs" \
+	counted InSegs 1 "$(header 5 04)" good
+ktap_check "a segment with a bad checksum (0) is counted in InSegs too" \
 	counted InSegs 1 "$(header 5)"
-ktap_check "a segment with no socket is counted in InNoSocket" \
+ktap_check "an RST to a closed port is counted in InNoSocket" \
 	counted InNoSocket 1 "$(header 5 04)" good
-ktap_check "a SYN to a closed port is answered with an RST" \
-	counted OutRsts 1 "$(header 5)" good
+ktap_check "a SYN to a closed port is answered with an RST|ACK of SEG.SEQ + 1 (seen on the wire), counted in OutRsts" \
+	answered_by_rst "$(header 5)"
 ktap_check "a bad checksum is counted in InCsumErrors" \
 	counted InCsumErrors 1 "$(header 5)"
-ktap_check "a 10-byte segment is a header error" \
+ktap_check "a 10-byte segment is counted in InHdrErrors" \
 	counted InHdrErrors 1 "03e807d00000000100"
-ktap_check "data offset 4 (under 20 bytes) is a header error" \
+ktap_check "data offset 4 (under 20 bytes) is counted in InHdrErrors" \
 	counted InHdrErrors 1 "$(header 4)"
-ktap_check "data offset 15 past the end is a header error" \
+ktap_check "data offset 15 past the end is counted in InHdrErrors" \
 	counted InHdrErrors 1 "$(header 15)"
-ktap_check "an empty datagram is a header error" \
+ktap_check "an empty datagram is counted in InHdrErrors" \
 	counted InHdrErrors 1 ""
 
 ktap_finish

@@ -2,7 +2,8 @@
 /*
  * TAP output for C selftests, in the manner of the kernel's kselftest.h:
  * a plan, one "ok"/"not ok" line per case, exit 0 (all passed), 1 (some
- * failed) or 4 (skipped), which is what selftests/run_tests reads.
+ * failed, or fewer cases ran than planned) or 4 (every case skipped),
+ * which is what selftests/run_tests reads.
  */
 #ifndef _VTCP_KTAP_H
 #define _VTCP_KTAP_H
@@ -18,7 +19,7 @@
 #define KSFT_FAIL	1
 #define KSFT_SKIP	4
 
-static unsigned int ksft_n, ksft_pass, ksft_fail, ksft_skip;
+static unsigned int ksft_n, ksft_pass, ksft_fail, ksft_skip, ksft_plan;
 
 static inline void ksft_print_header(void)
 {
@@ -27,6 +28,7 @@ static inline void ksft_print_header(void)
 
 static inline void ksft_set_plan(unsigned int plan)
 {
+	ksft_plan = plan;
 	printf("1..%u\n", plan);
 }
 
@@ -79,6 +81,11 @@ static inline int ksft_finished(void)
 {
 	printf("# Totals: pass:%u fail:%u skip:%u\n",
 	       ksft_pass, ksft_fail, ksft_skip);
+	if (ksft_n != ksft_plan) {
+		printf("# planned %u cases, ran %u: the test did not run them all\n",
+		       ksft_plan, ksft_n);
+		return KSFT_FAIL;
+	}
 	if (ksft_fail)
 		return KSFT_FAIL;
 	if (ksft_skip && !ksft_pass)

@@ -9,8 +9,18 @@ KSFT_SKIP=4
 
 ktap_n=0
 ktap_fails=0
+ktap_skips=0
+ktap_plan=
+ktap_done=
 
-ktap_header() { echo "TAP version 13"; echo "1..$1"; }
+# ktap_header PLAN: the plan, checked at exit (ktap_finish, or the EXIT
+# trap if the test leaves without it: fewer cases than planned fail).
+ktap_header() {
+	ktap_plan=$1
+	echo "TAP version 13"
+	echo "1..$1"
+	trap ktap_at_exit EXIT
+}
 ktap_msg() { echo "# $*"; }
 ktap_pass() { ktap_n=$((ktap_n + 1)); echo "ok $ktap_n $*"; }
 ktap_fail() {
@@ -18,7 +28,12 @@ ktap_fail() {
 	ktap_fails=$((ktap_fails + 1))
 	echo "not ok $ktap_n $*"
 }
-ktap_skip() { ktap_n=$((ktap_n + 1)); echo "ok $ktap_n # SKIP $*"; }
+# ktap_skip NAME REASON: "ok N NAME # SKIP REASON", counted as a skip.
+ktap_skip() {
+	ktap_n=$((ktap_n + 1))
+	ktap_skips=$((ktap_skips + 1))
+	echo "ok $ktap_n $1 # SKIP $2"
+}
 
 # ktap_check NAME CMD...: one case, passing when CMD succeeds.
 ktap_check() {
@@ -27,10 +42,38 @@ ktap_check() {
 	if "$@"; then ktap_pass "$name"; else ktap_fail "$name"; fi
 }
 
+# The Totals line, then 1 if a case failed or the plan was not run, 4
+# (KSFT_SKIP) if every case was skipped, else 0.
+ktap_verdict() {
+	local passes=$((ktap_n - ktap_fails - ktap_skips))
+
+	echo "# Totals: pass:$passes fail:$ktap_fails skip:$ktap_skips"
+	if [ "$ktap_n" != "$ktap_plan" ]; then
+		echo "# planned $ktap_plan cases, ran $ktap_n: the test did not run them all"
+		return $KSFT_FAIL
+	fi
+	[ "$ktap_fails" -eq 0 ] || return $KSFT_FAIL
+	[ "$ktap_skips" -gt 0 ] && [ "$passes" -eq 0 ] && return $KSFT_SKIP
+	return $KSFT_PASS
+}
+
 ktap_finish() {
-	echo "# Totals: pass:$((ktap_n - ktap_fails)) fail:$ktap_fails"
-	[ "$ktap_fails" -eq 0 ] && exit $KSFT_PASS
-	exit $KSFT_FAIL
+	local rc
+
+	ktap_verdict
+	rc=$?
+	ktap_done=1
+	exit $rc
+}
+
+ktap_at_exit() {
+	local rc=$?
+
+	[ -z "$ktap_done" ] || exit "$rc"
+	echo "# the test exited (status $rc) before ktap_finish"
+	ktap_verdict
+	rc=$?
+	exit $((rc == KSFT_PASS || rc == KSFT_SKIP ? KSFT_FAIL : rc))
 }
 
 # The module file for the running kernel (vm-run exports VM_MODULE).

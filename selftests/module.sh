@@ -38,7 +38,7 @@ ktap_header 15
 
 vtcp_load
 ktap_check "insmod registers the protocol" listed_in_protocols
-ktap_check "socket(AF_INET, SOCK_STREAM, 253)" can_open 253
+ktap_check "socket(AF_INET, SOCK_STREAM, 253) succeeds" can_open 253
 
 hold_open 253
 ktap_check "rmmod is refused while a socket is open" \

@@ -22,10 +22,14 @@ right at the moments where they are easiest to get wrong:
    TIME-WAIT entries by the namespace's exit, not by their timers).
 3. 20 threads connect, send, and close in every way (FIN, RST by
    SO_LINGER 0, with unread data, shutdown from another thread while one
-   blocks in recv) in a loop, with RTOs of a few milliseconds and 2% loss,
+   blocks in recv, and a FIN after shutdown(SHUT_WR) once the peer's data
+   is all read) in a loop, with RTOs of a few milliseconds and 2% loss,
    while the peer blasts data at each connection and another thread keeps
    trying rmmod: no splat, every rmmod refused, every error one a socket
-   may give, and the refcount back to 0 at the end.
+   may give, no call blocked for 10 s, every byte received either way the
+   sender's at its offset, each side of the connections closed in order
+   having received exactly what the other sent, and the refcount back to
+   0 at the end.
 4. TIME-WAIT entries made in a loop (8 client ports, host b closing
    first), while SOCK_DESTROY ends each as soon as a dump shows it and
    bare SYNs for the same 4-tuples end them from other CPUs (RFC 6191):
@@ -42,6 +46,7 @@ import ctypes
 import errno
 import os
 import random
+import select
 import signal
 import socket
 import struct
@@ -51,8 +56,8 @@ import time
 
 from vtcplib import (A, B, SYN, Tap, inject, module_refs, netem, ns,
                      route_to_sink, run_fuzzer, segment, sh, slab_objects,
-                     stats, sysctl, two_hosts, vsock, vtcp_states,
-                     wait_module_refs)
+                     stats, sysctl, two_hosts, vsock, vtcp_ss,
+                     vtcp_states, wait_module_refs)
 from vtcpnl import TIME_WAIT, Diag
 
 SECONDS = float(os.environ.get("VTCP_RACES_SECONDS", "20"))
@@ -61,7 +66,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _NR_DELETE_MODULE = 176		# x86_64
 O_NONBLOCK = 0o4000
 
-tap = Tap(20)
+tap = Tap(22)
 T0 = time.monotonic()
 
 
@@ -328,11 +333,36 @@ srv_ls.settimeout(0.2)
 running = threading.Event()
 running.set()
 tally = {"connects": 0, "closes": {}, "errors": {}, "rmmod": {},
-         "accepted": 0}
+         "accepted": 0, "corrupt": [], "mismatch": [], "checked": 0,
+         "exact": 0, "exact_bytes": 0, "stalls": []}
+finished = {}			# client port: (bytes received, bytes sent)
+serving = {}			# client port: what its server thread did last
+servers = []
 lock = threading.Lock()
+# What a socket may say when its connection is reset, times out on
+# retransmissions (2% loss, data_retries 4) or is closed by another thread.
 EXPECTED = {errno.ECONNRESET, errno.EPIPE, errno.ETIMEDOUT,
             errno.ECONNREFUSED, errno.ECONNABORTED, errno.ENOTCONN,
-            errno.EAGAIN, errno.EINTR, errno.EBADF, errno.EINVAL}
+            errno.EINTR, errno.EBADF, errno.EINVAL}
+TIMEOUT = 10			# a call blocked longer than this fails part 3
+WAYS = ["fin", "rst", "unread", "shutdown", "midway", "exact"]
+BLOCK = 65536
+_TWICE = random.Random(7).randbytes(BLOCK) * 2
+
+
+def pattern(key, pos, n):
+    """Bytes [pos, pos + n) of stream @key: block i is one random block
+    rotated by an amount of its own, so that a byte lost, duplicated or
+    misplaced shows. Client port P sends stream 2P, gets stream 2P + 1."""
+    out = []
+    while n > 0:
+        i, o = divmod(pos, BLOCK)
+        r = (i * 4099 + key * 7919) % BLOCK
+        piece = _TWICE[r + o:r + o + min(n, BLOCK - o)]
+        out.append(piece)
+        pos += len(piece)
+        n -= len(piece)
+    return b"".join(out)
 
 
 def count(kind, key):
@@ -340,24 +370,72 @@ def count(kind, key):
         tally[kind][key] = tally[kind].get(key, 0) + 1
 
 
+def checked(data, key, pos, who):
+    """@data, received at offset @pos of stream @key: is it the sender's?"""
+    if data == pattern(key, pos, len(data)):
+        with lock:
+            tally["checked"] += len(data)
+        return True
+    with lock:
+        tally["corrupt"].append("%s: %d bytes at %d of stream %d differ" %
+                                (who, len(data), pos, key))
+    return False
+
+
 def blast(conn):
-    """The peer: read and write as fast as it can until it fails."""
-    conn.settimeout(2)
-    chunk = os.urandom(32768)
+    """The peer: send the client its stream as fast as it takes it, and
+    check every byte the client sends, until the client's FIN (then a FIN
+    back, everything read), an error, or the end of part 3 (then a close
+    or an abort)."""
+    port = conn.getpeername()[1]
+    serving[port] = "accepted"
+    conn.setblocking(False)
+    p = select.poll()
+    p.register(conn, select.POLLIN | select.POLLOUT)
+    rx = tx = 0
+    eof = False
+    last = time.monotonic()
     try:
         while running.is_set():
-            conn.send(chunk)
-            try:
-                conn.recv(65536, socket.MSG_DONTWAIT)
-            except BlockingIOError:
-                pass
-    except OSError:
-        pass
-    finally:
-        if random.random() < 0.5:
-            abort(conn)
-        else:
-            conn.close()
+            ev = p.poll(200)
+            if not ev:
+                if time.monotonic() - last > TIMEOUT:
+                    count("errors", "server: no progress in %d s" % TIMEOUT)
+                    break
+                continue
+            last = time.monotonic()
+            serving[port] = "poll %#x, received %d, sent %d" % (ev[0][1], rx,
+                                                               tx)
+            if ev[0][1] & (select.POLLIN | select.POLLERR | select.POLLHUP):
+                try:
+                    data = conn.recv(65536)
+                except BlockingIOError:
+                    data = None
+                if data == b"":
+                    eof = True
+                    break
+                if data:
+                    if not checked(data, 2 * port, rx, "server"):
+                        break
+                    rx += len(data)
+            if ev[0][1] & select.POLLOUT:
+                try:
+                    tx += conn.send(pattern(2 * port + 1, tx, 32768))
+                except BlockingIOError:
+                    pass
+    except OSError as e:
+        if e.errno not in EXPECTED:
+            count("errors", "server: " + os.strerror(e.errno))
+    serving[port] = "done: received %d, sent %d, %s" % (
+        rx, tx, "EOF" if eof else "running" if running.is_set() else "end")
+    if eof:
+        with lock:
+            finished[port] = (rx, tx)
+        conn.close()
+    elif random.random() < 0.5:
+        abort(conn)
+    else:
+        conn.close()
 
 
 def acceptor():
@@ -368,14 +446,45 @@ def acceptor():
             continue
         with lock:
             tally["accepted"] += 1
-        threading.Thread(target=blast, args=(conn,), daemon=True).start()
+        th = threading.Thread(target=blast, args=(conn,), daemon=True)
+        servers.append(th)
+        th.start()
 
 
-def recv_quietly(c):
+def read_checked(c, port, pos, n, out):
+    """One recv() of up to @n bytes at offset @pos, checked; its length
+    goes to @out."""
     try:
-        c.recv(1 << 20)
+        d = c.recv(n)
     except OSError:
-        pass
+        d = b""
+    checked(d, 2 * port + 1, pos, "client")
+    out.append(len(d))
+
+
+def exact(c, port, sent, stage):
+    """After a shutdown(SHUT_WR): read to the server's FIN, then compare
+    what each side received with what the other sent."""
+    got = 0
+    while True:
+        stage[0] = "recv() at byte %d of the server's" % got
+        d = c.recv(1 << 16)
+        if not d:
+            break
+        if not checked(d, 2 * port + 1, got, "client"):
+            return
+        got += len(d)
+    with lock:
+        rx, tx = finished.pop(port, (None, None))
+        if rx is None and not running.is_set():
+            return			# the end of part 3 closed the server
+        if rx == sent and got == tx:
+            tally["exact"] += 1
+            tally["exact_bytes"] += sent + got
+        else:
+            tally["mismatch"].append(
+                "port %d: client sent %d, server received %s; server sent "
+                "%s, client received %d" % (port, sent, rx, tx, got))
 
 
 def client(n):
@@ -383,26 +492,53 @@ def client(n):
     while running.is_set():
         with ns("a"):
             c = vsock()
-        c.settimeout(2)
-        way = rnd.choice(["fin", "rst", "unread", "shutdown", "midway"])
+        c.settimeout(TIMEOUT)
+        way = rnd.choice(WAYS)
+        port = 0
+        stage = ["connect()"]
         try:
             c.connect((B, 7700))
+            port = c.getsockname()[1]
             with lock:
                 tally["connects"] += 1
-            c.sendall(os.urandom(rnd.randrange(1, 100000)))
-            if way != "unread":
-                c.recv(rnd.randrange(1, 65536))
+            sent = rnd.randrange(1, 100000)
+            stage[0] = "sendall() of %d bytes" % sent
+            c.sendall(pattern(2 * port, 0, sent))
+            got = []
+            if way == "exact":
+                c.shutdown(socket.SHUT_WR)
+                exact(c, port, sent, stage)
+            elif way != "unread":
+                read_checked(c, port, 0, rnd.randrange(1, 65536), got)
             if way == "shutdown":		# while another thread reads
-                t = threading.Thread(target=recv_quietly, args=(c,))
+                t = threading.Thread(target=read_checked,
+                                     args=(c, port, sum(got), 1 << 20, got))
                 t.start()
                 time.sleep(rnd.random() / 100)
                 c.shutdown(socket.SHUT_RDWR)
-                t.join(5)
+                t.join(TIMEOUT)
+                if t.is_alive():
+                    count("errors", "recv() still blocked after "
+                          "shutdown(SHUT_RDWR)")
             if way == "midway":		# closed while data is in flight
-                c.send(os.urandom(200000))
+                c.send(pattern(2 * port, sent, 200000))
+        except socket.timeout:
+            count("errors", "%s: a call timed out (%d s)" % (way, TIMEOUT))
+            with lock:
+                tally["stalls"].append("%s, port %d: %s timed out; %s" % (
+                    way, port, stage[0], " | ".join(
+                        h + ": " + l for h in "ab" for l in vtcp_ss(
+                            h, "-a", "-o", "-i", "-e",
+                            "sport" if h == "a" else "dport", "=",
+                            ":%d" % port))) + "; server: %s" %
+                    (serving.get(port, "never accepted"),))
         except OSError as e:
-            if e.errno not in EXPECTED and not isinstance(e, socket.timeout):
-                count("errors", os.strerror(e.errno) if e.errno else str(e))
+            # Resets are what the other ways and the end of part 3 give;
+            # an exact connection meets none while part 3 runs.
+            if e.errno not in EXPECTED or (way == "exact" and
+                                           running.is_set()):
+                count("errors", "%s: %s" % (way, os.strerror(e.errno)
+                                            if e.errno else str(e)))
         if way == "rst":
             abort(c)
         else:
@@ -425,10 +561,15 @@ for t in threads:
     t.start()
 time.sleep(SECONDS)
 running.clear()
-for t in threads:
-    t.join(10)
-hung = [t for t in threads if t.is_alive()]
+# The listener goes once the acceptor has stopped: the connections still
+# queued for accept() are reset, and their clients hear it at once.
+threads[0].join(TIMEOUT)
 srv_ls.close()
+for t in threads:
+    t.join(TIMEOUT + 5)
+for t in servers:
+    t.join(TIMEOUT + 5)
+hung = [t for t in threads + servers if t.is_alive()]
 netem("")
 with ns("a"):
     sa = stats()
@@ -440,11 +581,21 @@ tap.msg("part 3: host a: RetransSegs %d, Timeouts %d, EstabResets %d, "
                                    sa["EstabResets"], sa["OutRsts"],
                                    sa["InRsts"]))
 tap.ok(tally["connects"] >= THREADS and
-       len(tally["closes"]) == 5, "part 3: %d connections closed in "
-       "every way" % tally["connects"], tally)
+       len(tally["closes"]) == len(WAYS), "part 3: %d connections closed "
+       "in every way" % tally["connects"], tally)
 tap.ok(not hung, "part 3: no thread hangs", "%d threads alive" % len(hung))
-tap.ok(not tally["errors"], "part 3: no unexpected error",
-       tally["errors"])
+tap.ok(not tally["errors"], "part 3: no unexpected error, no call blocked "
+       "for %d s" % TIMEOUT, "%s\n%s" % (tally["errors"],
+                                         "\n".join(tally["stalls"][:10])))
+tap.ok(not tally["corrupt"] and tally["checked"] > 0,
+       "part 3: every byte received, either way, is the sender's at its "
+       "offset (%d bytes checked)" % tally["checked"],
+       "\n".join(tally["corrupt"][:20]))
+tap.ok(not tally["mismatch"] and tally["exact"] >= THREADS // 4,
+       "part 3: connections closed by a FIN after shutdown(SHUT_WR): each "
+       "side received exactly the bytes the other sent (%d connections, "
+       "%d bytes)" % (tally["exact"], tally["exact_bytes"]),
+       "\n".join(tally["mismatch"][:20]))
 tap.ok(set(tally["rmmod"]) <= {os.strerror(errno.EBUSY),
                                os.strerror(errno.EAGAIN)} and loaded(),
        "part 3: every rmmod under load is refused", tally["rmmod"])
@@ -601,7 +752,9 @@ if twdelay_module():
            "ended meanwhile from the other CPU (%d held up)" % held,
            "%s; errors %s" % (d, tally["errors"]))
 else:
-    tap.skip("part 4: no vtcp_twdelay.ko for this kernel")
+    tap.skip("part 4: entries held up 400 ms after their publication "
+             "are ended meanwhile from the other CPU",
+             "no vtcp_twdelay.ko for this kernel")
 refs, secs = wait_module_refs(0, 20)
 tap.ok(refs == 0, "part 4: every TIME-WAIT entry is freed (%.1f s)" % secs,
        "refcnt %s; host b: %s; timewait objects %s" %

@@ -242,8 +242,9 @@ def count_hook_calls(n):
 N = 5
 calls = count_hook_calls(N)
 if calls is None:
-    for _ in HOOKS:
-        tap.skip("LSM: no kprobe events on the hooks in this kernel")
+    for hook in HOOKS:
+        tap.skip("LSM: %s() for each of %d connections" % (hook, N),
+                 "no kprobe events on the hooks in this kernel")
 else:
     tap.ok(calls["security_inet_conn_request"] >= N,
            "LSM: security_inet_conn_request() for each of %d passive "
@@ -330,7 +331,8 @@ try:
     link = lsm_deny("inet_conn_request")
 except OSError as e:
     link = None
-    tap.skip("no BPF LSM here (%s)" % e)
+    tap.skip("LSM: a BPF LSM program denying inet_conn_request: no "
+             "child", "no BPF LSM here (%s)" % e)
 if link is not None:
     before = b_stats()
     vtcp = refused_child(253, PORT + 20)

@@ -152,7 +152,8 @@ if peak[0] > cap or d.get("WqueueTooBig", 0):
     tap.ok(d.get("WqueueTooBig", 0) > 0,
            "splits past the cap were refused and counted in WqueueTooBig")
 else:
-    tap.skip("the queue was never seen past the cap (%d KiB): no split "
+    tap.skip("splits past the cap were refused and counted in WqueueTooBig",
+             "the queue was never seen past the cap (%d KiB): no split "
              "to refuse" % (peak[0] >> 10))
 # Before SACK blocks were rounded to whole segments, as TCP's are, each
 # 1-byte block SACKed a byte, RACK took all sent before it as lost, and a

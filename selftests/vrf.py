@@ -29,8 +29,12 @@ VTCP, TCP = 253, socket.IPPROTO_TCP
 
 tap = Tap(5)
 if subprocess.run(["modprobe", "vrf"]).returncode:
-    for _ in range(5):
-        tap.skip("no vrf module")
+    for name in ("a listener bound to the VRF device: accepted",
+                 "a listener bound to the VRF's slave b0: accepted",
+                 "a default-VRF listener, tcp_l3mdev_accept 0: refused",
+                 "a default-VRF listener, tcp_l3mdev_accept 1: accepted",
+                 "a SYN ends a TIME-WAIT entry inside the VRF"):
+        tap.skip(name, "no vrf module")
     tap.finish()
 two_hosts()
 sh("ip -n b link add vrf-blue type vrf table 10")

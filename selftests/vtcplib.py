@@ -6,6 +6,7 @@ Tests run as root inside the VM (scripts/vm-run). Two hosts, "a" (10.0.0.1)
 and "b" (10.0.0.2), live in namespaces of their own; `with ns("a"):`
 makes the sockets created inside belong to host a.
 """
+import atexit
 import ctypes
 import os
 import socket
@@ -25,12 +26,21 @@ _CLONE_NEWUSER = 0x10000000
 
 
 class Tap:
-    """kselftest-style TAP: a plan, one line per case, exit 0/1."""
+    """kselftest-style TAP: a plan, one line per case, a Totals line, and
+    the exit status run_tests reads: 1 if a case failed or fewer cases ran
+    than planned, 4 (KSFT_SKIP) if every case was skipped, else 0. The
+    plan is checked at exit too, so a test that leaves early without
+    finish() (sys.exit(0), a return) fails rather than passes."""
 
     def __init__(self, plan):
+        self.plan = plan
         self.n = 0
         self.fails = 0
+        self.skips = 0
+        self.finished = False
+        self.pid = os.getpid()
         print("TAP version 13\n1..%d" % plan, flush=True)
+        atexit.register(self._at_exit)
 
     def ok(self, cond, desc, diag=None):
         self.n += 1
@@ -54,16 +64,41 @@ class Tap:
                            (os.strerror(e.errno), os.strerror(want)))
         return self.ok(False, desc, "succeeded, want %s" % os.strerror(want))
 
-    def skip(self, desc):
+    def skip(self, desc, reason):
+        """Case @desc did not run, because of @reason: "ok N desc # SKIP
+        reason", counted as a skip, never as a pass."""
         self.n += 1
-        print("ok %d # SKIP %s" % (self.n, desc), flush=True)
+        self.skips += 1
+        print("ok %d %s # SKIP %s" % (self.n, desc, reason), flush=True)
 
     def msg(self, text):
         print("# " + text, flush=True)
 
+    def _verdict(self):
+        passes = self.n - self.fails - self.skips
+        print("# Totals: pass:%d fail:%d skip:%d" %
+              (passes, self.fails, self.skips), flush=True)
+        if self.n != self.plan:
+            print("# planned %d cases, ran %d: the test did not run them "
+                  "all" % (self.plan, self.n), flush=True)
+            return 1
+        if self.fails:
+            return 1
+        return 4 if self.skips and not passes else 0
+
     def finish(self):
-        print("# Totals: pass:%d fail:%d" % (self.n - self.fails, self.fails))
-        sys.exit(1 if self.fails else 0)
+        self.finished = True
+        sys.exit(self._verdict())
+
+    def _at_exit(self):
+        """A test that exits without finish() (an exception, an early
+        sys.exit) has not run its plan: it fails, whatever its status."""
+        if self.finished or os.getpid() != self.pid:
+            return
+        print("# the test exited before finish()", flush=True)
+        self._verdict()
+        sys.stdout.flush()
+        os._exit(1)
 
 
 def sh(cmd):

@@ -55,6 +55,13 @@
 #define URG		0x20
 #define FAR		0x20000000U	/* beyond any window the tests use */
 #define NEAR		0x01000000U
+/*
+ * An acceptable ACK is at most this far below the peer's latest: further
+ * below, it could be more than the target's window below SND.UNA, and
+ * challenged (RFC 5961 5.2) where the class says it is not. A mutation
+ * that moves it further makes it K_UNSAFE, not sent.
+ */
+#define ACK_BELOW	(1U << 10)
 #define FUZZ_TTL	33		/* tells our segments from the peer's */
 
 enum mode { M_ESTABLISHED, M_LISTENER, M_TIMEWAIT };
@@ -448,7 +455,7 @@ static void gen_established(struct seg *s, const struct target *t, enum cls k)
 		/* Within a small window below: the target's max_window may be
 		 * small, and an ACK below snd_una - max_window is challenged. */
 		build(s, t, flags_of(PSH | URG | 0xc0, ACK), t->rcv_nxt,
-		      t->peer_ack - below(1 << 10), any_window(), false, 0);
+		      t->peer_ack - below(ACK_BELOW), any_window(), false, 0);
 		break;
 	case K_OLDACK:
 		build(s, t, flags_of(PSH, ACK), in_window(t, 0),
@@ -627,7 +634,7 @@ static enum cls classify_established(const struct seg *s,
 	 * Only what the peer acknowledged already: an ACK of data it never
 	 * got would make the target free it (the "optimistic ACK").
 	 */
-	if (t->peer_ack - ack < NEAR && !n && !off)
+	if (t->peer_ack - ack < ACK_BELOW && !n && !off)
 		return K_ACK;
 	return K_UNSAFE;
 }
