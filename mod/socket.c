@@ -142,18 +142,24 @@ static bool has_unread_data(struct sock *sk)
 	return !skb_queue_empty(&sk->sk_receive_queue);
 }
 
-/*
- * More orphans than net.vtcp.max_orphans? They are counted for all
- * namespaces, as TCP's, so the limit is the initial namespace's.
- */
-static bool too_many_orphans(void)
+/* Closed sockets still finishing, in all namespaces (as TCP counts them). */
+unsigned int vtcp_orphans(void)
 {
 	unsigned int orphans = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
 		orphans += per_cpu(vtcp_orphan_count, cpu);
-	return orphans > (unsigned int)vtcp_sysctl(&init_net, max_orphans);
+	return orphans;
+}
+
+/*
+ * More orphans than net.vtcp.max_orphans? They are counted for all
+ * namespaces, so the limit is the initial namespace's.
+ */
+static bool too_many_orphans(void)
+{
+	return vtcp_orphans() > (unsigned int)vtcp_sysctl(&init_net, max_orphans);
 }
 
 static void vtcp_close(struct sock *sk, long timeout)

@@ -124,6 +124,25 @@ static int vtcp_stats_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+/*
+ * What is alive now, as /proc/net/sockstat's TCP line: sockets in the
+ * namespace's hash, orphans and sockets of all namespaces, TIME-WAIT
+ * entries of the namespace (each one counted from its creation to its
+ * end, whether 2MSL, an RST, a new SYN or SOCK_DESTROY ended it), and the
+ * pages charged to vtcp.
+ */
+static int vtcp_sockstat_show(struct seq_file *seq, void *v)
+{
+	struct net *net = seq->private;
+
+	seq_printf(seq, "VTCP: inuse %d orphan %u tw %u alloc %d mem %ld\n",
+		   sock_prot_inuse_get(net, &vtcp_prot), vtcp_orphans(),
+		   refcount_read(&vtcp_pernet(net)->tw_row.tw_refcount) - 1,
+		   proto_sockets_allocated_sum_positive(&vtcp_prot),
+		   atomic_long_read(vtcp_prot.memory_allocated));
+	return 0;
+}
+
 int vtcp_stats_net_init(struct net *net)
 {
 	struct vtcp_net *vn = vtcp_pernet(net);
@@ -132,15 +151,22 @@ int vtcp_stats_net_init(struct net *net)
 	if (!vn->mib)
 		return -ENOMEM;
 	if (!proc_create_net_single(VTCP_PROC_STATS, 0444, net->proc_net,
-				    vtcp_stats_show, NULL)) {
-		free_percpu(vn->mib);
-		return -ENOMEM;
+				    vtcp_stats_show, NULL))
+		goto fail;
+	if (!proc_create_net_single(VTCP_PROC_SOCKSTAT, 0444, net->proc_net,
+				    vtcp_sockstat_show, NULL)) {
+		remove_proc_entry(VTCP_PROC_STATS, net->proc_net);
+		goto fail;
 	}
 	return 0;
+fail:
+	free_percpu(vn->mib);
+	return -ENOMEM;
 }
 
 void vtcp_stats_net_exit(struct net *net)
 {
+	remove_proc_entry(VTCP_PROC_SOCKSTAT, net->proc_net);
 	remove_proc_entry(VTCP_PROC_STATS, net->proc_net);
 	free_percpu(vtcp_pernet(net)->mib);
 }

@@ -392,6 +392,7 @@ const char *vtcp_stat_name(int mib);
 u64 vtcp_stat_read(struct net *net, int mib);
 void vtcp_stats_reset(struct net *net);
 void vtcp_count_timeout_retrans(struct sock *sk, const struct sk_buff *skb);
+unsigned int vtcp_orphans(void);
 int vtcp_sysctl_net_init(struct net *net);
 void vtcp_sysctl_net_exit(struct net *net);
 

@@ -36,7 +36,7 @@ PEER_WIN = 20000
 VTCP_INFO = 11
 EXT_INFO = 1 << (INET_DIAG_INFO - 1)
 
-tap = Tap(38)
+tap = Tap(39)
 two_hosts()
 with ns("a"):
     sysctl("msl_ms", MSL_MS)
@@ -408,6 +408,13 @@ def other_views():
     tap.eq(v6, [], "an AF_INET6 dump: none (vtcp is IPv4)")
 
 
+def sockstat():
+    """/proc/net/vtcp_sockstat's fields, as numbers."""
+    with open("/proc/net/vtcp_sockstat") as f:
+        w = f.read().split()
+    return {w[i]: int(w[i + 1]) for i in range(1, len(w) - 1, 2)}
+
+
 def destroy(got):
     socks = by_tuple(got)
     with ns("a"):
@@ -431,8 +438,10 @@ def destroy(got):
            "SOCK_DESTROY on ESTABLISHED: an RST <SEQ=snd_nxt> tells the peer",
            str(peer.sn))
     with ns("a"):
+        tw0, st0 = sockstat()["tw"], stats()
         d = Diag()
         d.destroy(socks[time_wait.tuple])
+        tw1, st1 = sockstat()["tw"], stats()
         d.destroy(socks[syn_sent.tuple])
         d.destroy(socks[(A, LPORT, "0.0.0.0", 0)])
         left = {x.tuple for x in d.dump()}
@@ -452,6 +461,13 @@ def destroy(got):
            "SOCK_DESTROY: the connecting socket fails with ECONNABORTED, "
            "accept() on the destroyed listener with EINVAL",
            "SO_ERROR %d, accept %d" % (conn_err, acc))
+    tap.ok(tw0 >= 1 and tw1 == tw0 - 1 and
+           st1["TimeWaitExpired"] == st0["TimeWaitExpired"],
+           "SOCK_DESTROY on TIME-WAIT: /proc/net/vtcp_sockstat's tw count "
+           "drops by one (TimeWaitCreated - TimeWaitExpired, which counts "
+           "only the 2MSL ends, does not)",
+           "tw %d then %d; TimeWaitExpired %d then %d" % (
+               tw0, tw1, st0["TimeWaitExpired"], st1["TimeWaitExpired"]))
     tap.eq(after - before, 4, "SOCK_DESTROY: DiagDestroyed counts the four")
     with ns("a"):
         again = expect_errno(lambda: Diag().destroy(e))

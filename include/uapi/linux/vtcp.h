@@ -34,6 +34,8 @@
 
 /* Per-network-namespace statistics, one "Name Value" pair per line. */
 #define VTCP_PROC_STATS		"vtcp_stats"
+/* What is alive now, one line as /proc/net/sockstat's "TCP:" line. */
+#define VTCP_PROC_SOCKSTAT	"vtcp_sockstat"
 
 /*
  * Connection states carry TCP's numbers (TCP_ESTABLISHED = 1 ...
