@@ -611,6 +611,14 @@ def zero_window():
         sysctl("rto_max_ms", 120000)
 
 
+# As TCP's tcp_sendmsg_locked(), vtcp asks for room in the send buffer
+# when it starts a segment, not while it fills the last one: that one may
+# still grow to its size goal (64 KiB at most) past SO_SNDBUF. A slow
+# guest, whose ACKs come late, starts the last segment just below the
+# buffer's end (the debug kernel's suite saw 76912 bytes of 65536).
+GROWTH = 65536
+
+
 def memory_limits():
     """8: SO_SNDBUF and SO_RCVBUF bound the queues of a slow connection."""
     c, s = pair(9601,
@@ -639,9 +647,9 @@ def memory_limits():
     _, eagain = fill()
     outq = ioctl_int(c, termios.TIOCOUTQ)
     inq = ioctl_int(s, termios.FIONREAD)
-    tap.ok(eagain and sndbuf // 4 <= outq <= sndbuf,
+    tap.ok(eagain and sndbuf // 4 <= outq <= sndbuf + GROWTH,
            "memory: a full send buffer gives EAGAIN with %d bytes queued "
-           "(SO_SNDBUF %d)" % (outq, sndbuf))
+           "(SO_SNDBUF %d, and the last segment's growth)" % (outq, sndbuf))
     po = select.poll()
     po.register(c, select.POLLOUT)
     tap.ok(not po.poll(0), "memory: poll() has no POLLOUT while it is full")
@@ -674,10 +682,11 @@ def memory_limits():
         except BlockingIOError:
             refused += 1
         outqs.append(ioctl_int(c, termios.TIOCOUTQ))
-    tap.ok(total >= 512 << 10 and not refused and max(outqs) <= sndbuf,
+    tap.ok(total >= 512 << 10 and not refused and
+           max(outqs) <= sndbuf + GROWTH,
            "memory: POLLOUT comes only with room (%d sends after POLLOUT "
-           "refused), queued bytes stay <= SO_SNDBUF (max %d of %d)" %
-           (refused, max(outqs), sndbuf))
+           "refused), queued bytes stay <= SO_SNDBUF and the last segment's "
+           "growth (max %d of %d)" % (refused, max(outqs), sndbuf))
     c.setblocking(True)
     c.shutdown(socket.SHUT_WR)
     t.join()
