@@ -5,7 +5,7 @@
  *
  *   vtcpperf -s [-P PROTO] [-B ADDR] [-p PORT] [-L PORTS] [-T THREADS] [-D]
  *   vtcpperf -c HOST -m MODE [-P PROTO] [-p PORT] [-L PORTS] [-t SECS]
- *            [-n N] [-k N] [-R] [-l BYTES]
+ *            [-n N] [-k N] [-R] [-w SECS] [-l BYTES]
  *
  * PROTO is "vtcp" (253, the default), "tcp" (6) or a number. The server
  * listens on PORTS consecutive ports from PORT (default 5201, 4 ports),
@@ -24,6 +24,12 @@
  *   bulk  N streams (-n, default 1) for SECS; the client sends, or with -R
  *         the server sends. Goodput: bytes the receiver got, over the time
  *         from the start until the last byte arrived, in MB (10^6) per s.
+ *         With -R, -w W runs W seconds more, first, and counts only the
+ *         bytes that arrived in the SECS after them, over SECS: flows
+ *         that share a link, started together, measured over the same
+ *         window once they have found their shares (the server sends for
+ *         W + SECS from the request, and what it sent last still arrives
+ *         after the window: the client reads it, uncounted, until EOF).
  *   rr    one connection, 1-byte request and 1-byte response for SECS:
  *         transactions/s and the latency's p50 and p99 in microseconds.
  *   crr   N clients (default 1), each looping connect, 1-byte request,
@@ -74,6 +80,7 @@ struct options {
 	int ports;
 	int threads;
 	double secs;
+	double warmup;
 	int n;
 	int reverse;
 	int deferred;
@@ -600,6 +607,8 @@ struct stream {
 	int fd;
 	pthread_barrier_t *go;
 	uint64_t start;
+	uint64_t from;		/* -w: the window counted, from ... */
+	uint64_t to;		/* ... to */
 	uint64_t end;
 	uint64_t bytes;
 };
@@ -624,15 +633,21 @@ static void bulk_receive(struct stream *s, char *buf)
 	unsigned char hdr[9] = { 'G' };
 	ssize_t n;
 
-	put_be32(hdr + 1, opt.secs * 1000);
+	put_be32(hdr + 1, (opt.secs + opt.warmup) * 1000);
 	put_be32(hdr + 5, opt.chunk);
 	if (write_full(s->fd, hdr, sizeof(hdr)))
 		die("send");
 	while ((n = recv(s->fd, buf, BUF_SIZE, 0)) != 0) {
 		if (n < 0 && errno != EINTR)
 			die("recv");
-		if (n > 0)
+		if (n > 0 && opt.warmup) {
+			uint64_t now = now_ns();
+
+			if (now >= s->from && now < s->to)
+				s->bytes += n;
+		} else if (n > 0) {
 			s->bytes += n;
+		}
 	}
 }
 
@@ -645,6 +660,8 @@ static void *bulk_stream(void *arg)
 		fail("out of memory");
 	pthread_barrier_wait(s->go);
 	s->start = now_ns();
+	s->from = s->start + (uint64_t)(opt.warmup * NSEC);
+	s->to = s->from + (uint64_t)(opt.secs * NSEC);
 	if (opt.reverse)
 		bulk_receive(s, buf);
 	else
@@ -660,6 +677,7 @@ static void run_bulk(void)
 	struct stream s[MAX_THREADS] = { 0 };
 	pthread_barrier_t go;
 	uint64_t start = UINT64_MAX, end = 0, bytes = 0;
+	double secs;
 	int i;
 
 	pthread_barrier_init(&go, NULL, opt.n);
@@ -673,10 +691,13 @@ static void run_bulk(void)
 		end = s[i].end > end ? s[i].end : end;
 		bytes += s[i].bytes;
 	}
-	printf("mode=bulk proto=%d dir=%s streams=%d secs=%.3f bytes=%llu MBps=%.3f\n",
+	secs = opt.warmup ? opt.secs : seconds(end - start);
+	printf("mode=bulk proto=%d dir=%s streams=%d secs=%.3f bytes=%llu MBps=%.3f",
 	       opt.proto, opt.reverse ? "server-sends" : "client-sends", opt.n,
-	       seconds(end - start), (unsigned long long)bytes,
-	       bytes / seconds(end - start) / 1e6);
+	       secs, (unsigned long long)bytes, bytes / secs / 1e6);
+	if (opt.warmup)
+		printf(" warmup=%.3f", opt.warmup);
+	printf("\n");
 }
 
 static int by_value(const void *a, const void *b)
@@ -934,7 +955,7 @@ static void bad_usage(void)
 	fprintf(stderr,
 		"usage: vtcpperf -s [-P PROTO] [-B ADDR] [-p PORT] [-L PORTS] [-T THREADS] [-D]\n"
 		"       vtcpperf -c HOST -m bulk|rr|crr|hold [-P PROTO] [-p PORT] [-L PORTS]\n"
-		"                [-t SECS] [-n N] [-k N] [-R] [-l BYTES]\n"
+		"                [-t SECS] [-n N] [-k N] [-R] [-w SECS] [-l BYTES]\n"
 		"PROTO: vtcp (253, default), tcp (6) or a number\n");
 	exit(2);
 }
@@ -962,7 +983,7 @@ static void parse(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "sc:m:P:B:p:L:T:t:n:k:DRl:h")) != -1) {
+	while ((c = getopt(argc, argv, "sc:m:P:B:p:L:T:t:n:k:DRw:l:h")) != -1) {
 		switch (c) {
 		case 's':
 			opt.server = 1;
@@ -1003,6 +1024,9 @@ static void parse(int argc, char **argv)
 		case 'R':
 			opt.reverse = 1;
 			break;
+		case 'w':
+			opt.warmup = atof(optarg);
+			break;
 		case 'l':
 			opt.chunk = number(optarg, 1, BUF_SIZE);
 			break;
@@ -1011,7 +1035,11 @@ static void parse(int argc, char **argv)
 		}
 	}
 	if (optind != argc || opt.proto < 1 || opt.proto > 255 ||
-	    opt.secs <= 0 || opt.port + opt.ports > 65536)
+	    opt.secs <= 0 || opt.port + opt.ports > 65536 || opt.warmup < 0)
+		bad_usage();
+	/* Only a receiving client knows when its bytes arrived. */
+	if (opt.warmup && (opt.server || !opt.reverse || !opt.mode ||
+			   strcmp(opt.mode, "bulk")))
 		bad_usage();
 	if (!opt.server && (!opt.host || !opt.mode))
 		bad_usage();
@@ -1028,7 +1056,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	/* A stalled measurement ends the program rather than the bench. */
-	alarm(strcmp(opt.mode, "hold") ? (unsigned int)opt.secs * 2 + 60 : 1800);
+	alarm(strcmp(opt.mode, "hold") ?
+	      (unsigned int)(opt.secs + opt.warmup) * 2 + 60 : 1800);
 	if (!strcmp(opt.mode, "bulk") && opt.n <= MAX_THREADS)
 		run_bulk();
 	else if (!strcmp(opt.mode, "rr"))
