@@ -15,8 +15,9 @@ same with Linux TCP, for several send buffers):
   GSO segment's worth;
 - the splits refused count in WqueueTooBig, if the cap was reached (with
   blocks rounded to whole segments, as TCP rounds them, it no longer is);
-- a resends less than a segment per 10 forged ACKs: a 1-byte block SACKs
-  nothing, so it gives RACK no reason to deem anything lost;
+- RACK deems less than a segment lost per 10 forged ACKs: a 1-byte block
+  SACKs nothing, so it gives RACK no reason to (before, some 40 segments
+  were resent per ACK);
 - the attack was real: ACKs went out and a's SND.UNA moved (how many
   the guest can send is reported, with the softirq time each costs a);
 - afterwards b speaks again and the stream completes byte-exact;
@@ -26,7 +27,6 @@ import os
 import socket
 import struct
 import subprocess
-import sys
 import threading
 import time
 
@@ -40,13 +40,6 @@ BLOCKS = int(os.environ.get("VTCP_SACK_BLOCKS", "4"))
 PORT = 7700
 SNDBUF = 212992			# the kernel doubles it: 416 KiB
 GSO_MAX = 65536
-
-if "kasan" in open("/proc/cmdline").read():
-    # The debug kernel's guest ACKs some 90 times a second, with the sender
-    # in RTO backoff between them: the cap is never met within the minute.
-    print("1..0 # SKIP the debug kernel's guest is too slow to mount the "
-          "attack (about 90 ACKs a second)")
-    sys.exit(4)
 
 tap = Tap(6)
 two_hosts()
@@ -156,13 +149,17 @@ else:
              "the queue was never seen past the cap (%d KiB): no split "
              "to refuse" % (peak[0] >> 10))
 # Before SACK blocks were rounded to whole segments, as TCP's are, each
-# 1-byte block SACKed a byte, RACK took all sent before it as lost, and a
-# resent some 40 segments per forged ACK.
-resent = d.get("RetransSegs", 0)
-tap.ok(resent * 10 < max(acks, 1),
-       "blocks smaller than a segment SACK nothing: a resends less than one "
-       "segment per 10 forged ACKs (RetransSegs +%d for %d ACKs, RackLost "
-       "+%d)" % (resent, acks, d.get("RackLost", 0)))
+# 1-byte block SACKed a byte, RACK took all sent before it as lost
+# (RackLost), and a resent some 40 segments per forged ACK. What a slow
+# guest's retransmission timer resends besides (the debug kernel's ACKs
+# come late) is not the attack's doing: reported, not asserted.
+rack_lost = d.get("RackLost", 0)
+tap.ok(rack_lost * 10 < max(acks, 1),
+       "blocks smaller than a segment SACK nothing: RACK deems less than one "
+       "segment lost per 10 forged ACKs (RackLost +%d for %d ACKs; "
+       "RetransSegs +%d, TimeoutRetrans +%d)" % (
+           rack_lost, acks, d.get("RetransSegs", 0),
+           d.get("TimeoutRetrans", 0)))
 exact = stream.finish(timeout=60)
 tap.ok(exact, "afterwards b speaks again and the stream completes "
        "byte-exact (%d bytes)" % stream.received,

@@ -603,13 +603,19 @@ def flood_checks(f):
            (IN_TIME, f["ok"], f["tries"]),
            "%d slower, failures %r" % (f["slow"], f["failed"]))
     syns = f["syns"]
-    tap.ok(d.get("SyncookiesSent", 0) >= syns - FLOOD_BACKLOG - 1 and
+    # A SYN that comes while the accepting thread owns the listener waits
+    # on its backlog, and one past the backlog's limit is dropped and
+    # counted (BacklogDrop): TCP's listener takes SYNs without its lock,
+    # vtcp's does not. A loaded guest saw 682 of 141696 so dropped.
+    tap.ok(d.get("SyncookiesSent", 0) >=
+           syns - FLOOD_BACKLOG - 1 - d.get("BacklogDrop", 0) and
            d.get("SynEvicted", 0) <= d.get("TimeWaitReopened", 0) and
            d["PassiveOpens"] - d.get("SyncookiesRecv", 0) <=
            FLOOD_BACKLOG + 1 + f["tries"] and d["ListenOverflows"] == 0,
-           "flood: past the full SYN queue every SYN gets a cookie, none "
-           "is evicted (but by a SYN that ends a TIME-WAIT entry, whose ISN "
-           "must follow the old connection's)", d)
+           "flood: past the full SYN queue every SYN gets a cookie or is "
+           "counted in BacklogDrop, none is evicted (but by a SYN that ends "
+           "a TIME-WAIT entry, whose ISN must follow the old connection's)",
+           d)
     tap.ok(d.get("SyncookiesRecv", 0) >= f["ok"] - FLOOD_BACKLOG and
            d.get("SyncookiesFailed", 0) == 0,
            "flood: the real client's ACKs carry good cookies (%d), no "
