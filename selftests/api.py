@@ -944,16 +944,7 @@ def polling():
 
     # POLLOUT comes back when the peer drains a full send buffer.
     c, s = pair()
-    c.setblocking(False)
-    sent = 0
-    chunk = b"z" * 65536
-    for _ in range(3):		# until the peer's window is closed too
-        while True:
-            try:
-                sent += c.send(chunk)
-            except BlockingIOError:
-                break
-        time.sleep(0.2)
+    sent = fill_send_buffer(c)
     full = pmask(c)
 
     def drain():

@@ -7,21 +7,33 @@
 cd "$(dirname "$0")" || exit 1
 . ./lib.sh
 
-# send_raw HEX [good]: one IP datagram of protocol 253 to 127.0.0.1; with
-# "good", the header's checksum is filled in first.
+# send_raw HEX [good|answer]: one IP datagram of protocol 253 to
+# 127.0.0.1; with "good", the header's checksum is filled in first; with
+# "answer" too, and then the flags and ACK of what port 2000 sends back to
+# port 1000 within 2 s are printed ("flags 0x14 ack 2").
 send_raw() {
 	python3 - "$1" "${2:-asis}" <<'PY'
-import socket, struct, sys
+import select, socket, struct, sys, time
 seg = bytearray(bytes.fromhex(sys.argv[1]))
-if sys.argv[2] == "good":
+if sys.argv[2] in ("good", "answer"):
     ph = socket.inet_aton("127.0.0.1") * 2 + struct.pack("!BBH", 0, 253, len(seg))
     data = bytes(ph) + bytes(seg) + b"\0" * (len(seg) % 2)
     s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
     while s >> 16:
         s = (s & 0xffff) + (s >> 16)
     seg[16:18] = struct.pack("!H", ~s & 0xffff)
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 253)
-s.sendto(bytes(seg), ("127.0.0.1", 0))
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, 253)
+r.sendto(bytes(seg), ("127.0.0.1", 0))
+end = time.monotonic() + 2
+while sys.argv[2] == "answer" and time.monotonic() < end:
+    if not select.select([r], [], [], end - time.monotonic())[0]:
+        break
+    pkt = r.recv(2048)
+    th = pkt[(pkt[0] & 15) * 4:]
+    sport, dport, seq, ack, flags = struct.unpack("!HHIIxB", th[:14])
+    if (sport, dport) == (2000, 1000):
+        print("flags %#x ack %d" % (flags, ack))
+        break
 PY
 }
 
@@ -48,29 +60,7 @@ counted() {
 answered_by_rst() {
 	local before after seen
 	before=$(vtcp_stat OutRsts)
-	seen=$(python3 - "$1" <<'PY'
-import select, socket, struct, sys, time
-seg = bytearray(bytes.fromhex(sys.argv[1]))
-ph = socket.inet_aton("127.0.0.1") * 2 + struct.pack("!BBH", 0, 253, len(seg))
-data = bytes(ph) + bytes(seg) + b"\0" * (len(seg) % 2)
-s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-while s >> 16:
-    s = (s & 0xffff) + (s >> 16)
-seg[16:18] = struct.pack("!H", ~s & 0xffff)
-r = socket.socket(socket.AF_INET, socket.SOCK_RAW, 253)
-r.sendto(bytes(seg), ("127.0.0.1", 0))
-end = time.monotonic() + 2
-while time.monotonic() < end:
-    if not select.select([r], [], [], end - time.monotonic())[0]:
-        break
-    pkt = r.recv(2048)
-    th = pkt[(pkt[0] & 15) * 4:]
-    sport, dport, seq, ack, flags = struct.unpack("!HHIIxB", th[:14])
-    if (sport, dport) == (2000, 1000):
-        print("flags %#x ack %d" % (flags, ack))
-        break
-PY
-)
+	seen=$(send_raw "$1" answer)
 	after=$(vtcp_stat OutRsts)
 	[ "$seen" = "flags 0x14 ack 2" ] && [ "$((after - before))" -eq 1 ] ||
 		{ ktap_msg "answer seen: '${seen:-none}'; OutRsts $before -> $after"; return 1; }
