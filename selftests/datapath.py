@@ -31,7 +31,6 @@ from vtcpnl import vtcp_info
 
 VTCP_MAXSEG = 2
 VTCP_INFO = 11
-SO_RCVBUFFORCE = 33
 BIG = int(os.environ.get("VTCP_DATAPATH_BYTES", 64 << 20))
 BIG_NETEM = "delay 1ms reorder 5% 50% loss 1% duplicate 1% corrupt 0.5%"
 
@@ -49,7 +48,6 @@ for _h in ("a", "b"):
 def sniffer():
     with ns("a"):
         sn = Sniffer("a0")
-    sn.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 8 << 20)
     return sn
 
 
