@@ -394,8 +394,10 @@ static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 		vtcp_clear_timer(sk, VTCP_TIMER_RTX);
 	else
 		vtcp_arm_rtx(sk);
-	if (!sock_flag(sk, SOCK_DEAD))
+	if (!sock_flag(sk, SOCK_DEAD)) {
+		vtcp_expand_sndbuf(sk);
 		sk->sk_write_space(sk);
+	}
 	if (fin_acked)
 		vtcp_fsm(sk, VTCP_EV_ACK_OF_FIN, skb);
 	if (sk->sk_state != TCP_CLOSE)

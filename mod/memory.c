@@ -10,8 +10,10 @@
 #include <linux/mm.h>
 #include <linux/percpu_counter.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 #include "vtcp.h"
+#include "wire.h"
 
 static atomic_long_t vtcp_memory_allocated;
 static DEFINE_PER_CPU(int, vtcp_memory_per_cpu_fw_alloc);
@@ -74,6 +76,33 @@ bool vtcp_under_pressure(const struct sock *sk)
 bool vtcp_wmem_schedule(struct sock *sk, int size)
 {
 	return !vtcp_under_pressure(sk) && sk_wmem_schedule(sk, size);
+}
+
+/*
+ * An ACK freed room: the send buffer follows the congestion window, as
+ * TCP's does (tcp_sndbuf_expand()), so that a path whose bandwidth-delay
+ * product passes wmem_default is not limited by it. Twice the window's
+ * segments at their true size, up to wmem[2]; not when the user set
+ * SO_SNDBUF, memory is short, or the window, not the buffer, limits.
+ */
+void vtcp_expand_sndbuf(struct sock *sk)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+	u32 per_mss, segs;
+	int want;
+
+	if ((sk->sk_userlocks & SOCK_SNDBUF_LOCK) || vtcp_under_pressure(sk) ||
+	    READ_ONCE(vtcp_memory_pressure) ||
+	    atomic_long_read(&vtcp_memory_allocated) >= vtcp_sysctl_mem[0] ||
+	    vtcp_in_flight(sk) >= vsk->cwnd || !vsk->mss)
+		return;
+	per_mss = roundup_pow_of_two(vsk->mss + VTCP_MAX_HEADER +
+				     SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) +
+		  SKB_DATA_ALIGN(sizeof(struct sk_buff));
+	segs = max_t(u32, vsk->cwnd / vsk->mss, TCP_INIT_CWND);
+	want = min_t(u64, 2ULL * segs * per_mss, vtcp_sysctl_wmem[2]);
+	if (want > READ_ONCE(sk->sk_sndbuf))
+		WRITE_ONCE(sk->sk_sndbuf, want);
 }
 
 /* @skb joins the write queue. */

@@ -400,6 +400,7 @@ void vtcp_sysctl_net_exit(struct net *net);
 int vtcp_memory_init(struct proto *prot);
 void vtcp_memory_exit(void);
 bool vtcp_under_pressure(const struct sock *sk);
+void vtcp_expand_sndbuf(struct sock *sk);
 bool vtcp_wmem_schedule(struct sock *sk, int size);
 void vtcp_charge_write(struct sock *sk, struct sk_buff *skb);
 void vtcp_charge_bytes(struct sock *sk, int n);
