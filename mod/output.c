@@ -445,6 +445,7 @@ void vtcp_push(struct sock *sk)
 		if (idle || !vtcp_timer_pending(sk, VTCP_TIMER_RTX))
 			vtcp_arm_rtx(sk);	/* not a probe's timer any more */
 	}
+	vtcp_note_cwnd_use(sk);
 	/*
 	 * Nothing in flight but something to send: a closed peer window, or
 	 * a transmit that failed (no memory). The RTX timer probes the

@@ -536,6 +536,34 @@ static void undo_episode(struct sock *sk, u32 prior_una)
 }
 
 /*
+ * After a push: was the window full, or how much of it was used, this
+ * round trip? As TCP's tcp_cwnd_validate(), so that a sender limited by
+ * its application, its send buffer or the peer's window does not grow a
+ * window it never fills (RFC 7661, RFC 5681 4.1).
+ */
+void vtcp_note_cwnd_use(struct sock *sk)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u32 out = vsk->snd_nxt - vsk->snd_una;
+	bool limited = vtcp_in_flight(sk) + vsk->mss > vsk->cwnd;
+
+	if (!seq_before(vsk->snd_una, vsk->cwnd_usage_seq) || limited ||
+	    (!vsk->cwnd_limited && out > vsk->max_out)) {
+		vsk->cwnd_limited = limited;
+		vsk->max_out = out;
+		vsk->cwnd_usage_seq = vsk->snd_nxt;
+	}
+}
+
+/* May the window grow? In slow start up to twice what was in flight. */
+static bool window_was_used(const struct vtcp_sock *vsk)
+{
+	if (vsk->cwnd < vsk->ssthresh)
+		return vsk->cwnd < 2 * vsk->max_out;
+	return vsk->cwnd_limited;
+}
+
+/*
  * @skb's ACK moved snd_una by @acked bytes (the write queue is cleaned
  * already). Grows the window, ends recovery, undoes it, or goes on with it.
  */
@@ -558,7 +586,8 @@ void vtcp_ack_progress(struct sock *sk, const struct sk_buff *skb,
 	switch (vsk->ca_state) {
 	case VTCP_CA_OPEN:
 	case VTCP_CA_LOSS:
-		vsk->cc->cong_avoid(sk, acked);
+		if (window_was_used(vsk))
+			vsk->cc->cong_avoid(sk, acked);
 		break;
 	case VTCP_CA_RECOVERY:
 		/* RFC 6582: a partial ACK shows the next hole. */

@@ -82,6 +82,9 @@ struct vtcp_sock {
 
 	u32 cwnd;		/* congestion window, bytes */
 	u32 ssthresh;
+	u32 max_out;		/* most sent and unacked this round trip */
+	u32 cwnd_usage_seq;	/* snd_nxt when that round trip began */
+	bool cwnd_limited;	/* the window was full this round trip */
 	u32 srtt_us;		/* smoothed RTT, 0 until the first sample */
 	u32 rttvar_us;
 	u32 rto_us;
@@ -522,6 +525,7 @@ u32 vtcp_in_flight(const struct sock *sk);
 void vtcp_forget_acked(struct sock *sk, struct sk_buff *skb, bool first);
 void vtcp_ack_no_progress(struct sock *sk, const struct vtcp_opts *o,
 			  bool dupack);
+void vtcp_note_cwnd_use(struct sock *sk);
 void vtcp_ack_progress(struct sock *sk, const struct sk_buff *skb,
 		       const struct vtcp_opts *o, u32 acked);
 void vtcp_retransmit_lost(struct sock *sk);
