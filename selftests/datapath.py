@@ -34,7 +34,7 @@ VTCP_INFO = 11
 BIG = int(os.environ.get("VTCP_DATAPATH_BYTES", 64 << 20))
 BIG_NETEM = "delay 1ms reorder 5% 50% loss 1% duplicate 1% corrupt 0.5%"
 
-tap = Tap(54)
+tap = Tap(57)
 two_hosts()
 route_raw_peer()
 for _h in ("a", "b"):
@@ -1080,8 +1080,43 @@ def spurious_recovery():
     long_rto(False)
 
 
+def sndbuf_follows_cwnd():
+    """15: on a long path the send buffer grows with the window, as TCP's
+    does (tcp_sndbuf_expand), up to wmem[2] (4 MiB); one the user set stays
+    as set, and the window it keeps from filling does not grow."""
+    netem("delay 10ms")
+    for port, opts in ((9651, []), (9652, [(socket.SOL_SOCKET,
+                                            socket.SO_SNDBUF, 65536)])):
+        c, s = pair(port, connect_opts=opts)
+        before = c.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+        ok = move(c, s, os.urandom(8 << 20))
+        after = c.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+        cwnd = info_of(c)["snd_cwnd"]
+        detail = ("SO_SNDBUF %d before, %d after 8 MiB at 20 ms RTT; cwnd "
+                  "%d bytes" % (before, after, cwnd))
+        if opts:
+            tap.ok(ok and after == before == 131072,
+                   "memory: SO_SNDBUF set by the user is not autotuned",
+                   detail)
+            # In flight: at most the buffer and a last segment's growth;
+            # slow start may double that, plus an ACK's worth.
+            tap.ok(ok and cwnd <= 2 * (after + GROWTH) + GROWTH,
+                   "congestion: a window the send buffer keeps from "
+                   "filling grows to twice what was in flight, no more "
+                   "(RFC 7661, as tcp_is_cwnd_limited())", detail)
+        else:
+            tap.ok(ok and before < after <= 4 << 20 and
+                   after >= min(2 * cwnd, 4 << 20),
+                   "memory: the send buffer follows the congestion window "
+                   "on a long path (twice it, at most 4 MiB)", detail)
+        tap.msg(detail)
+        c.close()
+        s.close()
+    netem("")
+
+
 def sockets_freed():
-    """15: once every socket is closed, none stays allocated. (Pages
+    """16: once every socket is closed, none stays allocated. (Pages
     charged are shown, not judged: since 6.0 the kernel keeps up to 1 MiB
     per CPU of them in per-CPU reserves.)"""
     # KASAN's quarantine keeps freed objects counted in the slab for a
@@ -1103,7 +1138,7 @@ CASES = [window_scaling, sack_blocks_sent, sack_used, rack_used,
          tail_loss_probe, fast_retransmit,
          zero_window, memory_limits, timestamps, congestion_control,
          nagle_and_cork, offloads_off, long_transfer, spurious_recovery,
-         sockets_freed]
+         sndbuf_follows_cwnd, sockets_freed]
 only = os.environ.get("VTCP_DATAPATH_CASES")
 for i, case in enumerate(CASES):
     if only and str(i + 1) not in only.split(","):
