@@ -622,6 +622,10 @@ static void rcv_listen(struct sock *sk, struct sk_buff *skb)
 		consume_skb(skb);
 		return;
 	}
+	if (th->syn && th->fin) {	/* no stack sends it: as TCP, drop */
+		consume_skb(skb);
+		return;
+	}
 	/*
 	 * From the backlog this runs with BHs on, and the new child is
 	 * locked (a BH lock) while its SYN-ACK goes out: a softirq on this

@@ -19,6 +19,8 @@ connection a -> b and at a listener on host a:
   4-tuple reused 500 times they follow the clock (ns >> 12, 4.096 us
   ticks), as RFC 6528 wants, and nothing else.
 
+- A SYN with FIN at a listener gets no answer, as from TCP.
+
 SYN floods are syncookies.py's.
 """
 import errno
@@ -27,14 +29,14 @@ import socket
 import struct
 import time
 
-from vtcplib import (A, ACK, B, RST, SYN, Sniffer, Tap, connected_pair,
+from vtcplib import (A, ACK, B, FIN, RST, SYN, Sniffer, Tap, connected_pair,
                      counters_delta, inject, ns, run_fuzzer, segment, stats,
                      sysctl, two_hosts, vsock, wait_module_refs)
 
 ISNS = int(os.environ.get("VTCP_ISN_CONNECTS", "500"))
 PORT, ISN_PORT = 7200, 7300
 
-tap = Tap(35)
+tap = Tap(37)
 T0 = time.monotonic()
 two_hosts()
 
@@ -471,6 +473,34 @@ for who, segs in (("client", syns), ("server", synacks)):
     tap.msg("%s ISNs, one 4-tuple: advance / 4.096 us ticks = %.3f" %
             (who, ratio))
 
+
+# 3. A SYN with FIN at a listener is dropped unanswered, as TCP's
+# tcp_rcv_state_process() does: no half-open connection for a segment
+# no stack sends. A plain SYN from the same port, the control, is answered.
+def listener_answers(flags, sport):
+    with ns("a"):
+        sn = Sniffer("a0")
+    with ns("b"):
+        ls = vsock()
+        ls.bind((B, ISN_PORT + 1))
+        ls.listen(8)
+    with ns("a"):
+        inject(A, B, segment(A, B, sport, ISN_PORT + 1, 1000, 0, flags))
+    time.sleep(0.5)
+    got = sn.all(lambda g: g.src == B and g.dport == sport)
+    with ns("a"):
+        inject(A, B, segment(A, B, sport, ISN_PORT + 1, 1001, 0, RST))
+    ls.close()
+    sn.close()
+    return got
+
+
+got = listener_answers(SYN | FIN, 40101)
+tap.ok(not got, "a SYN with FIN at a listener is dropped unanswered (as "
+       "TCP)", "answers: %s" % got)
+got = listener_answers(SYN, 40102)
+tap.ok(len(got) == 1 and got[0].is_(SYN | ACK), "control: a plain SYN at "
+       "the same listener gets a SYN-ACK", "answers: %s" % got)
 
 refs, _ = wait_module_refs(0, 10)
 tap.eq(refs, 0, "nothing is left: module refcount 0")

@@ -83,7 +83,7 @@ enum cls {
 	K_OLDACK,	/* ACK below SND.UNA - MAX.SND.WND: challenge ACK */
 	K_L_SYN,	/* SYN at the listener: PassiveOpens or AttemptFails */
 	K_L_ACK,	/* ACK at the listener: an RST back */
-	K_L_SILENT,	/* RST, or neither SYN nor ACK, at the listener */
+	K_L_SILENT,	/* RST, SYN with FIN, or neither SYN nor ACK, at the listener */
 	K_TW_FIN,	/* TIME-WAIT: the FIN again: ACK, 2MSL restarts */
 	K_TW_ACKED,	/* TIME-WAIT: a SYN or data: ACK */
 	K_TW_SILENT,	/* TIME-WAIT: RST and the rest: ignored */
@@ -647,7 +647,7 @@ static enum cls classify_listener(const struct seg *s)
 		return K_L_SILENT;
 	if (f & ACK)
 		return K_L_ACK;
-	return (f & SYN) ? K_L_SYN : K_L_SILENT;
+	return (f & SYN) && !(f & FIN) ? K_L_SYN : K_L_SILENT;
 }
 
 static enum cls classify_timewait(const struct seg *s, const struct target *t)
