@@ -248,6 +248,22 @@ def until_listening(host, path):
     return False
 
 
+def until_closed(path, port, timeout=15):
+    """Wait until the monitor writing @path shows the connection to @port
+    closed: the live ladder may see the last event before this monitor has
+    read it, and a SIGTERM then would lose it (a slow debug kernel did)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(path) as f:
+            lines = f.read().split("\n")[:-1]	# a partial last line waits
+        for e in map(json.loads, lines):
+            if (e["type"] == "state" and e["new"] == "CLOSED" and
+                    e["old"] != "LISTEN" and port in (e["sport"], e["dport"])):
+                return True
+        time.sleep(0.05)
+    return False
+
+
 def one_connection():
     """a connects to b:5001, echoes "hello", closes first."""
     ls = listener(5001)
@@ -290,10 +306,12 @@ def check_monitor_and_ladder():
     except subprocess.TimeoutExpired:
         live.kill()
         out, err = live.communicate()
+    closed = all(until_closed(files[h], 5001) for h in "ab")
     for m in mons.values():
         m.send_signal(signal.SIGTERM)
         m.wait(5)
-    tap.ok(ready and echoed == b"hello", "monitors running, echo done")
+    tap.ok(ready and echoed == b"hello" and closed,
+           "monitors running, echo done, both monitors saw it close")
 
     ev = {}
     for h in "ab":
