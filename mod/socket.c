@@ -77,9 +77,21 @@ static void vtcp_write_space(struct sock *sk)
 	rcu_read_unlock();
 }
 
+/*
+ * IP_OPTIONS and IPv6 extension headers change icsk_ext_hdr_len, and the
+ * kernel then asks every connection socket for its MSS again, through
+ * this hook: without it, setsockopt(IP_OPTIONS) called NULL.
+ */
+static unsigned int vtcp_icsk_sync_mss(struct sock *sk, u32 pmtu)
+{
+	vtcp_sync_mss(sk, pmtu);
+	return vtcp_sk(sk)->mss;
+}
+
 static int vtcp_init_sock(struct sock *sk)
 {
 	vtcp_init_sock_state(sk);
+	inet_csk(sk)->icsk_sync_mss = vtcp_icsk_sync_mss;
 	sk_sockets_allocated_inc(sk);
 	sk->sk_write_space = vtcp_write_space;
 	sk->sk_gso_type = SKB_GSO_SCTP;		/* see offload.c */

@@ -42,7 +42,7 @@ POLLALL = (POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLRDHUP |
 
 libc = ctypes.CDLL(None, use_errno=True)
 
-tap = Tap(93)
+tap = Tap(94)
 two_hosts()
 _port = [8000]
 
@@ -1226,6 +1226,22 @@ def options():
            "VTCP_MAXSEG on a 1500-byte MTU veth is plausible: %r" % (m,))
     c.close()
     s.close()
+
+    def ip_options(proto):
+        """IP_OPTIONS on a connection: the kernel asks the transport for
+        its MSS again (icsk_sync_mss, once NULL: an oops for anyone)."""
+        c, s = pair(proto)
+        before = c.getsockopt(proto, VTCP_MAXSEG)
+        c.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, b"\x01\x01\x01\x00")
+        after = c.getsockopt(proto, VTCP_MAXSEG)
+        c.sendall(b"o" * 100000)
+        got = recv_all(s, 100000)
+        c.close()
+        s.close()
+        return before - after, len(got)
+    same_as_tcp(ip_options, "IP_OPTIONS (4 bytes) on a connection: the MSS "
+                "shrinks by 4, and 100000 bytes still arrive, as TCP",
+                (4, 100000))
 
 
 # ------------------------------------------------------------- keepalive
