@@ -194,6 +194,10 @@ enum vtcp_genl_attr {
 	VTCP_A_PAD,
 	VTCP_A_EV_MTU,		/* u32, the new path MTU */
 	VTCP_A_EV_MSS,		/* u32, the new MSS */
+	VTCP_A_EV_SADDR6,	/* in6_addr, local address of an AF_INET6 */
+				/* socket (v4-mapped for IPv4 peers), or */
+				/* of an IPv6 reply: then no EV_SADDR */
+	VTCP_A_EV_DADDR6,	/* in6_addr, remote address, likewise */
 	__VTCP_A_MAX
 };
 
