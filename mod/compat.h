@@ -45,4 +45,24 @@
 #define vtcp_recverr(sk)	(inet_sk(sk)->recverr)
 #endif
 
+/* 6.6: ipv6_pinfo's flags are bits read by inet6_test_bit(). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define vtcp_recverr6(sk)	inet6_test_bit(RECVERR6, sk)
+#else
+#define vtcp_recverr6(sk)	(inet6_sk(sk)->recverr)
+#endif
+
+/* 6.6: the flow label list moved to inet_sock; sndflow became a bit. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define vtcp_fl_list(sk)	(inet_sk(sk)->ipv6_fl_list)
+#define vtcp_sndflow(sk)	inet_test_bit(SNDFLOW, sk)
+#else
+#define vtcp_fl_list(sk)	(inet6_sk(sk)->ipv6_fl_list)
+#define vtcp_sndflow(sk)	(inet6_sk(sk)->sndflow)
+#endif
+
+/* 6.7: struct proto says where a socket's ipv6_pinfo is. */
+#define VTCP_HAVE_IPV6_PINFO_OFFSET \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0))
+
 #endif /* _VTCP_COMPAT_H */

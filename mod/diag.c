@@ -460,3 +460,6 @@ void vtcp_diag_exit(void)
 MODULE_ALIAS("net-pf-" __stringify(PF_NETLINK) "-proto-"
 	     __stringify(NETLINK_SOCK_DIAG) "-type-" __stringify(AF_INET) "-"
 	     __stringify(IPPROTO_VTCP));
+MODULE_ALIAS("net-pf-" __stringify(PF_NETLINK) "-proto-"
+	     __stringify(NETLINK_SOCK_DIAG) "-type-" __stringify(AF_INET6) "-"
+	     __stringify(IPPROTO_VTCP));

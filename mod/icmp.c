@@ -48,28 +48,49 @@ static void frag_needed(struct sock *sk, u32 mtu)
 }
 
 /*
- * The errno of an error, negative, by Linux's mapping (icmp_err_convert[]),
- * and whether RFC 1122 counts it hard; 0 for what is not an error to report.
+ * What an ICMP error asks: the errno by Linux's mapping (icmp_err_convert[])
+ * and whether RFC 1122 counts it hard. Counted once it passed the checks.
  */
-static int icmp_errno(struct net *net, int type, int code, bool *fatal)
+static void classify(int type, int code, u32 info, struct vtcp_icmp *e)
 {
-	*fatal = false;
+	memset(e, 0, sizeof(*e));
 	switch (type) {
 	case ICMP_DEST_UNREACH:
-		if (code > NR_ICMP_UNREACH)
-			return 0;
-		VTCP_INC_STATS(net, VTCP_MIB_ICMP_UNREACH);
-		*fatal = icmp_err_convert[code].fatal;
-		return -icmp_err_convert[code].errno;
+		if (code == ICMP_FRAG_NEEDED) {
+			e->action = VTCP_ICMP_PMTU;
+			e->info = info;
+		} else if (code <= NR_ICMP_UNREACH) {
+			e->action = VTCP_ICMP_ERROR;
+			e->fatal = icmp_err_convert[code].fatal;
+			e->err = icmp_err_convert[code].errno;
+		}
+		return;
 	case ICMP_TIME_EXCEEDED:
-		VTCP_INC_STATS(net, VTCP_MIB_ICMP_TIME_EXCEEDED);
-		return -EHOSTUNREACH;
+		e->action = VTCP_ICMP_ERROR;
+		e->err = EHOSTUNREACH;
+		return;
 	case ICMP_PARAMETERPROB:
-		VTCP_INC_STATS(net, VTCP_MIB_ICMP_PARAM_PROB);
-		*fatal = true;
-		return -EPROTO;
+		e->action = VTCP_ICMP_ERROR;
+		e->fatal = true;
+		e->err = EPROTO;
+		return;
+	case ICMP_REDIRECT:
+		e->action = VTCP_ICMP_REDIRECT;
+		return;
 	}
-	return 0;	/* source quench (RFC 6633) and the rest */
+	/* source quench (RFC 6633) and the rest: ignored */
+}
+
+/* The counter of an error that a connection takes, by its ICMP type. */
+static void count(struct net *net, bool v6, int type)
+{
+	enum vtcp_mib mib = VTCP_MIB_ICMP_UNREACH;
+
+	if (v6 ? type == ICMPV6_TIME_EXCEED : type == ICMP_TIME_EXCEEDED)
+		mib = VTCP_MIB_ICMP_TIME_EXCEEDED;
+	else if (v6 ? type == ICMPV6_PARAMPROB : type == ICMP_PARAMETERPROB)
+		mib = VTCP_MIB_ICMP_PARAM_PROB;
+	VTCP_INC_STATS(net, mib);
 }
 
 /*
@@ -80,22 +101,25 @@ static int icmp_errno(struct net *net, int type, int code, bool *fatal)
 static void queue_error(struct sock *sk, struct sk_buff *skb, int err,
 			const struct tcphdr *th, u32 info)
 {
-	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	bool v6 = vtcp_skb_is_v6(skb);
 	struct sock_exterr_skb *serr;
+	const u8 *daddr;
 
-	if (!vtcp_recverr(sk))
+	if (v6 ? !vtcp_recverr6(sk) : !vtcp_recverr(sk))
 		return;
+	daddr = v6 ? (const u8 *)&((const struct ipv6hdr *)skb->data)->daddr :
+		     (const u8 *)&((const struct iphdr *)skb->data)->daddr;
 	skb = skb_clone(skb, GFP_ATOMIC);
 	if (!skb)
 		return;
 	serr = SKB_EXT_ERR(skb);
 	memset(serr, 0, sizeof(*serr));
 	serr->ee.ee_errno = err;
-	serr->ee.ee_origin = SO_EE_ORIGIN_ICMP;
-	serr->ee.ee_type = icmp_hdr(skb)->type;
+	serr->ee.ee_origin = v6 ? SO_EE_ORIGIN_ICMP6 : SO_EE_ORIGIN_ICMP;
+	serr->ee.ee_type = icmp_hdr(skb)->type;	/* icmp6hdr's, the same */
 	serr->ee.ee_code = icmp_hdr(skb)->code;
 	serr->ee.ee_info = info;
-	serr->addr_offset = (const u8 *)&iph->daddr - skb_network_header(skb);
+	serr->addr_offset = daddr - skb_network_header(skb);
 	serr->port = th->dest;
 	if (skb_pull(skb, (const u8 *)th - skb->data)) {
 		skb_reset_transport_header(skb);
@@ -135,13 +159,20 @@ soft:
 	WRITE_ONCE(sk->sk_err_soft, err);
 }
 
-static void handle_error(struct sock *sk, struct sk_buff *skb,
-			 const struct tcphdr *th, u32 info)
+/**
+ * vtcp_icmp_handle - an ICMP or ICMPv6 error for a connection
+ * @sk: the connection the error quotes, bh-locked
+ * @skb: the error, its data at the IP header it quotes
+ * @th: our header, as quoted
+ * @e: what the error asks, by its family's rules
+ *
+ * The same checks and actions for both families: the state, the quoted
+ * sequence number, then a smaller MTU, a redirect, or an error to report.
+ */
+void vtcp_icmp_handle(struct sock *sk, struct sk_buff *skb,
+		      const struct tcphdr *th, const struct vtcp_icmp *e)
 {
-	int type = icmp_hdr(skb)->type, code = icmp_hdr(skb)->code;
 	struct net *net = sock_net(sk);
-	bool fatal;
-	int err;
 
 	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)) {
 		VTCP_INC_STATS(net, VTCP_MIB_ICMP_IGNORED);
@@ -151,23 +182,23 @@ static void handle_error(struct sock *sk, struct sk_buff *skb,
 		VTCP_INC_STATS(net, VTCP_MIB_ICMP_OUT_OF_WINDOW);
 		return;
 	}
-	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) {
+	switch (e->action) {
+	case VTCP_ICMP_PMTU:
 		VTCP_INC_STATS(net, VTCP_MIB_ICMP_FRAG_NEEDED);
-		frag_needed(sk, info);
+		frag_needed(sk, e->info);
 		return;
-	}
-	if (type == ICMP_REDIRECT) {
+	case VTCP_ICMP_REDIRECT:
 		VTCP_INC_STATS(net, VTCP_MIB_ICMP_REDIRECT);
 		if (!sock_owned_by_user(sk))
 			follow_redirect(sk, skb);
 		return;
-	}
-	err = -icmp_errno(net, type, code, &fatal);
-	if (!err) {
-		VTCP_INC_STATS(net, VTCP_MIB_ICMP_IGNORED);
+	case VTCP_ICMP_ERROR:
+		count(net, vtcp_skb_is_v6(skb), icmp_hdr(skb)->type);
+		report_error(sk, skb, th, e->err, e->fatal, e->info);
 		return;
+	default:
+		VTCP_INC_STATS(net, VTCP_MIB_ICMP_IGNORED);
 	}
-	report_error(sk, skb, th, err, fatal, info);
 }
 
 /*
@@ -179,6 +210,7 @@ int vtcp_err(struct sk_buff *skb, u32 info)
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
 	const struct tcphdr *th = (void *)iph + (iph->ihl << 2);
 	struct net *net = dev_net(skb->dev);
+	struct vtcp_icmp e;
 	struct sock *sk;
 
 	VTCP_INC_STATS(net, VTCP_MIB_ICMP_IN);
@@ -194,8 +226,9 @@ int vtcp_err(struct sk_buff *skb, u32 info)
 		inet_twsk_put(inet_twsk(sk));
 		return 0;
 	}
+	classify(icmp_hdr(skb)->type, icmp_hdr(skb)->code, info, &e);
 	bh_lock_sock(sk);
-	handle_error(sk, skb, th, info);
+	vtcp_icmp_handle(sk, skb, th, &e);
 	bh_unlock_sock(sk);
 	sock_put(sk);
 	return 0;

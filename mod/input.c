@@ -12,7 +12,9 @@
 #include <linux/skbuff.h>
 #include <net/dst.h>
 #include <net/inet_hashtables.h>
+#include <net/inet6_hashtables.h>
 #include <net/ip.h>
+#include <net/ip6_checksum.h>
 #include <net/tcp.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/xfrm.h>
@@ -20,14 +22,16 @@
 #include "vtcp.h"
 #include "wire.h"
 
-static void drop(struct sk_buff *skb, struct net *net, enum vtcp_mib why)
+void vtcp_rcv_drop(struct sk_buff *skb, struct net *net, enum vtcp_mib why)
 {
 	VTCP_INC_STATS(net, why);
 	kfree_skb(skb);
 }
 
+#define drop vtcp_rcv_drop
+
 /* Pull the whole header into the linear area, or say why not. */
-static bool header_is_sane(struct sk_buff *skb)
+bool vtcp_header_is_sane(struct sk_buff *skb)
 {
 	unsigned int len;
 
@@ -57,13 +61,31 @@ static bool checksum_is_good(struct sk_buff *skb, struct net *net)
 	       !csum_tcpudp_magic(iph->saddr, iph->daddr, skb->len, IPPROTO_TCP, sum);
 }
 
+/* The interface @skb came in on, from IP's control block. */
+static int skb_iif(const struct sk_buff *skb)
+{
+	return vtcp_skb_is_v6(skb) ? inet6_iif(skb) : inet_iif(skb);
+}
+
+static int skb_sdif(const struct sk_buff *skb)
+{
+	return vtcp_skb_is_v6(skb) ? inet6_sdif(skb) : inet_sdif(skb);
+}
+
+static unsigned short skb_family(const struct sk_buff *skb)
+{
+	return vtcp_skb_is_v6(skb) ? AF_INET6 : AF_INET;
+}
+
 static void fill_cb(struct sk_buff *skb)
 {
 	const struct tcphdr *th = vtcp_hdr(skb);
 	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+	int iif = skb_iif(skb);
 	struct vtcp_opts o;
 
 	memset(cb, 0, sizeof(*cb));
+	cb->iif = iif;
 	cb->seq = ntohl(th->seq);
 	cb->end_seq = cb->seq + th->syn + th->fin + skb->len - vtcp_hdr_len(th);
 	cb->ack_seq = ntohl(th->ack_seq);
@@ -103,10 +125,17 @@ static struct sock *lookup(struct net *net, struct sk_buff *skb,
  */
 static struct sock *time_wait(struct sock *sk, struct sk_buff *skb, u32 *isn)
 {
-	struct inet_skb_parm ipcb = *IPCB(skb);
-	int sdif = inet_sdif(skb);
+	union {
+		struct inet_skb_parm h4;
+		struct inet6_skb_parm h6;
+	} ipcb;
+	int sdif = skb_sdif(skb);
 
-	if (!xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
+	if (vtcp_skb_is_v6(skb))
+		ipcb.h6 = *IP6CB(skb);
+	else
+		ipcb.h4 = *IPCB(skb);
+	if (!xfrm_policy_check(NULL, XFRM_POLICY_IN, skb, skb_family(skb))) {
 		inet_twsk_put(inet_twsk(sk));
 		kfree_skb_reason(skb, SKB_DROP_REASON_XFRM_POLICY);
 		return NULL;
@@ -115,15 +144,18 @@ static struct sock *time_wait(struct sock *sk, struct sk_buff *skb, u32 *isn)
 	sk = vtcp_tw_rcv(inet_twsk(sk), skb, sdif);
 	if (sk) {
 		*isn = VTCP_SKB_CB(skb)->tw_isn;
-		*IPCB(skb) = ipcb;
+		if (vtcp_skb_is_v6(skb))
+			*IP6CB(skb) = ipcb.h6;
+		else
+			*IPCB(skb) = ipcb.h4;
 	}
 	return sk;
 }
 
 /* Nobody to take it: an RST, unless IPsec policy wants it dropped. */
-static void no_socket(struct net *net, struct sk_buff *skb)
+void vtcp_rcv_no_socket(struct net *net, struct sk_buff *skb)
 {
-	if (xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
+	if (xfrm_policy_check(NULL, XFRM_POLICY_IN, skb, skb_family(skb))) {
 		fill_cb(skb);
 		vtcp_send_reset_for(net, skb);
 	}
@@ -139,7 +171,7 @@ static void no_socket(struct net *net, struct sk_buff *skb)
  */
 static bool admitted(struct sock *sk, struct sk_buff *skb)
 {
-	if (!xfrm4_policy_check(sk, XFRM_POLICY_IN, skb)) {
+	if (!xfrm_policy_check(sk, XFRM_POLICY_IN, skb, skb_family(skb))) {
 		sk_drops_add(sk, skb);
 		kfree_skb_reason(skb, SKB_DROP_REASON_XFRM_POLICY);
 		return false;
@@ -154,20 +186,19 @@ static bool admitted(struct sock *sk, struct sk_buff *skb)
 	return true;
 }
 
+/* IPv4's handler: IPv6's is in ipv6.c. Both go on in vtcp_rcv_segment(). */
 int vtcp_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
 	bool refcounted;
 	struct sock *sk;
-	u32 isn = 0;
-	int ret = 0;
 
 	if (skb->pkt_type != PACKET_HOST) {
 		kfree_skb_reason(skb, SKB_DROP_REASON_OTHERHOST);
 		return 0;
 	}
 	VTCP_INC_STATS(net, VTCP_MIB_IN_SEGS);
-	if (!header_is_sane(skb)) {
+	if (!vtcp_header_is_sane(skb)) {
 		drop(skb, net, VTCP_MIB_IN_HDR_ERRS);
 		return 0;
 	}
@@ -178,9 +209,22 @@ int vtcp_rcv(struct sk_buff *skb)
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 	sk = lookup(net, skb, &refcounted);
 	if (!sk) {
-		no_socket(net, skb);
+		vtcp_rcv_no_socket(net, skb);
 		return 0;
 	}
+	return vtcp_rcv_segment(net, skb, sk, refcounted);
+}
+
+/*
+ * @skb (checked, of either family) for @sk, which the lookup found: a
+ * reference if @refcounted, else under RCU.
+ */
+int vtcp_rcv_segment(struct net *net, struct sk_buff *skb, struct sock *sk,
+		     bool refcounted)
+{
+	u32 isn = 0;
+	int ret = 0;
+
 	if (sk->sk_state == TCP_TIME_WAIT) {
 		sk = time_wait(sk, skb, &isn);
 		if (!sk)

@@ -3,7 +3,8 @@
  * vtcp: a TCP-style transport on its own IP protocol number.
  *
  * Module glue: the "proto" parameter, and registration with IP (the
- * protocol handler), with AF_INET (the SOCK_STREAM protosw), with
+ * protocol handler), with AF_INET (the SOCK_STREAM protosw; AF_INET6's
+ * are in ipv6.c), with
  * network namespaces, generic netlink and sock_diag.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -136,11 +137,17 @@ static int __init vtcp_init(void)
 	}
 	if (vtcp_offload_init())
 		pr_warn("no segmentation offload: IP protocol %d has one\n", proto);
+	err = vtcp_ipv6_init();
+	if (err)
+		goto out_offload;
 	vtcp_protosw.protocol = vtcp_protocol;
 	inet_register_protosw(&vtcp_protosw);
-	pr_info("registered on IP protocol %d\n", proto);
+	pr_info("registered on IP protocol %d (IPv4 and IPv6)\n", proto);
 	return 0;
 
+out_offload:
+	vtcp_offload_exit();
+	vtcp_diag_exit();
 out_inet:
 	inet_del_protocol(&vtcp_net_protocol, vtcp_protocol);
 out_genl:
@@ -161,6 +168,7 @@ out_memory:
 static void __exit vtcp_exit(void)
 {
 	inet_unregister_protosw(&vtcp_protosw);
+	vtcp_ipv6_exit();
 	vtcp_offload_exit();
 	vtcp_diag_exit();
 	inet_del_protocol(&vtcp_net_protocol, vtcp_protocol);
@@ -183,4 +191,6 @@ MODULE_DESCRIPTION("A TCP-style transport on its own IP protocol number");
  * SOCK_STREAM (1) is an enum in the kernel, so it cannot be stringified.
  */
 MODULE_ALIAS("net-pf-" __stringify(PF_INET) "-proto-" __stringify(IPPROTO_VTCP)
+	     "-type-1");
+MODULE_ALIAS("net-pf-" __stringify(PF_INET6) "-proto-" __stringify(IPPROTO_VTCP)
 	     "-type-1");

@@ -123,11 +123,15 @@ static int vtcp_genl_get_stats(struct sk_buff *skb, struct genl_info *info)
 
 /* ---- VTCP_CMD_EVENT ------------------------------------------------------ */
 
-/* Who an event is about: a socket's cookie (0: none) and its 4-tuple. */
+/*
+ * Who an event is about: a socket's cookie (0: none) and its 4-tuple,
+ * IPv4 addresses v4-mapped; @v6 for AF_INET6 sockets and IPv6 segments.
+ */
 struct vtcp_event_id {
 	u64 cookie;
-	__be32 saddr, daddr;
+	struct in6_addr saddr, daddr;
 	__be16 sport, dport;
+	bool v6;
 };
 
 static bool events_wanted(struct net *net)
@@ -138,8 +142,14 @@ static bool events_wanted(struct net *net)
 static void id_of_sock(struct sock *sk, struct vtcp_event_id *id)
 {
 	id->cookie = vtcp_cookie(sk);
-	id->saddr = sk->sk_rcv_saddr;
-	id->daddr = sk->sk_daddr;
+	id->v6 = sk->sk_family == AF_INET6;
+	if (id->v6) {
+		id->saddr = sk->sk_v6_rcv_saddr;
+		id->daddr = sk->sk_v6_daddr;
+	} else {
+		ipv6_addr_set_v4mapped(sk->sk_rcv_saddr, &id->saddr);
+		ipv6_addr_set_v4mapped(sk->sk_daddr, &id->daddr);
+	}
 	id->sport = htons(sk->sk_num);
 	id->dport = sk->sk_dport;
 }
@@ -148,10 +158,30 @@ static size_t event_size(void)
 {
 	return nla_total_size(sizeof(u8)) +		/* TYPE */
 	       2 * nla_total_size_64bit(sizeof(u64)) +	/* TIME_NS, COOKIE */
-	       2 * nla_total_size(sizeof(__be32)) +	/* SADDR, DADDR */
+	       2 * nla_total_size(sizeof(struct in6_addr)) + /* [SD]ADDR[6] */
 	       2 * nla_total_size(sizeof(__be16)) +	/* SPORT, DPORT */
 	       5 * nla_total_size(sizeof(u8)) +		/* states ... FLAGS */
 	       4 * nla_total_size(sizeof(u32));		/* SEQ ... WIN */
+}
+
+static int put_addrs(struct sk_buff *msg, const struct vtcp_event_id *id)
+{
+	if (id->v6)
+		return nla_put_in6_addr(msg, VTCP_A_EV_SADDR6, &id->saddr) ?:
+		       nla_put_in6_addr(msg, VTCP_A_EV_DADDR6, &id->daddr);
+	return nla_put_in_addr(msg, VTCP_A_EV_SADDR, id->saddr.s6_addr32[3]) ?:
+	       nla_put_in_addr(msg, VTCP_A_EV_DADDR, id->daddr.s6_addr32[3]);
+}
+
+/* The 4-tuple of the connection @skb (a segment that came) belongs to. */
+static void id_of_segment(const struct sk_buff *skb, struct vtcp_event_id *id)
+{
+	const struct tcphdr *th = vtcp_hdr(skb);
+
+	vtcp_skb_addrs(skb, &id->daddr, &id->saddr);
+	id->v6 = vtcp_skb_is_v6(skb);
+	id->sport = th->dest;
+	id->dport = th->source;
 }
 
 static struct sk_buff *event_new(u8 type, const struct vtcp_event_id *id,
@@ -167,8 +197,7 @@ static struct sk_buff *event_new(u8 type, const struct vtcp_event_id *id,
 	    nla_put_u64_64bit(msg, VTCP_A_EV_TIME_NS, ktime_get_real_ns(),
 			      VTCP_A_PAD) ||
 	    nla_put_u64_64bit(msg, VTCP_A_EV_COOKIE, id->cookie, VTCP_A_PAD) ||
-	    nla_put_in_addr(msg, VTCP_A_EV_SADDR, id->saddr) ||
-	    nla_put_in_addr(msg, VTCP_A_EV_DADDR, id->daddr) ||
+	    put_addrs(msg, id) ||
 	    nla_put_be16(msg, VTCP_A_EV_SPORT, id->sport) ||
 	    nla_put_be16(msg, VTCP_A_EV_DPORT, id->dport)) {
 		nlmsg_free(msg);
@@ -306,16 +335,14 @@ static void event_segment(struct net *net, u8 type,
  */
 void vtcp_event_seg_in(struct sock *sk, const struct sk_buff *skb)
 {
-	const struct tcphdr *th = vtcp_hdr(skb);
 	struct vtcp_event_id id;
 
 	if (!events_wanted(sock_net(sk)))
 		return;
+	id_of_segment(skb, &id);
 	id.cookie = vtcp_cookie(sk);
-	id.saddr = ip_hdr(skb)->daddr;
-	id.daddr = ip_hdr(skb)->saddr;
-	id.sport = th->dest;
-	id.dport = th->source;
+	/* A socket's events all name its family: v4-mapped, if AF_INET6. */
+	id.v6 |= sk->sk_family == AF_INET6;
 	event_segment(sock_net(sk), VTCP_EVT_SEG_IN, &id, skb,
 		      sk->sk_state == TCP_TIME_WAIT ? 0 : vtcp_sk(sk)->snd_wscale);
 }
@@ -332,20 +359,19 @@ void vtcp_event_seg_out(struct sock *sk, const struct sk_buff *skb)
 		      vtcp_sk(sk)->rcv_wscale);
 }
 
-/* A reply sent without a socket (RSTs, TIME-WAIT's ACKs): cookie 0. */
+/*
+ * A reply @skb sent without a socket (RSTs, TIME-WAIT's ACKs), to the
+ * segment @in: cookie 0.
+ */
 void vtcp_event_reply(struct net *net, const struct sk_buff *skb,
-		      __be32 saddr, __be32 daddr)
+		      const struct sk_buff *in)
 {
-	const struct tcphdr *th = vtcp_hdr(skb);
-	struct vtcp_event_id id = {
-		.saddr = saddr,
-		.daddr = daddr,
-		.sport = th->source,
-		.dport = th->dest,
-	};
+	struct vtcp_event_id id = {};
 
-	if (events_wanted(net))
-		event_segment(net, VTCP_EVT_SEG_OUT, &id, skb, 0);
+	if (!events_wanted(net))
+		return;
+	id_of_segment(in, &id);
+	event_segment(net, VTCP_EVT_SEG_OUT, &id, skb, 0);
 }
 
 int vtcp_genl_init(void)

@@ -9,6 +9,7 @@
  */
 #include <linux/skbuff.h>
 #include <net/protocol.h>
+#include <net/ipv6.h>
 #include <net/tcp.h>
 
 #include "vtcp.h"
@@ -76,13 +77,22 @@ static const struct net_offload vtcp_offload = {
 	},
 };
 
+/* One for both families: the length delta fixes either pseudo-header. */
 int vtcp_offload_init(void)
 {
-	return inet_add_offload(&vtcp_offload, vtcp_protocol);
+	int err = inet_add_offload(&vtcp_offload, vtcp_protocol);
+
+	if (err)
+		return err;
+	err = inet6_add_offload(&vtcp_offload, vtcp_protocol);
+	if (err)
+		inet_del_offload(&vtcp_offload, vtcp_protocol);
+	return err;
 }
 
 void vtcp_offload_exit(void)
 {
+	inet6_del_offload(&vtcp_offload, vtcp_protocol);
 	inet_del_offload(&vtcp_offload, vtcp_protocol);
 }
 

@@ -187,7 +187,6 @@ static int transmit(struct sock *sk, struct sk_buff *skb, bool queued)
 	push_header(out, inet->inet_sport, inet->inet_dport, cb->seq,
 		    vsk->rcv_nxt, flags, select_window(sk, flags & TCPHDR_SYN),
 		    &opts);
-	set_checksum_partial(out, inet->inet_saddr, inet->inet_daddr);
 	vtcp_event_seg_out(sk, out);
 	skb_set_owner_w(out, sk);
 	if (flags & TCPHDR_ACK) {
@@ -198,8 +197,9 @@ static int transmit(struct sock *sk, struct sk_buff *skb, bool queued)
 	vsk->bytes_sent += skb->len;
 	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_OUT_SEGS);
 	/* IP reads its own control block (options for an ICMP error). */
-	memset(IPCB(out), 0, sizeof(*IPCB(out)));
-	err = ip_queue_xmit(sk, out, &inet->cork.fl);
+	memset(out->cb, 0, max(sizeof(struct inet_skb_parm),
+			       sizeof(struct inet6_skb_parm)));
+	err = vsk->af->queue_xmit(sk, out);
 	err = net_xmit_eval(err);	/* a macro: its argument goes twice */
 	if (queued && !err)
 		vtcp_rtx_sent(sk, skb);
@@ -507,30 +507,57 @@ int vtcp_retransmit_head(struct sock *sk)
 	return err;
 }
 
+/* A connection's segment to IPv4: checksummed as the device can, routed. */
+static int ipv4_queue_xmit(struct sock *sk, struct sk_buff *skb)
+{
+	struct inet_sock *inet = inet_sk(sk);
+
+	set_checksum_partial(skb, inet->inet_saddr, inet->inet_daddr);
+	return ip_queue_xmit(sk, skb, &inet->cork.fl);
+}
+
+const struct vtcp_af_ops vtcp_ipv4_ops = {
+	.net_header_len	= sizeof(struct iphdr),
+	.queue_xmit	= ipv4_queue_xmit,
+	.update_pmtu	= inet_csk_update_pmtu,
+};
+
 /*
  * The route back to the source of @in, from the address it came to: for
  * the replies of listener @sk, or of nobody (NULL).
  */
-static struct rtable *reply_route(struct net *net, struct sock *sk,
-				  const struct sk_buff *in, struct flowi4 *fl4)
+static int reply_route(struct net *net, struct sock *sk,
+		       const struct sk_buff *in, struct vtcp_reply *r)
 {
 	const struct iphdr *iph = ip_hdr(in);
 	const struct tcphdr *th = vtcp_hdr(in);
+	struct rtable *rt;
 
-	return ip_route_output_ports(net, fl4, sk, iph->saddr, iph->daddr,
-				     th->source, th->dest, vtcp_protocol,
-				     0, inet_iif(in));
+	if (vtcp_skb_is_v6(in))
+		return vtcp6_reply_route(net, sk, in, r);
+	rt = ip_route_output_ports(net, &r->fl.u.ip4, sk, iph->saddr,
+				   iph->daddr, th->source, th->dest,
+				   vtcp_protocol, 0, inet_iif(in));
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	r->dst = &rt->dst;
+	return 0;
 }
 
-/* Send the reply @skb on @rt, from the namespace's control socket. */
+/* Send the reply @skb to @in's source, from the namespace's control socket. */
 static void reply_xmit(struct net *net, struct sk_buff *skb,
-		       struct rtable *rt, const struct flowi4 *fl4)
+		       const struct sk_buff *in, struct vtcp_reply *r)
 {
+	struct flowi4 *fl4 = &r->fl.u.ip4;
 	struct sock *ctl = vtcp_pernet(net)->ctl_sk;
 
+	vtcp_event_reply(net, skb, in);
+	if (vtcp_skb_is_v6(in)) {
+		vtcp6_reply_xmit(net, skb, r);
+		return;
+	}
 	set_checksum(skb, fl4->saddr, fl4->daddr);
-	vtcp_event_reply(net, skb, fl4->saddr, fl4->daddr);
-	skb_dst_set(skb, &rt->dst);
+	skb_dst_set(skb, r->dst);
 	/*
 	 * Softirq takes this lock too: a caller in process context (the
 	 * backlog, at release_sock()) must keep softirqs off meanwhile.
@@ -552,20 +579,18 @@ void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
 		     u32 seq, u32 ack, u16 win)
 {
 	const struct tcphdr *ith = vtcp_hdr(in);
-	struct flowi4 fl4;
-	struct rtable *rt;
+	struct vtcp_reply r;
 	struct sk_buff *skb;
 
-	rt = reply_route(net, NULL, in, &fl4);
-	if (IS_ERR(rt))
+	if (reply_route(net, NULL, in, &r))
 		return;
 	skb = alloc_ctl_skb(vtcp_pernet(net)->ctl_sk, GFP_ATOMIC);
 	if (!skb) {
-		ip_rt_put(rt);
+		dst_release(r.dst);
 		return;
 	}
 	push_header(skb, ith->dest, ith->source, seq, ack, flags, win, NULL);
-	reply_xmit(net, skb, rt, &fl4);
+	reply_xmit(net, skb, in, &r);
 }
 
 /**
@@ -586,22 +611,22 @@ int vtcp_send_synack(struct sock *sk, const struct sk_buff *syn, u32 isn,
 {
 	const struct tcphdr *th = vtcp_hdr(syn);
 	struct net *net = sock_net(sk);
-	struct flowi4 fl4;
-	struct rtable *rt;
+	struct vtcp_reply r;
 	struct sk_buff *skb;
+	int err;
 
-	rt = reply_route(net, sk, syn, &fl4);
-	if (IS_ERR(rt))
-		return PTR_ERR(rt);
+	err = reply_route(net, sk, syn, &r);
+	if (err)
+		return err;
 	skb = alloc_ctl_skb(vtcp_pernet(net)->ctl_sk, GFP_ATOMIC);
 	if (!skb) {
-		ip_rt_put(rt);
+		dst_release(r.dst);
 		return -ENOBUFS;
 	}
-	opts->mss = vtcp_advmss(&rt->dst);
+	opts->mss = vtcp_advmss(r.dst);
 	push_header(skb, th->dest, th->source, isn, VTCP_SKB_CB(syn)->seq + 1,
 		    TCPHDR_SYN | TCPHDR_ACK, win, opts);
-	reply_xmit(net, skb, rt, &fl4);
+	reply_xmit(net, skb, syn, &r);
 	return 0;
 }
 
@@ -623,13 +648,35 @@ void vtcp_send_reset_for(struct net *net, const struct sk_buff *in)
 
 static siphash_aligned_key_t seq_key;
 
-static u32 hash_4tuple(__be32 saddr, __be32 daddr, __be16 sport,
+/* IPv4 addresses hash as their v4-mapped forms: one hash for both. */
+static u32 hash_4tuple(const struct in6_addr *saddr,
+		       const struct in6_addr *daddr, __be16 sport,
 		       __be16 dport, u32 purpose)
 {
+	const struct {
+		struct in6_addr saddr, daddr;
+		__be16 sport, dport;
+		u32 purpose;
+	} __aligned(SIPHASH_ALIGNMENT) in = {
+		.saddr = *saddr, .daddr = *daddr,
+		.sport = sport, .dport = dport, .purpose = purpose,
+	};
+
 	net_get_random_once(&seq_key, sizeof(seq_key));
-	return siphash_4u32((__force u32)saddr, (__force u32)daddr,
-			    (__force u32)sport << 16 | (__force u32)dport,
-			    purpose, &seq_key);
+	return siphash(&in, sizeof(in), &seq_key);
+}
+
+/* The addresses of @skb, as it came: IPv4 ones v4-mapped. */
+void vtcp_skb_addrs(const struct sk_buff *skb, struct in6_addr *saddr,
+		    struct in6_addr *daddr)
+{
+	if (vtcp_skb_is_v6(skb)) {
+		*saddr = ipv6_hdr(skb)->saddr;
+		*daddr = ipv6_hdr(skb)->daddr;
+		return;
+	}
+	ipv6_addr_set_v4mapped(ip_hdr(skb)->saddr, saddr);
+	ipv6_addr_set_v4mapped(ip_hdr(skb)->daddr, daddr);
 }
 
 /**
@@ -645,7 +692,8 @@ static u32 hash_4tuple(__be32 saddr, __be32 daddr, __be16 sport,
  *
  * Return: the offset added to vtcp_ts_clock().
  */
-u32 vtcp_ts_offset(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
+u32 vtcp_ts_offset(const struct in6_addr *saddr, const struct in6_addr *daddr,
+		   __be16 sport, __be16 dport)
 {
 	return hash_4tuple(saddr, daddr, sport, dport, 1);
 }
@@ -663,12 +711,20 @@ void vtcp_init_sequence(struct sock *sk, u32 iss)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 	struct vtcp_sock *vsk = vtcp_sk(sk);
-	__be32 saddr = inet->inet_saddr, daddr = inet->inet_daddr;
 	__be16 sport = inet->inet_sport, dport = inet->inet_dport;
+	struct in6_addr saddr, daddr;
 
-	vsk->iss = iss ?: hash_4tuple(saddr, daddr, sport, dport, 0) +
+	if (vsk->af == &vtcp_ipv6_ops) {
+		saddr = sk->sk_v6_rcv_saddr;
+		daddr = sk->sk_v6_daddr;
+	} else {
+		ipv6_addr_set_v4mapped(inet->inet_saddr, &saddr);
+		ipv6_addr_set_v4mapped(inet->inet_daddr, &daddr);
+	}
+
+	vsk->iss = iss ?: hash_4tuple(&saddr, &daddr, sport, dport, 0) +
 			  (u32)(ktime_get_real_ns() >> 12);
-	vsk->ts_offset = vtcp_ts_offset(saddr, daddr, sport, dport);
+	vsk->ts_offset = vtcp_ts_offset(&saddr, &daddr, sport, dport);
 	vsk->snd_una = vsk->iss;
 	vsk->snd_nxt = vsk->iss;
 	vsk->write_seq = vsk->iss;
@@ -677,11 +733,20 @@ void vtcp_init_sequence(struct sock *sk, u32 iss)
 
 int vtcp_output_net_init(struct net *net)
 {
-	return inet_ctl_sock_create(&vtcp_pernet(net)->ctl_sk, PF_INET,
-				    SOCK_RAW, vtcp_protocol, net);
+	int err;
+
+	err = inet_ctl_sock_create(&vtcp_pernet(net)->ctl_sk, PF_INET,
+				   SOCK_RAW, vtcp_protocol, net);
+	if (err)
+		return err;
+	err = vtcp6_net_init(net);
+	if (err)
+		inet_ctl_sock_destroy(vtcp_pernet(net)->ctl_sk);
+	return err;
 }
 
 void vtcp_output_net_exit(struct net *net)
 {
+	vtcp6_net_exit(net);
 	inet_ctl_sock_destroy(vtcp_pernet(net)->ctl_sk);
 }

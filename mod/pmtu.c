@@ -22,14 +22,14 @@
 
 static int mtu_to_mss(const struct sock *sk, int mtu)
 {
-	return mtu - (int)sizeof(struct iphdr) - inet_csk(sk)->icsk_ext_hdr_len -
-	       VTCP_HDR_MIN;
+	return mtu - (int)vtcp_sk(sk)->af->net_header_len -
+	       inet_csk(sk)->icsk_ext_hdr_len - VTCP_HDR_MIN;
 }
 
 static int mss_to_mtu(const struct sock *sk, int mss)
 {
-	return mss + sizeof(struct iphdr) + inet_csk(sk)->icsk_ext_hdr_len +
-	       VTCP_HDR_MIN;
+	return mss + vtcp_sk(sk)->af->net_header_len +
+	       inet_csk(sk)->icsk_ext_hdr_len + VTCP_HDR_MIN;
 }
 
 /* Option bytes on every segment, which the MSS leaves room for. */
@@ -106,15 +106,19 @@ void vtcp_mtu_reduced(struct sock *sk)
 
 	if ((1 << sk->sk_state) & (TCPF_LISTEN | TCPF_CLOSE))
 		return;
-	dst = inet_csk_update_pmtu(sk, mtu);
+	dst = vtcp_sk(sk)->af->update_pmtu(sk, mtu);
 	if (!dst)
 		return;
 	dmtu = dst_mtu(dst);
-	/* Below the floor the route keeps: the connection may not recover. */
-	if (mtu < dmtu && ip_dont_fragment(sk, dst))
-		WRITE_ONCE(sk->sk_err_soft, EMSGSIZE);
-	if (READ_ONCE(inet->pmtudisc) == IP_PMTUDISC_DONT ||
-	    !ip_sk_accept_pmtu(sk) || inet_csk(sk)->icsk_pmtu_cookie <= dmtu)
+	if (vtcp_sk(sk)->af == &vtcp_ipv4_ops) {
+		/* Below the floor the route keeps: it may not recover. */
+		if (mtu < dmtu && ip_dont_fragment(sk, dst))
+			WRITE_ONCE(sk->sk_err_soft, EMSGSIZE);
+		if (READ_ONCE(inet->pmtudisc) == IP_PMTUDISC_DONT ||
+		    !ip_sk_accept_pmtu(sk))
+			return;
+	}
+	if (inet_csk(sk)->icsk_pmtu_cookie <= dmtu)
 		return;
 	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_PMTU_REDUCED);
 	resync_mss(sk, dmtu);

@@ -29,6 +29,12 @@ struct request_sock_ops vtcp_request_sock_ops = {
 	.destructor	= vtcp_reqsk_destructor,
 };
 
+struct request_sock_ops vtcp6_request_sock_ops = {
+	.family		= PF_INET6,
+	.obj_size	= sizeof(struct inet_request_sock),
+	.destructor	= vtcp_reqsk_destructor,
+};
+
 /*
  * What both handshakes learn of the peer, @skb being its SYN, or the ACK
  * of a SYN cookie: the options we offered stay only if it offered them
@@ -111,16 +117,22 @@ static struct request_sock *ticket_for(struct sock *sk, struct sk_buff *skb)
 	struct request_sock *req;
 	struct inet_request_sock *ireq;
 
-	req = inet_reqsk_alloc(&vtcp_request_sock_ops, sk, true);
+	req = inet_reqsk_alloc(sk->sk_family == AF_INET6 ?
+			       &vtcp6_request_sock_ops : &vtcp_request_sock_ops,
+			       sk, true);
 	if (!req)
 		return NULL;
 	refcount_set(&req->rsk_refcnt, 1);	/* the ticket's one owner */
 	ireq = inet_rsk(req);
-	sk_rcv_saddr_set(req_to_sk(req), ip_hdr(skb)->daddr);
-	sk_daddr_set(req_to_sk(req), ip_hdr(skb)->saddr);
+	if (vtcp_skb_is_v6(skb)) {
+		vtcp6_init_ticket(req, skb);
+	} else {
+		sk_rcv_saddr_set(req_to_sk(req), ip_hdr(skb)->daddr);
+		sk_daddr_set(req_to_sk(req), ip_hdr(skb)->saddr);
+		ireq->ir_iif = VTCP_SKB_CB(skb)->iif;
+	}
 	ireq->ir_rmt_port = vtcp_hdr(skb)->source;
 	ireq->ir_num = ntohs(vtcp_hdr(skb)->dest);
-	ireq->ir_iif = inet_iif(skb);
 	ireq->ir_mark = inet_request_mark(sk, skb);
 	return req;
 }
@@ -220,18 +232,36 @@ static bool evict_oldest_child(struct sock *listener)
 	return !inet_csk_reqsk_queue_is_full(listener);
 }
 
-/* The child's addresses, state and route, as its ticket says. */
-static int setup_child(struct sock *sk, struct sock *child,
-		       struct request_sock *req)
+/* An IPv4 child: of an AF_INET listener, or v4-mapped of an AF_INET6 one. */
+static struct dst_entry *setup_child_v4(struct sock *sk, struct sock *child,
+					struct request_sock *req)
 {
-	struct dst_entry *dst;
-
 	/* The clone has the listener's addresses: take the request's. */
 	sk_daddr_set(child, inet_rsk(req)->ir_rmt_addr);
 	sk_rcv_saddr_set(child, inet_rsk(req)->ir_loc_addr);
 	inet_sk(child)->inet_saddr = inet_rsk(req)->ir_loc_addr;
+	vtcp_sk(child)->af = &vtcp_ipv4_ops;
+	return inet_csk_route_child_sock(sk, child, req);
+}
+
+/* The child's addresses, state and route, as its ticket says. */
+static int setup_child(struct sock *sk, struct sock *child,
+		       struct request_sock *req, const struct sk_buff *skb)
+{
+	struct dst_entry *dst;
+	int err;
+
+	if (sk->sk_family == AF_INET6)
+		vtcp6_adopt_pinfo(child, sk);
 	vtcp_init_sock_state(child);
-	dst = inet_csk_route_child_sock(sk, child, req);
+	if (vtcp_skb_is_v6(skb)) {
+		err = vtcp6_setup_child(sk, child, req, skb);
+		if (err)
+			return err;
+		dst = __sk_dst_get(child);
+	} else {
+		dst = setup_child_v4(sk, child, req);
+	}
 	if (!dst)
 		return -EHOSTUNREACH;
 	vtcp_setup_caps(child, dst);
@@ -325,7 +355,7 @@ int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 	if (IS_ERR(child))
 		return PTR_ERR(child);
 	__acquire(&child->sk_lock.slock);	/* inet_csk_clone_lock() locked it */
-	err = setup_child(sk, child, req);
+	err = setup_child(sk, child, req, skb);
 	if (!err) {
 		vtcp_init_from_syn(child, skb);
 		vtcp_cong_start(child);
@@ -390,7 +420,7 @@ int vtcp_listen_rcv_cookie(struct sock *sk, struct sk_buff *skb)
 	if (IS_ERR(child))
 		return PTR_ERR(child);
 	__acquire(&child->sk_lock.slock);	/* inet_csk_clone_lock() locked it */
-	err = setup_child(sk, child, req);
+	err = setup_child(sk, child, req, skb);
 	if (!err) {
 		init_from_cookie(child, skb, &c);
 		vtcp_cong_start(child);

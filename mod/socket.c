@@ -10,6 +10,7 @@
 #include <linux/sockios.h>
 #include <net/inet_common.h>
 #include <net/ip.h>
+#include <net/ipv6.h>
 #include <net/route.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -23,9 +24,10 @@ static DEFINE_PER_CPU(unsigned int, vtcp_orphan_count);
 /* Largest payload we accept on a route: its MTU less the headers. */
 u16 vtcp_advmss(const struct dst_entry *dst)
 {
-	unsigned int mtu = dst_mtu(dst);
+	unsigned int iph = dst->ops->family == AF_INET6 ?
+			   sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 
-	return clamp_t(unsigned int, mtu - sizeof(struct iphdr) - VTCP_HDR_MIN,
+	return clamp_t(unsigned int, dst_mtu(dst) - iph - VTCP_HDR_MIN,
 		       64, 65535);
 }
 
@@ -91,6 +93,8 @@ static unsigned int vtcp_icsk_sync_mss(struct sock *sk, u32 pmtu)
 static int vtcp_init_sock(struct sock *sk)
 {
 	vtcp_init_sock_state(sk);
+	vtcp_sk(sk)->af = sk->sk_family == AF_INET6 ? &vtcp_ipv6_ops :
+						      &vtcp_ipv4_ops;
 	inet_csk(sk)->icsk_sync_mss = vtcp_icsk_sync_mss;
 	sk_sockets_allocated_inc(sk);
 	sk->sk_write_space = vtcp_write_space;
@@ -255,7 +259,7 @@ static int route_and_hash(struct sock *sk, struct sockaddr_in *usin)
 	return err;
 }
 
-static void init_active_seq(struct sock *sk)
+void vtcp_init_active_seq(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
@@ -269,7 +273,18 @@ static void init_active_seq(struct sock *sk)
 	atomic_set(&inet_sk(sk)->inet_id, get_random_u16());
 }
 
-static int vtcp_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
+/* connect() failed after the route: back to a closed, unconnected socket. */
+void vtcp_connect_failed(struct sock *sk)
+{
+	vtcp_event_state(sk, sk->sk_state, TCP_CLOSE, VTCP_NR_EVENTS);
+	vtcp_set_state(sk, TCP_CLOSE);
+	inet_bhash2_reset_saddr(sk);
+	sk->sk_route_caps = 0;
+	inet_sk(sk)->inet_dport = 0;
+}
+
+/* connect() to an IPv4 address: an AF_INET socket's, or a v4-mapped one. */
+int vtcp_connect_v4(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 {
 	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
 	int err;
@@ -283,16 +298,11 @@ static int vtcp_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	WRITE_ONCE(sk->sk_err_soft, 0);
 	err = route_and_hash(sk, usin);
 	if (!err) {
-		init_active_seq(sk);
+		vtcp_init_active_seq(sk);
 		err = vtcp_fsm(sk, VTCP_EV_CONNECT, NULL);
 	}
-	if (err) {
-		vtcp_event_state(sk, sk->sk_state, TCP_CLOSE, VTCP_NR_EVENTS);
-		vtcp_set_state(sk, TCP_CLOSE);
-		inet_bhash2_reset_saddr(sk);
-		sk->sk_route_caps = 0;
-		inet_sk(sk)->inet_dport = 0;
-	}
+	if (err)
+		vtcp_connect_failed(sk);
 	return err;
 }
 
@@ -406,13 +416,29 @@ static bool our_level(int level)
 	return level == SOL_VTCP || level == vtcp_protocol;
 }
 
+/*
+ * IPV6_ADDRFORM would turn the socket into an AF_INET one by switching its
+ * proto to TCP's or UDP's (it knows no other): never for ours.
+ */
+static int family_setsockopt(struct sock *sk, int level, int optname,
+			     sockptr_t optval, unsigned int optlen)
+{
+	if (level == SOL_IP)
+		return ip_setsockopt(sk, level, optname, optval, optlen);
+	if (sk->sk_family != AF_INET6)
+		return -ENOPROTOOPT;
+	if (optname == IPV6_ADDRFORM)
+		return -EOPNOTSUPP;
+	return ipv6_setsockopt(sk, level, optname, optval, optlen);
+}
+
 static int vtcp_setsockopt(struct sock *sk, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
 	int val, err;
 
-	if (level == SOL_IP)
-		return ip_setsockopt(sk, level, optname, optval, optlen);
+	if (level == SOL_IP || level == SOL_IPV6)
+		return family_setsockopt(sk, level, optname, optval, optlen);
 	if (!our_level(level))
 		return -ENOPROTOOPT;
 	if (optname == VTCP_CONGESTION)
@@ -461,6 +487,10 @@ static int vtcp_getsockopt(struct sock *sk, int level, int optname,
 
 	if (level == SOL_IP)
 		return ip_getsockopt(sk, level, optname, optval, optlen);
+	if (level == SOL_IPV6)
+		return sk->sk_family == AF_INET6 ?
+		       ipv6_getsockopt(sk, level, optname, optval, optlen) :
+		       -ENOPROTOOPT;
 	if (!our_level(level))
 		return -ENOPROTOOPT;
 	if (get_user(len, optlen))
@@ -517,7 +547,7 @@ static int vtcp_ioctl(struct sock *sk, int cmd, unsigned long arg)
 }
 #endif
 
-static int vtcp_listen(struct socket *sock, int backlog)
+int vtcp_listen(struct socket *sock, int backlog)
 {
 	struct sock *sk = sock->sk;
 	int err = -EINVAL;
@@ -546,8 +576,7 @@ static bool readable(struct sock *sk)
 	return avail > 0 && avail >= sock_rcvlowat(sk, 0, INT_MAX);
 }
 
-static __poll_t vtcp_poll(struct file *file, struct socket *sock,
-			  poll_table *wait)
+__poll_t vtcp_poll(struct file *file, struct socket *sock, poll_table *wait)
 {
 	struct sock *sk = sock->sk;
 	__poll_t mask = 0;
@@ -594,7 +623,7 @@ struct proto vtcp_prot = {
 	.init		= vtcp_init_sock,
 	.destroy	= vtcp_destroy_sock,
 	.close		= vtcp_close,
-	.connect	= vtcp_connect,
+	.connect	= vtcp_connect_v4,
 	.disconnect	= vtcp_disconnect,
 	.accept		= inet_csk_accept,
 	.ioctl		= vtcp_ioctl,

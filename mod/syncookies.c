@@ -59,13 +59,18 @@ static const u16 cookie_mss[] = { 536, 1300, 1440, 1460 };
 /* H0 (@key 0, @count 0) or H1 of the 4-tuple of @skb, from the peer. */
 static u32 cookie_hash(const struct sk_buff *skb, u32 count, int key)
 {
-	const struct iphdr *iph = ip_hdr(skb);
 	const struct tcphdr *th = vtcp_hdr(skb);
+	struct {
+		struct in6_addr saddr, daddr;
+		__be16 sport, dport;
+		u32 count;
+	} __aligned(SIPHASH_ALIGNMENT) in = {
+		.sport = th->source, .dport = th->dest, .count = count,
+	};
 
+	vtcp_skb_addrs(skb, &in.saddr, &in.daddr);
 	net_get_random_once(cookie_key, sizeof(cookie_key));
-	return siphash_4u32((__force u32)iph->saddr, (__force u32)iph->daddr,
-			    (__force u32)th->source << 16 |
-			    (__force u32)th->dest, count, &cookie_key[key]);
+	return siphash(&in, sizeof(in), &cookie_key[key]);
 }
 
 static u32 cookie_count(void)
@@ -115,8 +120,11 @@ static u32 mss_index(const struct vtcp_opts *peer)
 /* Our timestamp clock's offset for the connection of @skb (from the peer). */
 static u32 ts_offset_of(const struct sk_buff *skb)
 {
-	return vtcp_ts_offset(ip_hdr(skb)->daddr, ip_hdr(skb)->saddr,
-			      vtcp_hdr(skb)->dest, vtcp_hdr(skb)->source);
+	struct in6_addr saddr, daddr;
+
+	vtcp_skb_addrs(skb, &saddr, &daddr);
+	return vtcp_ts_offset(&daddr, &saddr, vtcp_hdr(skb)->dest,
+			      vtcp_hdr(skb)->source);
 }
 
 /*

@@ -149,6 +149,12 @@ struct timewait_sock_ops vtcp_timewait_sock_ops = {
 	.twsk_destructor	= vtcp_tw_destructor,
 };
 
+/* AF_INET6's: the same, in a slab of its own (proto_register() makes it). */
+struct timewait_sock_ops vtcp6_timewait_sock_ops = {
+	.twsk_obj_size		= sizeof(struct vtcp_tw_sock),
+	.twsk_destructor	= vtcp_tw_destructor,
+};
+
 /*
  * Hash @tw in @sk's place, queued for 2MSL first: once hashed, it is
  * public (the hashdance sets its references) and may be freed at once. The
@@ -196,6 +202,13 @@ void vtcp_enter_timewait(struct sock *sk)
 		vtw->ts_recent = vsk->ts_recent;
 		vtw->had_ts = !!(vsk->opts & VTCP_OPT_TIMESTAMPS);
 		vtw->last_oow_ack = 0;
+#if IS_ENABLED(CONFIG_IPV6)
+		if (tw->tw_family == AF_INET6) {
+			tw->tw_v6_daddr = sk->sk_v6_daddr;
+			tw->tw_v6_rcv_saddr = sk->sk_v6_rcv_saddr;
+			tw->tw_ipv6only = sk->sk_ipv6only;
+		}
+#endif
 		INIT_LIST_HEAD(&vtw->queue);
 		__module_get(THIS_MODULE);
 		VTCP_INC_STATS(net, VTCP_MIB_TW_CREATED);
@@ -278,6 +291,8 @@ static struct sock *listener_for(struct sk_buff *skb, int sdif)
 {
 	const struct tcphdr *th = vtcp_hdr(skb);
 
+	if (vtcp_skb_is_v6(skb))
+		return vtcp6_lookup_listener(skb, sdif);
 	return inet_lookup_listener(dev_net(skb->dev), &vtcp_hashinfo, skb,
 				    vtcp_hdr_len(th), ip_hdr(skb)->saddr,
 				    th->source, ip_hdr(skb)->daddr, th->dest,

@@ -10,6 +10,7 @@
 #include <net/inet_connection_sock.h>
 #include <net/inet_hashtables.h>
 #include <net/inet_timewait_sock.h>
+#include <net/ipv6.h>
 #include <net/netns/generic.h>
 #include <net/snmp.h>
 #include <net/tcp_states.h>
@@ -22,6 +23,28 @@ extern u8 vtcp_protocol;
 extern struct inet_hashinfo vtcp_hashinfo;
 extern struct proto vtcp_prot;
 extern const struct proto_ops vtcp_stream_ops;
+
+/*
+ * What differs between the families for a connection's own segments:
+ * IPv4, and IPv6 (ipv6.c). An AF_INET6 socket talking to an IPv4 peer
+ * (a v4-mapped address) uses IPv4's, as TCP's ipv6_mapped does.
+ */
+struct vtcp_af_ops {
+	u16 net_header_len;	/* the IP header in front of ours */
+	/* Checksum @skb (our header pushed) and hand it to IP. */
+	int (*queue_xmit)(struct sock *sk, struct sk_buff *skb);
+	/* Teach the route a smaller MTU: the route, or NULL. */
+	struct dst_entry *(*update_pmtu)(struct sock *sk, u32 mtu);
+};
+
+extern const struct vtcp_af_ops vtcp_ipv4_ops;
+extern const struct vtcp_af_ops vtcp_ipv6_ops;
+
+/* A segment's family: IP hands us both, each to its own handler. */
+static inline bool vtcp_skb_is_v6(const struct sk_buff *skb)
+{
+	return skb->protocol == htons(ETH_P_IPV6);
+}
 
 /* Sequence space arithmetic (RFC 9293 section 3.4), wrap-safe. */
 static inline bool seq_before(u32 a, u32 b) { return (s32)(a - b) < 0; }
@@ -49,6 +72,7 @@ struct vtcp_sock {
 	u32 keepalive_intvl_ms;
 
 	u32 syncookie_sent;		/* a listener's last SYN cookie, jiffies */
+	const struct vtcp_af_ops *af;	/* the family of our segments */
 	const struct vtcp_cong_ops *cc;	/* congestion control */
 
 	struct list_head children;	/* a listener's half-open, oldest first */
@@ -209,6 +233,7 @@ struct vtcp_skb_cb {
 	u8 has_sacks:1;		/* in: carried SACK blocks */
 	u8 mtu_probe:1;		/* out: an RFC 4821 probe, one segment */
 	u8 on_rtx:1;		/* out: sent, on the retransmit queue */
+	int iif;		/* in: the interface it came in on */
 };
 
 /* What the RTX timer is armed for (timers.c, recovery.c). */
@@ -366,6 +391,7 @@ struct vtcp_net {
 	struct vtcp_sysctl sysctl;
 	struct ctl_table_header *sysctl_hdr;
 	struct sock *ctl_sk;		/* sends replies that have no socket */
+	struct sock *ctl6_sk;		/* and those of IPv6 */
 	struct inet_timewait_death_row tw_row;
 	struct list_head tw_queue;	/* TIME-WAIT sockets, oldest first */
 	spinlock_t tw_lock;
@@ -439,6 +465,11 @@ const char *vtcp_state_name(int state);
 /* socket.c */
 void vtcp_init_sock_state(struct sock *sk);
 u16 vtcp_advmss(const struct dst_entry *dst);
+int vtcp_listen(struct socket *sock, int backlog);
+__poll_t vtcp_poll(struct file *file, struct socket *sock, poll_table *wait);
+void vtcp_init_active_seq(struct sock *sk);
+int vtcp_connect_v4(struct sock *sk, struct sockaddr *uaddr, int addr_len);
+void vtcp_connect_failed(struct sock *sk);
 void vtcp_set_state(struct sock *sk, int state);
 void vtcp_done(struct sock *sk);
 void vtcp_reset_sock(struct sock *sk, int err);
@@ -446,6 +477,11 @@ void vtcp_reset_sock(struct sock *sk, int err);
 /* input.c: segments from IP. */
 int vtcp_rcv(struct sk_buff *skb);
 int vtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
+bool vtcp_header_is_sane(struct sk_buff *skb);
+int vtcp_rcv_segment(struct net *net, struct sk_buff *skb, struct sock *sk,
+		     bool refcounted);
+void vtcp_rcv_no_socket(struct net *net, struct sk_buff *skb);
+void vtcp_rcv_drop(struct sk_buff *skb, struct net *net, enum vtcp_mib why);
 
 /* ratelimit.c: answers to segments we drop. */
 bool vtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
@@ -454,6 +490,24 @@ void vtcp_challenge_ack(struct sock *sk);
 
 /* icmp.c: ICMP errors about our segments. */
 int vtcp_err(struct sk_buff *skb, u32 info);
+
+/* What an ICMP or ICMPv6 error asks of a connection. */
+enum vtcp_icmp_action {
+	VTCP_ICMP_IGNORE,
+	VTCP_ICMP_PMTU,		/* fragmentation needed, packet too big */
+	VTCP_ICMP_REDIRECT,
+	VTCP_ICMP_ERROR,	/* report err, hard if fatal */
+};
+
+struct vtcp_icmp {
+	enum vtcp_icmp_action action;
+	int err;		/* positive errno, for VTCP_ICMP_ERROR */
+	bool fatal;
+	u32 info;		/* the MTU, for VTCP_ICMP_PMTU */
+};
+
+void vtcp_icmp_handle(struct sock *sk, struct sk_buff *skb,
+		      const struct tcphdr *th, const struct vtcp_icmp *e);
 
 /* output.c: segments to IP. */
 struct vtcp_opts;
@@ -468,7 +522,10 @@ bool vtcp_window_blocks(const struct sock *sk);
 void vtcp_probe_window(struct sock *sk);
 u32 vtcp_ts_clock(void);
 u32 vtcp_ts_now(const struct sock *sk);
-u32 vtcp_ts_offset(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+u32 vtcp_ts_offset(const struct in6_addr *saddr, const struct in6_addr *daddr,
+		   __be16 sport, __be16 dport);
+void vtcp_skb_addrs(const struct sk_buff *skb, struct in6_addr *saddr,
+		    struct in6_addr *daddr);
 u32 vtcp_window_room(const struct sock *sk);
 void vtcp_offer_options(struct sock *sk);
 u8 vtcp_wscale_for(const struct sock *sk);
@@ -483,6 +540,28 @@ int vtcp_send_synack(struct sock *sk, const struct sk_buff *syn, u32 isn,
 void vtcp_init_sequence(struct sock *sk, u32 iss);
 int vtcp_output_net_init(struct net *net);
 void vtcp_output_net_exit(struct net *net);
+
+/* A reply that no socket sends: its route, from the segment it answers. */
+struct vtcp_reply {
+	struct flowi fl;
+	struct dst_entry *dst;
+};
+
+/* ipv6.c: AF_INET6 sockets, and IPv6 for all sockets. */
+int vtcp_ipv6_init(void);
+void vtcp_ipv6_exit(void);
+int vtcp6_net_init(struct net *net);
+void vtcp6_net_exit(struct net *net);
+int vtcp6_reply_route(struct net *net, struct sock *sk,
+		      const struct sk_buff *in, struct vtcp_reply *r);
+void vtcp6_reply_xmit(struct net *net, struct sk_buff *skb,
+		      struct vtcp_reply *r);
+int vtcp6_setup_child(struct sock *sk, struct sock *child,
+		      struct request_sock *req, const struct sk_buff *skb);
+void vtcp6_init_ticket(struct request_sock *req, const struct sk_buff *skb);
+struct sock *vtcp6_lookup_listener(struct sk_buff *skb, int sdif);
+bool vtcp_sk_is_v6(const struct sock *sk);
+void vtcp6_adopt_pinfo(struct sock *child, const struct sock *listener);
 
 /* rtx.c: the retransmit queue, by sequence and by send time. */
 void vtcp_rtx_init(struct sock *sk);
@@ -569,6 +648,7 @@ void vtcp_child_established(struct sock *child);
 void vtcp_child_drop_req(struct sock *child);
 void vtcp_abort_children(struct sock *listener);
 extern struct request_sock_ops vtcp_request_sock_ops;
+extern struct request_sock_ops vtcp6_request_sock_ops;
 
 /* syncookies.c: SYN cookies (RFC 4987). */
 struct vtcp_syncookie {
@@ -602,6 +682,7 @@ void vtcp_tw_net_init(struct net *net);
 void vtcp_tw_net_exit(struct net *net);
 u32 vtcp_tw_remaining_ms(const struct inet_timewait_sock *tw);
 extern struct timewait_sock_ops vtcp_timewait_sock_ops;
+extern struct timewait_sock_ops vtcp6_timewait_sock_ops;
 
 /* info.c: a connection as getsockopt(VTCP_INFO) and sock_diag show it. */
 struct vtcp_timer_state {
@@ -632,6 +713,6 @@ void vtcp_event_seg_in(struct sock *sk, const struct sk_buff *skb);
 void vtcp_event_seg_out(struct sock *sk, const struct sk_buff *skb);
 void vtcp_event_pmtu(struct sock *sk);
 void vtcp_event_reply(struct net *net, const struct sk_buff *skb,
-		      __be32 saddr, __be32 daddr);
+		      const struct sk_buff *in);
 
 #endif /* _VTCP_H */

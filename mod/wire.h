@@ -9,13 +9,14 @@
 
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
+#include <linux/ipv6.h>
 #include <linux/tcp.h>
 
 #define VTCP_HDR_MIN	((unsigned int)sizeof(struct tcphdr))
 #define VTCP_HDR_MAX	60U
 
 /* Room for our header plus everything below it (IP, link layer). */
-#define VTCP_MAX_HEADER	(VTCP_HDR_MAX + MAX_HEADER)
+#define VTCP_MAX_HEADER	(VTCP_HDR_MAX + sizeof(struct ipv6hdr) + MAX_HEADER)
 
 /* The options we speak (RFC 9293 3.2, RFC 7323, RFC 2018). */
 #define VTCP_MAX_SACKS		4	/* blocks in one option */
