@@ -18,6 +18,7 @@ import time
 
 PROTO = int(os.environ.get("VTCP_PROTO", "253"))
 A, B = "10.0.0.1", "10.0.0.2"
+A6, B6 = "fd00::1", "fd00::2"		# the same hosts over IPv6
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -150,8 +151,9 @@ def two_hosts(mtu=1500):
     sh("ip netns del a 2>/dev/null; ip netns del b 2>/dev/null; true")
     sh("ip netns add a && ip netns add b")
     sh("ip link add a0 netns a type veth peer name b0 netns b")
-    for host, dev, addr in (("a", "a0", A), ("b", "b0", B)):
+    for host, dev, addr, addr6 in (("a", "a0", A, A6), ("b", "b0", B, B6)):
         sh("ip -n %s addr add %s/24 dev %s" % (host, addr, dev))
+        sh("ip -n %s addr add %s/64 dev %s nodad" % (host, addr6, dev))
         sh("ip -n %s link set %s mtu %d up" % (host, dev, mtu))
         sh("ip -n %s link set lo up" % host)
 
@@ -182,8 +184,13 @@ def netem(spec):
                (host, dev, spec))
 
 
-def vsock(proto=PROTO):
-    return socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
+def vsock(proto=PROTO, family=socket.AF_INET):
+    return socket.socket(family, socket.SOCK_STREAM, proto)
+
+
+def family_of(addr):
+    """The address family of the literal @addr."""
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
 
 
 def sysctl(name, value=None):
@@ -219,7 +226,7 @@ def wait_stat(host, name, above, timeout=5.0):
 def listener(port, host="b", addr=B):
     """A vtcp listener on @host, with a 5 s accept() timeout."""
     with ns(host):
-        ls = vsock()
+        ls = vsock(family=family_of(addr))
         ls.bind((addr, port))
         ls.listen(8)
     ls.settimeout(5)
@@ -710,7 +717,7 @@ def connected_pair(port, host="a", peer="b", addr=B):
     (client socket, accepted socket)."""
     ls = listener(port, peer, addr)
     with ns(host):
-        c = vsock()
+        c = vsock(family=family_of(addr))
     c.settimeout(10)
     c.connect((addr, port))
     s, _ = ls.accept()

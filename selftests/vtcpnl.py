@@ -47,6 +47,7 @@ CMD_GET_STATS, CMD_EVENT = 1, 2
  A_EV_TIME_NS, A_EV_COOKIE, A_EV_SADDR, A_EV_DADDR, A_EV_SPORT, A_EV_DPORT,
  A_EV_OLD_STATE, A_EV_NEW_STATE, A_EV_FSM_EVENT, A_EV_TIMER, A_EV_RETRIES,
  A_EV_SEQ, A_EV_ACK, A_EV_FLAGS, A_EV_LEN, A_EV_WIN, A_PAD) = range(1, 24)
+A_EV_MTU, A_EV_MSS, A_EV_SADDR6, A_EV_DADDR6 = range(24, 28)
 EVT_STATE, EVT_TIMER, EVT_SEG_OUT, EVT_SEG_IN = 1, 2, 3, 4
 FSM_EVENTS = ["CONNECT", "LISTEN", "CLOSE", "ABORT", "SYN", "SYNACK",
               "ACK_OF_SYN", "ACK_OF_FIN", "FIN", "RST", "TIMEOUT", "2MSL",
@@ -171,12 +172,19 @@ class Netlink:
 
 # ---------------------------------------------------------------- sock_diag
 
+def packed_addr(a):
+    """16 bytes of inet_diag_sockid: an IPv6 address, or IPv4's first."""
+    if ":" in a:
+        return socket.inet_pton(socket.AF_INET6, a)
+    return socket.inet_aton(a) + b"\0" * 12
+
+
 def sockid(sport=0, dport=0, src="0.0.0.0", dst="0.0.0.0", cookie=None):
-    """struct inet_diag_sockid (ports in host order, IPv4 addresses)."""
+    """struct inet_diag_sockid (ports in host order; IPv4 or IPv6)."""
     if cookie is None:
         cookie = INET_DIAG_NOCOOKIE
-    return struct.pack("!HH", sport, dport) + socket.inet_aton(src) + \
-        b"\0" * 12 + socket.inet_aton(dst) + b"\0" * 12 + \
+    return struct.pack("!HH", sport, dport) + packed_addr(src) + \
+        packed_addr(dst) + \
         struct.pack("=III", 0, cookie & 0xFFFFFFFF, cookie >> 32)
 
 
@@ -200,8 +208,12 @@ class DiagSock:
             struct.unpack_from("=BBBB", payload) + \
             struct.unpack_from("!HH", payload, 4)
         self.sport, self.dport = sport, dport
-        self.src = socket.inet_ntoa(payload[8:12])
-        self.dst = socket.inet_ntoa(payload[24:28])
+        if self.family == socket.AF_INET6:
+            self.src = socket.inet_ntop(socket.AF_INET6, payload[8:24])
+            self.dst = socket.inet_ntop(socket.AF_INET6, payload[24:40])
+        else:
+            self.src = socket.inet_ntoa(payload[8:12])
+            self.dst = socket.inet_ntoa(payload[24:28])
         ifx, lo, hi = struct.unpack_from("=III", payload, 40)
         self.cookie = lo | hi << 32
         (self.expires, self.rqueue, self.wqueue, self.uid,
@@ -249,13 +261,14 @@ class Diag(Netlink):
         """The socket of DiagSock @d, by 4-tuple and @cookie (d's own)."""
         sid = sockid(d.sport, d.dport, d.src, d.dst,
                      d.cookie if cookie is None else cookie)
-        got = self.request(SOCK_DIAG_BY_FAMILY, 0, diag_req(ALL_STATES, ext,
-                                                            sid=sid))
+        got = self.request(SOCK_DIAG_BY_FAMILY, 0,
+                           diag_req(ALL_STATES, ext, d.family, sid=sid))
         return [DiagSock(p) for p in got]
 
     def destroy(self, d):
         sid = sockid(d.sport, d.dport, d.src, d.dst, d.cookie)
-        return self.request(SOCK_DESTROY, NLM_F_ACK, diag_req(sid=sid))
+        return self.request(SOCK_DESTROY, NLM_F_ACK,
+                            diag_req(family=d.family, sid=sid))
 
 
 # ---------------------------------------------------------------- genetlink
@@ -334,8 +347,12 @@ class Event:
         self.type = get(A_EV_TYPE, b"\0")[0]
         self.time_ns = struct.unpack("=Q", get(A_EV_TIME_NS, bytes(8)))[0]
         self.cookie = struct.unpack("=Q", get(A_EV_COOKIE, bytes(8)))[0]
-        self.src = socket.inet_ntoa(get(A_EV_SADDR, bytes(4)))
-        self.dst = socket.inet_ntoa(get(A_EV_DADDR, bytes(4)))
+        if A_EV_SADDR6 in a:
+            self.src = socket.inet_ntop(socket.AF_INET6, a[A_EV_SADDR6])
+            self.dst = socket.inet_ntop(socket.AF_INET6, a[A_EV_DADDR6])
+        else:
+            self.src = socket.inet_ntoa(get(A_EV_SADDR, bytes(4)))
+            self.dst = socket.inet_ntoa(get(A_EV_DADDR, bytes(4)))
         self.sport = struct.unpack("!H", get(A_EV_SPORT, bytes(2)))[0]
         self.dport = struct.unpack("!H", get(A_EV_DPORT, bytes(2)))[0]
         self.old = get(A_EV_OLD_STATE, b"\0")[0]
