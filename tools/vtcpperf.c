@@ -3,11 +3,17 @@
  * vtcpperf: one benchmark program for vtcp and Linux TCP. Both ends run
  * this same code; only the protocol number differs.
  *
- *   vtcpperf -s [-P PROTO] [-B ADDR] [-p PORT] [-L PORTS] [-T THREADS] [-D]
- *   vtcpperf -c HOST -m MODE [-P PROTO] [-p PORT] [-L PORTS] [-t SECS]
+ *   vtcpperf -s [-6] [-P PROTO] [-B ADDR] [-p PORT] [-L PORTS] [-T THREADS]
+ *            [-D]
+ *   vtcpperf -c HOST -m MODE [-6] [-P PROTO] [-p PORT] [-L PORTS] [-t SECS]
  *            [-n N] [-k N] [-R] [-w SECS] [-l BYTES]
  *
- * PROTO is "vtcp" (253, the default), "tcp" (6) or a number. The server
+ * PROTO is "vtcp" (253, the default), "tcp" (6) or a number. HOST and
+ * ADDR are numeric; the sockets are AF_INET6 with -6 or when HOST or ADDR
+ * is an IPv6 address (fe80::1%eth0 with its scope), AF_INET otherwise.
+ * With -6, an IPv4 HOST or ADDR is used v4-mapped (::ffff:10.0.0.1), and
+ * the server without -B listens on [::], which takes IPv4 too unless
+ * net.ipv6.bindv6only says otherwise (no IPV6_V6ONLY is set). The server
  * listens on PORTS consecutive ports from PORT (default 5201, 4 ports),
  * with THREADS epoll loops (default 2), and serves every client mode.
  * With -D it accepts at the ports after the first only when a client
@@ -47,6 +53,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -73,6 +80,7 @@
 
 struct options {
 	int proto;
+	int family;
 	int server;
 	const char *host;
 	const char *mode;
@@ -90,6 +98,7 @@ struct options {
 
 static struct options opt = {
 	.proto = IPPROTO_VTCP,
+	.family = AF_INET,
 	.port = 5201,
 	.ports = 4,
 	.threads = 2,
@@ -160,14 +169,40 @@ static void raise_fd_limit(void)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-static struct sockaddr_in sockaddr_of(const char *host, int port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+/* HOST or ADDR (none: the wildcard), resolved once by resolve(). */
+static struct sockaddr_storage host_addr;
+static socklen_t host_addr_len;
 
-	sin.sin_port = htons(port);
-	if (host && inet_pton(AF_INET, host, &sin.sin_addr) != 1)
-		fail("HOST and ADDR must be numeric IPv4 addresses");
-	return sin;
+static void resolve(void)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST }, *ai;
+
+	/* A colon makes it IPv6; with -6, an IPv4 address is v4-mapped. */
+	if (opt.host && strchr(opt.host, ':'))
+		opt.family = AF_INET6;
+	hints.ai_family = opt.family;
+	if (opt.family == AF_INET6)
+		hints.ai_flags |= AI_V4MAPPED;
+	host_addr.ss_family = opt.family;
+	host_addr_len = opt.family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+			sizeof(struct sockaddr_in);
+	if (!opt.host)
+		return;
+	if (getaddrinfo(opt.host, NULL, &hints, &ai))
+		fail("HOST and ADDR must be numeric IPv4 or IPv6 addresses");
+	memcpy(&host_addr, ai->ai_addr, host_addr_len);
+	freeaddrinfo(ai);
+}
+
+static struct sockaddr_storage sockaddr_of(int port)
+{
+	struct sockaddr_storage ss = host_addr;
+
+	if (ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
+	return ss;
 }
 
 static int write_full(int fd, const void *buf, size_t len)
@@ -511,19 +546,19 @@ static void *serve(void *arg)
 
 static struct conn *open_listener(int port)
 {
-	struct sockaddr_in sin = sockaddr_of(opt.host, port);
+	struct sockaddr_storage ss = sockaddr_of(port);
 	struct conn *l = calloc(1, sizeof(*l));
 	int one = 1;
 
 	if (!l)
 		fail("out of memory");
 	l->state = ST_LISTEN;
-	l->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, opt.proto);
+	l->fd = socket(opt.family, SOCK_STREAM | SOCK_NONBLOCK, opt.proto);
 	if (l->fd < 0)
 		die("socket");
 	if (setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 		die("SO_REUSEADDR");
-	if (bind(l->fd, (struct sockaddr *)&sin, sizeof(sin)))
+	if (bind(l->fd, (struct sockaddr *)&ss, host_addr_len))
 		die("bind");
 	if (listen(l->fd, 4096))
 		die("listen");
@@ -560,12 +595,12 @@ static void run_server(void)
 /* Connect to the server's port PORT + idx; -1 with errno on failure. */
 static int connect_to(int idx)
 {
-	struct sockaddr_in sin = sockaddr_of(opt.host, opt.port + idx);
-	int fd = socket(AF_INET, SOCK_STREAM, opt.proto), err;
+	struct sockaddr_storage ss = sockaddr_of(opt.port + idx);
+	int fd = socket(opt.family, SOCK_STREAM, opt.proto), err;
 
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+	if (connect(fd, (struct sockaddr *)&ss, host_addr_len) == 0)
 		return fd;
 	err = errno;
 	close(fd);
@@ -953,10 +988,12 @@ static void run_hold(void)
 static void bad_usage(void)
 {
 	fprintf(stderr,
-		"usage: vtcpperf -s [-P PROTO] [-B ADDR] [-p PORT] [-L PORTS] [-T THREADS] [-D]\n"
-		"       vtcpperf -c HOST -m bulk|rr|crr|hold [-P PROTO] [-p PORT] [-L PORTS]\n"
-		"                [-t SECS] [-n N] [-k N] [-R] [-w SECS] [-l BYTES]\n"
-		"PROTO: vtcp (253, default), tcp (6) or a number\n");
+		"usage: vtcpperf -s [-6] [-P PROTO] [-B ADDR] [-p PORT] [-L PORTS] [-T THREADS]\n"
+		"                [-D]\n"
+		"       vtcpperf -c HOST -m bulk|rr|crr|hold [-6] [-P PROTO] [-p PORT]\n"
+		"                [-L PORTS] [-t SECS] [-n N] [-k N] [-R] [-w SECS] [-l BYTES]\n"
+		"PROTO: vtcp (253, default), tcp (6) or a number\n"
+		"-6: IPv6 (AF_INET6), also when HOST or ADDR is an IPv6 address\n");
 	exit(2);
 }
 
@@ -983,10 +1020,13 @@ static void parse(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "sc:m:P:B:p:L:T:t:n:k:DRw:l:h")) != -1) {
+	while ((c = getopt(argc, argv, "sc:m:P:B:p:L:T:t:n:k:DRw:l:6h")) != -1) {
 		switch (c) {
 		case 's':
 			opt.server = 1;
+			break;
+		case '6':
+			opt.family = AF_INET6;
 			break;
 		case 'c':
 			opt.host = optarg;
@@ -1043,6 +1083,7 @@ static void parse(int argc, char **argv)
 		bad_usage();
 	if (!opt.server && (!opt.host || !opt.mode))
 		bad_usage();
+	resolve();
 }
 
 int main(int argc, char **argv)

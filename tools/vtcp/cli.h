@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <netinet/in.h>
 #include <libmnl/libmnl.h>
 
 #include <linux/vtcp.h>
@@ -51,6 +52,17 @@ void flags_letters(uint8_t flags, char *buf, size_t len);
 int flags_number(const char *words);
 void ms_string(uint32_t ms, char *buf, size_t len);
 
+/* addr.c: addresses of either family, IPv4 ones kept v4-mapped. */
+void addr_from_v4(struct in6_addr *a, const void *be32);
+bool addr_is_any(const struct in6_addr *a);
+const char *addr_string(int family, const struct in6_addr *a, char *buf,
+			size_t len);
+void endpoint_string(char *buf, size_t len, int family,
+		     const struct in6_addr *a, uint16_t port);
+int addr_parse(const char *s, int *family, struct in6_addr *a);
+bool endpoint_split(char *s, char **addr, char **port);
+#define ENDPOINT_LEN	(INET6_ADDRSTRLEN + 8)	/* "[addr]:port" */
+
 /* json.c: writing one object per line, and reading such lines back. */
 void json_begin(const char *key);
 void json_end(void);
@@ -88,7 +100,8 @@ struct vtcp_event {
 	uint8_t type;		/* enum vtcp_event_type */
 	uint64_t time_ns;
 	uint64_t cookie;
-	uint32_t saddr, daddr;	/* network order */
+	uint8_t family;		/* AF_INET; AF_INET6 from SADDR6/DADDR6 */
+	struct in6_addr saddr, daddr;	/* IPv4 ones v4-mapped */
 	uint16_t sport, dport;	/* host order */
 	uint8_t old_state, new_state, fsm_event;
 	uint8_t timer, retries;
@@ -129,7 +142,7 @@ struct conn_match {
 	bool has_sport, has_dport, has_cookie, has_addr, has_port;
 	uint16_t sport, dport, port;
 	uint64_t cookie;
-	uint32_t addr;
+	struct in6_addr addr;	/* IPv4 ones v4-mapped */
 };
 
 int conn_match_parse(struct conn_match *m, int argc, char **argv,

@@ -65,7 +65,7 @@ struct ladder {
 	struct held_row held;
 	uint64_t max_events, events;
 	bool locked, done;
-	uint32_t addr[2];
+	struct in6_addr addr[2];	/* IPv4 ones v4-mapped */
 	uint16_t port[2];
 	uint64_t t0;
 	struct side side[2];
@@ -323,23 +323,36 @@ static void syn_arrived(struct ladder *l, int side)
 		set_pending(s, TCP_LISTEN);
 }
 
+/*
+ * The header: each end above its column. An end too long for the left
+ * column (an IPv6 address and a long cookie) puts the peer on a second line.
+ */
+static void print_header(const struct vtcp_event *ev)
+{
+	char left[ENDPOINT_LEN + 24], right[ENDPOINT_LEN];
+	int width = LABEL_W + LANE_W + 4;
+
+	endpoint_string(left, sizeof(left), ev->family, &ev->saddr, ev->sport);
+	snprintf(left + strlen(left), sizeof(left) - strlen(left),
+		 " (sk:%" PRIx64 ")", ev->cookie);
+	endpoint_string(right, sizeof(right), ev->family, &ev->daddr,
+			ev->dport);
+	if ((int)strlen(left) < width)
+		printf("%*s  %-*s%s\n", TIME_W, "ms", width, left, right);
+	else
+		printf("%*s  %s\n%*s%s\n", TIME_W, "ms", left,
+		       TIME_W + 2 + width, "", right);
+}
+
 static void lock(struct ladder *l, const struct vtcp_event *ev)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], left[64], right[64];
-
 	l->locked = true;
 	l->t0 = ev->time_ns;
 	l->addr[LEFT] = ev->saddr;
 	l->port[LEFT] = ev->sport;
 	l->addr[RIGHT] = ev->daddr;
 	l->port[RIGHT] = ev->dport;
-	snprintf(left, sizeof(left), "%s:%u (sk:%" PRIx64 ")",
-		 inet_ntop(AF_INET, &ev->saddr, a, sizeof(a)), ev->sport,
-		 ev->cookie);
-	snprintf(right, sizeof(right), "%s:%u",
-		 inet_ntop(AF_INET, &ev->daddr, b, sizeof(b)), ev->dport);
-	printf("%*s  %-*s%s\n", TIME_W, "ms", LABEL_W + LANE_W + 4, left,
-	       right);
+	print_header(ev);
 }
 
 static int side_of(const struct ladder *l, const struct vtcp_event *ev)
@@ -347,8 +360,10 @@ static int side_of(const struct ladder *l, const struct vtcp_event *ev)
 	int i;
 
 	for (i = LEFT; i <= RIGHT; i++)
-		if (ev->saddr == l->addr[i] && ev->sport == l->port[i] &&
-		    ev->daddr == l->addr[!i] && ev->dport == l->port[!i])
+		if (IN6_ARE_ADDR_EQUAL(&ev->saddr, &l->addr[i]) &&
+		    ev->sport == l->port[i] &&
+		    IN6_ARE_ADDR_EQUAL(&ev->daddr, &l->addr[!i]) &&
+		    ev->dport == l->port[!i])
 			return i;
 	return -1;
 }
@@ -396,7 +411,8 @@ int ladder_feed(void *ctx, const struct vtcp_event *ev)
 		return 1;
 	if (!l->locked) {
 		/* A listener has no peer: it is no connection to follow. */
-		if (!ev->dport || !ev->daddr || !conn_match(&l->match, ev))
+		if (!ev->dport || addr_is_any(&ev->daddr) ||
+		    !conn_match(&l->match, ev))
 			return 0;
 		lock(l, ev);
 	}

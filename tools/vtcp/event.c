@@ -27,8 +27,6 @@ static const struct ev_field ev_fields[] = {
 	EV_FIELD(VTCP_A_EV_TYPE, NULL, type),
 	EV_FIELD(VTCP_A_EV_TIME_NS, "time_ns", time_ns),
 	EV_FIELD(VTCP_A_EV_COOKIE, "cookie", cookie),
-	EV_FIELD(VTCP_A_EV_SADDR, NULL, saddr),
-	EV_FIELD(VTCP_A_EV_DADDR, NULL, daddr),
 	EV_FIELD(VTCP_A_EV_SPORT, "sport", sport),
 	EV_FIELD(VTCP_A_EV_DPORT, "dport", dport),
 	EV_FIELD(VTCP_A_EV_OLD_STATE, NULL, old_state),
@@ -79,12 +77,38 @@ static void store(struct vtcp_event *ev, const struct ev_field *f, uint64_t v)
 	memcpy((char *)ev + f->offset, src, f->size);
 }
 
+/* SADDR and DADDR (be32), or SADDR6 and DADDR6 (in6_addr). */
+static int addr_attr(struct vtcp_event *ev, const struct nlattr *attr)
+{
+	unsigned int type = mnl_attr_get_type(attr);
+	bool v6 = type == VTCP_A_EV_SADDR6 || type == VTCP_A_EV_DADDR6;
+	struct in6_addr *a = type == VTCP_A_EV_SADDR ||
+			     type == VTCP_A_EV_SADDR6 ? &ev->saddr : &ev->daddr;
+
+	if (mnl_attr_get_payload_len(attr) < (v6 ? sizeof(*a) : 4)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (v6) {
+		memcpy(a, mnl_attr_get_payload(attr), sizeof(*a));
+		ev->family = AF_INET6;
+	} else {
+		addr_from_v4(a, mnl_attr_get_payload(attr));
+	}
+	return MNL_CB_OK;
+}
+
 static int event_attr_cb(const struct nlattr *attr, void *data)
 {
 	unsigned int type = mnl_attr_get_type(attr);
 	const struct ev_field *f = ev_fields;
 	uint64_t v;
 
+	switch (type) {
+	case VTCP_A_EV_SADDR: case VTCP_A_EV_DADDR:
+	case VTCP_A_EV_SADDR6: case VTCP_A_EV_DADDR6:
+		return addr_attr(data, attr);
+	}
 	/* Unknown (newer) attributes are skipped, short ones refused. */
 	while (f < ev_fields + ARRAY_SIZE(ev_fields) && f->attr != type)
 		f++;
@@ -101,13 +125,24 @@ static int event_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+/* An event with nothing in it yet: IPv4, 0.0.0.0 both ends. */
+static void event_init(struct vtcp_event *ev)
+{
+	static const uint32_t any;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->fsm_event = VTCP_EV_NONE;
+	ev->family = AF_INET;
+	addr_from_v4(&ev->saddr, &any);
+	addr_from_v4(&ev->daddr, &any);
+}
+
 /* 0, or -EBADMSG for a message that is no event. */
 int event_from_netlink(const struct nlmsghdr *nlh, struct vtcp_event *ev)
 {
 	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
 
-	memset(ev, 0, sizeof(*ev));
-	ev->fsm_event = VTCP_EV_NONE;
+	event_init(ev);
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*g)) ||
 	    g->cmd != VTCP_CMD_EVENT)
 		return -EBADMSG;
@@ -132,14 +167,14 @@ static const char *type_name(int type)
 
 static void print_json(const struct vtcp_event *ev)
 {
-	char a[INET_ADDRSTRLEN], flags[48];
+	char a[INET6_ADDRSTRLEN], flags[48];
 
 	json_begin(NULL);
 	json_u64("time_ns", ev->time_ns);
 	json_str("type", type_name(ev->type));
-	json_str("src", inet_ntop(AF_INET, &ev->saddr, a, sizeof(a)));
+	json_str("src", addr_string(ev->family, &ev->saddr, a, sizeof(a)));
 	json_u64("sport", ev->sport);
-	json_str("dst", inet_ntop(AF_INET, &ev->daddr, a, sizeof(a)));
+	json_str("dst", addr_string(ev->family, &ev->daddr, a, sizeof(a)));
 	json_u64("dport", ev->dport);
 	json_u64("cookie", ev->cookie);
 	switch (ev->type) {
@@ -182,13 +217,12 @@ static void print_time(uint64_t ns)
 
 static void print_text(const struct vtcp_event *ev)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], flags[16];
+	char a[ENDPOINT_LEN], b[ENDPOINT_LEN], flags[16];
 
+	endpoint_string(a, sizeof(a), ev->family, &ev->saddr, ev->sport);
+	endpoint_string(b, sizeof(b), ev->family, &ev->daddr, ev->dport);
 	print_time(ev->time_ns);
-	printf(" %s:%u %s:%u sk:%llx ",
-	       inet_ntop(AF_INET, &ev->saddr, a, sizeof(a)), ev->sport,
-	       inet_ntop(AF_INET, &ev->daddr, b, sizeof(b)), ev->dport,
-	       (unsigned long long)ev->cookie);
+	printf(" %s %s sk:%llx ", a, b, (unsigned long long)ev->cookie);
 	switch (ev->type) {
 	case VTCP_EVT_STATE:
 		printf("state %s -> %s", state_name(ev->old_state),
@@ -252,6 +286,18 @@ static int event_type_number(const char *name)
 	return -1;
 }
 
+/* "src" or "dst": an IPv6 address at either end makes the event IPv6. */
+static int addr_field(struct vtcp_event *ev, const char *key, const char *val)
+{
+	int family;
+
+	if (addr_parse(val, &family, key[0] == 's' ? &ev->saddr : &ev->daddr))
+		return -EINVAL;
+	if (family == AF_INET6)
+		ev->family = AF_INET6;
+	return 0;
+}
+
 static int name_field(struct vtcp_event *ev, const char *key, const char *val)
 {
 	const struct { const char *key; uint8_t *field;
@@ -267,8 +313,7 @@ static int name_field(struct vtcp_event *ev, const char *key, const char *val)
 	int n;
 
 	if (!strcmp(key, "src") || !strcmp(key, "dst"))
-		return inet_pton(AF_INET, val, key[0] == 's' ? &ev->saddr :
-				 &ev->daddr) == 1 ? 0 : -EINVAL;
+		return addr_field(ev, key, val);
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		if (strcmp(key, names[i].key))
 			continue;
@@ -290,8 +335,7 @@ static int json_field_cb(void *ctx, const char *key, const char *val,
 /* 0, or -EINVAL for a line that is not an event of monitor -j. */
 int event_from_json(const char *line, struct vtcp_event *ev)
 {
-	memset(ev, 0, sizeof(*ev));
-	ev->fsm_event = VTCP_EV_NONE;
+	event_init(ev);
 	if (json_read_object(line, json_field_cb, ev) || !ev->type)
 		return -EINVAL;
 	return 0;

@@ -5,6 +5,12 @@
  * "dport OP PORT", "src ADDR[/LEN][:PORT]" and "dst ..." become inet_diag
  * bytecode the kernel runs on each socket. Conditions are ANDed.
  *
+ * An address condition is a hostcond of the address's family: the
+ * kernel matches an AF_INET one against the v4-mapped addresses of
+ * AF_INET6 sockets too, an AF_INET6 one only against AF_INET6 sockets.
+ * A port alone (":PORT", "*:PORT") is AF_UNSPEC, with no address, which
+ * matches both families.
+ *
  * The bytecode is a list of ops {code, yes, no}: a true op moves "yes"
  * bytes on, a false one "no" bytes; a socket matches when the walk ends
  * exactly at the end. Every condition jumps past the end (end + 4) to
@@ -68,8 +74,9 @@ struct cond {
 	bool local;		/* src/sport */
 	enum cmp cmp;
 	int port;		/* -1: any (hosts only) */
+	uint8_t family;		/* AF_UNSPEC: any address */
 	uint8_t prefix_len;
-	uint32_t addr;
+	unsigned char addr[16];	/* 0, 4 or 16 bytes of it, by family */
 };
 
 static int parse_cmp(const char *s)
@@ -100,32 +107,62 @@ static bool parse_port(const char *s, int *port)
 	return true;
 }
 
-/* ADDR, ADDR/LEN, ADDR:PORT, ADDR/LEN:PORT, *:PORT or :PORT. */
+/* The word parse_host() refused last, and why, for the message. */
+static struct {
+	const char *word, *why;
+} host_error;
+
+static bool host_fail(const char *why)
+{
+	host_error.why = why;
+	return false;
+}
+
+static int addr_len(const struct cond *c)
+{
+	return c->family == AF_INET6 ? 16 : c->family == AF_INET ? 4 : 0;
+}
+
+/*
+ * ADDR[/LEN][:PORT], *:PORT or :PORT, as ss(8) writes them; an IPv6 ADDR
+ * in brackets before a port ([fd00::1]:5001, [fd00::/64]:5001), or with a
+ * prefix length before it (fd00::/64:5001).
+ */
 static bool parse_host(const char *s, struct cond *c)
 {
-	char copy[64], *colon, *slash;
-	uint64_t len = 32;
+	char copy[64], *addr, *port, *slash;
+	struct in6_addr a;
+	uint64_t len;
+	int family;
 
 	snprintf(copy, sizeof(copy), "%s", s);
+	host_error.word = s;
 	c->port = -1;
-	colon = strchr(copy, ':');
-	if (colon) {
-		*colon = '\0';
-		if (!parse_port(colon + 1, &c->port))
-			return false;
-	}
-	slash = strchr(copy, '/');
-	if (slash) {
-		*slash = '\0';
-		if (!parse_u64(slash + 1, 32, &len))
-			return false;
-	}
-	if (!copy[0] || !strcmp(copy, "*")) {
+	if (!endpoint_split(copy, &addr, &port))
+		return host_fail("brackets are [ADDR[/LEN]] or "
+				 "[ADDR[/LEN]]:PORT");
+	if (port && !parse_port(port, &c->port))
+		return host_fail("bad port");
+	if (!addr[0] || !strcmp(addr, "*")) {
+		c->family = AF_UNSPEC;
 		c->prefix_len = 0;
-		return c->port >= 0;
+		return c->port >= 0 || host_fail("no address and no port");
 	}
+	slash = strchr(addr, '/');
+	if (slash)
+		*slash = '\0';
+	if (addr_parse(addr, &family, &a))
+		return host_fail("not an IPv4 or IPv6 address");
+	len = family == AF_INET ? 32 : 128;
+	if (slash && !parse_u64(slash + 1, len, &len))
+		return host_fail(family == AF_INET ?
+				 "the prefix length of IPv4 is 0 to 32" :
+				 "the prefix length of IPv6 is 0 to 128");
+	c->family = family;
 	c->prefix_len = len;
-	return inet_pton(AF_INET, copy, &c->addr) == 1;
+	memcpy(c->addr, family == AF_INET ? &a.s6_addr[12] : a.s6_addr,
+	       addr_len(c));
+	return true;
 }
 
 /* Bytes the condition's ops take. */
@@ -133,7 +170,7 @@ static int cond_size(const struct cond *c)
 {
 	if (c->host)
 		return sizeof(struct inet_diag_bc_op) +
-		       sizeof(struct inet_diag_hostcond) + sizeof(c->addr);
+		       sizeof(struct inet_diag_hostcond) + addr_len(c);
 	if ((c->cmp == GT && c->port == 65535) || (c->cmp == LT && !c->port))
 		return 4;	/* can never match: a jump out */
 	return c->cmp == NE ? 12 : 8;
@@ -149,7 +186,7 @@ static void put_op(unsigned char *p, int code, int yes, int no)
 /* Emits @c at @p; @rest: bytes from @p to the end of the bytecode. */
 static void cond_emit(const struct cond *c, unsigned char *p, int rest)
 {
-	struct inet_diag_hostcond h = { .family = AF_INET };
+	struct inet_diag_hostcond h = { .family = c->family };
 	int port = c->port, code;
 
 	if (c->host) {
@@ -158,7 +195,7 @@ static void cond_emit(const struct cond *c, unsigned char *p, int rest)
 		h.prefix_len = c->prefix_len;
 		h.port = c->port;
 		memcpy(p + 4, &h, sizeof(h));
-		memcpy(p + 4 + sizeof(h), &c->addr, sizeof(c->addr));
+		memcpy(p + 4 + sizeof(h), c->addr, addr_len(c));
 		return;
 	}
 	if (cond_size(c) == 4) {
@@ -240,6 +277,7 @@ static int host_words(struct cond *c, char **argv, int left)
 {
 	int cmp = left > 1 ? parse_cmp(argv[0]) : -1;
 
+	host_error.why = NULL;
 	if (cmp >= 0 && cmp != EQ)
 		return -1;
 	if (cmp >= 0) {
@@ -286,6 +324,9 @@ int ss_filter_parse(struct ss_filter *f, int argc, char **argv)
 			return usage_error(NULL, "unknown filter word \"%s\"",
 					   w);
 		}
+		if (used < 0 && c->host && host_error.why)
+			return usage_error(NULL, "bad address \"%s\" after \"%s\": %s",
+					   host_error.word, w, host_error.why);
 		if (used < 0)
 			return usage_error(NULL, "bad condition after \"%s\"",
 					   w);

@@ -24,7 +24,8 @@ static void print_usage(FILE *f)
 		"\n"
 		"FILTER, all of which must hold (none: the first connection seen):\n"
 		"  sport PORT | dport PORT | cookie COOKIE\n"
-		"  ADDR | ADDR:PORT | :PORT    either end\n");
+		"  ADDR | ADDR:PORT | :PORT    either end; an IPv6 ADDR in brackets\n"
+		"                              before a port: [fd00::1]:5001\n");
 }
 
 int do_ladder(int argc, char **argv)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Which connection an event belongs to: "sport N", "dport N", "cookie C",
- * and ADDR, ADDR:PORT or :PORT for either end. All given must hold.
+ * and ADDR, ADDR:PORT or :PORT for either end, an IPv6 ADDR in brackets
+ * when a port follows ([fd00::1]:5001). All given must hold. An IPv4
+ * address also matches the v4-mapped ends of IPv6 sockets.
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -10,22 +12,23 @@
 
 static int endpoint_word(struct conn_match *m, const char *w)
 {
-	char copy[64], *colon;
-	uint64_t port;
+	char copy[64], *addr, *port;
+	uint64_t v;
+	int family;
 
 	snprintf(copy, sizeof(copy), "%s", w);
-	colon = strrchr(copy, ':');
-	if (colon) {
-		*colon = '\0';
-		if (!parse_u64(colon + 1, 65535, &port))
+	if (!endpoint_split(copy, &addr, &port))
+		return -1;
+	if (port) {
+		if (!parse_u64(port, 65535, &v))
 			return -1;
 		m->has_port = true;
-		m->port = port;
+		m->port = v;
 	}
-	if (!copy[0] || !strcmp(copy, "*"))
-		return colon ? 0 : -1;
+	if (!addr[0] || !strcmp(addr, "*"))
+		return port ? 0 : -1;
 	m->has_addr = true;
-	return inet_pton(AF_INET, copy, &m->addr) == 1 ? 0 : -1;
+	return addr_parse(addr, &family, &m->addr);
 }
 
 int conn_match_parse(struct conn_match *m, int argc, char **argv,
@@ -66,10 +69,10 @@ int conn_match_parse(struct conn_match *m, int argc, char **argv,
 	return 0;
 }
 
-static bool end_matches(const struct conn_match *m, uint32_t addr,
-			uint16_t port)
+static bool end_matches(const struct conn_match *m,
+			const struct in6_addr *addr, uint16_t port)
 {
-	return (!m->has_addr || addr == m->addr) &&
+	return (!m->has_addr || IN6_ARE_ADDR_EQUAL(addr, &m->addr)) &&
 	       (!m->has_port || port == m->port);
 }
 
@@ -82,8 +85,8 @@ bool conn_match(const struct conn_match *m, const struct vtcp_event *ev)
 	if (m->has_dport && ev->dport != m->dport)
 		return false;
 	if ((m->has_addr || m->has_port) &&
-	    !end_matches(m, ev->saddr, ev->sport) &&
-	    !end_matches(m, ev->daddr, ev->dport))
+	    !end_matches(m, &ev->saddr, ev->sport) &&
+	    !end_matches(m, &ev->daddr, ev->dport))
 		return false;
 	return true;
 }

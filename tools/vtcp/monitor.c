@@ -17,6 +17,7 @@ static void print_usage(FILE *f)
 		"  TIME LOCAL PEER sk:COOKIE timer KIND fired, retries N\n"
 		"  TIME LOCAL PEER sk:COOKIE out|in [FLAGS] seq S ack A len L win W\n"
 		"  TIME LOCAL PEER sk:COOKIE pmtu MTU mss MSS\n"
+		"LOCAL and PEER are ADDR:PORT, [ADDR]:PORT for IPv6.\n"
 		"\n"
 		"  -j, --json           one JSON object per event\n"
 		"  -c, --count COUNT    stop after COUNT events\n"

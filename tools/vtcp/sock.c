@@ -6,9 +6,13 @@
 #include <inttypes.h>
 #include <stddef.h>
 #include <string.h>
+#include <net/if.h>
 #include <netinet/tcp.h>
 
 #include "sock.h"
+
+/* "[addr]%dev:port" */
+#define END_LEN	(INET6_ADDRSTRLEN + IF_NAMESIZE + 10)
 
 void sock_print_header(const struct ss_opts *o)
 {
@@ -17,16 +21,41 @@ void sock_print_header(const struct ss_opts *o)
 	       "Local Address:Port", "Peer Address:Port");
 }
 
-/* "10.0.0.1:5000", "0.0.0.0:*" for no port. */
-static void endpoint(char *buf, size_t len, const __be32 *addr, __be16 port)
+/* One end's address alone: "10.0.0.1", "fd00::1", "::ffff:10.0.0.1". */
+const char *sock_addr(const struct ss_sock *s, bool local, char *buf,
+		      size_t len)
 {
-	char a[INET_ADDRSTRLEN];
+	const struct inet_diag_sockid *id = &s->msg->id;
 
-	inet_ntop(AF_INET, addr, a, sizeof(a));
+	return inet_ntop(s->msg->idiag_family == AF_INET6 ? AF_INET6 : AF_INET,
+			 local ? id->idiag_src : id->idiag_dst, buf, len);
+}
+
+/*
+ * An end as ss(8) prints it: "10.0.0.1:5000", "[fd00::1]:5000", with
+ * "%DEV" after the local address of a socket bound to a device (a
+ * link-local one's scope), "*" for no port, and "*" for the address "::"
+ * of a socket that takes IPv4 too (not IPV6_V6ONLY): "*:5000", "*:*".
+ */
+static void endpoint(char *buf, size_t len, const struct ss_sock *s,
+		     bool local)
+{
+	const struct inet_diag_msg *m = s->msg;
+	__be16 port = local ? m->id.idiag_sport : m->id.idiag_dport;
+	char a[INET6_ADDRSTRLEN], dev[IF_NAMESIZE + 1] = "", p[8] = "*";
+	bool v6 = m->idiag_family == AF_INET6;
+
+	sock_addr(s, local, a, sizeof(a));
+	if (v6 && s->v6only != 1 && !strcmp(a, "::"))
+		snprintf(a, sizeof(a), "*");
+	if (local && m->id.idiag_if && !if_indextoname(m->id.idiag_if, dev + 1))
+		snprintf(dev + 1, sizeof(dev) - 1, "%u", m->id.idiag_if);
+	if (dev[1])
+		dev[0] = '%';
 	if (port)
-		snprintf(buf, len, "%s:%u", a, ntohs(port));
-	else
-		snprintf(buf, len, "%s:*", a);
+		snprintf(p, sizeof(p), "%u", ntohs(port));
+	snprintf(buf, len, v6 && a[0] != '*' ? "[%s]%s:%s" : "%s%s:%s", a, dev,
+		 p);
 }
 
 /* ss's names for the kernel's idiag_timer, when vtcp_info says nothing. */
@@ -167,14 +196,14 @@ static void print_info(const struct ss_sock *s)
 void sock_print(const struct ss_opts *o, const struct ss_sock *s)
 {
 	const struct inet_diag_msg *m = s->msg;
-	char local[32], peer[32];
+	char local[END_LEN], peer[END_LEN];
 
 	if (o->json) {
 		sock_print_json(s);
 		return;
 	}
-	endpoint(local, sizeof(local), m->id.idiag_src, m->id.idiag_sport);
-	endpoint(peer, sizeof(peer), m->id.idiag_dst, m->id.idiag_dport);
+	endpoint(local, sizeof(local), s, true);
+	endpoint(peer, sizeof(peer), s, false);
 	printf("%-10s %-6u %-6u %21s %-21s", ss_state_name(m->idiag_state),
 	       m->idiag_rqueue, m->idiag_wqueue, local, peer);
 	if (o->timers)
@@ -194,10 +223,10 @@ void sock_print(const struct ss_opts *o, const struct ss_sock *s)
 void sock_print_error(const struct ss_sock *s, const char *what, int err)
 {
 	const struct inet_diag_msg *m = s->msg;
-	char local[32], peer[32];
+	char local[END_LEN], peer[END_LEN];
 
-	endpoint(local, sizeof(local), m->id.idiag_src, m->id.idiag_sport);
-	endpoint(peer, sizeof(peer), m->id.idiag_dst, m->id.idiag_dport);
+	endpoint(local, sizeof(local), s, true);
+	endpoint(peer, sizeof(peer), s, false);
 	fprintf(stderr, "vtcp: %s %s %s sk:%" PRIx64 ": %s%s%s%s\n", what,
 		local, peer, sock_cookie(m), strerror(err < 0 ? -err : err),
 		nl_error_message()[0] ? " (" : "", nl_error_message(),

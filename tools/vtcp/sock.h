@@ -13,6 +13,7 @@
 struct ss_opts {
 	struct ss_filter filter;
 	bool extended, info, memory, timers, kill, json, no_header;
+	bool ipv4, ipv6;	/* the families listed: both, or -4's, -6's */
 	bool failed;		/* a destroy failed */
 	bool header_done;
 	struct nl kill_nl;	/* for SOCK_DESTROY, opened on first use */
@@ -25,6 +26,7 @@ struct ss_sock {
 	uint32_t skmem[SK_MEMINFO_VARS];
 	unsigned int skmem_len;	/* counters in skmem */
 	int shutdown;		/* -1: no INET_DIAG_SHUTDOWN */
+	int v6only;		/* -1: no INET_DIAG_SKV6ONLY */
 };
 
 /* Does the kernel's vtcp_info reach up to and include @field? */
@@ -45,6 +47,8 @@ static inline uint64_t sock_cookie(const struct inet_diag_msg *msg)
 }
 
 bool sock_timer(const struct ss_sock *s, struct sock_timer *t);
+const char *sock_addr(const struct ss_sock *s, bool local, char *buf,
+		      size_t len);
 void sock_print_header(const struct ss_opts *o);
 void sock_print(const struct ss_opts *o, const struct ss_sock *s);
 void sock_print_error(const struct ss_sock *s, const char *what, int err);

@@ -102,17 +102,22 @@ static void timer_json(const struct ss_sock *s)
 void sock_print_json(const struct ss_sock *s)
 {
 	const struct inet_diag_msg *m = s->msg;
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
 	json_begin(NULL);
 	json_str("state", ss_state_name(m->idiag_state));
 	json_u64("state_num", m->idiag_state);
 	json_u64("recv_q", m->idiag_rqueue);
 	json_u64("send_q", m->idiag_wqueue);
-	json_str("src", inet_ntop(AF_INET, m->id.idiag_src, a, sizeof(a)));
+	json_str("family", m->idiag_family == AF_INET6 ? "inet6" : "inet");
+	json_str("src", sock_addr(s, true, a, sizeof(a)));
 	json_u64("sport", ntohs(m->id.idiag_sport));
-	json_str("dst", inet_ntop(AF_INET, m->id.idiag_dst, a, sizeof(a)));
+	json_str("dst", sock_addr(s, false, a, sizeof(a)));
 	json_u64("dport", ntohs(m->id.idiag_dport));
+	if (m->id.idiag_if)
+		json_u64("ifindex", m->id.idiag_if);
+	if (s->v6only >= 0)
+		json_bool("v6only", s->v6only);
 	json_u64("cookie", sock_cookie(m));
 	json_u64("uid", m->idiag_uid);
 	json_u64("ino", m->idiag_inode);

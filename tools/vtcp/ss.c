@@ -18,11 +18,11 @@
 static void print_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vtcp ss [-l|-a] [-e] [-i] [-m] [-o] [-K] [-j] [-H] [-P PROTO]\n"
-		"               [FILTER...]\n"
+		"usage: vtcp ss [-l|-a] [-4|-6] [-e] [-i] [-m] [-o] [-K] [-j] [-H]\n"
+		"               [-P PROTO] [FILTER...]\n"
 		"\n"
-		"Lists the vtcp sockets of this network namespace, as ss -tan\n"
-		"does for TCP (addresses and ports are always numeric).\n"
+		"Lists the vtcp sockets of this network namespace, IPv4 and IPv6,\n"
+		"as ss -tan does for TCP (addresses and ports are always numeric).\n"
 		"\n"
 		"  -l, --listening    listening sockets only\n"
 		"  -a, --all          sockets in every state\n"
@@ -35,8 +35,10 @@ static void print_usage(FILE *f)
 		"  -K, --kill         destroy the sockets that match (CAP_NET_ADMIN)\n"
 		"  -j, --json         one JSON object per socket, with every field\n"
 		"  -H, --no-header    no header line\n"
+		"  -4, --ipv4         IPv4 sockets only (AF_INET)\n"
+		"  -6, --ipv6         IPv6 sockets only (AF_INET6, v4-mapped ones too)\n"
 		"  -P, --proto PROTO  vtcp's IP protocol number (default 253)\n"
-		"  -n, -t, -4         accepted for ss's sake; change nothing\n"
+		"  -n, -t             accepted for ss's sake; change nothing\n"
 		"\n"
 		"FILTER, all of which must hold:\n"
 		"  state NAME | exclude NAME\n"
@@ -45,16 +47,19 @@ static void print_usage(FILE *f)
 		"      or all, connected, synchronized, bucket, big\n"
 		"  sport [OP] PORT | dport [OP] PORT\n"
 		"      OP: = != < <= > >= (or eq ne lt le gt ge); PORT may be :PORT\n"
-		"  src ADDR[/LEN][:PORT] | dst ADDR[/LEN][:PORT]\n");
+		"  src ADDR[/LEN][:PORT] | dst ADDR[/LEN][:PORT]\n"
+		"      IPv6: [ADDR[/LEN]][:PORT] or ADDR/LEN[:PORT], e.g. dst [fd00::2]:5001,\n"
+		"      src fd00::/64; an IPv4 ADDR also matches v4-mapped addresses;\n"
+		"      *:PORT or :PORT for any address\n");
 }
 
 static void put_req(struct nlmsghdr *nlh, const struct ss_opts *o,
-		    const struct inet_diag_sockid *id)
+		    int family, const struct inet_diag_sockid *id)
 {
 	struct inet_diag_req_v2 *req;
 
 	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
-	req->sdiag_family = AF_INET;
+	req->sdiag_family = family;
 	req->sdiag_protocol = vtcp_proto;
 	req->idiag_states = id ? ~0u : o->filter.states;
 	req->idiag_ext = 1 << (INET_DIAG_INFO - 1) |
@@ -78,7 +83,7 @@ static int destroy(struct ss_opts *o, const struct inet_diag_msg *msg)
 			return err;
 	}
 	nlh = nl_request(&o->kill_nl, buf, SOCK_DESTROY, NLM_F_ACK);
-	put_req(nlh, o, &msg->id);
+	put_req(nlh, o, msg->idiag_family, &msg->id);
 	return nl_talk(&o->kill_nl, nlh, NULL, NULL);
 }
 
@@ -110,6 +115,10 @@ static int attr_cb(const struct nlattr *attr, void *data)
 		if (len >= 1)
 			s->shutdown = *(const uint8_t *)mnl_attr_get_payload(attr);
 		break;
+	case INET_DIAG_SKV6ONLY:
+		if (len >= 1)
+			s->v6only = *(const uint8_t *)mnl_attr_get_payload(attr);
+		break;
 	}
 	return MNL_CB_OK;
 }
@@ -117,7 +126,7 @@ static int attr_cb(const struct nlattr *attr, void *data)
 static int sock_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct ss_opts *o = data;
-	struct ss_sock s = { .shutdown = -1 };
+	struct ss_sock s = { .shutdown = -1, .v6only = -1 };
 	int err;
 
 	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
@@ -138,22 +147,35 @@ static int sock_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int dump(struct ss_opts *o)
+static int dump_family(struct nl *nl, struct ss_opts *o, int family)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE] __aligned(8);
 	struct nlmsghdr *nlh;
+
+	nlh = nl_request(nl, buf, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
+	put_req(nlh, o, family, NULL);
+	if (o->filter.bytecode_len)
+		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE,
+			     o->filter.bytecode_len, o->filter.bytecode);
+	return nl_talk(nl, nlh, sock_cb, o);
+}
+
+/* As ss(8): one dump per family, IPv4's first. */
+static int dump(struct ss_opts *o)
+{
 	struct nl nl = { 0 };
 	int err;
 
 	err = nl_open(&nl, NETLINK_SOCK_DIAG);
 	if (err)
 		return nl_fail("cannot open a sock_diag socket", err);
-	nlh = nl_request(&nl, buf, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
-	put_req(nlh, o, NULL);
-	if (o->filter.bytecode_len)
-		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE,
-			     o->filter.bytecode_len, o->filter.bytecode);
-	err = nl_talk(&nl, nlh, sock_cb, o);
+	err = o->ipv4 ? dump_family(&nl, o, AF_INET) : 0;
+	if (!err && o->ipv6) {
+		err = dump_family(&nl, o, AF_INET6);
+		/* IPv4 was listed: a kernel without IPv6 has no such sockets. */
+		if (err == -ENOENT && o->ipv4)
+			err = 0;
+	}
 	nl_close(&nl);
 	nl_close(&o->kill_nl);
 	if (err == -ENOENT)
@@ -181,6 +203,7 @@ static int parse_options(struct ss_opts *o, int argc, char **argv)
 		{ "proto", required_argument, NULL, 'P' },
 		{ "tcp", no_argument, NULL, 't' },
 		{ "ipv4", no_argument, NULL, '4' },
+		{ "ipv6", no_argument, NULL, '6' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -191,7 +214,7 @@ static int parse_options(struct ss_opts *o, int argc, char **argv)
 	uint64_t proto;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "laneimoKjHP:t4", opts,
+	while ((c = getopt_long(argc, argv, "laneimoKjHP:t46", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -200,7 +223,13 @@ static int parse_options(struct ss_opts *o, int argc, char **argv)
 		case 'a':
 			o->filter.states = VTCP_ALL_STATES;
 			break;
-		case 'n': case 't': case '4':
+		case 'n': case 't':
+			break;
+		case '4':
+			o->ipv4 = true;
+			break;
+		case '6':
+			o->ipv6 = true;
 			break;
 		case 'P':
 			if (!parse_u64(optarg, 254, &proto) || !proto)
@@ -215,6 +244,8 @@ static int parse_options(struct ss_opts *o, int argc, char **argv)
 			*fields[flag - flags] = true;
 		}
 	}
+	if (!o->ipv4 && !o->ipv6)
+		o->ipv4 = o->ipv6 = true;
 	return 0;
 }
 
