@@ -254,6 +254,23 @@ static int vtcp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
 	return 0;
 }
 
+/*
+ * Make @dst the route of @sk, as ip6_dst_store() would, but through
+ * vtcp_setup_caps(), which stores it (and takes our reference) with our
+ * offload caps: both would drop the reference twice.
+ */
+static void store_route(struct sock *sk, struct dst_entry *dst)
+{
+	struct ipv6_pinfo *np = inet6_sk(sk);
+
+	np->dst_cookie = rt6_get_cookie(container_of(dst, struct rt6_info, dst));
+	np->daddr_cache = NULL;
+#ifdef CONFIG_IPV6_SUBTREES
+	np->saddr_cache = NULL;
+#endif
+	vtcp_setup_caps(sk, dst);
+}
+
 /* ---- passive open -------------------------------------------------------- */
 
 /*
@@ -336,7 +353,7 @@ int vtcp6_setup_child(struct sock *sk, struct sock *child,
 	dst = inet6_csk_route_req(sk, &fl6, req, vtcp_protocol);
 	if (!dst)
 		return -EHOSTUNREACH;
-	ip6_dst_store(child, dst, NULL, NULL);
+	store_route(child, dst);
 	return 0;
 }
 
@@ -444,15 +461,11 @@ static int route_and_hash(struct sock *sk, struct sockaddr_in6 *usin)
 	}
 	np->saddr = sk->sk_v6_rcv_saddr;
 	inet_sk(sk)->inet_rcv_saddr = LOOPBACK4_IPV6;
-	ip6_dst_store(sk, dst, NULL, NULL);
+	store_route(sk, dst);
 	opt = rcu_dereference_protected(np->opt, lockdep_sock_is_held(sk));
 	inet_csk(sk)->icsk_ext_hdr_len = opt ? opt->opt_flen + opt->opt_nflen : 0;
 	inet_sk(sk)->inet_dport = usin->sin6_port;
-	err = inet6_hash_connect(&vtcp_pernet(sock_net(sk))->tw_row, sk);
-	if (err)
-		return err;
-	vtcp_setup_caps(sk, dst);
-	return 0;
+	return inet6_hash_connect(&vtcp_pernet(sock_net(sk))->tw_row, sk);
 }
 
 static int vtcp6_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)

@@ -258,13 +258,13 @@ static int setup_child(struct sock *sk, struct sock *child,
 		err = vtcp6_setup_child(sk, child, req, skb);
 		if (err)
 			return err;
-		dst = __sk_dst_get(child);
+		dst = __sk_dst_get(child);	/* stored with our caps */
 	} else {
 		dst = setup_child_v4(sk, child, req);
+		if (!dst)
+			return -EHOSTUNREACH;
+		vtcp_setup_caps(child, dst);
 	}
-	if (!dst)
-		return -EHOSTUNREACH;
-	vtcp_setup_caps(child, dst);
 	vtcp_sk(child)->advmss = vtcp_advmss(dst);
 	vtcp_offer_options(child);
 	return 0;

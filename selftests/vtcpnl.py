@@ -261,14 +261,17 @@ class Diag(Netlink):
         """The socket of DiagSock @d, by 4-tuple and @cookie (d's own)."""
         sid = sockid(d.sport, d.dport, d.src, d.dst,
                      d.cookie if cookie is None else cookie)
+        family = getattr(d, "family", socket.AF_INET)
         got = self.request(SOCK_DIAG_BY_FAMILY, 0,
-                           diag_req(ALL_STATES, ext, d.family, sid=sid))
+                           diag_req(ALL_STATES, ext, family, sid=sid))
         return [DiagSock(p) for p in got]
 
     def destroy(self, d):
         sid = sockid(d.sport, d.dport, d.src, d.dst, d.cookie)
         return self.request(SOCK_DESTROY, NLM_F_ACK,
-                            diag_req(family=d.family, sid=sid))
+                            diag_req(family=getattr(d, "family",
+                                                    socket.AF_INET),
+                                     sid=sid))
 
 
 # ---------------------------------------------------------------- genetlink
