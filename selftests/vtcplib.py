@@ -266,10 +266,21 @@ def inject(src, dst, seg, proto=PROTO):
 
 
 class Seg:
-    """A captured segment."""
+    """A captured segment. IPv6 ones know their traffic class and flow
+    label; csum_ok says whether the checksum is right for the
+    pseudo-header of @proto (IPv4's or IPv6's, by the addresses)."""
 
-    def __init__(self, t, src, dst, data):
+    def __init__(self, t, src, dst, data, tclass=0, flow=0, proto=PROTO):
         self.t, self.src, self.dst = t, src, dst
+        self.tclass, self.flow = tclass, flow
+        fam = socket.AF_INET6 if ":" in src else socket.AF_INET
+        if fam == socket.AF_INET6:
+            pseudo = socket.inet_pton(fam, src) + socket.inet_pton(fam, dst) + \
+                struct.pack("!IxxxB", len(data), proto)
+        else:
+            pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + \
+                struct.pack("!xBH", proto, len(data))
+        self.csum_ok = _csum(pseudo + data) == 0
         (self.sport, self.dport, self.seq, self.ack, off, self.flags,
          self.win) = struct.unpack("!HHIIBBH", data[:16])
         self.hlen = (off >> 4) * 4
@@ -332,16 +343,31 @@ class Sniffer:
                 if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
                     sec, nsec = struct.unpack("qq", data[:16])
                     t = sec + nsec / 1e9 - (time.time() - time.monotonic())
-            ip = pkt[14:]
-            if pkt[12:14] != b"\x08\x00" or len(ip) < 40 or \
-                    ip[9] != self.proto:
+            seg = self._parse(t, pkt)
+            if not seg:
                 continue
-            ihl = (ip[0] & 15) * 4
-            tot = struct.unpack("!H", ip[2:4])[0]
-            seg = Seg(t, socket.inet_ntoa(ip[12:16]),
-                      socket.inet_ntoa(ip[16:20]), ip[ihl:tot])
             with self.lock:
                 self.segs.append(seg)
+
+    def _parse(self, t, pkt):
+        """A Seg of ours from the Ethernet frame @pkt, IPv4 or IPv6."""
+        ip = pkt[14:]
+        if pkt[12:14] == b"\x86\xdd" and len(ip) >= 60 and \
+                ip[6] == self.proto:
+            plen = struct.unpack("!H", ip[4:6])[0]
+            word = struct.unpack("!I", ip[:4])[0]
+            return Seg(t, socket.inet_ntop(socket.AF_INET6, ip[8:24]),
+                       socket.inet_ntop(socket.AF_INET6, ip[24:40]),
+                       ip[40:40 + plen], (word >> 20) & 0xff,
+                       word & 0xfffff, self.proto)
+        if pkt[12:14] != b"\x08\x00" or len(ip) < 40 or \
+                ip[9] != self.proto:
+            return None
+        ihl = (ip[0] & 15) * 4
+        tot = struct.unpack("!H", ip[2:4])[0]
+        return Seg(t, socket.inet_ntoa(ip[12:16]),
+                   socket.inet_ntoa(ip[16:20]), ip[ihl:tot], ip[1],
+                   proto=self.proto)
 
     def all(self, pred=lambda s: True):
         with self.lock:

@@ -1,0 +1,509 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""IPv6: socket(AF_INET6, SOCK_STREAM, 253), as TCP's AF_INET6 sockets.
+
+Hosts a (10.0.0.1, fd00::1, fe80::1) and b (10.0.0.2, fd00::2, fe80::2)
+on a veth pair. The cases: data both ways; one listener on [::] for both
+families (v4-mapped peers), IPV6_V6ONLY refusing IPv4, an AF_INET6 client
+of an IPv4 server; link-local peers and scope ids; what goes on the wire
+(next header 253, the IPv6 pseudo-header checksum, IPV6_TCLASS, one flow
+label per connection); ICMPv6 errors (packet too big, unreachable, with
+the quoted sequence number checked); RSTs, SYN cookies and TIME-WAIT over
+IPv6; sock_diag and genetlink events with IPv6 addresses; options that
+belong to the other family."""
+import errno
+import hashlib
+import os
+import socket
+import struct
+import threading
+import time
+
+from vtcplib import (A, B, A6, B6, SYN, Sniffer, Tap, ns, sh, stats, sysctl,
+                     two_hosts, vsock, vtcp_ss)
+import vtcpnl
+
+LL_A, LL_B = "fe80::1", "fe80::2"
+SOL_VTCP, VTCP_MAXSEG, VTCP_INFO = 253, 2, 11
+IPV6_ADDRFORM = 1
+IPV6_RECVERR = 25
+MSG_ERRQUEUE = 0x2000
+
+tap = Tap(28)
+
+
+def setup():
+    two_hosts()
+    sh("ip -n a addr add %s/64 dev a0 nodad" % LL_A)
+    sh("ip -n b addr add %s/64 dev b0 nodad" % LL_B)
+
+
+def counters(host):
+    with ns(host):
+        return stats()
+
+
+def delta(before, after, name):
+    return after[name] - before[name]
+
+
+def v6sock(host, v6only=None):
+    with ns(host):
+        s = vsock(family=socket.AF_INET6)
+    if v6only is not None:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(v6only))
+    return s
+
+
+def listen6(port, addr="::", v6only=None):
+    ls = v6sock("b", v6only)
+    ls.bind((addr, port))
+    ls.listen(16)
+    ls.settimeout(5)
+    return ls
+
+
+def connect(host, family, addr, timeout=5):
+    with ns(host):
+        c = vsock(family=family)
+    c.settimeout(timeout)
+    c.connect(addr)
+    return c
+
+
+def errno_of(fn):
+    try:
+        fn()
+    except OSError as e:
+        return e.errno
+    return 0
+
+
+def both_ways(c, s, n):
+    """@n random bytes each way at once: True when both arrive whole."""
+    data = [os.urandom(n), os.urandom(n)]
+    got = [bytearray(), bytearray()]
+
+    def pump(src, dst, i):
+        src.sendall(data[i])
+        src.shutdown(socket.SHUT_WR)
+
+    def drain(sock, i):
+        while True:
+            d = sock.recv(65536)
+            if not d:
+                return
+            got[i] += d
+
+    ts = [threading.Thread(target=f, args=a) for f, a in (
+        (pump, (c, s, 0), ), (pump, (s, c, 1)), (drain, (s, 0)),
+        (drain, (c, 1)))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    return [hashlib.sha256(g).digest() for g in got] == \
+        [hashlib.sha256(d).digest() for d in data]
+
+
+def info_of(s):
+    return vtcpnl.vtcp_info(s.getsockopt(SOL_VTCP, VTCP_INFO, 512))
+
+
+# ---------------------------------------------------------------- sockets
+
+def case_data():
+    ls = listen6(6001, B6)
+    c = connect("a", socket.AF_INET6, (B6, 6001))
+    s, peer = ls.accept()
+    ls.close()
+    tap.ok(c.getsockname()[0] == A6 and c.getpeername()[:2] == (B6, 6001) and
+           peer[0] == A6 and s.getsockname()[:2] == (B6, 6001),
+           "AF_INET6: connect and accept, both names IPv6",
+           (c.getsockname(), c.getpeername(), peer, s.getsockname()))
+    s.settimeout(30)
+    c.settimeout(30)
+    tap.ok(both_ways(c, s, 4 << 20), "AF_INET6: 4 MiB each way at once, "
+           "every byte in order")
+    c.close()
+    s.close()
+
+
+def case_dual_stack():
+    ls = listen6(6002)
+    c4 = connect("a", socket.AF_INET, (B, 6002))
+    s4, peer4 = ls.accept()
+    c6 = connect("a", socket.AF_INET6, (B6, 6002))
+    s6, peer6 = ls.accept()
+    ls.close()
+    tap.ok(peer4[0] == "::ffff:" + A and peer6[0] == A6 and
+           s4.getsockname()[0] == "::ffff:" + B,
+           "one listener on [::]: an IPv4 peer as ::ffff:10.0.0.1, an IPv6 "
+           "peer as fd00::1", (peer4, peer6, s4.getsockname()))
+    c4.sendall(b"four" * 1000)
+    c6.sendall(b"six!" * 1000)
+    got4 = recv_n(s4, 4000)
+    got6 = recv_n(s6, 4000)
+    s4.sendall(b"back")
+    tap.ok(got4 == b"four" * 1000 and got6 == b"six!" * 1000 and
+           recv_n(c4, 4) == b"back",
+           "one listener on [::]: both connections carry data, the mapped "
+           "one as IPv4 on the wire")
+    for x in (c4, s4, c6, s6):
+        x.close()
+
+
+def recv_n(s, n):
+    buf = bytearray()
+    while len(buf) < n:
+        d = s.recv(n - len(buf))
+        if not d:
+            break
+        buf += d
+    return bytes(buf)
+
+
+def case_v6only():
+    ls = listen6(6003, v6only=True)
+    e = errno_of(lambda: connect("a", socket.AF_INET, (B, 6003), 3))
+    c6 = connect("a", socket.AF_INET6, (B6, 6003))
+    s6, _ = ls.accept()
+    tap.ok(e == errno.ECONNREFUSED and
+           ls.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 1,
+           "IPV6_V6ONLY listener on [::]: an IPv4 connect is refused "
+           "(ECONNREFUSED), an IPv6 one accepted", errno.errorcode.get(e, e))
+    for x in (ls, c6, s6):
+        x.close()
+
+
+def case_mapped_client():
+    with ns("b"):
+        ls = vsock()
+    ls.bind((B, 6004))
+    ls.listen(4)
+    ls.settimeout(5)
+    c = connect("a", socket.AF_INET6, ("::ffff:" + B, 6004))
+    s, peer = ls.accept()
+    c.sendall(b"mapped")
+    tap.ok(c.getsockname()[0] == "::ffff:" + A and peer[0] == A and
+           recv_n(s, 6) == b"mapped",
+           "AF_INET6 client of an IPv4 server (::ffff:10.0.0.2): IPv4 on "
+           "the wire, mapped names", (c.getsockname(), peer))
+    only = v6sock("a", v6only=True)
+    only.settimeout(3)
+    e = errno_of(lambda: only.connect(("::ffff:" + B, 6004)))
+    tap.eq(errno.errorcode.get(e, e), "ENETUNREACH",
+           "IPV6_V6ONLY client to a v4-mapped address: ENETUNREACH, as TCP")
+    for x in (ls, c, s, only):
+        x.close()
+
+
+def case_link_local():
+    ls = listen6(6005)
+    with ns("a"):
+        ifindex = socket.if_nametoindex("a0")
+    bare = v6sock("a")
+    bare.settimeout(3)
+    e = errno_of(lambda: bare.connect((LL_B, 6005)))
+    c = connect("a", socket.AF_INET6, (LL_B, 6005, 0, ifindex))
+    s, peer = ls.accept()
+    c.sendall(b"link-local")
+    tap.ok(e == errno.EINVAL and peer[0] == LL_A and
+           recv_n(s, 10) == b"link-local" and c.getpeername()[3] == ifindex,
+           "link-local peer: no scope id is EINVAL; with one, a connection "
+           "on that interface", (errno.errorcode.get(e, e), peer,
+                                 c.getpeername()))
+    for x in (ls, bare, c, s):
+        x.close()
+
+
+def case_wire():
+    """Offloads off: each segment leaves with its own checksum."""
+    sh("ip netns exec a ethtool -K a0 tx off tso off gso off "
+       "tx-sctp-segmentation off >/dev/null 2>&1; true")
+    with ns("b"):
+        sn = Sniffer("b0")
+    ls = listen6(6006)
+    with ns("a"):
+        c = vsock(family=socket.AF_INET6)
+    c.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, 0x28)
+    c.settimeout(5)
+    c.connect((B6, 6006))
+    s, _ = ls.accept()
+    c.sendall(os.urandom(100000))
+    recv_n(s, 100000)
+    mine = sn.wait(lambda g: g.src == A6 and g.dport == 6006, 20)
+    sn.close()
+    sh("ip netns exec a ethtool -K a0 tx on tso on gso on "
+       "tx-sctp-segmentation on >/dev/null 2>&1; true")
+    tap.ok(len(mine) >= 20 and all(g.csum_ok for g in mine) and
+           mine[0].has(SYN),
+           "the wire: next header 253, every checksum right over the IPv6 "
+           "pseudo-header (RFC 8200 8.1)", "%d segments, %d bad" % (
+               len(mine), sum(not g.csum_ok for g in mine)))
+    tap.ok({g.tclass for g in mine} == {0x28},
+           "IPV6_TCLASS 0x28: every segment's traffic class, the SYN's too",
+           sorted({g.tclass for g in mine}))
+    flows = {g.flow for g in mine}
+    tap.ok(len(flows) == 1 and flows != {0},
+           "one flow label, not 0, for the whole connection (as TCP's "
+           "automatic labels)", sorted(flows))
+    for x in (ls, c, s):
+        x.close()
+
+
+# ---------------------------------------------------------------- ICMPv6
+
+def forge_icmp6(typ, code, sport, dport, seq, info=0, src=A6, dst=B6):
+    """From b: an ICMPv6 error to @src quoting a segment @src -> @dst
+    (the kernel fills in the checksum of a raw ICMPv6 socket)."""
+    quoted = struct.pack("!IHBB16s16s", 6 << 28, 20, 253, 64,
+                         socket.inet_pton(socket.AF_INET6, src),
+                         socket.inet_pton(socket.AF_INET6, dst))
+    quoted += struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x10,
+                          65535, 0, 0)
+    body = struct.pack("!BBHI", typ, code, 0, info) + quoted
+    with ns("b"):
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW,
+                          socket.IPPROTO_ICMPV6)
+        s.sendto(body, (src, 0))
+        s.close()
+
+
+def case_packet_too_big():
+    ls = listen6(6007)
+    c = connect("a", socket.AF_INET6, (B6, 6007))
+    s, _ = ls.accept()
+    sport = c.getsockname()[1]
+    una = info_of(c)["snd_una"]
+    mss0 = c.getsockopt(SOL_VTCP, VTCP_MAXSEG)
+    before = counters("a")
+    forge_icmp6(2, 0, sport, 6007, una + 100000, 1280)
+    forge_icmp6(2, 0, sport, 6007, una, 1000)
+    time.sleep(0.3)
+    mid = counters("a")
+    tap.ok(c.getsockopt(SOL_VTCP, VTCP_MAXSEG) == mss0 and
+           delta(before, mid, "IcmpOutOfWindow") == 1 and
+           delta(before, mid, "PmtuReduced") == 0,
+           "packet too big quoting a sequence number not in flight, or "
+           "below 1280: ignored, the MSS stays %d" % mss0,
+           {k: delta(before, mid, k) for k in
+            ("IcmpIn", "IcmpOutOfWindow", "IcmpIgnored", "PmtuReduced")})
+    forge_icmp6(2, 0, sport, 6007, una, 1280)
+    time.sleep(0.3)
+    mss = c.getsockopt(SOL_VTCP, VTCP_MAXSEG)
+    after = counters("a")
+    tap.ok(mss == 1280 - 40 - 20 - 12 and
+           delta(mid, after, "IcmpFragNeeded") == 1 and
+           delta(mid, after, "PmtuReduced") == 1,
+           "packet too big (1280) quoting snd_una: the MSS falls from %d to "
+           "1208 (1280 less IPv6, our header, timestamps)" % mss0,
+           "MSS %d" % mss)
+    c.sendall(os.urandom(200000))
+    tap.ok(len(recv_n(s, 200000)) == 200000,
+           "200000 bytes arrive after the MSS fell")
+    for x in (ls, c, s):
+        x.close()
+
+
+def drop_at_b(on):
+    if on:
+        sh("ip netns exec b tc qdisc add dev b0 clsact")
+        sh("ip netns exec b tc filter add dev b0 ingress protocol ipv6 u32 "
+           "match ip6 protocol 253 0xff action drop")
+    else:
+        sh("ip netns exec b tc qdisc del dev b0 clsact 2>/dev/null; true")
+
+
+def case_unreachable():
+    drop_at_b(True)
+    with ns("a"):
+        rto = sysctl("rto_initial_ms")
+        sysctl("rto_initial_ms", 3000)
+        c = vsock(family=socket.AF_INET6)
+    c.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+    c.setblocking(False)
+    try:
+        c.connect((B6, 6008))
+    except BlockingIOError:
+        pass
+    time.sleep(0.2)
+    sport, iss = c.getsockname()[1], info_of(c)["snd_una"]
+    before = counters("a")
+    t0 = time.monotonic()
+    forge_icmp6(1, 4, sport, 6008, iss)	# port unreachable
+    err = 0
+    while time.monotonic() - t0 < 5 and not err:
+        err = c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        took = time.monotonic() - t0
+        time.sleep(0.01)
+    after = counters("a")
+    drop_at_b(False)
+    with ns("a"):
+        sysctl("rto_initial_ms", rto)
+    tap.ok(err == errno.ECONNREFUSED and took < 2.5 and
+           delta(before, after, "IcmpUnreach") == 1 and
+           delta(before, after, "IcmpAborts") == 1,
+           "ICMPv6 port unreachable in SYN-SENT: connect() fails at once "
+           "(before the SYN's 3 s timer) with ECONNREFUSED "
+           "(icmpv6_err_convert), counted",
+           "%s after %.2f s, %r" % (errno.errorcode.get(err, err), took,
+                                    {k: delta(before, after, k) for k in
+                                     ("IcmpIn", "IcmpUnreach", "IcmpAborts",
+                                      "IcmpOutOfWindow", "IcmpNoSocket")}))
+    try:
+        _, anc, _, _ = c.recvmsg(64, 512, MSG_ERRQUEUE)
+        ee = struct.unpack("=IBBBB", anc[0][2][:8]) if anc else None
+    except OSError as e:
+        ee = e.errno
+    tap.ok(ee is not None and not isinstance(ee, int) and
+           ee[:4] == (errno.ECONNREFUSED, 3, 1, 4),
+           "IPV6_RECVERR: MSG_ERRQUEUE holds it (origin ICMP6, type 1, "
+           "code 4)", ee)
+    c.close()
+
+
+# ------------------------------------------------------- RST, cookies, TIME-WAIT
+
+def case_refused():
+    before = counters("b")
+    e = errno_of(lambda: connect("a", socket.AF_INET6, (B6, 6999), 3))
+    after = counters("b")
+    tap.ok(e == errno.ECONNREFUSED and delta(before, after, "OutRsts") == 1,
+           "IPv6 SYN to a closed port: an RST from b's control socket, "
+           "ECONNREFUSED", errno.errorcode.get(e, e))
+
+
+def case_syncookies():
+    with ns("b"):
+        old = sysctl("syncookies")
+        sysctl("syncookies", 2)
+    before = counters("b")
+    ls = listen6(6009)
+    c = connect("a", socket.AF_INET6, (B6, 6009))
+    c.sendall(b"cookie")
+    s, peer = ls.accept()
+    ok = recv_n(s, 6) == b"cookie" and peer[0] == A6
+    after = counters("b")
+    with ns("b"):
+        sysctl("syncookies", old)
+    tap.ok(ok and delta(before, after, "SyncookiesSent") == 1 and
+           delta(before, after, "SyncookiesRecv") == 1,
+           "SYN cookies over IPv6 (syncookies=2): the ACK's cookie makes the "
+           "child, data arrives",
+           {k: delta(before, after, k) for k in
+            ("SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed")})
+    for x in (ls, c, s):
+        x.close()
+
+
+def case_diag_and_events():
+    with ns("a"):
+        g = vtcpnl.Genl()
+        g.subscribe()
+        d = vtcpnl.Diag()
+    ls = listen6(6010)
+    c = connect("a", socket.AF_INET6, (B6, 6010))
+    s, _ = ls.accept()
+    cm = connect("a", socket.AF_INET6, ("::ffff:" + B, 6010))
+    sm, _ = ls.accept()
+    sport = c.getsockname()[1]
+    six = d.dump(family=socket.AF_INET6)
+    four = d.dump(family=socket.AF_INET)
+    est = [x for x in six if x.dport == 6010]
+    tap.ok(sorted((x.src, x.dst) for x in est) ==
+           sorted([(A6, B6), ("::ffff:" + A, "::ffff:" + B)]) and
+           not [x for x in four if x.dport == 6010],
+           "sock_diag AF_INET6: the IPv6 connection and the mapped one "
+           "(::ffff:), none of them in an AF_INET dump", (est, four))
+    rows6 = vtcp_ss("a", "-6", "-H")
+    rows4 = vtcp_ss("a", "-4", "-H")
+    tap.ok(any("[%s]:%d" % (A6, sport) in r and "[%s]:6010" % B6 in r
+               for r in rows6) and
+           any("[::ffff:%s]:" % A in r for r in rows6) and
+           not any("[" in r for r in rows4),
+           "vtcp ss -6: [fd00::1]:port and the mapped [::ffff:10.0.0.1]; "
+           "vtcp ss -4: none of them", "\n".join(rows6 + ["--"] + rows4))
+    one = [x for x in est if x.src == A6][0]
+    got = d.lookup(one)
+    tap.ok(len(got) == 1 and got[0].cookie == one.cookie,
+           "sock_diag: one IPv6 socket by its 4-tuple and cookie", got)
+    c.close()
+    s.close()
+    time.sleep(0.3)
+    tw = [x for x in d.dump(family=socket.AF_INET6)
+          if x.sport == sport and x.state == vtcpnl.TIME_WAIT]
+    tap.ok(len(tw) == 1 and tw[0].src == A6 and tw[0].dst == B6,
+           "TIME-WAIT over IPv6, in the AF_INET6 dump with its addresses", tw)
+    if tw:
+        d.destroy(tw[0])
+    tap.ok(not [x for x in d.dump(family=socket.AF_INET6)
+                if x.sport == sport],
+           "SOCK_DESTROY of an IPv6 TIME-WAIT entry")
+    evs = [e for e in g.events(0.5) if e.sport == sport]
+    states = [e.short() for e in evs if e.type == vtcpnl.EVT_STATE]
+    tap.ok(evs and all(e.src == A6 and e.dst == B6 for e in evs) and
+           "SYN-SENT>ESTABLISHED:SYNACK" in states,
+           "genetlink events of an IPv6 connection carry its IPv6 addresses",
+           [repr(e) for e in evs[:4]])
+    sm_port = cm.getsockname()[1]
+    for x in (cm, sm, ls):
+        x.close()
+    g.close()
+    d.close()
+    return sm_port
+
+
+# ---------------------------------------------------------------- options
+
+def case_options():
+    x = v6sock("a")
+    e = errno_of(lambda: x.setsockopt(socket.IPPROTO_IPV6, IPV6_ADDRFORM,
+                                      socket.AF_INET))
+    tap.ok(e == errno.EOPNOTSUPP,
+           "IPV6_ADDRFORM: EOPNOTSUPP (the kernel knows only TCP's and UDP's "
+           "protos to switch to)", errno.errorcode.get(e, e))
+    with ns("a"):
+        y = vsock()
+    e = errno_of(lambda: y.setsockopt(socket.IPPROTO_IPV6,
+                                      socket.IPV6_TCLASS, 1))
+    tap.eq(errno.errorcode.get(e, e), "ENOPROTOOPT",
+           "an IPv6 option on an AF_INET socket: ENOPROTOOPT")
+    x.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, 0x10)
+    tap.eq(x.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS), 0x10,
+           "IPV6_TCLASS set and read back")
+    x.close()
+    y.close()
+
+
+def case_proto_param():
+    with open("/sys/module/vtcp/parameters/proto") as f:
+        proto = int(f.read())
+    with ns("a"):
+        e = errno_of(lambda: socket.socket(socket.AF_INET6,
+                                           socket.SOCK_STREAM, proto).close())
+    tap.ok(e == 0, "socket(AF_INET6, SOCK_STREAM, %d): the proto= parameter "
+           "serves both families" % proto, errno.errorcode.get(e, e))
+
+
+def main():
+    setup()
+    with ns("a"):
+        sysctl("fin_timeout_ms", 1000)
+    case_data()			# 2
+    case_dual_stack()		# 2
+    case_v6only()		# 1
+    case_mapped_client()	# 2
+    case_link_local()		# 1
+    case_wire()			# 3
+    case_packet_too_big()	# 3
+    case_unreachable()		# 2
+    case_refused()		# 1
+    case_syncookies()		# 1
+    case_diag_and_events()	# 6
+    case_options()		# 3
+    case_proto_param()		# 1
+    tap.finish()
+
+
+main()
