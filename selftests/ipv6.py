@@ -16,6 +16,7 @@ import hashlib
 import os
 import socket
 import struct
+import subprocess
 import threading
 import time
 
@@ -29,7 +30,7 @@ IPV6_ADDRFORM = 1
 IPV6_RECVERR = 25
 MSG_ERRQUEUE = 0x2000
 
-tap = Tap(28)
+tap = Tap(32)
 
 
 def setup():
@@ -486,6 +487,117 @@ def case_proto_param():
            "serves both families" % proto, errno.errorcode.get(e, e))
 
 
+# ------------------------------------------------------- Linux TCP as peer
+
+def tcp6():
+    return socket.socket(socket.AF_INET6, socket.SOCK_STREAM,
+                         socket.IPPROTO_TCP)
+
+
+def rewrite_tcp_at_a(on):
+    """Host a's Linux TCP speaks next header 253 on the wire: out, the
+    checksum finished while it is TCP's, then 6 becomes 253 (b takes
+    TCP's pseudo-header with accept_tcp_csum); in, 253 becomes 6 and the
+    checksum is redone for it. No IPv6 header checksum to fix."""
+    if not on:
+        sh("ip netns exec a tc qdisc del dev a0 clsact 2>/dev/null; true")
+        sh("ip -n a link set dev a0 gso_max_segs 65535")
+        return
+    sh("ip -n a link set dev a0 gso_max_segs 1")
+    sh("ip netns exec a tc qdisc add dev a0 clsact")
+    sh("ip netns exec a tc filter add dev a0 egress protocol ipv6 u32 "
+       "match ip6 protocol 6 0xff action csum tcp pipe "
+       "action pedit ex munge ip6 nexthdr set 253")
+    sh("ip netns exec a tc filter add dev a0 ingress protocol ipv6 u32 "
+       "match ip6 protocol 253 0xff action pedit ex munge ip6 nexthdr set 6 "
+       "pipe action csum tcp")
+
+
+def exchange(server_ns, server_sock, addr, client_ns, client_sock, n):
+    """@n bytes client -> server, the server answers their hash: ok?"""
+    data = os.urandom(n)
+    got = {}
+    with ns(server_ns):
+        ls = server_sock()
+    ls.bind(addr)
+    ls.listen(1)
+    ls.settimeout(20)
+
+    def serve():
+        try:
+            s, peer = ls.accept()
+            s.settimeout(30)
+            buf = bytearray()
+            while chunk := s.recv(65536):
+                buf += chunk
+            s.sendall(hashlib.sha256(buf).digest())
+            s.close()
+            got["peer"] = peer[0]
+        except OSError as e:
+            got["error"] = e
+
+    t = threading.Thread(target=serve)
+    t.start()
+    with ns(client_ns):
+        c = client_sock()
+    c.settimeout(30)
+    try:
+        c.connect(addr)
+        c.sendall(data)
+        c.shutdown(socket.SHUT_WR)
+        answer = recv_n(c, 32)
+    except OSError as e:
+        answer = repr(e)
+    c.close()
+    t.join()
+    ls.close()
+    return answer == hashlib.sha256(data).digest(), got
+
+
+def case_linux_tcp():
+    with ns("b"):
+        old = sysctl("accept_tcp_csum")
+        sysctl("accept_tcp_csum", 1)
+    rewrite_tcp_at_a(True)
+    pcap = "/tmp/ipv6-interop.pcap"
+    with ns("b"):
+        dump = subprocess.Popen(["tcpdump", "-i", "b0", "-U", "-s", "128",
+                                 "-w", pcap, "ip6 proto 253"],
+                                stderr=subprocess.PIPE, text=True)
+    dump.stderr.readline()
+    ok1, got1 = exchange("a", tcp6, (A6, 6020), "b",
+                         lambda: vsock(family=socket.AF_INET6), 1 << 20)
+    tap.ok(ok1 and got1.get("peer") == B6,
+           "IPv6: vtcp client -> Linux TCP server, 1 MiB arrives whole", got1)
+    ok2, got2 = exchange("b", lambda: vsock(family=socket.AF_INET6),
+                         (B6, 6021), "a", tcp6, 1 << 20)
+    tap.ok(ok2 and got2.get("peer") == A6,
+           "IPv6: Linux TCP client -> vtcp server, 1 MiB arrives whole", got2)
+    e = errno_of(lambda: connect("b", socket.AF_INET6, (A6, 6999), 5))
+    tap.ok(e == errno.ECONNREFUSED,
+           "IPv6: vtcp to a closed Linux TCP port: Linux's RST, "
+           "ECONNREFUSED", errno.errorcode.get(e, e))
+    time.sleep(0.3)
+    dump.terminate()
+    dump.wait()
+    rewrite_tcp_at_a(False)
+    with ns("b"):
+        sysctl("accept_tcp_csum", old)
+    out = subprocess.run(["tshark", "-r", pcap, "-d", "ip.proto==253,tcp",
+                          "-T", "fields", "-e", "ipv6.src",
+                          "-e", "tcp.flags.str", "-e", "tcp.len",
+                          "-e", "tcp.checksum.status",
+                          "-o", "tcp.check_checksum:TRUE"],
+                         capture_output=True, text=True)
+    rows = [r.split("\t") for r in out.stdout.splitlines() if r]
+    data = sum(int(r[2] or 0) for r in rows if len(r) > 2)
+    tap.ok(out.returncode == 0 and len(rows) > 50 and data >= 2 << 20 and
+           any("S" in r[1] for r in rows) and any("R" in r[1] for r in rows),
+           "tshark decodes the IPv6 capture as TCP: SYNs, the RST, the "
+           "2 MiB (%d segments, %d bytes)" % (len(rows), data),
+           out.stderr[-500:])
+
+
 def main():
     setup()
     with ns("a"):
@@ -503,6 +615,7 @@ def main():
     case_diag_and_events()	# 6
     case_options()		# 3
     case_proto_param()		# 1
+    case_linux_tcp()		# 4
     tap.finish()
 
 
