@@ -38,11 +38,6 @@ static struct ipv6_pinfo *pinfo_of(struct sock *sk)
 	return &((struct vtcp6_sock *)sk)->inet6;
 }
 
-bool vtcp_sk_is_v6(const struct sock *sk)
-{
-	return vtcp_sk(sk)->af == &vtcp_ipv6_ops;
-}
-
 /* ---- out ----------------------------------------------------------------- */
 
 static void set_checksum_partial(struct sk_buff *skb,

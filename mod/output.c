@@ -714,7 +714,7 @@ void vtcp_init_sequence(struct sock *sk, u32 iss)
 	__be16 sport = inet->inet_sport, dport = inet->inet_dport;
 	struct in6_addr saddr, daddr;
 
-	if (vsk->af == &vtcp_ipv6_ops) {
+	if (vtcp_sends_ipv6(sk)) {
 		saddr = sk->sk_v6_rcv_saddr;
 		daddr = sk->sk_v6_daddr;
 	} else {

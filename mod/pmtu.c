@@ -110,7 +110,7 @@ void vtcp_mtu_reduced(struct sock *sk)
 	if (!dst)
 		return;
 	dmtu = dst_mtu(dst);
-	if (vtcp_sk(sk)->af == &vtcp_ipv4_ops) {
+	if (!vtcp_sends_ipv6(sk)) {
 		/* Below the floor the route keeps: it may not recover. */
 		if (mtu < dmtu && ip_dont_fragment(sk, dst))
 			WRITE_ONCE(sk->sk_err_soft, EMSGSIZE);

@@ -184,6 +184,12 @@ static inline struct vtcp_sock *vtcp_sk(const struct sock *sk)
 	return (struct vtcp_sock *)sk;
 }
 
+/* Does @sk send IPv6 (not IPv4, as AF_INET and v4-mapped sockets do)? */
+static inline bool vtcp_sends_ipv6(const struct sock *sk)
+{
+	return vtcp_sk(sk)->af == &vtcp_ipv6_ops;
+}
+
 /*
  * TIME-WAIT: the kernel's small timewait socket plus what we need. It
  * waits on its namespace's 2MSL queue (timewait.c), in expiry order.
@@ -560,7 +566,6 @@ int vtcp6_setup_child(struct sock *sk, struct sock *child,
 		      struct request_sock *req, const struct sk_buff *skb);
 void vtcp6_init_ticket(struct request_sock *req, const struct sk_buff *skb);
 struct sock *vtcp6_lookup_listener(struct sk_buff *skb, int sdif);
-bool vtcp_sk_is_v6(const struct sock *sk);
 void vtcp6_adopt_pinfo(struct sock *child, const struct sock *listener);
 
 /* rtx.c: the retransmit queue, by sequence and by send time. */
