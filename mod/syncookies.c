@@ -54,7 +54,17 @@ static siphash_aligned_key_t cookie_key[2];
  * The MSS a cookie can say, TCP's table: 1460 for Ethernet, 1440 (and
  * 1452) for PPPoE, 1300 for tunnels, 536 for the rest.
  */
-static const u16 cookie_mss[] = { 536, 1300, 1440, 1460 };
+static const u16 cookie_mss[2][4] = {
+	{ 536, 1300, 1440, 1460 },
+	/* IPv6's, as TCP's: 1280, 1480, 1500 and 9000 less 60 (RFC 8200). */
+	{ 1220, 1420, 1440, 8940 },
+};
+
+/* The table for the family of @skb. */
+static const u16 *mss_table(const struct sk_buff *skb)
+{
+	return cookie_mss[vtcp_skb_is_v6(skb)];
+}
 
 /* H0 (@key 0, @count 0) or H1 of the 4-tuple of @skb, from the peer. */
 static u32 cookie_hash(const struct sk_buff *skb, u32 count, int key)
@@ -102,17 +112,21 @@ static int check_cookie(const struct sk_buff *skb)
 	if (age >= COOKIE_MAX_AGE)
 		return -1;
 	mssind = (cookie - cookie_hash(skb, count - age, 1)) & COOKIE_MASK;
-	return mssind < ARRAY_SIZE(cookie_mss) ? mssind : -1;
+	return mssind < ARRAY_SIZE(cookie_mss[0]) ? mssind : -1;
 }
 
-/* The peer's MSS, rounded down to the table (RFC 9293: 536 without). */
-static u32 mss_index(const struct vtcp_opts *peer)
+/*
+ * The peer's MSS, rounded down to the table (RFC 9293: 536 without); the
+ * smallest entry for less (IPv6's, 1220, is what every IPv6 path takes).
+ */
+static u32 mss_index(const struct sk_buff *skb, const struct vtcp_opts *peer)
 {
 	u16 mss = (peer->has & VTCP_OPT_MSS) ? peer->mss : 536;
+	const u16 *table = mss_table(skb);
 	u32 i;
 
-	for (i = ARRAY_SIZE(cookie_mss) - 1; i; i--)
-		if (mss >= cookie_mss[i])
+	for (i = ARRAY_SIZE(cookie_mss[0]) - 1; i; i--)
+		if (mss >= table[i])
 			break;
 	return i;
 }
@@ -300,7 +314,7 @@ int vtcp_send_syncookie(struct sock *sk, const struct sk_buff *skb)
 
 	vtcp_parse_options(vtcp_hdr(skb), &peer);
 	synack_options(sk, skb, &peer, &o);
-	isn = make_cookie(skb, mss_index(&peer));
+	isn = make_cookie(skb, mss_index(skb, &peer));
 	err = vtcp_send_synack(sk, skb, isn, vtcp_syncookie_window(sk), &o);
 	if (err)
 		return err;
@@ -335,7 +349,7 @@ bool vtcp_syncookie_check(struct sock *sk, const struct sk_buff *skb,
 		return false;
 	}
 	VTCP_INC_STATS(net, VTCP_MIB_SYNCOOKIES_RECV);
-	c->mss = cookie_mss[mssind];
+	c->mss = mss_table(skb)[mssind];
 	c->window = vtcp_syncookie_window(sk);
 	return true;
 }
