@@ -29,9 +29,11 @@ static bool quotes_our_flight(const struct sock *sk, u32 seq)
 	return seq_geq(seq, vsk->snd_una) && seq_leq(seq, vsk->snd_nxt);
 }
 
+/* IPv6 routes are checked against the cookie they were stored with. */
 static void follow_redirect(struct sock *sk, struct sk_buff *skb)
 {
-	struct dst_entry *dst = __sk_dst_check(sk, 0);
+	u32 cookie = vtcp_sends_ipv6(sk) ? inet6_sk(sk)->dst_cookie : 0;
+	struct dst_entry *dst = __sk_dst_check(sk, cookie);
 
 	if (dst)
 		dst->ops->redirect(dst, sk, skb);
@@ -93,6 +95,12 @@ static void count(struct net *net, bool v6, int type)
 	VTCP_INC_STATS(net, mib);
 }
 
+/* IP_RECVERR for ICMP's errors, IPV6_RECVERR for ICMPv6's (as TCP). */
+static bool wants_errors(const struct sock *sk, const struct sk_buff *skb)
+{
+	return vtcp_skb_is_v6(skb) ? vtcp_recverr6(sk) : vtcp_recverr(sk);
+}
+
 /*
  * With IP_RECVERR, the error goes on the socket's error queue too, where
  * recvmsg(MSG_ERRQUEUE) finds it with the offender's address and what it
@@ -105,7 +113,7 @@ static void queue_error(struct sock *sk, struct sk_buff *skb, int err,
 	struct sock_exterr_skb *serr;
 	const u8 *daddr;
 
-	if (v6 ? !vtcp_recverr6(sk) : !vtcp_recverr(sk))
+	if (!wants_errors(sk, skb))
 		return;
 	daddr = v6 ? (const u8 *)&((const struct ipv6hdr *)skb->data)->daddr :
 		     (const u8 *)&((const struct iphdr *)skb->data)->daddr;
@@ -150,7 +158,7 @@ static void report_error(struct sock *sk, struct sk_buff *skb,
 			vtcp_fsm(sk, VTCP_EV_ICMP_ERROR, NULL);
 		return;
 	}
-	if (!owned && vtcp_recverr(sk)) {
+	if (!owned && wants_errors(sk, skb)) {
 		WRITE_ONCE(sk->sk_err, err);
 		sk_error_report(sk);
 		return;

@@ -417,8 +417,9 @@ static bool our_level(int level)
 }
 
 /*
- * IPV6_ADDRFORM would turn the socket into an AF_INET one by switching its
- * proto to TCP's or UDP's (it knows no other): never for ours.
+ * IPV6_ADDRFORM turns a socket into an AF_INET one by giving it TCP's or
+ * UDP's proto, the only ones it knows (for others it answers ENOPROTOOPT
+ * today): refused before it looks, as we have no AF_INET proto to give.
  */
 static int family_setsockopt(struct sock *sk, int level, int optname,
 			     sockptr_t optval, unsigned int optlen)
