@@ -14,6 +14,7 @@ belong to the other family."""
 import errno
 import hashlib
 import os
+import select
 import socket
 import struct
 import subprocess
@@ -30,7 +31,7 @@ IPV6_ADDRFORM = 1
 IPV6_RECVERR = 25
 MSG_ERRQUEUE = 0x2000
 
-tap = Tap(32)
+tap = Tap(34)
 
 
 def setup():
@@ -376,16 +377,21 @@ def case_refused():
 
 
 def case_syncookies():
+    """a's link at IPv6's minimum MTU: its SYN says MSS 1220, which IPv6's
+    cookie table keeps (IPv4's would round it down to 536)."""
     with ns("b"):
         old = sysctl("syncookies")
         sysctl("syncookies", 2)
+    sh("ip -n a link set a0 mtu 1280")
     before = counters("b")
     ls = listen6(6009)
     c = connect("a", socket.AF_INET6, (B6, 6009))
     c.sendall(b"cookie")
     s, peer = ls.accept()
     ok = recv_n(s, 6) == b"cookie" and peer[0] == A6
+    mss = s.getsockopt(SOL_VTCP, VTCP_MAXSEG)
     after = counters("b")
+    sh("ip -n a link set a0 mtu 1500")
     with ns("b"):
         sysctl("syncookies", old)
     tap.ok(ok and delta(before, after, "SyncookiesSent") == 1 and
@@ -394,8 +400,38 @@ def case_syncookies():
            "child, data arrives",
            {k: delta(before, after, k) for k in
             ("SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed")})
+    tap.eq(mss, 1220 - 12, "SYN cookies over IPv6: the peer's MSS 1220 is "
+           "kept (IPv6's table), the child sends 1208 with timestamps")
     for x in (ls, c, s):
         x.close()
+
+
+def case_recverr_established():
+    """IPV6_RECVERR: an established connection's ICMPv6 error at once, as
+    tcp_v6_err(); without it, a soft error only."""
+    results = []
+    for recverr in (False, True):
+        ls = listen6(6012 + recverr)
+        c = connect("a", socket.AF_INET6, (B6, 6012 + recverr))
+        s, _ = ls.accept()
+        if recverr:
+            c.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+        forge_icmp6(1, 3, c.getsockname()[1], 6012 + recverr,
+                    info_of(c)["snd_una"])	# address unreachable
+        time.sleep(0.3)
+        p = select.poll()
+        p.register(c, select.POLLERR)
+        results.append(bool(p.poll(0)))
+        results.append(c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+        c.sendall(b"still")
+        results.append(recv_n(s, 5))
+        for x in (ls, c, s):
+            x.close()
+    tap.eq(results, [False, errno.EHOSTUNREACH, b"still",
+                     True, errno.EHOSTUNREACH, b"still"],
+           "ICMPv6 address unreachable on an established connection: a soft "
+           "error without IPV6_RECVERR (SO_ERROR tells it, poll() does "
+           "not); with it, POLLERR at once; the connection lives on")
 
 
 def case_diag_and_events():
@@ -561,10 +597,7 @@ def case_linux_tcp():
     rewrite_tcp_at_a(True)
     pcap = "/tmp/ipv6-interop.pcap"
     with ns("b"):
-        dump = subprocess.Popen(["tcpdump", "-i", "b0", "-U", "-s", "128",
-                                 "-w", pcap, "ip6 proto 253"],
-                                stderr=subprocess.PIPE, text=True)
-    dump.stderr.readline()
+        dump = Sniffer("b0", keep_frames=True)
     ok1, got1 = exchange("a", tcp6, (A6, 6020), "b",
                          lambda: vsock(family=socket.AF_INET6), 1 << 20)
     tap.ok(ok1 and got1.get("peer") == B6,
@@ -578,8 +611,8 @@ def case_linux_tcp():
            "IPv6: vtcp to a closed Linux TCP port: Linux's RST, "
            "ECONNREFUSED", errno.errorcode.get(e, e))
     time.sleep(0.3)
-    dump.terminate()
-    dump.wait()
+    dump.close()
+    dump.write_pcap(pcap)
     rewrite_tcp_at_a(False)
     with ns("b"):
         sysctl("accept_tcp_csum", old)
@@ -591,11 +624,12 @@ def case_linux_tcp():
                          capture_output=True, text=True)
     rows = [r.split("\t") for r in out.stdout.splitlines() if r]
     data = sum(int(r[2] or 0) for r in rows if len(r) > 2)
+    flags = sorted({r[1] for r in rows if len(r) > 1})
     tap.ok(out.returncode == 0 and len(rows) > 50 and data >= 2 << 20 and
-           any("S" in r[1] for r in rows) and any("R" in r[1] for r in rows),
+           any("S" in f for f in flags) and any("R" in f for f in flags),
            "tshark decodes the IPv6 capture as TCP: SYNs, the RST, the "
            "2 MiB (%d segments, %d bytes)" % (len(rows), data),
-           out.stderr[-500:])
+           "flags seen %r; %s" % (flags, out.stderr[-300:]))
 
 
 def main():
@@ -611,7 +645,8 @@ def main():
     case_packet_too_big()	# 3
     case_unreachable()		# 2
     case_refused()		# 1
-    case_syncookies()		# 1
+    case_syncookies()		# 2
+    case_recverr_established()	# 1
     case_diag_and_events()	# 6
     case_options()		# 3
     case_proto_param()		# 1

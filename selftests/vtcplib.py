@@ -311,9 +311,10 @@ SOL_PACKET, PACKET_STATISTICS = 263, 6
 class Sniffer:
     """Segments of protocol @proto seen on @dev (in the current netns)."""
 
-    def __init__(self, dev, proto=PROTO):
+    def __init__(self, dev, proto=PROTO, keep_frames=False):
         self.proto = proto
         self.segs = []
+        self.frames = [] if keep_frames else None	# (time, frame)
         # ETH_P_ALL: only such sockets see what the device sends, too.
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
                                   socket.htons(0x0003))
@@ -346,6 +347,8 @@ class Sniffer:
             seg = self._parse(t, pkt)
             if not seg:
                 continue
+            if self.frames is not None:
+                self.frames.append((t + time.time() - time.monotonic(), pkt))
             with self.lock:
                 self.segs.append(seg)
 
@@ -382,6 +385,14 @@ class Sniffer:
                 return got[:count]
             time.sleep(0.02)
         return self.all(pred)
+
+    def write_pcap(self, path):
+        """The frames kept (keep_frames) as a pcap file, for tshark."""
+        with open(path, "wb") as f:
+            f.write(struct.pack("=IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+            for t, pkt in self.frames:
+                f.write(struct.pack("=IIII", int(t), int(t % 1 * 1e6),
+                                    len(pkt), len(pkt)) + pkt)
 
     def dropped(self):
         """Segments the kernel dropped for want of room, so far (a test
