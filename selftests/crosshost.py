@@ -28,6 +28,7 @@ ROLE = int(os.environ.get("VM_ROLE", "0"))
 DEV = os.environ.get("VM_NET_DEV", "eth0")
 ME = os.environ.get("VM_NET_ADDR", "")
 PEER = os.environ.get("VM_NET_PEER", "")
+PEER6 = os.environ.get("VM_NET_PEER6", "")
 OUT = os.environ.get("VM_OUT", "")
 PAIR = os.environ.get("VM_PAIR_ID", "")
 CLIENT, SERVER = 1, 2
@@ -88,8 +89,8 @@ def info_of(s):
     return vtcp_info(s.getsockopt(SOL_VTCP, VTCP_INFO, 512))
 
 
-def listen(port, addr=""):
-    ls = vsock()
+def listen(port, addr="", family=socket.AF_INET):
+    ls = vsock(family=family)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((addr, port))
     ls.listen(128)
@@ -98,7 +99,8 @@ def listen(port, addr=""):
 
 
 def connect(addr, port, sock=None):
-    c = sock or vsock()
+    c = sock or vsock(family=socket.AF_INET6 if ":" in addr else
+                      socket.AF_INET)
     c.settimeout(TIMEOUT)
     c.connect((addr, port))
     return c
@@ -272,6 +274,40 @@ def bulk_both_ways():
     s.close()
     tap.ok(ok, "%d MiB each way at once, byte-exact, in %.1f s "
            "(%.1f MB/s each way)" % (BIG >> 20, took, BIG / took / 1e6), diag)
+
+
+@case(2, 2)
+def ipv6_between_kernels():
+    """Over IPv6 (fd09::/64): 16 MiB each way at once; then the same [::]
+    listener takes the peer's IPv4 connection, v4-mapped."""
+    n = min(BIG, 16 << 20)
+    if ROLE == SERVER:
+        ls = listen(8021, "::", socket.AF_INET6)
+        barrier("ipv6")
+        s, peer = ls.accept()
+    else:
+        barrier("ipv6")
+        s = connect(PEER6, 8021)
+        peer = s.getpeername()
+    ok, took, diag = both_ways(s, 300 + ROLE, 300 + 3 - ROLE, n)
+    s.close()
+    tap.ok(ok and peer[0] == PEER6,
+           "IPv6: %d MiB each way at once between the kernels, byte-exact, "
+           "in %.1f s" % (n >> 20, took), (peer, diag))
+    if ROLE == SERVER:
+        s, peer = ls.accept()
+        s.sendall(b"mapped")
+        s.close()
+        ls.close()
+        tap.ok(peer[0] == "::ffff:" + PEER,
+               "IPv6: the [::] listener takes the peer's IPv4 connection as "
+               "::ffff:%s" % PEER, peer)
+    else:
+        c = connect(PEER, 8021)
+        got = c.recv(16)
+        c.close()
+        tap.ok(got == b"mapped", "IPv6: an IPv4 connection to the peer's "
+               "[::] listener carries data", got)
 
 
 def tcp_socket():
