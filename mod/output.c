@@ -199,6 +199,7 @@ static int transmit(struct sock *sk, struct sk_buff *skb, bool queued)
 	/* IP reads its own control block (options for an ICMP error). */
 	memset(out->cb, 0, max(sizeof(struct inet_skb_parm),
 			       sizeof(struct inet6_skb_parm)));
+	skb_set_hash_from_sk(out, sk);	/* IPv6's flow label comes from it */
 	err = vsk->af->queue_xmit(sk, out);
 	err = net_xmit_eval(err);	/* a macro: its argument goes twice */
 	if (queued && !err)

@@ -276,6 +276,7 @@ static int hash_child(struct sock *sk, struct sock *child)
 	bool dup = false;
 
 	atomic_set(&inet_sk(child)->inet_id, get_random_u16());
+	sk_set_txhash(child);
 	if (__inet_inherit_port(sk, child) < 0)
 		return -EADDRINUSE;
 	if (!inet_ehash_nolisten(child, NULL, &dup))

@@ -271,6 +271,7 @@ void vtcp_init_active_seq(struct sock *sk)
 	vsk->snd_wnd = vsk->mss;	/* until the SYN-ACK says */
 	vtcp_cong_start(sk);
 	atomic_set(&inet_sk(sk)->inet_id, get_random_u16());
+	sk_set_txhash(sk);
 }
 
 /* connect() failed after the route: back to a closed, unconnected socket. */

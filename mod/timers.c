@@ -92,6 +92,7 @@ static void rtx_timeout(struct sock *sk)
 	}
 	vtcp_count_timeout_retrans(sk, head);
 	vsk->retries++;
+	sk_rethink_txhash(sk);		/* another path, another flow label */
 	if (vsk->retries >= VTCP_BLACK_HOLE_RTOS &&
 	    !(VTCP_SKB_CB(head)->flags & (TCPHDR_SYN | TCPHDR_FIN)))
 		vtcp_mtu_black_hole(sk);

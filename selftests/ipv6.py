@@ -31,7 +31,7 @@ IPV6_ADDRFORM = 1
 IPV6_RECVERR = 25
 MSG_ERRQUEUE = 0x2000
 
-tap = Tap(34)
+tap = Tap(35)
 
 
 def setup():
@@ -250,6 +250,34 @@ def case_wire():
     tap.ok(len(flows) == 1 and flows != {0},
            "one flow label, not 0, for the whole connection (as TCP's "
            "automatic labels)", sorted(flows))
+    for x in (ls, c, s):
+        x.close()
+
+
+def case_flow_label_after_rto():
+    """A retransmission timeout picks a new flow label (another path, if
+    the network hashes on it), as TCP's sk_rethink_txhash(); the tail
+    loss probe before it does not."""
+    with ns("b"):
+        sn = Sniffer("b0")	# sees what b's tc then drops
+    ls = listen6(6011)
+    c = connect("a", socket.AF_INET6, (B6, 6011))
+    s, _ = ls.accept()
+    c.sendall(b"x" * 1000)
+    recv_n(s, 1000)
+    drop_at_b(True)
+    c.sendall(b"y" * 1000)
+    mine = lambda g: g.src == A6 and g.len == 1000 and g.dport == 6011
+    # The first copy, the loss probe, two timeouts' resends.
+    sent = sn.wait(mine, 4, timeout=15)
+    drop_at_b(False)
+    got = recv_n(s, 1000)
+    sn.close()
+    labels = [g.flow for g in sent]
+    tap.ok(got == b"y" * 1000 and len(labels) == 4 and
+           labels[0] == labels[1] and len(set(labels[1:])) == 3,
+           "each retransmission timeout changes the flow label; the loss "
+           "probe before them keeps it", labels)
     for x in (ls, c, s):
         x.close()
 
@@ -642,6 +670,7 @@ def main():
     case_mapped_client()	# 2
     case_link_local()		# 1
     case_wire()			# 3
+    case_flow_label_after_rto()	# 1
     case_packet_too_big()	# 3
     case_unreachable()		# 2
     case_refused()		# 1
