@@ -31,7 +31,7 @@ IPV6_ADDRFORM = 1
 IPV6_RECVERR = 25
 MSG_ERRQUEUE = 0x2000
 
-tap = Tap(35)
+tap = Tap(40)
 
 
 def setup():
@@ -125,8 +125,16 @@ def case_data():
            (c.getsockname(), c.getpeername(), peer, s.getsockname()))
     s.settimeout(30)
     c.settimeout(30)
+    with ns("a"):
+        sn = Sniffer("a0")
     tap.ok(both_ways(c, s, 4 << 20), "AF_INET6: 4 MiB each way at once, "
            "every byte in order")
+    sn.close()
+    mss = c.getsockopt(SOL_VTCP, VTCP_MAXSEG)
+    big = max([g.len for g in sn.all(lambda g: g.src == A6)] or [0])
+    tap.ok(big > 2 * mss, "AF_INET6: segmentation offload, bursts of many "
+           "segments leave as one GSO packet (largest %d bytes, MSS %d)" %
+           (big, mss))
     c.close()
     s.close()
 
@@ -519,6 +527,71 @@ def case_diag_and_events():
     return sm_port
 
 
+def case_syn_received():
+    """A child whose handshake's last ACK is lost: SYN-RECEIVED in b's
+    AF_INET6 dump, with its IPv6 addresses."""
+    sh("ip netns exec b tc qdisc add dev b0 clsact")
+    sh("ip netns exec b tc filter add dev b0 ingress protocol ipv6 u32 "
+       "match ip6 protocol 253 0xff match u8 0x10 0x17 at 53 action drop")
+    ls = listen6(6014)
+    c = connect("a", socket.AF_INET6, (B6, 6014))
+    time.sleep(0.3)
+    with ns("b"):
+        d = vtcpnl.Diag()
+        rows = [x for x in d.dump(family=socket.AF_INET6)
+                if x.sport == 6014 and x.state == vtcpnl.SYN_RECV]
+        d.close()
+    drop_at_b(False)
+    tap.ok(len(rows) == 1 and rows[0].src == B6 and rows[0].dst == A6,
+           "a SYN-RECEIVED child in the AF_INET6 dump, with its IPv6 "
+           "addresses", rows)
+    c.close()
+    ls.close()
+
+
+def tool(host, *args, timeout=30):
+    return subprocess.run(["ip", "netns", "exec", host] + list(args),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def case_tools():
+    """vtcp monitor, vtcpcat and vtcpperf over IPv6."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    vtcp = os.path.join(here, "..", "tools", "vtcp", "vtcp")
+    cat = os.path.join(here, "..", "tools", "vtcpcat")
+    perf = os.path.join(here, "..", "tools", "vtcpperf")
+    mon = subprocess.Popen(["ip", "netns", "exec", "a", vtcp, "monitor",
+                            "-j"], stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    with ns("b"):
+        srv = subprocess.Popen([cat, "-6", "-l", "6015"],
+                               stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    r = subprocess.run(["ip", "netns", "exec", "a", cat, "-6", B6, "6015"],
+                       input="hello over IPv6\n", capture_output=True,
+                       text=True, timeout=10)
+    got = srv.communicate(timeout=10)[0]
+    time.sleep(0.3)
+    mon.terminate()
+    events = mon.communicate(timeout=10)[0]
+    tap.ok(r.returncode == 0 and got == "hello over IPv6\n",
+           "vtcpcat -6: a line from a to b's [::] listener", (r, got))
+    tap.ok('"src":"%s"' % A6 in events.replace(" ", "") and
+           '"dst":"%s"' % B6 in events.replace(" ", ""),
+           "vtcp monitor -j: the connection's events name fd00::1 and "
+           "fd00::2", events[:400])
+    with ns("b"):
+        p = subprocess.Popen([perf, "-s", "-6", "-p", "6016"],
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    r = tool("a", perf, "-c", B6, "-m", "bulk", "-t", "1", "-p", "6016")
+    p.terminate()
+    p.wait()
+    tap.ok(r.returncode == 0 and "MBps=" in r.stdout,
+           "vtcpperf -6: a bulk run over IPv6", r.stdout + r.stderr)
+
+
 # ---------------------------------------------------------------- options
 
 def case_options():
@@ -664,7 +737,7 @@ def main():
     setup()
     with ns("a"):
         sysctl("fin_timeout_ms", 1000)
-    case_data()			# 2
+    case_data()			# 3
     case_dual_stack()		# 2
     case_v6only()		# 1
     case_mapped_client()	# 2
@@ -677,6 +750,8 @@ def main():
     case_syncookies()		# 2
     case_recverr_established()	# 1
     case_diag_and_events()	# 6
+    case_syn_received()		# 1
+    case_tools()		# 3
     case_options()		# 3
     case_proto_param()		# 1
     case_linux_tcp()		# 4
