@@ -23,12 +23,19 @@ needed, while the counters of host a are watched:
    half-open children stay within the backlog, and all are freed when the
    listener closes.
 
+All four run over IPv4 (A, B), then again over IPv6 (A6, B6: vtcpfuzz
+takes the family from the addresses, and spoofs sources of SPOOF_NET6),
+with the same seeds and the same assertions; the IPv6 cases say "IPv6: "
+first. VTCP_FUZZ_FAMILIES picks the rounds (default "4 6"; "6" for IPv6
+alone).
+
 Scale: VTCP_FUZZ_SEGMENTS (default 1000000, split 1:4:2.5:2.5 between the
-four) and VTCP_FUZZ_SECONDS (default 40, split the same way) bound the run,
-whichever comes first: on the 2-core TCG machine the default runs for the
-time and sends about 250000 segments (the rate is printed). A full 10^6
-run: VTCP_FUZZ_SECONDS=400 KSFT_TIMEOUT=600; under the debug kernel
-(about 250 segments/s) VTCP_FUZZ_SECONDS=4400 KSFT_TIMEOUT=5400
+four) and VTCP_FUZZ_SECONDS (default 40, split the same way) bound each
+family's run, whichever comes first: on the 2-core TCG machine the default
+runs for the time and sends about 250000 segments per family (the rate is
+printed). A full 10^6 run of one family: VTCP_FUZZ_FAMILIES=4 (or 6)
+VTCP_FUZZ_SECONDS=400 KSFT_TIMEOUT=600; under the debug kernel (about 250
+segments/s) VTCP_FUZZ_SECONDS=4400 KSFT_TIMEOUT=5400
 CHECK_VM_TIMEOUT=2000 scripts/check --debug -t fuzz.py, 65 minutes.
 VTCP_FUZZ_SEED picks the seed (printed; default: from the clock).
 """
@@ -39,9 +46,10 @@ import struct
 import threading
 import time
 
-from vtcplib import (A, B, Stream, Tap, connected_pair, counters_delta,
-                     module_refs, ns, route_to_sink, run_fuzzer, stats,
-                     sysctl, two_hosts, vsock, wait_module_refs)
+from vtcplib import (A, A6, B, B6, SPOOF_NET, SPOOF_NET6, Stream, Tap,
+                     connected_pair, counters_delta, family_of, module_refs,
+                     ns, route_to_sink, run_fuzzer, stats, sysctl, two_hosts,
+                     vsock, wait_module_refs)
 
 SEGMENTS = int(os.environ.get("VTCP_FUZZ_SEGMENTS", "1000000"))
 SECONDS = float(os.environ.get("VTCP_FUZZ_SECONDS", "40"))
@@ -51,12 +59,39 @@ BACKLOG = 16
 # (long in a busy TCG guest): bounded by the backlog, not by the SYNs.
 REFS_BOUND = 8 * BACKLOG
 PORT, LPORT = 7000, 7100
+FAMILIES = [int(f) for f in
+            os.environ.get("VTCP_FUZZ_FAMILIES", "4 6").split()]
+CASES = 30				# per family; one more at the end
+# What the runs change, put back before the next family's.
+SYSCTLS = ("msl_ms", "synack_retries", "rto_initial_ms")
 
-tap = Tap(31)
-tap.msg("seed %d (VTCP_FUZZ_SEED), at most %d segments in %.0f s" %
-        (SEED, SEGMENTS, SECONDS))
+tap = Tap(CASES * len(FAMILIES) + 1)
+tap.msg("seed %d (VTCP_FUZZ_SEED), at most %d segments in %.0f s per "
+        "family, families %s" % (SEED, SEGMENTS, SECONDS,
+                                 " ".join(map(str, FAMILIES))))
 two_hosts()
 route_to_sink("a", "a0")
+route_to_sink("a", "a0", SPOOF_NET6)
+
+
+class Family:
+    """One round's addresses, and its TAP cases: IPv6's say "IPv6: "
+    first, IPv4's say what they always said."""
+
+    def __init__(self, version):
+        self.v6 = version == 6
+        self.a, self.b = (A6, B6) if self.v6 else (A, B)
+        self.spoof = SPOOF_NET6 if self.v6 else SPOOF_NET
+        self.tag = "IPv6: " if self.v6 else ""
+
+    def ok(self, cond, desc, diag=None):
+        return tap.ok(cond, self.tag + desc, diag)
+
+    def eq(self, got, want, desc):
+        return tap.eq(got, want, self.tag + desc)
+
+    def msg(self, text):
+        tap.msg(self.tag + text)
 
 
 def a_stats():
@@ -89,7 +124,7 @@ def classes_counted(d, sent):
     }
 
 
-def stream_classes(d, sent, desc):
+def stream_classes(fam, d, sent, desc):
     """The classes at a connection carrying the stream a -> b. Exact per
     class but for two causes, each bounded by a counter or a class:
 
@@ -117,220 +152,246 @@ def stream_classes(d, sent, desc):
     diag = "; ".join("%s: due %d, counted %d" % (n, due, got)
                      for n, (due, got) in k.items()) + \
         "; BacklogDrop %d, ack %d" % (drops, sent["ack"])
-    tap.ok(0 <= short["oow"] <= drops, "%s: InOutOfWindow + InPawsDrop "
+    fam.ok(0 <= short["oow"] <= drops, "%s: InOutOfWindow + InPawsDrop "
            "count every out-of-window segment, short only by BacklogDrop" %
            desc, diag)
-    tap.ok(0 <= short["badack"] and short["oow"] + short["badack"] <= drops,
+    fam.ok(0 <= short["badack"] and short["oow"] + short["badack"] <= drops,
            "%s: InBadAck counts every ACK of data never sent, short only "
            "by BacklogDrop" % desc, diag)
-    tap.ok(-sent["ack"] <= short["chal"] <= drops,
+    fam.ok(-sent["ack"] <= short["chal"] <= drops,
            "%s: every RST or SYN in the window, SYN out of it and ACK "
            "below SND.UNA - MAX.SND.WND draws one challenge (sent or "
            "skipped), short only by BacklogDrop, over only by stale ACKs" %
            desc, diag)
-    tap.msg(diag)
+    fam.msg(diag)
 
 
-def header_counters(d, sent, desc):
-    tap.eq(d["InHdrErrors"], sent["trunc"] + sent["doff"],
+def header_counters(fam, d, sent, desc):
+    fam.eq(d["InHdrErrors"], sent["trunc"] + sent["doff"],
            "%s: InHdrErrors counts every truncated header and bad data "
            "offset" % desc)
-    tap.eq(d["InCsumErrors"], sent["csum"],
+    fam.eq(d["InCsumErrors"], sent["csum"],
            "%s: InCsumErrors counts every bad checksum" % desc)
-    tap.eq(d["InNoSocket"], sent["nosock"] + sent["nosock_rst"],
+    fam.eq(d["InNoSocket"], sent["nosock"] + sent["nosock_rst"],
            "%s: InNoSocket counts every segment to the closed port" % desc)
 
 
-# 0. An idle connection: the fuzzer's view of it stays true, so every
-# class must land in its counter exactly.
-c, s = connected_pair(PORT + 1)
-aport = c.getsockname()[1]
-# 1 MiB first: RFC 5961 5.2's window counts only acknowledged bytes.
-pre = threading.Thread(target=c.sendall, args=(os.urandom(1 << 20),))
-pre.start()
-s.settimeout(10)
-got = 0
-while got < 1 << 20:
-    got += len(s.recv(1 << 20))
-pre.join()
+def phase_idle(fam):
+    """0. An idle connection: the fuzzer's view of it stays true, so
+    every class must land in its counter exactly."""
+    c, s = connected_pair(PORT + 1, addr=fam.b)
+    aport = c.getsockname()[1]
+    # 1 MiB first: RFC 5961 5.2's window counts only acknowledged bytes.
+    pre = threading.Thread(target=c.sendall, args=(os.urandom(1 << 20),))
+    pre.start()
+    s.settimeout(10)
+    got = 0
+    while got < 1 << 20:
+        got += len(s.recv(1 << 20))
+    pre.join()
+
+    def ticker():
+        """A byte a -> b now and then for 1.5 s: b's ACKs tell the fuzzer
+        what b acknowledged (its ACK classes need that), then silence."""
+        for _ in range(6):
+            time.sleep(0.25)
+            c.send(b"t")
+            s.recv(16)
+
+    tick = threading.Thread(target=ticker)
+    tick.start()
+    before = a_stats()
+    sent, total, rate, out = run_fuzzer("b", [
+        "-m", "established", "-s", fam.b, "-d", fam.a, "-S", PORT + 1,
+        "-D", aport, "-i", "b0", "-r", SEED + 3] + share(0.1))
+    tick.join()
+    d = counters_delta(before, a_stats())
+    fam.msg("idle: %d segments, %.0f/s" % (total, rate))
+    fam.msg(" ".join("%s=%d" % kv for kv in sorted(sent.items())))
+    k = classes_counted(d, sent)
+    diag = "BacklogDrop %d, ack %d" % (d["BacklogDrop"], sent.get("ack", 0))
+    fam.eq(k["oow"][1], k["oow"][0], "idle: InOutOfWindow + InPawsDrop "
+           "count exactly the out-of-window segments (%s)" % diag)
+    fam.eq(k["chal"][1], k["chal"][0], "idle: exactly one challenge (sent "
+           "or skipped) per RST or SYN in the window, SYN out of it, ACK "
+           "below SND.UNA - MAX.SND.WND; none for the %d ACKs of acked "
+           "data" % sent.get("ack", 0))
+    fam.eq(d["InBadAck"], sent["badack"], "idle: InBadAck counts exactly "
+           "the ACKs of data never sent")
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()				# an RST: no TIME-WAIT left
+    s.close()
 
 
-def ticker():
-    """A byte a -> b now and then for 1.5 s: b's ACKs tell the fuzzer
-    what b acknowledged (its ACK classes need that), then silence."""
-    for _ in range(6):
-        time.sleep(0.25)
-        c.send(b"t")
-        s.recv(16)
+def phase_established(fam):
+    """1. An established connection, a -> b, under fire: a's port, which
+    its TIME-WAIT entry keeps."""
+    c, s = connected_pair(PORT, addr=fam.b)
+    aport = c.getsockname()[1]
+    with ns("a"):
+        sysctl("msl_ms", 60000)		# its TIME-WAIT outlives phase 2
+    before = a_stats()
+    stream = Stream(c, s, seed=SEED)
+    sent, total, rate, out = run_fuzzer("b", [
+        "-m", "established", "-s", fam.b, "-d", fam.a, "-S", PORT,
+        "-D", aport, "-i", "b0", "-r", SEED] + share(0.4))
+    exact = stream.finish(timeout=60)
+    d = counters_delta(before, a_stats())
+    fam.msg("established: %d segments, %.0f/s; stream %d bytes" %
+            (total, rate, stream.received))
+    fam.msg(" ".join("%s=%d" % kv for kv in sorted(sent.items())))
+    fam.ok(exact, "established: the stream stays byte-exact under %d "
+           "fuzzed segments" % total, "%s; sent %d, received %d" %
+           (stream.error, stream.sent, stream.received))
+    fam.ok(total > 0 and all(sent.get(k, 0) > 0 for k in (
+        "trunc", "doff", "csum", "nosock", "oow", "oow_syn", "oow_ts", "rst",
+        "syn", "badack", "noack", "ack", "oldack")),
+        "established: every class of segment was sent", out)
+    fam.ok("resets 0" in out, "established: host a never reset the "
+           "connection", out)
+    header_counters(fam, d, sent, "established")
+    fam.eq(d["OutRsts"], sent["nosock"], "established: OutRsts: one RST "
+           "for each non-RST to the closed port")
+    stream_classes(fam, d, sent, "established")
+    fam.ok(d["InSegs"] >= sum(sent.values()),
+           "established: InSegs counts every segment sent",
+           "InSegs +%d, sent %d" % (d["InSegs"], sum(sent.values())))
+    s.close()				# b's FIN: a goes to TIME-WAIT
+    c.settimeout(10)
+    try:
+        injected = c.recv(1 << 16)
+    except OSError as e:
+        injected = str(e).encode()
+    fam.eq(injected, b"", "established: host a received no injected byte, "
+           "then the peer's FIN")
+    c.close()
+    return aport
 
 
-tick = threading.Thread(target=ticker)
-tick.start()
-before = a_stats()
-sent, total, rate, out = run_fuzzer("b", [
-    "-m", "established", "-s", B, "-d", A, "-S", PORT + 1, "-D", aport,
-    "-i", "b0", "-r", SEED + 3] + share(0.1))
-tick.join()
-d = counters_delta(before, a_stats())
-tap.msg("idle: %d segments, %.0f/s" % (total, rate))
-tap.msg(" ".join("%s=%d" % kv for kv in sorted(sent.items())))
-k = classes_counted(d, sent)
-diag = "BacklogDrop %d, ack %d" % (d["BacklogDrop"], sent.get("ack", 0))
-tap.eq(k["oow"][1], k["oow"][0], "idle: InOutOfWindow + InPawsDrop count "
-       "exactly the out-of-window segments (%s)" % diag)
-tap.eq(k["chal"][1], k["chal"][0], "idle: exactly one challenge (sent or "
-       "skipped) per RST or SYN in the window, SYN out of it, ACK below "
-       "SND.UNA - MAX.SND.WND; none for the %d ACKs of acked data" %
-       sent.get("ack", 0))
-tap.eq(d["InBadAck"], sent["badack"], "idle: InBadAck counts exactly the "
-       "ACKs of data never sent")
-c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-c.close()				# an RST: no TIME-WAIT left
-s.close()
+def phase_time_wait(fam, aport):
+    """2. The TIME-WAIT entry a's close left, at @aport."""
+    time.sleep(0.3)
+    refs_tw = module_refs()
+    before = a_stats()
+    sent, total, rate, out = run_fuzzer("b", [
+        "-m", "timewait", "-s", fam.b, "-d", fam.a, "-S", PORT, "-D", aport,
+        "-i", "b0", "-r", SEED + 1] + share(0.25))
+    d = counters_delta(before, a_stats())
+    fam.msg("TIME-WAIT: %d segments, %.0f/s" % (total, rate))
+    fam.msg(" ".join("%s=%d" % kv for kv in sorted(sent.items())))
+    header_counters(fam, d, sent, "TIME-WAIT")
+    fam.eq(d["TimeWaitRestarted"], sent["tw_fin"], "TIME-WAIT: each FIN in "
+           "sequence restarts 2MSL, nothing else does")
+    fam.eq(d["OutSegs"] + d["AckSkippedTimeWait"],
+           sent["tw_fin"] + sent["tw_acked"] + sent["nosock"],
+           "TIME-WAIT: OutSegs + AckSkippedTimeWait equal the FINs, SYNs "
+           "and data (and the closed port's segments): one answer each, or "
+           "its skip by invalid_ratelimit_ms")
+    with ns("a"):
+        probe = vsock(family=family_of(fam.a))
+    try:
+        probe.bind((fam.a, aport))
+        still = "bound"
+    except OSError as e:
+        still = e.errno
+    probe.close()
+    fam.eq(still, errno.EADDRINUSE, "TIME-WAIT: the entry survives the "
+           "fuzzer, its %d RSTs included" % sent.get("tw_silent", 0))
+    with ns("a"):
+        sysctl("msl_ms", 100)
+    expired = a_stats()["TimeWaitExpired"]
+    run_fuzzer("b", ["-m", "timewait", "-s", fam.b, "-d", fam.a, "-S", PORT,
+                     "-D", aport, "-i", "b0", "-c", "tw_fin", "-n", 1])
+    refs, secs = wait_module_refs(refs_tw - 1, 5)
+    fam.ok(a_stats()["TimeWaitExpired"] == expired + 1 and
+           refs <= refs_tw - 1,
+           "TIME-WAIT: a FIN with msl_ms at 100 restarts a short 2MSL and "
+           "the entry goes (%.1f s)" % secs,
+           "refcnt %s, was %s" % (refs, refs_tw))
 
-# 1. An established connection, a -> b, under fire.
-c, s = connected_pair(PORT)
-aport = c.getsockname()[1]
+
+def phase_listener(fam):
+    """3. A listener, a new spoofed source of @fam.spoof for every
+    segment."""
+    refs_before = module_refs()
+    with ns("a"):
+        sysctl("synack_retries", 1)
+        sysctl("rto_initial_ms", 200)
+        ls = vsock(family=family_of(fam.a))
+        ls.bind((fam.a, LPORT))
+        ls.listen(BACKLOG)
+    refs_base = module_refs()
+    peak = [refs_base]
+    sampling = threading.Event()
+
+    def sample_refs():
+        while not sampling.is_set():
+            peak[0] = max(peak[0], module_refs() or 0)
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample_refs, daemon=True)
+    sampler.start()
+    before = a_stats()
+    sent, total, rate, out = run_fuzzer("b", [
+        "-m", "listener", "-d", fam.a, "-D", LPORT, "-A", fam.spoof,
+        "-r", SEED + 2] + share(0.25))
+    d = counters_delta(before, a_stats())
+    sampling.set()
+    sampler.join()
+    cookies = d.get("SyncookiesSent", 0)
+    fam.msg("listener: %d segments, %.0f/s; %d children made, %d SYN "
+            "cookies, %d attempts failed, %d overflows, %d evicted, %d "
+            "cookies failed" % (
+                total, rate, d["PassiveOpens"], cookies, d["AttemptFails"],
+                d["ListenOverflows"], d.get("SynEvicted", 0),
+                d.get("SyncookiesFailed", 0)))
+    fam.msg(" ".join("%s=%d" % kv for kv in sorted(sent.items())))
+    header_counters(fam, d, sent, "listener")
+    fam.ok(d["PassiveOpens"] + cookies + d["AttemptFails"] == sent["l_syn"]
+           and not d.get("SyncookiesRecv"),
+           "listener: every SYN made a child, got a SYN cookie or counts in "
+           "AttemptFails", d)
+    evicted = d.get("SynEvicted", 0)
+    alive = d["PassiveOpens"] - evicted - d["Timeouts"]
+    fam.ok(cookies > 0 and not evicted and 0 <= alive <= BACKLOG + 1 and
+           d["ListenOverflows"] <= d["AttemptFails"] and
+           d.get("SyncookiesFailed", 0) <= sent["l_ack"],
+           "listener: a SYN at the full queue gets a SYN cookie "
+           "(syncookies=1), an ACK's cookie is checked and fails",
+           "SyncookiesSent %d, SynEvicted %d, ListenOverflows %d, "
+           "AttemptFails %d, SyncookiesFailed %d, children left %d" % (
+               cookies, evicted, d["ListenOverflows"], d["AttemptFails"],
+               d.get("SyncookiesFailed", 0), alive))
+    fam.eq(d["OutRsts"], sent["l_ack"] + sent["nosock"] + evicted,
+           "listener: OutRsts counts one RST for each ACK (its cookie "
+           "failed) and each non-RST to the closed port")
+    fam.ok(peak[0] - refs_base <= REFS_BOUND,
+           "listener: sockets alive stay bounded (module refcount at most "
+           "%d above the listener's, for %d SYNs)" %
+           (REFS_BOUND, sent["l_syn"]),
+           "module refcount peaked %d above the listener's" %
+           (peak[0] - refs_base))
+    fam.msg("listener: module refcount peaked %d above the listener's" %
+            (peak[0] - refs_base))
+    ls.close()
+    refs, secs = wait_module_refs(refs_before, 5)
+    fam.ok(refs <= refs_before, "listener: closing it frees every child "
+           "(%.1f s)" % secs, "refcnt %s, want %s" % (refs, refs_before))
+
+
 with ns("a"):
-    sysctl("msl_ms", 60000)		# its TIME-WAIT outlives phase 2
-before = a_stats()
-stream = Stream(c, s, seed=SEED)
-sent, total, rate, out = run_fuzzer("b", [
-    "-m", "established", "-s", B, "-d", A, "-S", PORT, "-D", aport,
-    "-i", "b0", "-r", SEED] + share(0.4))
-exact = stream.finish(timeout=60)
-d = counters_delta(before, a_stats())
-tap.msg("established: %d segments, %.0f/s; stream %d bytes" %
-        (total, rate, stream.received))
-tap.msg(" ".join("%s=%d" % kv for kv in sorted(sent.items())))
-tap.ok(exact, "established: the stream stays byte-exact under %d fuzzed "
-       "segments" % total, "%s; sent %d, received %d" %
-       (stream.error, stream.sent, stream.received))
-tap.ok(total > 0 and all(sent.get(k, 0) > 0 for k in (
-    "trunc", "doff", "csum", "nosock", "oow", "oow_syn", "oow_ts", "rst",
-    "syn", "badack", "noack", "ack", "oldack")),
-    "established: every class of segment was sent", out)
-tap.ok("resets 0" in out, "established: host a never reset the connection",
-       out)
-header_counters(d, sent, "established")
-tap.eq(d["OutRsts"], sent["nosock"],
-       "established: OutRsts: one RST for each non-RST to the closed port")
-stream_classes(d, sent, "established")
-tap.ok(d["InSegs"] >= sum(sent.values()),
-       "established: InSegs counts every segment sent",
-       "InSegs +%d, sent %d" % (d["InSegs"], sum(sent.values())))
-s.close()				# b's FIN: a goes to TIME-WAIT
-c.settimeout(10)
-try:
-    injected = c.recv(1 << 16)
-except OSError as e:
-    injected = str(e).encode()
-tap.eq(injected, b"", "established: host a received no injected byte, "
-       "then the peer's FIN")
-c.close()
-
-# 2. The TIME-WAIT entry a's close left.
-time.sleep(0.3)
-refs_tw = module_refs()
-before = a_stats()
-sent, total, rate, out = run_fuzzer("b", [
-    "-m", "timewait", "-s", B, "-d", A, "-S", PORT, "-D", aport,
-    "-i", "b0", "-r", SEED + 1] + share(0.25))
-d = counters_delta(before, a_stats())
-tap.msg("TIME-WAIT: %d segments, %.0f/s" % (total, rate))
-tap.msg(" ".join("%s=%d" % kv for kv in sorted(sent.items())))
-header_counters(d, sent, "TIME-WAIT")
-tap.eq(d["TimeWaitRestarted"], sent["tw_fin"],
-       "TIME-WAIT: each FIN in sequence restarts 2MSL, nothing else does")
-tap.eq(d["OutSegs"] + d["AckSkippedTimeWait"],
-       sent["tw_fin"] + sent["tw_acked"] + sent["nosock"],
-       "TIME-WAIT: OutSegs + AckSkippedTimeWait equal the FINs, SYNs and "
-       "data (and the closed port's segments): one answer each, or its "
-       "skip by invalid_ratelimit_ms")
-with ns("a"):
-    probe = vsock()
-try:
-    probe.bind((A, aport))
-    still = "bound"
-except OSError as e:
-    still = e.errno
-probe.close()
-tap.eq(still, errno.EADDRINUSE, "TIME-WAIT: the entry survives the fuzzer, "
-       "its %d RSTs included" % sent.get("tw_silent", 0))
-with ns("a"):
-    sysctl("msl_ms", 100)
-expired = a_stats()["TimeWaitExpired"]
-run_fuzzer("b", ["-m", "timewait", "-s", B, "-d", A, "-S", PORT, "-D",
-                 aport, "-i", "b0", "-c", "tw_fin", "-n", 1])
-refs, secs = wait_module_refs(refs_tw - 1, 5)
-tap.ok(a_stats()["TimeWaitExpired"] == expired + 1 and refs <= refs_tw - 1,
-       "TIME-WAIT: a FIN with msl_ms at 100 restarts a short 2MSL and the "
-       "entry goes (%.1f s)" % secs, "refcnt %s, was %s" % (refs, refs_tw))
-
-# 3. A listener, a new spoofed source for every segment.
-refs_before = module_refs()
-with ns("a"):
-    sysctl("synack_retries", 1)
-    sysctl("rto_initial_ms", 200)
-    ls = vsock()
-    ls.bind((A, LPORT))
-    ls.listen(BACKLOG)
-refs_base = module_refs()
-peak = [refs_base]
-sampling = threading.Event()
-
-
-def sample_refs():
-    while not sampling.is_set():
-        peak[0] = max(peak[0], module_refs() or 0)
-        time.sleep(0.02)
-
-
-sampler = threading.Thread(target=sample_refs, daemon=True)
-sampler.start()
-before = a_stats()
-sent, total, rate, out = run_fuzzer("b", [
-    "-m", "listener", "-d", A, "-D", LPORT, "-r", SEED + 2] + share(0.25))
-d = counters_delta(before, a_stats())
-sampling.set()
-sampler.join()
-cookies = d.get("SyncookiesSent", 0)
-tap.msg("listener: %d segments, %.0f/s; %d children made, %d SYN cookies, "
-        "%d attempts failed, %d overflows, %d evicted, %d cookies failed" % (
-            total, rate, d["PassiveOpens"], cookies, d["AttemptFails"],
-            d["ListenOverflows"], d.get("SynEvicted", 0),
-            d.get("SyncookiesFailed", 0)))
-tap.msg(" ".join("%s=%d" % kv for kv in sorted(sent.items())))
-header_counters(d, sent, "listener")
-tap.ok(d["PassiveOpens"] + cookies + d["AttemptFails"] == sent["l_syn"] and
-       not d.get("SyncookiesRecv"),
-       "listener: every SYN made a child, got a SYN cookie or counts in "
-       "AttemptFails", d)
-evicted = d.get("SynEvicted", 0)
-alive = d["PassiveOpens"] - evicted - d["Timeouts"]
-tap.ok(cookies > 0 and not evicted and 0 <= alive <= BACKLOG + 1 and
-       d["ListenOverflows"] <= d["AttemptFails"] and
-       d.get("SyncookiesFailed", 0) <= sent["l_ack"],
-       "listener: a SYN at the full queue gets a SYN cookie (syncookies=1), "
-       "an ACK's cookie is checked and fails",
-       "SyncookiesSent %d, SynEvicted %d, ListenOverflows %d, AttemptFails "
-       "%d, SyncookiesFailed %d, children left %d" % (
-           cookies, evicted, d["ListenOverflows"], d["AttemptFails"],
-           d.get("SyncookiesFailed", 0), alive))
-tap.eq(d["OutRsts"], sent["l_ack"] + sent["nosock"] + evicted,
-       "listener: OutRsts counts one RST for each ACK (its cookie failed) "
-       "and each non-RST to the closed port")
-tap.ok(peak[0] - refs_base <= REFS_BOUND,
-       "listener: sockets alive stay bounded (module refcount at most %d "
-       "above the listener's, for %d SYNs)" % (REFS_BOUND, sent["l_syn"]),
-       "module refcount peaked %d above the listener's" %
-       (peak[0] - refs_base))
-tap.msg("listener: module refcount peaked %d above the listener's" %
-        (peak[0] - refs_base))
-ls.close()
-refs, secs = wait_module_refs(refs_before, 5)
-tap.ok(refs <= refs_before, "listener: closing it frees every child "
-       "(%.1f s)" % secs, "refcnt %s, want %s" % (refs, refs_before))
+    defaults = {name: sysctl(name) for name in SYSCTLS}
+for version in FAMILIES:
+    fam = Family(version)
+    t0 = time.monotonic()
+    phase_idle(fam)
+    phase_time_wait(fam, phase_established(fam))
+    phase_listener(fam)
+    with ns("a"):
+        for name, value in defaults.items():
+            sysctl(name, value)
+    tap.msg("IPv%d: the four runs took %.0f s" %
+            (version, time.monotonic() - t0))
 refs, secs = wait_module_refs(0, 5)
 tap.eq(refs, 0, "nothing is left: module refcount 0")
 tap.finish()

@@ -598,6 +598,7 @@ import re as _re
 
 SPOOF_NET = "10.9.0.0/16"	# spoofed sources: routed to a sink, unanswered
 SINK = "10.0.0.4"		# the sink: a neighbour that is nobody
+SPOOF_NET6, SINK6 = "fd99::/64", "fd00::4"	# the same for IPv6
 
 
 def module_refs():
@@ -648,11 +649,14 @@ def meminfo(field):
 
 def route_to_sink(host, dev, net=SPOOF_NET):
     """Host @host answers @net through @dev to a neighbour that is nobody:
-    replies to spoofed sources leave and vanish, nobody answers them."""
-    sh("ip -n %s neigh replace %s lladdr 02:00:00:00:00:99 dev %s "
-       "nud permanent" % (host, SINK, dev))
-    sh("ip -n %s route replace %s via %s dev %s onlink" %
-       (host, net, SINK, dev))
+    replies to spoofed sources leave and vanish, nobody answers them. An
+    IPv6 @net (SPOOF_NET6) goes to SINK6, in a0's and b0's prefix."""
+    v6 = ":" in net
+    sink = SINK6 if v6 else SINK
+    sh("ip -n %s %s neigh replace %s lladdr 02:00:00:00:00:99 dev %s "
+       "nud permanent" % (host, "-6" if v6 else "-4", sink, dev))
+    sh("ip -n %s %s route replace %s via %s dev %s onlink" %
+       (host, "-6" if v6 else "-4", net, sink, dev))
 
 
 def run_fuzzer(host, args):

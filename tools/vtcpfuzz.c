@@ -2,24 +2,31 @@
 /*
  * vtcpfuzz: crafted and mutated vtcp segments at one 4-tuple.
  *
- *   vtcpfuzz -m established|listener|timewait -s PEER -d TARGET
+ *   vtcpfuzz -m established|listener|timewait [-6] -s PEER -d TARGET
  *            -S PEER_PORT -D TARGET_PORT [options]
  *
- * Segments leave a raw IPv4 socket (IP_HDRINCL) in batches of sendmmsg(),
- * from the peer's address (spoofed) to the target's. Each one is first
- * generated for a class (truncated, bad data offset, bad checksum, out of
- * window, blind RST or SYN, bad ACK, ...), then perhaps mutated (bit flips,
- * bytes, data offset, length), then classified again by the rules
- * vtcp's input path applies, and counted under the class it really falls
- * in: so the counts predict the receiver's counters. A segment that could
- * legitimately change the connection (data with an acceptable ACK, an RST
- * at RCV.NXT, a FIN) is never sent: the stream under test must stay
- * byte-exact.
+ * Segments leave a raw socket (IPPROTO_RAW: we write the IP header) in
+ * batches of sendmmsg(), from the peer's address (spoofed) to the
+ * target's. Each one is first generated for a class (truncated, bad data
+ * offset, bad checksum, out of window, blind RST or SYN, bad ACK, ...),
+ * then perhaps mutated (bit flips, bytes, data offset, length), then
+ * classified again by the rules vtcp's input path applies, and counted
+ * under the class it really falls in: so the counts predict the
+ * receiver's counters. A segment that could legitimately change the
+ * connection (data with an acceptable ACK, an RST at RCV.NXT, a FIN) is
+ * never sent: the stream under test must stay byte-exact.
+ *
+ * IPv4 by default; IPv6 with -6, or when an address given is an IPv6 one
+ * (all must then be). What differs (the IP header, the checksum's
+ * pseudo-header, the tracker's filter and parser, the sources' default
+ * network) is chosen once, in struct family; the classes, and what the
+ * target must do with each, are the same for both.
  *
  * Established and TIME-WAIT modes learn the target's sequence numbers and
  * window from its own segments, read on -i DEV (an AF_PACKET socket); a
  * probe asks the target for them first. Listener mode sends every segment
- * from a new spoofed source of -A NET/BITS, so that none lands on a child.
+ * from a new spoofed source of -A NET/BITS (default 10.9.0.0/16, or
+ * fd99::/64 for IPv6), so that none lands on a child.
  *
  * The seed (-r) makes the choices and mutations reproducible; values that
  * depend on what the target sent (its sequence numbers) vary with timing.
@@ -34,6 +41,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/ip6.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -45,7 +53,8 @@
 #include <unistd.h>
 
 #define HDR_MIN		20
-#define MAX_SEG		1480	/* a 1500-byte MTU, less the IP header */
+#define MAX_SEG		1480	/* a 1500-byte MTU, less IPv4's header */
+#define MAX_IP_HDR	40	/* IPv6's */
 #define BATCH		64
 #define FIN		0x01
 #define SYN		0x02
@@ -62,7 +71,7 @@
  * that moves it further makes it K_UNSAFE, not sent.
  */
 #define ACK_BELOW	(1U << 10)
-#define FUZZ_TTL	33		/* tells our segments from the peer's */
+#define FUZZ_TTL	33		/* TTL or hop limit: ours, not the peer's */
 
 enum mode { M_ESTABLISHED, M_LISTENER, M_TIMEWAIT };
 
@@ -97,13 +106,19 @@ static const char *const class_names[NR_CLASSES] = {
 	"l_syn", "l_ack", "l_silent", "tw_fin", "tw_acked", "tw_silent",
 };
 
+/* An address of either family, in network order: IPv4's in b[0..3]. */
+struct addr {
+	uint8_t b[16];
+};
+
 /* What the target told us of itself, and where we aim. */
 struct target {
 	enum mode mode;
 	uint8_t proto;
-	uint32_t peer, addr;		/* network order */
+	struct addr peer, addr;
 	uint16_t peer_port, port, closed_port;
-	uint32_t spoof_net, spoof_hosts;
+	struct addr spoof_net;
+	uint32_t spoof_hosts;
 	uint64_t tuple;			/* listener: next spoofed source */
 	bool known;
 	uint32_t rcv_nxt;		/* the target's */
@@ -117,12 +132,46 @@ struct target {
 };
 
 struct seg {
-	uint8_t ip[20];
+	uint8_t ip[MAX_IP_HDR];		/* fam->ip_len of it */
 	uint8_t b[MAX_SEG];
 	unsigned int len;
-	uint32_t src;			/* network order */
+	struct addr src;
 	uint16_t sport;
 };
+
+/* The IP header of a frame the tracker read, as a family's parse() saw it. */
+struct ip_view {
+	struct addr src, dst;
+	const uint8_t *th;		/* the segment */
+	unsigned int len;		/* its length, by the IP header */
+};
+
+/*
+ * What differs between IPv4 and IPv6, chosen once (-6, or an IPv6
+ * address): everything else is the same for both.
+ */
+struct family {
+	int af;
+	unsigned int addr_len;		/* 4 or 16 */
+	unsigned int ip_len;		/* the header we write: 20 or 40 */
+	unsigned int max_seg;		/* a 1500-byte MTU, less ip_len */
+	uint16_t ethertype;
+	/* Where the tracker's filter finds these, in the IP header. */
+	unsigned int proto_at, ttl_at, src_at;
+	const char *spoof_net;		/* -A's default */
+	/* One's complement sum of the pseudo-header (not folded). */
+	uint32_t (*pseudo_sum)(const struct addr *src, const struct addr *dst,
+			       uint8_t proto, uint32_t len);
+	void (*ip_header)(struct seg *s, const struct target *t);
+	/* @ip, @n bytes of a frame: false unless @proto's, with a header. */
+	bool (*parse)(const uint8_t *ip, size_t n, uint8_t proto,
+		      struct ip_view *v);
+	/* @a as sendmmsg()'s destination; returns its length. */
+	socklen_t (*sockaddr)(const struct addr *a,
+			      struct sockaddr_storage *ss);
+};
+
+static const struct family *fam;
 
 static uint64_t rng;
 
@@ -178,21 +227,25 @@ static void fill_random(uint8_t *p, unsigned int n)
 		*p++ = rnd();
 }
 
-/* One's complement sum of the pseudo-header and @s's segment. */
-static uint32_t sum_segment(const struct seg *s, const struct target *t)
+/* The 16-bit words of @p, @n bytes (an odd last one padded), summed. */
+static uint32_t sum16(const uint8_t *p, unsigned int n)
 {
 	uint32_t sum = 0;
 	unsigned int i;
 
-	sum += ntohl(s->src) >> 16;
-	sum += ntohl(s->src) & 0xffff;
-	sum += ntohl(t->addr) >> 16;
-	sum += ntohl(t->addr) & 0xffff;
-	sum += t->proto + s->len;
-	for (i = 0; i + 1 < s->len; i += 2)
-		sum += get16(s->b + i);
-	if (s->len & 1)
-		sum += s->b[s->len - 1] << 8;
+	for (i = 0; i + 1 < n; i += 2)
+		sum += get16(p + i);
+	if (n & 1)
+		sum += p[n - 1] << 8;
+	return sum;
+}
+
+/* One's complement sum of the pseudo-header and @s's segment. */
+static uint32_t sum_segment(const struct seg *s, const struct target *t)
+{
+	uint32_t sum = fam->pseudo_sum(&s->src, &t->addr, t->proto, s->len);
+
+	sum += sum16(s->b, s->len);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return sum;
@@ -384,8 +437,8 @@ static void build(struct seg *s, const struct target *t, uint8_t flags,
 	s->b[13] = flags;
 	put16(s->b + 14, win);
 	put16(s->b + 18, chance(8) ? rnd() : 0);	/* urgent pointer */
-	if (paylen > MAX_SEG - HDR_MIN - optlen)
-		paylen = MAX_SEG - HDR_MIN - optlen;
+	if (paylen > fam->max_seg - HDR_MIN - optlen)
+		paylen = fam->max_seg - HDR_MIN - optlen;
 	fill_random(s->b + HDR_MIN + optlen, paylen);
 	s->len = HDR_MIN + optlen + paylen;
 	s->src = t->peer;
@@ -467,12 +520,17 @@ static void gen_established(struct seg *s, const struct target *t, enum cls k)
 	}
 }
 
-/* The next spoofed source: a new address and port for every segment. */
+/*
+ * The next spoofed source: a new address and port for every segment. The
+ * host part is the address's last 32 bits (all of IPv4's).
+ */
 static void next_source(struct seg *s, struct target *t)
 {
 	uint64_t i = t->tuple++;
+	uint8_t *host = s->src.b + fam->addr_len - 4;
 
-	s->src = htonl(ntohl(t->spoof_net) + 1 + (i / 60000) % t->spoof_hosts);
+	s->src = t->spoof_net;
+	put32(host, get32(host) + 1 + (i / 60000) % t->spoof_hosts);
 	s->sport = 1024 + i % 60000;
 	if (s->len >= 2)
 		put16(s->b, s->sport);
@@ -574,7 +632,7 @@ static void mutate(struct seg *s)
 			break;
 		default:
 			at = below(64);
-			if (s->len + at <= MAX_SEG) {
+			if (s->len + at <= fam->max_seg) {
 				fill_random(s->b + s->len, at);
 				s->len += at;
 			}
@@ -750,7 +808,33 @@ static enum cls next_segment(struct seg *s, struct target *t)
 	return K_UNSAFE;
 }
 
-static void ip_header(struct seg *s, const struct target *t)
+/* ---- IPv4 and IPv6: what differs ----------------------------------------- */
+
+static bool same_addr(const struct addr *a, const struct addr *b)
+{
+	return !memcmp(a->b, b->b, fam->addr_len);
+}
+
+/* RFC 9293 3.1: source, destination, a zero byte, protocol, length. */
+static uint32_t pseudo_sum4(const struct addr *src, const struct addr *dst,
+			    uint8_t proto, uint32_t len)
+{
+	return sum16(src->b, 4) + sum16(dst->b, 4) + proto + len;
+}
+
+/*
+ * RFC 8200 8.1: source, destination, a 32-bit upper-layer length, three
+ * zero bytes, next header.
+ */
+static uint32_t pseudo_sum6(const struct addr *src, const struct addr *dst,
+			    uint8_t proto, uint32_t len)
+{
+	return sum16(src->b, 16) + sum16(dst->b, 16) + (len >> 16) +
+	       (len & 0xffff) + proto;
+}
+
+/* The kernel fills in the header checksum and the ID. */
+static void ip_header4(struct seg *s, const struct target *t)
 {
 	struct iphdr *ip = (struct iphdr *)s->ip;
 
@@ -760,9 +844,106 @@ static void ip_header(struct seg *s, const struct target *t)
 	ip->ttl = FUZZ_TTL;
 	ip->protocol = t->proto;
 	ip->tot_len = htons(sizeof(*ip) + s->len);
-	ip->saddr = s->src;
-	ip->daddr = t->addr;
+	memcpy(&ip->saddr, s->src.b, 4);
+	memcpy(&ip->daddr, t->addr.b, 4);
 }
+
+/* Sent as it is: the payload length is ours to write too. */
+static void ip_header6(struct seg *s, const struct target *t)
+{
+	struct ip6_hdr *ip = (struct ip6_hdr *)s->ip;
+
+	memset(ip, 0, sizeof(*ip));
+	ip->ip6_flow = htonl(6U << 28);		/* version, class 0, flow 0 */
+	ip->ip6_plen = htons(s->len);
+	ip->ip6_nxt = t->proto;
+	ip->ip6_hlim = FUZZ_TTL;
+	memcpy(&ip->ip6_src, s->src.b, 16);
+	memcpy(&ip->ip6_dst, t->addr.b, 16);
+}
+
+static bool parse4(const uint8_t *ip, size_t n, uint8_t proto,
+		   struct ip_view *v)
+{
+	unsigned int ihl = (ip[0] & 15) * 4, tot;
+
+	if (n < 20 || ip[0] >> 4 != 4 || ip[9] != proto || ihl < 20 ||
+	    n < ihl + HDR_MIN)
+		return false;
+	memcpy(v->src.b, ip + 12, 4);
+	memcpy(v->dst.b, ip + 16, 4);
+	v->th = ip + ihl;
+	tot = get16(ip + 2);
+	v->len = tot > ihl ? tot - ihl : 0;
+	return true;
+}
+
+/* The target sends no extension headers: the segment follows. */
+static bool parse6(const uint8_t *ip, size_t n, uint8_t proto,
+		   struct ip_view *v)
+{
+	if (n < 40 + HDR_MIN || ip[0] >> 4 != 6 || ip[6] != proto)
+		return false;
+	memcpy(v->src.b, ip + 8, 16);
+	memcpy(v->dst.b, ip + 24, 16);
+	v->th = ip + 40;
+	v->len = get16(ip + 4);
+	return true;
+}
+
+static socklen_t sockaddr4(const struct addr *a, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	sin->sin_family = AF_INET;
+	memcpy(&sin->sin_addr, a->b, 4);
+	return sizeof(*sin);
+}
+
+static socklen_t sockaddr6(const struct addr *a, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	sin6->sin6_family = AF_INET6;
+	memcpy(&sin6->sin6_addr, a->b, 16);
+	return sizeof(*sin6);
+}
+
+static const struct family ipv4 = {
+	.af = AF_INET,
+	.addr_len = 4,
+	.ip_len = sizeof(struct iphdr),
+	.max_seg = 1500 - sizeof(struct iphdr),
+	.ethertype = ETH_P_IP,
+	.proto_at = 9,
+	.ttl_at = 8,
+	.src_at = 12,
+	.spoof_net = "10.9.0.0/16",
+	.pseudo_sum = pseudo_sum4,
+	.ip_header = ip_header4,
+	.parse = parse4,
+	.sockaddr = sockaddr4,
+};
+
+static const struct family ipv6 = {
+	.af = AF_INET6,
+	.addr_len = 16,
+	.ip_len = sizeof(struct ip6_hdr),
+	.max_seg = 1500 - sizeof(struct ip6_hdr),
+	.ethertype = ETH_P_IPV6,
+	.proto_at = 6,
+	.ttl_at = 7,
+	.src_at = 8,
+	.spoof_net = "fd99::/64",
+	.pseudo_sum = pseudo_sum6,
+	.ip_header = ip_header6,
+	.parse = parse6,
+	.sockaddr = sockaddr6,
+};
+
+/* ---- Tracking the target ------------------------------------------------- */
 
 /* The real peer's ACKs (ours have FUZZ_TTL): what it has received. */
 static void learn_peer(struct target *t, const uint8_t *th)
@@ -779,23 +960,21 @@ static void learn_peer(struct target *t, const uint8_t *th)
 /* What the target's own segments say of its sequence numbers. */
 static void learn(struct target *t, const uint8_t *frame, ssize_t n)
 {
-	const struct iphdr *ip = (const void *)(frame + ETH_HLEN);
+	struct ip_view v = { 0 };
 	const uint8_t *th;
-	unsigned int ihl, doff, tot;
+	unsigned int doff;
 	uint32_t seq, end;
 
-	if (n < ETH_HLEN + 20 + HDR_MIN || ip->protocol != t->proto)
+	if (n < ETH_HLEN || get16(frame + 12) != fam->ethertype ||
+	    !fam->parse(frame + ETH_HLEN, n - ETH_HLEN, t->proto, &v))
 		return;
-	ihl = ip->ihl * 4;
-	th = frame + ETH_HLEN + ihl;
-	if (ihl < 20 || n < ETH_HLEN + ihl + HDR_MIN)
-		return;
-	if (ip->saddr == t->peer && ip->daddr == t->addr &&
+	th = v.th;
+	if (same_addr(&v.src, &t->peer) && same_addr(&v.dst, &t->addr) &&
 	    get16(th) == t->peer_port && get16(th + 2) == t->port) {
 		learn_peer(t, th);
 		return;
 	}
-	if (ip->saddr != t->addr || ip->daddr != t->peer ||
+	if (!same_addr(&v.src, &t->addr) || !same_addr(&v.dst, &t->peer) ||
 	    get16(th) != t->port || get16(th + 2) != t->peer_port)
 		return;
 	if (th[13] & RST) {
@@ -803,9 +982,8 @@ static void learn(struct target *t, const uint8_t *frame, ssize_t n)
 		return;
 	}
 	doff = (th[12] >> 4) * 4;
-	tot = ntohs(ip->tot_len);
 	seq = get32(th + 4);
-	end = seq + (tot > ihl + doff ? tot - ihl - doff : 0) +
+	end = seq + (v.len > doff ? v.len - doff : 0) +
 	      !!(th[13] & (SYN | FIN));
 	if (!t->known || (int32_t)(seq - t->last_seq) > 0)
 		t->last_seq = seq;
@@ -828,30 +1006,74 @@ static void drain(int pfd, struct target *t)
 		learn(t, frame, n);
 }
 
+/* A classic BPF program, built in place: jumps name their targets. */
+struct filter {
+	struct sock_filter code[24];
+	unsigned int n;
+};
+
+static void load(struct filter *f, unsigned int size, unsigned int at)
+{
+	f->code[f->n++] = (struct sock_filter)BPF_STMT(BPF_LD | size | BPF_ABS,
+						       at);
+}
+
+/* To instruction @yes if the accumulator is @k, else to @no. */
+static void jump_if(struct filter *f, uint32_t k, unsigned int yes,
+		    unsigned int no)
+{
+	f->code[f->n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						     k, yes - f->n - 1,
+						     no - f->n - 1);
+	f->n++;
+}
+
+static void ret(struct filter *f, uint32_t k)
+{
+	f->code[f->n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, k);
+}
+
 /*
  * Our protocol from the target, and from the real peer (both ways: the
- * peer may be this host), not ours: the kernel filters the rest.
+ * peer may be this host) but for ours (FUZZ_TTL), in the family's frames:
+ * the kernel filters the rest. A source address is compared a 32-bit word
+ * at a time (one for IPv4, four for IPv6); learn() checks the rest.
  */
 static int open_tracker(const char *dev, const struct target *t)
 {
-	struct sock_filter code[] = {
-		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, ETH_HLEN + 9),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, t->proto, 0, 6),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ETH_HLEN + 12),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(t->addr), 3, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(t->peer), 0, 3),
-		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, ETH_HLEN + 8),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FUZZ_TTL, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, 256),
-		BPF_STMT(BPF_RET | BPF_K, 0),
-	};
-	struct sock_fprog prog = { .len = 9, .filter = code };
+	const unsigned int words = fam->addr_len / 4, ip = ETH_HLEN;
+	/* Its parts: 4 checks, the target's source, the peer's, the end. */
+	const unsigned int peer = 4 + 2 * words;
+	const unsigned int accept = peer + 2 * words + 2, reject = accept + 1;
+	struct filter f = { .n = 0 };
+	struct sock_fprog prog = { .filter = f.code };
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
 		.sll_protocol = htons(ETH_P_ALL),
 	};
-	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	unsigned int i;
+	int fd;
 
+	load(&f, BPF_H, 12);
+	jump_if(&f, fam->ethertype, f.n + 1, reject);
+	load(&f, BPF_B, ip + fam->proto_at);
+	jump_if(&f, t->proto, f.n + 1, reject);
+	for (i = 0; i < words; i++) {		/* the target's: take it */
+		load(&f, BPF_W, ip + fam->src_at + 4 * i);
+		jump_if(&f, get32(t->addr.b + 4 * i),
+			i + 1 < words ? f.n + 1 : accept, peer);
+	}
+	for (i = 0; i < words; i++) {		/* the peer's... */
+		load(&f, BPF_W, ip + fam->src_at + 4 * i);
+		jump_if(&f, get32(t->peer.b + 4 * i), f.n + 1, reject);
+	}
+	load(&f, BPF_B, ip + fam->ttl_at);	/* ...unless it is ours */
+	jump_if(&f, FUZZ_TTL, reject, accept);
+	ret(&f, 256);
+	ret(&f, 0);
+	prog.len = f.n;
+
+	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
 	if (fd < 0)
 		die("AF_PACKET socket");
 	sll.sll_ifindex = if_nametoindex(dev);
@@ -865,23 +1087,27 @@ static int open_tracker(const char *dev, const struct target *t)
 }
 
 static int raw_fd;
-static struct sockaddr_in dst_sin;
+static struct sockaddr_storage dst;
+static socklen_t dst_len;
 
+/* Each segment after its IP header: the kernel adds only the link's. */
 static void send_batch(struct seg *segs, unsigned int n)
 {
 	struct mmsghdr msgs[BATCH];
-	struct iovec iov[BATCH];
+	struct iovec iov[BATCH][2];
 	unsigned int i, done = 0;
 	int r;
 
 	for (i = 0; i < n; i++) {
-		iov[i].iov_base = segs[i].ip;
-		iov[i].iov_len = 20 + segs[i].len;
+		iov[i][0].iov_base = segs[i].ip;
+		iov[i][0].iov_len = fam->ip_len;
+		iov[i][1].iov_base = segs[i].b;
+		iov[i][1].iov_len = segs[i].len;
 		memset(&msgs[i], 0, sizeof(msgs[i]));
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-		msgs[i].msg_hdr.msg_name = &dst_sin;
-		msgs[i].msg_hdr.msg_namelen = sizeof(dst_sin);
+		msgs[i].msg_hdr.msg_iov = iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 2;
+		msgs[i].msg_hdr.msg_name = &dst;
+		msgs[i].msg_hdr.msg_namelen = dst_len;
 	}
 	while (done < n) {
 		r = sendmmsg(raw_fd, msgs + done, n - done, 0);
@@ -910,7 +1136,7 @@ static void probe(struct target *t, int pfd, unsigned long *sent)
 		s.b[12] = 5 << 4;
 		s.len = HDR_MIN + (t->mode == M_TIMEWAIT);
 		set_checksum(&s, t, false);
-		ip_header(&s, t);
+		fam->ip_header(&s, t);
 		send_batch(&s, 1);
 		sent[classify(&s, t)]++;
 		poll(&(struct pollfd){ .fd = pfd, .events = POLLIN }, 1, 250);
@@ -933,11 +1159,12 @@ static double now(void)
 static void bad_usage(void)
 {
 	fprintf(stderr,
-		"usage: vtcpfuzz -m established|listener|timewait -s PEER -d TARGET\n"
+		"usage: vtcpfuzz -m established|listener|timewait [-6] -s PEER -d TARGET\n"
 		"                -S PEER_PORT -D TARGET_PORT [-i DEV] [-n COUNT]\n"
 		"                [-t SECONDS] [-r SEED] [-p PROTO] [-A NET/BITS]\n"
 		"                [-N CLOSED_PORT] [-c CLASS[=W],...] [-M ONE_IN]\n"
-		"                [-R PER_SECOND]\n");
+		"                [-R PER_SECOND]\n"
+		"-6: IPv6, also when an address is an IPv6 one (all must be)\n");
 	exit(2);
 }
 
@@ -965,21 +1192,36 @@ static void set_classes(const char *list)
 	free(copy);
 }
 
+/* A numeric address of the family chosen. */
+static void parse_addr(const char *arg, struct addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(fam->af, arg, a->b) != 1)
+		bad_usage();
+}
+
+/*
+ * -A NET/BITS (BITS by default 24, or 64 for IPv6): the sources are NET +
+ * 1 + i, i below the number of hosts less 2, in the last 32 bits at most
+ * (IPv6's /64: 2^32 - 2 sources).
+ */
 static void parse_net(const char *arg, struct target *t)
 {
 	char buf[64], *slash;
-	struct in_addr a;
-	int bits;
+	int bits, host_bits;
 
 	snprintf(buf, sizeof(buf), "%s", arg);
 	slash = strchr(buf, '/');
-	bits = slash ? atoi(slash + 1) : 24;
+	bits = slash ? atoi(slash + 1) : fam == &ipv6 ? 64 : 24;
 	if (slash)
 		*slash = 0;
-	if (!inet_aton(buf, &a) || bits < 8 || bits > 30)
+	parse_addr(buf, &t->spoof_net);
+	host_bits = fam->addr_len * 8 - bits;
+	if (bits < 8 || host_bits < 2)
 		bad_usage();
-	t->spoof_net = a.s_addr;
-	t->spoof_hosts = (1U << (32 - bits)) - 2;
+	if (host_bits > 32)
+		host_bits = 32;
+	t->spoof_hosts = (1ULL << host_bits) - 2;
 }
 
 int main(int argc, char **argv)
@@ -988,15 +1230,18 @@ int main(int argc, char **argv)
 	unsigned long sent[NR_CLASSES + 1] = { 0 }, total = 0, count = 1000000;
 	double secs = 0, rate = 0, t0, elapsed;
 	const char *dev = NULL, *classes = NULL;
+	const char *peer = NULL, *addr = NULL, *net = NULL;
 	struct seg *batch;
-	struct in_addr a;
+	bool v6 = false;
 	int opt, pfd = -1, idle = 0;
 	unsigned int k, n;
 
 	rng = 1;
-	parse_net("10.9.0.0/16", &t);
-	while ((opt = getopt(argc, argv, "m:s:d:S:D:i:n:t:r:p:A:N:c:M:R:")) != -1) {
+	while ((opt = getopt(argc, argv, "6m:s:d:S:D:i:n:t:r:p:A:N:c:M:R:")) != -1) {
 		switch (opt) {
+		case '6':
+			v6 = true;
+			break;
 		case 'm':
 			if (!strcmp(optarg, "established"))
 				t.mode = M_ESTABLISHED;
@@ -1008,10 +1253,10 @@ int main(int argc, char **argv)
 				bad_usage();
 			break;
 		case 's':
+			peer = optarg;
+			break;
 		case 'd':
-			if (!inet_aton(optarg, &a))
-				bad_usage();
-			*(opt == 's' ? &t.peer : &t.addr) = a.s_addr;
+			addr = optarg;
 			break;
 		case 'S':
 			t.peer_port = atoi(optarg);
@@ -1035,7 +1280,7 @@ int main(int argc, char **argv)
 			t.proto = atoi(optarg);
 			break;
 		case 'A':
-			parse_net(optarg, &t);
+			net = optarg;
 			break;
 		case 'N':
 			t.closed_port = atoi(optarg);
@@ -1053,10 +1298,19 @@ int main(int argc, char **argv)
 			bad_usage();
 		}
 	}
-	if (!t.addr || !t.port)
+	if (!addr || !t.port)
 		bad_usage();
-	if (t.mode != M_LISTENER && (!t.peer || !t.peer_port || !dev))
+	if (t.mode != M_LISTENER && (!peer || !t.peer_port || !dev))
 		bad_usage();
+	/* The family: -6, or an IPv6 address; the addresses must all be its. */
+	if (strchr(addr, ':') || (peer && strchr(peer, ':')) ||
+	    (net && strchr(net, ':')))
+		v6 = true;
+	fam = v6 ? &ipv6 : &ipv4;
+	parse_addr(addr, &t.addr);
+	if (peer)
+		parse_addr(peer, &t.peer);
+	parse_net(net ? net : fam->spoof_net, &t);
 	memcpy(weight, weights[t.mode], sizeof(weight));
 	if (classes)
 		set_classes(classes);
@@ -1066,11 +1320,11 @@ int main(int argc, char **argv)
 		bad_usage();
 	t.tuple = rnd() % (60000ULL * t.spoof_hosts);
 
-	raw_fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	/* IPPROTO_RAW: we write the IP header (IPv6's too: IPV6_HDRINCL). */
+	raw_fd = socket(fam->af, SOCK_RAW, IPPROTO_RAW);
 	if (raw_fd < 0)
 		die("raw socket");
-	dst_sin.sin_family = AF_INET;
-	dst_sin.sin_addr.s_addr = t.addr;
+	dst_len = fam->sockaddr(&t.addr, &dst);
 	batch = calloc(BATCH, sizeof(*batch));
 	if (!batch)
 		die("calloc");
@@ -1094,7 +1348,7 @@ int main(int argc, char **argv)
 
 			if (k == K_UNSAFE)
 				break;
-			ip_header(&batch[n], &t);
+			fam->ip_header(&batch[n], &t);
 			sent[k]++;
 		}
 		if (!n) {
