@@ -31,7 +31,7 @@ IPV6_ADDRFORM = 1
 IPV6_RECVERR = 25
 MSG_ERRQUEUE = 0x2000
 
-tap = Tap(40)
+tap = Tap(41)
 
 
 def setup():
@@ -497,6 +497,14 @@ def case_diag_and_events():
            not any("[" in r for r in rows4),
            "vtcp ss -6: [fd00::1]:port and the mapped [::ffff:10.0.0.1]; "
            "vtcp ss -4: none of them", "\n".join(rows6 + ["--"] + rows4))
+    f_dst = vtcp_ss("a", "-H", "dst", "[%s]" % B6)
+    f_src = vtcp_ss("a", "-H", "src", "fd00::/64")
+    f_none = vtcp_ss("a", "-H", "dst", "[fd01::2]")
+    tap.ok(len(f_dst) == 1 and "[%s]:%d" % (A6, sport) in f_dst[0] and
+           len(f_src) == 1 and f_src == f_dst and not f_none,
+           "vtcp ss filters: dst [fd00::2] and src fd00::/64 find the IPv6 "
+           "connection (not the mapped one), dst [fd01::2] nothing",
+           "\n".join(f_dst + ["--"] + f_src + ["--"] + f_none))
     one = [x for x in est if x.src == A6][0]
     got = d.lookup(one)
     tap.ok(len(got) == 1 and got[0].cookie == one.cookie,
@@ -749,7 +757,7 @@ def main():
     case_refused()		# 1
     case_syncookies()		# 2
     case_recverr_established()	# 1
-    case_diag_and_events()	# 6
+    case_diag_and_events()	# 7
     case_syn_received()		# 1
     case_tools()		# 3
     case_options()		# 3
