@@ -1,28 +1,32 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """RFC 9293's states, each reached and left as the RFC says, between host a
-(10.0.0.1) and host b (10.0.0.2): the three-way handshake, the four-way
-teardown from either side, half-close, simultaneous open and close, RST
-processing (RFC 5961), a connect to a closed port, and a new SYN that
-ends TIME-WAIT (RFC 6191). Every case asserts on
-the segments a sniffer on a0 saw (flags, sequence and acknowledgment
-numbers, options) and on per-namespace counters, not on sleeps."""
+(10.0.0.1) and host b (10.0.0.2), or fd00::1 and fd00::2 with
+VTCP_FAMILY=6: the three-way handshake, the four-way teardown from
+either side, half-close, simultaneous open and close, RST processing
+(RFC 5961), a connect to a closed port, and a new SYN that ends
+TIME-WAIT (RFC 6191). Every case asserts on the segments a sniffer on a0
+saw (flags, sequence and acknowledgment numbers, options) and on
+per-namespace counters, not on sleeps."""
 import errno
 import select
 import socket
 import struct
 import time
 
-from vtcplib import (A, B, ACK, FIN, RST, SYN, Sniffer, Tap, inject, ns,
+from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, inject, ns,
                      segment, sysctl, two_hosts, vsock)
 from vtcplib import listener, netem, seq_add, stat, wait_stat
 from vtcplib import make_options, parse_options, vtcp_states
+from vtcplib import addr, mss
+
+A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
 
 MTU = 1500
 MSL_MS = 300			# TIME-WAIT lasts 0.6 s: nothing outlives the test
 DELAY_MS = 300			# one-way netem delay that makes SYNs/FINs cross
 
-tap = Tap(33)
+tap = Tap(33, family=True)
 two_hosts(mtu=MTU)
 for _h in ("a", "b"):
     with ns(_h):
@@ -110,9 +114,9 @@ def handshake():
            "<ACK=SYN-ACK.seq+1>", str(sn))
     opt = mss_option(syn[0]) if syn else None
     tap.ok(opt is not None and opt[:2] == (2, 4) and opt[2] is not None and
-           536 <= opt[2] <= MTU - 40,
+           536 <= opt[2] <= mss(MTU),
            "handshake: the SYN carries an MSS option (kind 2, len 4) that "
-           "fits the veth MTU %d (<= %d)" % (MTU, MTU - 40),
+           "fits the veth MTU %d (<= %d)" % (MTU, mss(MTU)),
            "option %r in %r" % (opt, syn[0].options if syn else None))
     try:
         c.sendall(b"ping")

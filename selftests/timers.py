@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """vtcp's timers and settings, between host a (10.0.0.1) and host b
-(10.0.0.2): retransmission with exponential backoff and its limits (SYN,
-SYN-ACK, FIN), TIME-WAIT's 2*msl_ms, the sysctls (defaults, bounds, per
-namespace but max_orphans, the host's), and what namespace deletion and
-rmmod leave behind.
+(10.0.0.2), or fd00::1 and fd00::2 with VTCP_FAMILY=6: retransmission
+with exponential backoff and its limits (SYN, SYN-ACK, FIN), TIME-WAIT's
+2*msl_ms, the sysctls (defaults, bounds, per namespace but max_orphans,
+the host's), and what namespace deletion and rmmod leave behind.
 Times are taken from the segments a sniffer saw; bounds are generous for a
 loaded TCG guest."""
 import contextlib
@@ -15,13 +15,15 @@ import socket
 import subprocess
 import time
 
-from vtcplib import (A, B, ACK, FIN, RST, SYN, Sniffer, Tap,
+from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap,
                      as_container_root, inject, ns, segment, sh, stats,
                      sysctl, two_hosts, vsock)
 from vtcplib import listener, seq_add, stat, wait_stat
+from vtcplib import addr, net_addr, u32_match
 
-GHOST = "10.0.0.3"	# a spoofed peer: its segments reach a0, nobody answers
-GHOST2 = "10.0.0.9"
+A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
+GHOST = net_addr(3)	# a spoofed peer: its segments reach a0, nobody answers
+GHOST2 = net_addr(9)
 
 # name: (default, lowest, highest), as mod/sysctl.c and vtcp.rst say.
 SYSCTLS = {
@@ -53,7 +55,7 @@ HOST_WIDE = ("max_orphans",)
 # name: (default, another valid value); unknown names are EINVAL.
 STRING_SYSCTLS = {"congestion_control": ("cubic", "newreno")}
 
-tap = Tap(29 + len(SYSCTLS) + len(STRING_SYSCTLS))
+tap = Tap(29 + len(SYSCTLS) + len(STRING_SYSCTLS), family=True)
 two_hosts()
 for _h in ("a", "b"):
     with ns(_h):
@@ -99,11 +101,13 @@ def mac(host, dev):
          "/sys/class/net/%s/address" % dev]).decode().strip()
 
 
-def drop(host, dev, match=""):
+def drop(host, dev, flags=None):
+    """Our segments of the run's family (only those whose flags are exactly
+    @flags, if given) are dropped as they reach @dev."""
     sh("ip netns exec %s tc qdisc add dev %s clsact 2>/dev/null; true" %
        (host, dev))
-    sh("ip netns exec %s tc filter add dev %s ingress pref 1 protocol ip u32 "
-       "match ip protocol 253 0xff %s action drop" % (host, dev, match))
+    sh("ip netns exec %s tc filter add dev %s ingress pref 1 %s action drop" %
+       (host, dev, u32_match(flags)))
 
 
 def undrop(host, dev):
@@ -174,7 +178,7 @@ def lossy_handshake():
         sysctl("rto_initial_ms", 200)
         rtx0 = stats()["RetransSegs"]
     ls = listener(port)
-    drop("b", "b0", "match u8 0x02 0xff at 33")	# pure SYNs only
+    drop("b", "b0", SYN)			# pure SYNs only
     later = Undrop("b", "b0")
     with ns("a"):
         sn = Sniffer("a0")

@@ -2,9 +2,15 @@
 """Shared by the Python selftests: TAP output, network namespaces joined
 by veth, raw segments with their checksum, a sniffer, sysctls, counters.
 
-Tests run as root inside the VM (scripts/vm-run). Two hosts, "a" (10.0.0.1)
-and "b" (10.0.0.2), live in namespaces of their own; `with ns("a"):`
-makes the sockets created inside belong to host a.
+Tests run as root inside the VM (scripts/vm-run). Two hosts, "a" (10.0.0.1,
+fd00::1) and "b" (10.0.0.2, fd00::2), live in namespaces of their own;
+`with ns("a"):` makes the sockets created inside belong to host a.
+
+A test that takes the address family as a parameter says so (Tap(...,
+family=True)) and gets it from VTCP_FAMILY: 4 (the default) or 6. It
+names the hosts by addr("a") and addr("b"); vsock(), listener(),
+connected_pair(), u32_match() and mss() follow the family too, and
+segment(), inject() and the Sniffer take either.
 """
 import atexit
 import ctypes
@@ -21,6 +27,48 @@ A, B = "10.0.0.1", "10.0.0.2"
 A6, B6 = "fd00::1", "fd00::2"		# the same hosts over IPv6
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
+# The run's address family: run_tests runs the tests of TEST_FAMILY_PROGS
+# (selftests/Makefile) with VTCP_FAMILY=4, then again with 6.
+FAMILY = int(os.environ.get("VTCP_FAMILY", "4"))
+if FAMILY not in (4, 6):
+    sys.exit("VTCP_FAMILY=%d: 4 or 6" % FAMILY)
+V6 = FAMILY == 6
+AF = socket.AF_INET6 if V6 else socket.AF_INET
+IP_HLEN = 40 if V6 else 20		# the IP header before ours
+
+
+def net_addr(n):
+    """Address @n of the link a0-b0 in FAMILY: 10.0.0.n or fd00::n (the
+    same digits)."""
+    return ("fd00::%d" if V6 else "10.0.0.%d") % n
+
+
+HOST_ADDR = {"a": net_addr(1), "b": net_addr(2)}
+
+
+def addr(host):
+    """Host @host's address ("a" or "b") in FAMILY."""
+    return HOST_ADDR[host]
+
+
+def mss(mtu=1500, timestamps=False):
+    """The MSS of FAMILY on a link of @mtu: 1460 or 1440 on 1500, less the
+    12 bytes a timestamp option takes in each segment if @timestamps."""
+    return mtu - IP_HLEN - 20 - (12 if timestamps else 0)
+
+
+def u32_match(flags=None):
+    """tc filter words that select our segments of FAMILY, only those whose
+    flags byte is exactly @flags if given (SYN: pure SYNs)."""
+    if V6:
+        words = "protocol ipv6 u32 match ip6 protocol %d 0xff" % PROTO
+    else:
+        words = "protocol ip u32 match ip protocol %d 0xff" % PROTO
+    if flags is not None:
+        words += " match u8 0x%02x 0xff at %d" % (flags, IP_HLEN + 13)
+    return words
+
+
 _libc = ctypes.CDLL(None, use_errno=True)
 _CLONE_NEWNET = 0x40000000
 _CLONE_NEWUSER = 0x10000000
@@ -31,20 +79,31 @@ class Tap:
     the exit status run_tests reads: 1 if a case failed or fewer cases ran
     than planned, 4 (KSFT_SKIP) if every case was skipped, else 0. The
     plan is checked at exit too, so a test that leaves early without
-    finish() (sys.exit(0), a return) fails rather than passes."""
+    finish() (sys.exit(0), a return) fails rather than passes.
 
-    def __init__(self, plan):
+    @family: the test takes VTCP_FAMILY, and in an IPv6 run each case's
+    description starts with "IPv6: ". A test that does not take it skips
+    as a whole when asked for IPv6: the helpers' defaults would follow the
+    family, its own addresses not."""
+
+    def __init__(self, plan, family=False):
         self.plan = plan
         self.n = 0
         self.fails = 0
         self.skips = 0
         self.finished = False
         self.pid = os.getpid()
+        self.prefix = "IPv6: " if family and V6 else ""
+        if V6 and not family:
+            print("TAP version 13\n1..0 # SKIP the test does not take "
+                  "VTCP_FAMILY=6", flush=True)
+            sys.exit(4)
         print("TAP version 13\n1..%d" % plan, flush=True)
         atexit.register(self._at_exit)
 
     def ok(self, cond, desc, diag=None):
         self.n += 1
+        desc = self.prefix + desc
         if not cond:
             self.fails += 1
             if diag is not None:
@@ -70,7 +129,8 @@ class Tap:
         reason", counted as a skip, never as a pass."""
         self.n += 1
         self.skips += 1
-        print("ok %d %s # SKIP %s" % (self.n, desc, reason), flush=True)
+        print("ok %d %s%s # SKIP %s" % (self.n, self.prefix, desc, reason),
+              flush=True)
 
     def msg(self, text):
         print("# " + text, flush=True)
@@ -184,8 +244,10 @@ def netem(spec):
                (host, dev, spec))
 
 
-def vsock(proto=PROTO, family=socket.AF_INET):
-    return socket.socket(family, socket.SOCK_STREAM, proto)
+def vsock(proto=PROTO, family=None):
+    """A vtcp socket of @family, by default FAMILY's."""
+    return socket.socket(AF if family is None else family,
+                         socket.SOCK_STREAM, proto)
 
 
 def family_of(addr):
@@ -223,8 +285,10 @@ def wait_stat(host, name, above, timeout=5.0):
         time.sleep(0.02)
 
 
-def listener(port, host="b", addr=B):
-    """A vtcp listener on @host, with a 5 s accept() timeout."""
+def listener(port, host="b", addr=None):
+    """A vtcp listener on @host at @addr (by default the host's address in
+    FAMILY), with a 5 s accept() timeout."""
+    addr = addr or HOST_ADDR[host]
     with ns(host):
         ls = vsock(family=family_of(addr))
         ls.bind((addr, port))
@@ -242,25 +306,47 @@ def _csum(data):
     return ~s & 0xFFFF
 
 
+def pseudo_header(src, dst, length, proto=PROTO):
+    """The pseudo-header our checksum covers: IPv4's or IPv6's, by the
+    addresses."""
+    fam = family_of(src)
+    if fam == socket.AF_INET6:
+        return socket.inet_pton(fam, src) + socket.inet_pton(fam, dst) + \
+            struct.pack("!IxxxB", length, proto)
+    return socket.inet_aton(src) + socket.inet_aton(dst) + \
+        struct.pack("!xBH", proto, length)
+
+
 def segment(src, dst, sport, dport, seq, ack=0, flags=ACK, win=65535,
             payload=b"", options=b"", proto=PROTO, bad_csum=False):
-    """Our header (TCP's layout) plus payload, checksummed for @proto."""
+    """Our header (TCP's layout) plus payload, checksummed for @proto,
+    between IPv4 or IPv6 addresses."""
     options += b"\0" * (-len(options) % 4)
     hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF,
                       ack & 0xFFFFFFFF, (5 + len(options) // 4) << 4, flags,
                       win, 0, 0) + options
     seg = hdr + payload
-    ph = socket.inet_aton(src) + socket.inet_aton(dst) + \
-        struct.pack("!BBH", 0, proto, len(seg))
+    ph = pseudo_header(src, dst, len(seg), proto)
     csum = _csum(ph + seg) ^ (0x5555 if bad_csum else 0)
     return seg[:16] + struct.pack("!H", csum) + seg[18:]
 
 
 def inject(src, dst, seg, proto=PROTO):
-    """Send @seg from @src (spoofed if need be) to @dst, from this netns."""
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(seg), 0, 0, 64,
-                     proto, 0, socket.inet_aton(src), socket.inet_aton(dst))
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    """Send @seg from @src (spoofed if need be) to @dst, from this netns,
+    over IPv4 or IPv6 by the addresses. An AF_INET6 raw socket of
+    IPPROTO_RAW sends the IPv6 header we give it (IPV6_HDRINCL), as its
+    IPv4 counterpart does."""
+    if family_of(dst) == socket.AF_INET6:
+        ip = struct.pack("!IHBB16s16s", 6 << 28, len(seg), proto, 64,
+                         socket.inet_pton(socket.AF_INET6, src),
+                         socket.inet_pton(socket.AF_INET6, dst))
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW,
+                          socket.IPPROTO_RAW)
+    else:
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(seg), 0, 0, 64,
+                         proto, 0, socket.inet_aton(src),
+                         socket.inet_aton(dst))
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     s.sendto(ip + seg, (dst, 0))
     s.close()
 
@@ -273,13 +359,7 @@ class Seg:
     def __init__(self, t, src, dst, data, tclass=0, flow=0, proto=PROTO):
         self.t, self.src, self.dst = t, src, dst
         self.tclass, self.flow = tclass, flow
-        fam = socket.AF_INET6 if ":" in src else socket.AF_INET
-        if fam == socket.AF_INET6:
-            pseudo = socket.inet_pton(fam, src) + socket.inet_pton(fam, dst) + \
-                struct.pack("!IxxxB", len(data), proto)
-        else:
-            pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + \
-                struct.pack("!xBH", proto, len(data))
+        pseudo = pseudo_header(src, dst, len(data), proto)
         self.csum_ok = _csum(pseudo + data) == 0
         (self.sport, self.dport, self.seq, self.ack, off, self.flags,
          self.win) = struct.unpack("!HHIIBBH", data[:16])
@@ -753,9 +833,10 @@ class Stream:
             self.received == self.sent
 
 
-def connected_pair(port, host="a", peer="b", addr=B):
-    """A connection from @host to a listener of @peer at @addr:@port:
-    (client socket, accepted socket)."""
+def connected_pair(port, host="a", peer="b", addr=None):
+    """A connection from @host to a listener of @peer at @addr:@port (by
+    default @peer's address in FAMILY): (client socket, accepted socket)."""
+    addr = addr or HOST_ADDR[peer]
     ls = listener(port, peer, addr)
     with ns(host):
         c = vsock(family=family_of(addr))
