@@ -487,6 +487,17 @@ def exact(c, port, sent, stage):
                 "%s, client received %d" % (port, sent, rx, tx, got))
 
 
+def b_listener():
+    """What a stall needs beside the 4-tuple: b's listener (its Recv-Q is
+    the accept queue) and b's counters of children dropped or reset."""
+    with ns("b"):
+        st = stats()
+    return "b's listener: %s; b: %s" % (
+        " | ".join(vtcp_ss("b", "-l", "sport", "=", ":7700")),
+        {k: st[k] for k in ("ListenOverflows", "SynEvicted", "EstabResets",
+                            "OutRsts", "BacklogDrop", "AttemptFails")})
+
+
 def client(n):
     rnd = random.Random(n)
     while running.is_set():
@@ -530,8 +541,8 @@ def client(n):
                         h + ": " + l for h in "ab" for l in vtcp_ss(
                             h, "-a", "-o", "-i", "-e",
                             "sport" if h == "a" else "dport", "=",
-                            ":%d" % port))) + "; server: %s" %
-                    (serving.get(port, "never accepted"),))
+                            ":%d" % port))) + "; server: %s; %s" %
+                    (serving.get(port, "never accepted"), b_listener()))
         except OSError as e:
             # Resets are what the other ways and the end of part 3 give;
             # an exact connection meets none while part 3 runs.
