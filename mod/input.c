@@ -22,16 +22,14 @@
 #include "vtcp.h"
 #include "wire.h"
 
-void vtcp_rcv_drop(struct sk_buff *skb, struct net *net, enum vtcp_mib why)
+static void drop(struct sk_buff *skb, struct net *net, enum vtcp_mib why)
 {
 	VTCP_INC_STATS(net, why);
 	kfree_skb(skb);
 }
 
-#define drop vtcp_rcv_drop
-
 /* Pull the whole header into the linear area, or say why not. */
-bool vtcp_header_is_sane(struct sk_buff *skb)
+static bool header_is_sane(struct sk_buff *skb)
 {
 	unsigned int len;
 
@@ -41,6 +39,17 @@ bool vtcp_header_is_sane(struct sk_buff *skb)
 	return len >= VTCP_HDR_MIN && len <= skb->len && pskb_may_pull(skb, len);
 }
 
+/* The sum over @skb and its family's pseudo-header with protocol @proto. */
+static __sum16 pseudo_csum(const struct sk_buff *skb, u8 proto, __wsum sum)
+{
+	if (vtcp_skb_is_v6(skb))	/* RFC 8200 8.1 */
+		return csum_ipv6_magic(&ipv6_hdr(skb)->saddr,
+				       &ipv6_hdr(skb)->daddr, skb->len, proto,
+				       sum);
+	return csum_tcpudp_magic(ip_hdr(skb)->saddr, ip_hdr(skb)->daddr,
+				 skb->len, proto, sum);
+}
+
 /*
  * The checksum covers a pseudo-header with our protocol number. With
  * accept_tcp_csum, one made with TCP's (6) passes too: what a Linux TCP
@@ -48,17 +57,45 @@ bool vtcp_header_is_sane(struct sk_buff *skb)
  */
 static bool checksum_is_good(struct sk_buff *skb, struct net *net)
 {
-	const struct iphdr *iph = ip_hdr(skb);
 	__wsum sum;
 
 	if (skb_csum_unnecessary(skb))
 		return true;
 	sum = skb->ip_summed == CHECKSUM_COMPLETE ? skb->csum :
 		skb_checksum(skb, 0, skb->len, 0);
-	if (!csum_tcpudp_magic(iph->saddr, iph->daddr, skb->len, vtcp_protocol, sum))
+	if (!pseudo_csum(skb, vtcp_protocol, sum))
 		return true;
 	return vtcp_sysctl(net, accept_tcp_csum) &&
-	       !csum_tcpudp_magic(iph->saddr, iph->daddr, skb->len, IPPROTO_TCP, sum);
+	       !pseudo_csum(skb, IPPROTO_TCP, sum);
+}
+
+/**
+ * vtcp_rcv_checks - the checks every segment passes first
+ * @skb: a segment from IP or IPv6, its data at our header
+ * @net: its namespace
+ *
+ * For this host, a whole header, a good checksum: counted in InSegs, and
+ * then, if it fails, dropped and counted (InHdrErrors, InCsumErrors).
+ *
+ * Return: true when @skb may go on to its socket.
+ */
+bool vtcp_rcv_checks(struct sk_buff *skb, struct net *net)
+{
+	if (skb->pkt_type != PACKET_HOST) {
+		kfree_skb_reason(skb, SKB_DROP_REASON_OTHERHOST);
+		return false;
+	}
+	VTCP_INC_STATS(net, VTCP_MIB_IN_SEGS);
+	if (!header_is_sane(skb)) {
+		drop(skb, net, VTCP_MIB_IN_HDR_ERRS);
+		return false;
+	}
+	if (!checksum_is_good(skb, net)) {
+		drop(skb, net, VTCP_MIB_IN_CSUM_ERRS);
+		return false;
+	}
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+	return true;
 }
 
 /* The interface @skb came in on, from IP's control block. */
@@ -193,20 +230,8 @@ int vtcp_rcv(struct sk_buff *skb)
 	bool refcounted;
 	struct sock *sk;
 
-	if (skb->pkt_type != PACKET_HOST) {
-		kfree_skb_reason(skb, SKB_DROP_REASON_OTHERHOST);
+	if (!vtcp_rcv_checks(skb, net))
 		return 0;
-	}
-	VTCP_INC_STATS(net, VTCP_MIB_IN_SEGS);
-	if (!vtcp_header_is_sane(skb)) {
-		drop(skb, net, VTCP_MIB_IN_HDR_ERRS);
-		return 0;
-	}
-	if (!checksum_is_good(skb, net)) {
-		drop(skb, net, VTCP_MIB_IN_CSUM_ERRS);
-		return 0;
-	}
-	skb->ip_summed = CHECKSUM_UNNECESSARY;
 	sk = lookup(net, skb, &refcounted);
 	if (!sk) {
 		vtcp_rcv_no_socket(net, skb);

@@ -129,24 +129,6 @@ void vtcp6_reply_xmit(struct net *net, struct sk_buff *skb,
 
 /* ---- in ------------------------------------------------------------------ */
 
-/* The pseudo-header is IPv6's (RFC 8200 8.1), with our next header. */
-static bool checksum_is_good(struct sk_buff *skb, struct net *net)
-{
-	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
-	__wsum sum;
-
-	if (skb_csum_unnecessary(skb))
-		return true;
-	sum = skb->ip_summed == CHECKSUM_COMPLETE ? skb->csum :
-		skb_checksum(skb, 0, skb->len, 0);
-	if (!csum_ipv6_magic(&ip6h->saddr, &ip6h->daddr, skb->len,
-			     vtcp_protocol, sum))
-		return true;
-	return vtcp_sysctl(net, accept_tcp_csum) &&
-	       !csum_ipv6_magic(&ip6h->saddr, &ip6h->daddr, skb->len,
-				IPPROTO_TCP, sum);
-}
-
 static int vtcp6_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
@@ -154,20 +136,8 @@ static int vtcp6_rcv(struct sk_buff *skb)
 	bool refcounted;
 	struct sock *sk;
 
-	if (skb->pkt_type != PACKET_HOST) {
-		kfree_skb_reason(skb, SKB_DROP_REASON_OTHERHOST);
+	if (!vtcp_rcv_checks(skb, net))
 		return 0;
-	}
-	VTCP_INC_STATS(net, VTCP_MIB_IN_SEGS);
-	if (!vtcp_header_is_sane(skb)) {
-		vtcp_rcv_drop(skb, net, VTCP_MIB_IN_HDR_ERRS);
-		return 0;
-	}
-	if (!checksum_is_good(skb, net)) {
-		vtcp_rcv_drop(skb, net, VTCP_MIB_IN_CSUM_ERRS);
-		return 0;
-	}
-	skb->ip_summed = CHECKSUM_UNNECESSARY;
 	th = vtcp_hdr(skb);
 	sk = __inet6_lookup(net, &vtcp_hashinfo, skb, vtcp_hdr_len(th),
 			    &ipv6_hdr(skb)->saddr, th->source,

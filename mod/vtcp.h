@@ -483,11 +483,10 @@ void vtcp_reset_sock(struct sock *sk, int err);
 /* input.c: segments from IP. */
 int vtcp_rcv(struct sk_buff *skb);
 int vtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
-bool vtcp_header_is_sane(struct sk_buff *skb);
+bool vtcp_rcv_checks(struct sk_buff *skb, struct net *net);
 int vtcp_rcv_segment(struct net *net, struct sk_buff *skb, struct sock *sk,
 		     bool refcounted);
 void vtcp_rcv_no_socket(struct net *net, struct sk_buff *skb);
-void vtcp_rcv_drop(struct sk_buff *skb, struct net *net, enum vtcp_mib why);
 
 /* ratelimit.c: answers to segments we drop. */
 bool vtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
