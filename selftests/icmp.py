@@ -202,12 +202,28 @@ def errno_of_connect(dst, sock_fn):
     return err, time.monotonic() - t0
 
 
+def tcp_reference_errno(dst, want):
+    """Linux TCP's connect() to @dst; a one-off other result (seen once in
+    CI on 6.1: a TCP connect() that reported success) is retried twice and
+    shown, since the reference is TCP's usual answer, not its rare one."""
+    def tcp():
+        return socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    terr, ttook = errno_of_connect(dst, tcp)
+    if terr == want:
+        return terr
+    tap.msg("TCP reference: %r after %.2f s, asking twice more" %
+             (errno.errorcode.get(terr, terr), ttook))
+    again = [errno_of_connect(dst, tcp)[0] for _ in range(2)]
+    tap.msg("TCP reference, again: %r" %
+             [errno.errorcode.get(e, e) for e in again])
+    return want if again == [want, want] else terr
+
+
 def case_router_says_unreachable(dst, want, what):
     before = counters("a")
     err, took = errno_of_connect(dst, vsock)
-    terr, _ = errno_of_connect(
-        dst, lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM))
     after = counters("a")
+    terr = tcp_reference_errno(dst, want)
     tap.ok(err == want and terr == want and took < 2.0,
            "the router's %s: vtcp's connect() fails in %.2f s with %s, "
            "as TCP's" % (what, took, errno.errorcode.get(err, err)),
