@@ -167,18 +167,12 @@ soft:
 	WRITE_ONCE(sk->sk_err_soft, err);
 }
 
-/**
- * vtcp_icmp_handle - an ICMP or ICMPv6 error for a connection
- * @sk: the connection the error quotes, bh-locked
- * @skb: the error, its data at the IP header it quotes
- * @th: our header, as quoted
- * @e: what the error asks, by its family's rules
- *
+/*
  * The same checks and actions for both families: the state, the quoted
  * sequence number, then a smaller MTU, a redirect, or an error to report.
  */
-void vtcp_icmp_handle(struct sock *sk, struct sk_buff *skb,
-		      const struct tcphdr *th, const struct vtcp_icmp *e)
+static void handle(struct sock *sk, struct sk_buff *skb,
+		   const struct tcphdr *th, const struct vtcp_icmp *e)
 {
 	struct net *net = sock_net(sk);
 
@@ -209,22 +203,21 @@ void vtcp_icmp_handle(struct sock *sk, struct sk_buff *skb,
 	}
 }
 
-/*
- * skb->data is the IP header we sent, as the error quotes it, and at
- * least 8 bytes after it: the ports and our sequence number.
+/**
+ * vtcp_icmp_deliver - an ICMP or ICMPv6 error to the connection it quotes
+ * @sk: what the family's lookup found (a reference, dropped here), or NULL
+ * @skb: the error, its data at the IP header it quotes
+ * @th: our header, as quoted
+ * @e: what the error asks, by its family's rules
+ *
+ * Return: 0, or -ENOENT when it quotes no connection of ours.
  */
-int vtcp_err(struct sk_buff *skb, u32 info)
+int vtcp_icmp_deliver(struct sock *sk, struct sk_buff *skb,
+		      const struct tcphdr *th, const struct vtcp_icmp *e)
 {
-	const struct iphdr *iph = (const struct iphdr *)skb->data;
-	const struct tcphdr *th = (void *)iph + (iph->ihl << 2);
 	struct net *net = dev_net(skb->dev);
-	struct vtcp_icmp e;
-	struct sock *sk;
 
 	VTCP_INC_STATS(net, VTCP_MIB_ICMP_IN);
-	sk = __inet_lookup_established(net, &vtcp_hashinfo, iph->daddr,
-				       th->dest, iph->saddr, ntohs(th->source),
-				       inet_iif(skb), 0);
 	if (!sk) {
 		VTCP_INC_STATS(net, VTCP_MIB_ICMP_NO_SOCKET);
 		return -ENOENT;
@@ -234,10 +227,27 @@ int vtcp_err(struct sk_buff *skb, u32 info)
 		inet_twsk_put(inet_twsk(sk));
 		return 0;
 	}
-	classify(icmp_hdr(skb)->type, icmp_hdr(skb)->code, info, &e);
 	bh_lock_sock(sk);
-	vtcp_icmp_handle(sk, skb, th, &e);
+	handle(sk, skb, th, e);
 	bh_unlock_sock(sk);
 	sock_put(sk);
 	return 0;
+}
+
+/*
+ * skb->data is the IP header we sent, as the error quotes it, and at
+ * least 8 bytes after it: the ports and our sequence number.
+ */
+int vtcp_err(struct sk_buff *skb, u32 info)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	const struct tcphdr *th = (void *)iph + (iph->ihl << 2);
+	struct vtcp_icmp e;
+	struct sock *sk;
+
+	sk = __inet_lookup_established(dev_net(skb->dev), &vtcp_hashinfo,
+				       iph->daddr, th->dest, iph->saddr,
+				       ntohs(th->source), inet_iif(skb), 0);
+	classify(icmp_hdr(skb)->type, icmp_hdr(skb)->code, info, &e);
+	return vtcp_icmp_deliver(sk, skb, th, &e);
 }

@@ -193,30 +193,15 @@ static int vtcp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt,
 {
 	const struct ipv6hdr *hdr = (const struct ipv6hdr *)skb->data;
 	const struct tcphdr *th = (const struct tcphdr *)(skb->data + offset);
-	struct net *net = dev_net(skb->dev);
 	struct vtcp_icmp e;
 	struct sock *sk;
 
-	VTCP_INC_STATS(net, VTCP_MIB_ICMP_IN);
-	sk = __inet6_lookup_established(net, &vtcp_hashinfo, &hdr->daddr,
-					th->dest, &hdr->saddr,
+	sk = __inet6_lookup_established(dev_net(skb->dev), &vtcp_hashinfo,
+					&hdr->daddr, th->dest, &hdr->saddr,
 					ntohs(th->source), skb->dev->ifindex,
 					inet6_sdif(skb));
-	if (!sk) {
-		VTCP_INC_STATS(net, VTCP_MIB_ICMP_NO_SOCKET);
-		return -ENOENT;
-	}
-	if (sk->sk_state == TCP_TIME_WAIT) {
-		VTCP_INC_STATS(net, VTCP_MIB_ICMP_IGNORED);
-		inet_twsk_put(inet_twsk(sk));
-		return 0;
-	}
 	classify(type, code, info, &e);
-	bh_lock_sock(sk);
-	vtcp_icmp_handle(sk, skb, th, &e);
-	bh_unlock_sock(sk);
-	sock_put(sk);
-	return 0;
+	return vtcp_icmp_deliver(sk, skb, th, &e);
 }
 
 /*
@@ -464,17 +449,8 @@ static int vtcp6_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	if (addr_type & IPV6_ADDR_MAPPED)
 		return connect_mapped(sk, usin);
 
-	vtcp_purge_queues(sk);
-	WRITE_ONCE(sk->sk_shutdown, 0);
-	WRITE_ONCE(sk->sk_err_soft, 0);
-	err = route_and_hash(sk, usin);
-	if (!err) {
-		vtcp_init_active_seq(sk);
-		err = vtcp_fsm(sk, VTCP_EV_CONNECT, NULL);
-	}
-	if (err)
-		vtcp_connect_failed(sk);
-	return err;
+	vtcp_connect_prepare(sk);
+	return vtcp_connect_routed(sk, route_and_hash(sk, usin));
 }
 
 static struct proto vtcpv6_prot;

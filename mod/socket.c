@@ -259,7 +259,7 @@ static int route_and_hash(struct sock *sk, struct sockaddr_in *usin)
 	return err;
 }
 
-void vtcp_init_active_seq(struct sock *sk)
+static void init_active_seq(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
@@ -275,7 +275,7 @@ void vtcp_init_active_seq(struct sock *sk)
 }
 
 /* connect() failed after the route: back to a closed, unconnected socket. */
-void vtcp_connect_failed(struct sock *sk)
+static void connect_failed(struct sock *sk)
 {
 	vtcp_event_state(sk, sk->sk_state, TCP_CLOSE, VTCP_NR_EVENTS);
 	vtcp_set_state(sk, TCP_CLOSE);
@@ -284,27 +284,43 @@ void vtcp_connect_failed(struct sock *sk)
 	inet_sk(sk)->inet_dport = 0;
 }
 
+/* Before either family routes a connect(): nothing left of a last one. */
+void vtcp_connect_prepare(struct sock *sk)
+{
+	vtcp_purge_queues(sk);
+	WRITE_ONCE(sk->sk_shutdown, 0);
+	WRITE_ONCE(sk->sk_err_soft, 0);
+}
+
+/**
+ * vtcp_connect_routed() - send the SYN of a connect() the family routed
+ * @sk: the socket, locked
+ * @err: what routing and hashing it returned
+ *
+ * Return: 0, or @err or the state machine's error, the socket closed again.
+ */
+int vtcp_connect_routed(struct sock *sk, int err)
+{
+	if (!err) {
+		init_active_seq(sk);
+		err = vtcp_fsm(sk, VTCP_EV_CONNECT, NULL);
+	}
+	if (err)
+		connect_failed(sk);
+	return err;
+}
+
 /* connect() to an IPv4 address: an AF_INET socket's, or a v4-mapped one. */
 int vtcp_connect_v4(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 {
 	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
-	int err;
 
 	if (addr_len < (int)sizeof(*usin))
 		return -EINVAL;
 	if (usin->sin_family != AF_INET)
 		return -EAFNOSUPPORT;
-	vtcp_purge_queues(sk);
-	WRITE_ONCE(sk->sk_shutdown, 0);
-	WRITE_ONCE(sk->sk_err_soft, 0);
-	err = route_and_hash(sk, usin);
-	if (!err) {
-		vtcp_init_active_seq(sk);
-		err = vtcp_fsm(sk, VTCP_EV_CONNECT, NULL);
-	}
-	if (err)
-		vtcp_connect_failed(sk);
-	return err;
+	vtcp_connect_prepare(sk);
+	return vtcp_connect_routed(sk, route_and_hash(sk, usin));
 }
 
 /* connect(AF_UNSPEC), and the kernel dropping an unaccepted child. */

@@ -473,9 +473,9 @@ void vtcp_init_sock_state(struct sock *sk);
 u16 vtcp_advmss(const struct dst_entry *dst);
 int vtcp_listen(struct socket *sock, int backlog);
 __poll_t vtcp_poll(struct file *file, struct socket *sock, poll_table *wait);
-void vtcp_init_active_seq(struct sock *sk);
+void vtcp_connect_prepare(struct sock *sk);
+int vtcp_connect_routed(struct sock *sk, int err);
 int vtcp_connect_v4(struct sock *sk, struct sockaddr *uaddr, int addr_len);
-void vtcp_connect_failed(struct sock *sk);
 void vtcp_set_state(struct sock *sk, int state);
 void vtcp_done(struct sock *sk);
 void vtcp_reset_sock(struct sock *sk, int err);
@@ -511,7 +511,7 @@ struct vtcp_icmp {
 	u32 info;		/* the MTU, for VTCP_ICMP_PMTU */
 };
 
-void vtcp_icmp_handle(struct sock *sk, struct sk_buff *skb,
+int vtcp_icmp_deliver(struct sock *sk, struct sk_buff *skb,
 		      const struct tcphdr *th, const struct vtcp_icmp *e);
 
 /* output.c: segments to IP. */
