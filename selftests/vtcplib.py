@@ -265,7 +265,9 @@ def sysctl(name, value=None):
 
 
 def stats():
-    with open("/proc/net/vtcp_stats") as f:
+    """The counters of the calling thread's namespace (/proc/net would
+    be the main thread's: a thread's `with ns(...)` does not move it)."""
+    with open("/proc/thread-self/net/vtcp_stats") as f:
         return {k: int(v) for k, v in (l.split() for l in f)}
 
 
