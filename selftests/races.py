@@ -29,7 +29,9 @@ right at the moments where they are easiest to get wrong:
    may give, no call blocked for 10 s, every byte received either way the
    sender's at its offset, each side of the connections closed in order
    having received exactly what the other sent, and the refcount back to
-   0 at the end.
+   0 at the end. The loss stops as part 3 ends, before the resets that
+   end it: an RST is sent once, and a lost one would leave a client
+   waiting in FIN-WAIT-2 for good.
 4. TIME-WAIT entries made in a loop (8 client ports, host b closing
    first), while SOCK_DESTROY ends each as soon as a dump shows it and
    bare SYNs for the same 4-tuples end them from other CPUs (RFC 6191):
@@ -337,6 +339,7 @@ tally = {"connects": 0, "closes": {}, "errors": {}, "rmmod": {},
          "exact": 0, "exact_bytes": 0, "stalls": []}
 finished = {}			# client port: (bytes received, bytes sent)
 serving = {}			# client port: what its server thread did last
+END = [None]			# when part 3 began to end (time.monotonic())
 servers = []
 lock = threading.Lock()
 # What a socket may say when its connection is reset, times out on
@@ -432,10 +435,21 @@ def blast(conn):
         with lock:
             finished[port] = (rx, tx)
         conn.close()
+        how = "closed after EOF"
     elif random.random() < 0.5:
         abort(conn)
+        how = "aborted"
     else:
         conn.close()
+        how = "closed"
+    serving[port] += "; %s %s" % (how, since_end())
+
+
+def since_end():
+    """When, for a stall's diagnostics: before or after part 3's end."""
+    if END[0] is None:
+        return "while part 3 ran"
+    return "%.2f s after part 3's end" % (time.monotonic() - END[0])
 
 
 def acceptor():
@@ -536,8 +550,8 @@ def client(n):
         except socket.timeout:
             count("errors", "%s: a call timed out (%d s)" % (way, TIMEOUT))
             with lock:
-                tally["stalls"].append("%s, port %d: %s timed out; %s" % (
-                    way, port, stage[0], " | ".join(
+                tally["stalls"].append("%s, port %d: %s timed out %s; %s" % (
+                    way, port, stage[0], since_end(), " | ".join(
                         h + ": " + l for h in "ab" for l in vtcp_ss(
                             h, "-a", "-o", "-i", "-e",
                             "sport" if h == "a" else "dport", "=",
@@ -571,6 +585,14 @@ threads = [threading.Thread(target=acceptor, daemon=True),
 for t in threads:
     t.start()
 time.sleep(SECONDS)
+# The end resets what is left: a server aborts, or closes with unread
+# data, and the listener resets the connections it still queues. An RST
+# is sent once: lost to netem, it would leave a client of the exact way
+# (FIN-WAIT-2, everything acked, nothing to retransmit) waiting for a
+# FIN that never comes, as it would leave TCP's. So the loss ends first;
+# an RST vtcp does not send still stalls that client.
+netem("")
+END[0] = time.monotonic()
 running.clear()
 # The listener goes once the acceptor has stopped: the connections still
 # queued for accept() are reset, and their clients hear it at once.
@@ -581,7 +603,6 @@ for t in threads:
 for t in servers:
     t.join(TIMEOUT + 5)
 hung = [t for t in threads + servers if t.is_alive()]
-netem("")
 with ns("a"):
     sa = stats()
 tap.msg("part 3: %d connections, %d accepted, closes %s, rmmod %s" %
