@@ -73,7 +73,8 @@ const struct vtcp_af_ops vtcp_ipv6_ops = {
  * @r: filled with the flow and the route
  *
  * From the address @in came to, back to its source; on the interface it
- * came in on when the peer's address is link-local.
+ * came in on when the peer's address is link-local, through the VRF it
+ * came in by if any (the route is in the VRF's table), as TCP.
  *
  * Return: 0, or a negative errno.
  */
@@ -95,6 +96,8 @@ int vtcp6_reply_route(struct net *net, struct sock *sk,
 	fl6->flowi6_mark = sk ? READ_ONCE(sk->sk_mark) : 0;
 	if (rt6_need_strict(&fl6->daddr))
 		fl6->flowi6_oif = VTCP_SKB_CB(in)->iif;
+	else if (netif_index_is_l3_master(net, in->skb_iif))
+		fl6->flowi6_oif = in->skb_iif;	/* back through its VRF */
 	fl6->flowi6_uid = sock_net_uid(net, sk);
 	security_skb_classify_flow((struct sk_buff *)in,
 				   flowi6_to_flowi_common(fl6));
@@ -225,7 +228,8 @@ static void store_route(struct sock *sk, struct dst_entry *dst)
 
 /*
  * The request of an IPv6 SYN. As TCP, a listener bound to no device
- * answers a link-local peer on the interface the SYN came in on.
+ * answers through the VRF the SYN came in by (tcp_l3mdev_accept), and a
+ * link-local peer on the interface the SYN came in on.
  */
 void vtcp6_init_ticket(struct request_sock *req, const struct sk_buff *skb)
 {
@@ -234,7 +238,8 @@ void vtcp6_init_ticket(struct request_sock *req, const struct sk_buff *skb)
 
 	ireq->ir_v6_rmt_addr = ipv6_hdr(skb)->saddr;
 	ireq->ir_v6_loc_addr = ipv6_hdr(skb)->daddr;
-	ireq->ir_iif = listener->sk_bound_dev_if;
+	ireq->ir_iif = inet_request_bound_dev_if(listener,
+						 (struct sk_buff *)skb);
 	if (!ireq->ir_iif &&
 	    ipv6_addr_type(&ireq->ir_v6_rmt_addr) & IPV6_ADDR_LINKLOCAL)
 		ireq->ir_iif = VTCP_SKB_CB(skb)->iif;

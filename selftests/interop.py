@@ -8,7 +8,12 @@ directions: handshake, data both ways by hash, teardown from either side,
 RST on a closed port; the capture decodes as TCP in tshark, with
 SACK-permitted, timestamps and window scale in every SYN and SYN-ACK, and
 each side keeps within the other's scaled window; and through duplicated
-segments, each side's D-SACK blocks are read by the other."""
+segments, each side's D-SACK blocks are read by the other.
+
+Over IPv4, or IPv6 with VTCP_FAMILY=6: then Linux TCP is IPv6's
+(AF_INET6), tc rewrites the IPv6 header's next header (which has no
+checksum of its own to fix), and the MSS options fit the link less
+IPv6's 40-byte header (1440)."""
 import hashlib
 import os
 import socket
@@ -16,32 +21,47 @@ import subprocess
 import threading
 import time
 
-from vtcplib import (A, B, ACK, SYN, Tap, ns, parse_options, pcap_segs,
-                     seq_add, sh, stats, sysctl, two_hosts, vsock)
+from vtcplib import (ACK, AF, IP_HLEN, SYN, V6, Tap, addr, mss, ns,
+                     parse_options, pcap_segs, seq_add, sh, stats, sysctl,
+                     two_hosts, vsock)
 
 SIZE = 2 << 20
-tap = Tap(21)
+tap = Tap(21, family=True)
+A, B = addr("a"), addr("b")		# the hosts in this run's family
 two_hosts()
 pcap = "/tmp/interop.pcap"
 
-# Host a speaks protocol 253 on the wire (see ../shared/README.md).
+# Host a speaks protocol 253 on the wire (Documentation/testing.rst,
+# "Linux TCP as the peer"): IPv6 has no header checksum to fix.
 sh("ip -n a link set dev a0 gso_max_segs 1")
 sh("ip netns exec a tc qdisc add dev a0 clsact")
-sh("ip netns exec a tc filter add dev a0 egress protocol ip u32 "
-   "match ip protocol 6 0xff action csum tcp pipe "
-   "action pedit ex munge ip protocol set 253 pipe action csum ip4h")
-sh("ip netns exec a tc filter add dev a0 ingress protocol ip u32 "
-   "match ip protocol 253 0xff action pedit ex munge ip protocol set 6 "
-   "pipe action csum ip4h tcp")
+if V6:
+    sh("ip netns exec a tc filter add dev a0 egress protocol ipv6 u32 "
+       "match ip6 protocol 6 0xff action csum tcp pipe "
+       "action pedit ex munge ip6 nexthdr set 253")
+    sh("ip netns exec a tc filter add dev a0 ingress protocol ipv6 u32 "
+       "match ip6 protocol 253 0xff action pedit ex munge ip6 nexthdr "
+       "set 6 pipe action csum tcp")
+else:
+    sh("ip netns exec a tc filter add dev a0 egress protocol ip u32 "
+       "match ip protocol 6 0xff action csum tcp pipe "
+       "action pedit ex munge ip protocol set 253 pipe action csum ip4h")
+    sh("ip netns exec a tc filter add dev a0 ingress protocol ip u32 "
+       "match ip protocol 253 0xff action pedit ex munge ip protocol set 6 "
+       "pipe action csum ip4h tcp")
 with ns("b"):
     sysctl("accept_tcp_csum", 1)
     sysctl("msl_ms", 500)
 
 
-def capture(host, dev, path, match="ip proto 253"):
+IP = "ip6" if V6 else "ip"		# tcpdump's words for the family
+
+
+def capture(host, dev, path, match=IP + " proto 253"):
     """tcpdump of @match on @dev of @host into @path, started."""
     p = subprocess.Popen(["ip", "netns", "exec", host, "tcpdump", "-i", dev,
-                          "-U", "-B", "16384", "-s", "96", "-w", path, match],
+                          "-U", "-B", "16384", "-s", str(76 + IP_HLEN), "-w",
+                          path, match],
                          stderr=subprocess.PIPE, text=True)
     p.stderr.readline()			# "listening on ...": capturing now
     return p
@@ -51,12 +71,13 @@ dump = capture("b", "b0", pcap)
 # Also on a0 (after the rewrite out, before it in): the connection where
 # Linux TCP sends to vtcp's port 8002, as Linux's sender sees the windows.
 pcap_a = "/tmp/interop-a.pcap"
-dump_a = capture("a", "a0", pcap_a, "ip proto 253 and "
-                 "(ip[20:2] = 8002 or ip[22:2] = 8002)")
+dump_a = capture("a", "a0", pcap_a, "%s proto 253 and (%s[%d:2] = 8002 or "
+                 "%s[%d:2] = 8002)" % (IP, IP, 40 if V6 else 20, IP,
+                                       42 if V6 else 22))
 
 
 def tcp():
-    return socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    return socket.socket(AF, socket.SOCK_STREAM, socket.IPPROTO_TCP)
 
 
 def serve_hash(ls, result):
@@ -177,7 +198,8 @@ def tshark(path):
                            "-T", "fields", "-e", "tcp.flags.str",
                            "-e", "tcp.srcport", "-e", "tcp.dstport",
                            "-e", "tcp.len", "-e", "tcp.options.mss_val",
-                           "-e", "ip.src", "-e", "tcp.options.sack_perm",
+                           "-e", "ipv6.src" if V6 else "ip.src",
+                           "-e", "tcp.options.sack_perm",
                            "-e", "tcp.options.timestamp.tsval",
                            "-e", "tcp.options.wscale.shift", "-e", "tcp.seq",
                            "-e", "tcp.ack", "-e", "tcp.window_size",
@@ -197,8 +219,9 @@ tap.ok(any("F" in f for f in flags) and any("R" in f for f in flags),
        "tshark: FINs of the teardowns and RSTs of the refusals are there")
 data = sum(int(r[3] or 0) for r in rows)
 tap.ok(data >= 4 * SIZE, "tshark: the 4 x 2 MiB add up (%d bytes)" % data)
-tap.ok(all("S" not in r[0] or r[4] in ("", None) or 64 <= int(r[4]) <= 1460
-           for r in rows), "tshark: MSS options fit the 1500-byte link")
+tap.ok(all("S" not in r[0] or r[4] in ("", None) or
+           64 <= int(r[4]) <= mss() for r in rows),
+       "tshark: MSS options fit the 1500-byte link (at most %d)" % mss())
 
 
 def handshake_options(server_port):

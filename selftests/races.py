@@ -29,7 +29,9 @@ right at the moments where they are easiest to get wrong:
    may give, no call blocked for 10 s, every byte received either way the
    sender's at its offset, each side of the connections closed in order
    having received exactly what the other sent, and the refcount back to
-   0 at the end.
+   0 at the end. The loss stops as part 3 ends, before the resets that
+   end it: an RST is sent once, and a lost one would leave a client
+   waiting in FIN-WAIT-2 for good.
 4. TIME-WAIT entries made in a loop (8 client ports, host b closing
    first), while SOCK_DESTROY ends each as soon as a dump shows it and
    bare SYNs for the same 4-tuples end them from other CPUs (RFC 6191):
@@ -39,6 +41,10 @@ right at the moments where they are easiest to get wrong:
    ends the entry before its creator is done with it (the race of issue
    15: a reference taken, and the entry queued, after it was public).
    No splat, and every entry freed.
+
+Over IPv4, or IPv6 with VTCP_FAMILY=6: then the hosts of part 2 are
+fd01::1 and fd01::2, its spoofed SYNs come from fd99::/64, and part 4's
+bare SYNs and dumps are IPv6's.
 
 VTCP_RACES_SECONDS (default 20) sets how long part 3 runs.
 """
@@ -54,10 +60,10 @@ import subprocess
 import threading
 import time
 
-from vtcplib import (A, B, SYN, Tap, inject, module_refs, netem, ns,
-                     route_to_sink, run_fuzzer, segment, sh, slab_objects,
-                     stats, sysctl, two_hosts, vsock, vtcp_ss,
-                     vtcp_states, wait_module_refs)
+from vtcplib import (AF, SPOOF_NET, SPOOF_NET6, SYN, V6, Tap, addr, inject,
+                     module_refs, netem, ns, route_to_sink, run_fuzzer,
+                     segment, sh, slab_objects, stats, sysctl, two_hosts,
+                     vsock, vtcp_ss, vtcp_states, wait_module_refs)
 from vtcpnl import TIME_WAIT, Diag
 
 SECONDS = float(os.environ.get("VTCP_RACES_SECONDS", "20"))
@@ -66,7 +72,9 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _NR_DELETE_MODULE = 176		# x86_64
 O_NONBLOCK = 0o4000
 
-tap = Tap(22)
+tap = Tap(22, family=True)
+A, B = addr("a"), addr("b")		# the hosts in this run's family
+SLAB = "VTCPv6" if V6 else "VTCP"	# the sockets' slab cache
 T0 = time.monotonic()
 
 
@@ -108,16 +116,16 @@ def abort(sock):
     sock.close()
 
 
-def pair(port, host="a", peer="b", addr=B):
+def pair(port, host="a", peer="b", to=B):
     with ns(peer):
         ls = vsock()
-        ls.bind((addr, port))
+        ls.bind((to, port))
         ls.listen(8)
     ls.settimeout(5)
     with ns(host):
         c = vsock()
     c.settimeout(5)
-    c.connect((addr, port))
+    c.connect((to, port))
     s, _ = ls.accept()
     ls.close()
     s.settimeout(5)
@@ -198,7 +206,7 @@ tap.ok(done == 300 and owned[0] > 0, "300 connections to a listener owned "
 refs, secs = wait_module_refs(0, 10)
 tap.ok(refs == 0, "and all of them are freed (%.1f s)" % secs,
        "refcnt %s; host a: %s; host b: %s; VTCP objects %s" %
-       (refs, vtcp_states("a"), vtcp_states("b"), slab_objects()))
+       (refs, vtcp_states("a"), vtcp_states("b"), slab_objects(SLAB)))
 
 # 1. rmmod while the module is in use, three ways.
 settings("ab", msl_ms=300, rto_initial_ms=100, rto_min_ms=20,
@@ -244,7 +252,7 @@ s.close()
 tap.msg("part 1: %.0f s" % (time.monotonic() - T0))
 
 # 2. A process killed, its namespaces deleted at once.
-X, Y = "10.1.0.1", "10.1.0.2"
+X, Y = ("fd01::1", "fd01::2") if V6 else ("10.1.0.1", "10.1.0.2")
 
 
 def two_more_hosts():
@@ -252,10 +260,11 @@ def two_more_hosts():
     sh("ip netns add x && ip netns add y")
     sh("ip link add x0 netns x type veth peer name y0 netns y")
     for host, dev, addr in (("x", "x0", X), ("y", "y0", Y)):
-        sh("ip -n %s addr add %s/24 dev %s" % (host, addr, dev))
+        sh("ip -n %s addr add %s dev %s" % (host, addr + ("/64 nodad" if V6
+                                                          else "/24"), dev))
         sh("ip -n %s link set %s up" % (host, dev))
         sh("ip -n %s link set lo up" % host)
-    route_to_sink("x", "x0")
+    route_to_sink("x", "x0", SPOOF_NET6 if V6 else SPOOF_NET)
     settings("xy", msl_ms=60000, rto_initial_ms=200, rto_min_ms=20,
              rto_max_ms=400, fin_retries=2, syn_retries=2)
 
@@ -300,7 +309,7 @@ if pid == 0:
         os._exit(1)
 os.read(rd, 1)
 run_fuzzer("y", ["-m", "listener", "-d", X, "-D", 7600, "-c", "l_syn",
-                 "-n", 20, "-A", "10.9.0.0/16"])
+                 "-n", 20, "-A", SPOOF_NET6 if V6 else SPOOF_NET])
 time.sleep(0.3)
 with ns("x"):
     sx = stats()
@@ -337,6 +346,7 @@ tally = {"connects": 0, "closes": {}, "errors": {}, "rmmod": {},
          "exact": 0, "exact_bytes": 0, "stalls": []}
 finished = {}			# client port: (bytes received, bytes sent)
 serving = {}			# client port: what its server thread did last
+END = [None]			# when part 3 began to end (time.monotonic())
 servers = []
 lock = threading.Lock()
 # What a socket may say when its connection is reset, times out on
@@ -432,10 +442,21 @@ def blast(conn):
         with lock:
             finished[port] = (rx, tx)
         conn.close()
+        how = "closed after EOF"
     elif random.random() < 0.5:
         abort(conn)
+        how = "aborted"
     else:
         conn.close()
+        how = "closed"
+    serving[port] += "; %s %s" % (how, since_end())
+
+
+def since_end():
+    """When, for a stall's diagnostics: before or after part 3's end."""
+    if END[0] is None:
+        return "while part 3 ran"
+    return "%.2f s after part 3's end" % (time.monotonic() - END[0])
 
 
 def acceptor():
@@ -536,8 +557,8 @@ def client(n):
         except socket.timeout:
             count("errors", "%s: a call timed out (%d s)" % (way, TIMEOUT))
             with lock:
-                tally["stalls"].append("%s, port %d: %s timed out; %s" % (
-                    way, port, stage[0], " | ".join(
+                tally["stalls"].append("%s, port %d: %s timed out %s; %s" % (
+                    way, port, stage[0], since_end(), " | ".join(
                         h + ": " + l for h in "ab" for l in vtcp_ss(
                             h, "-a", "-o", "-i", "-e",
                             "sport" if h == "a" else "dport", "=",
@@ -571,6 +592,14 @@ threads = [threading.Thread(target=acceptor, daemon=True),
 for t in threads:
     t.start()
 time.sleep(SECONDS)
+# The end resets what is left: a server aborts, or closes with unread
+# data, and the listener resets the connections it still queues. An RST
+# is sent once: lost to netem, it would leave a client of the exact way
+# (FIN-WAIT-2, everything acked, nothing to retransmit) waiting for a
+# FIN that never comes, as it would leave TCP's. So the loss ends first;
+# an RST vtcp does not send still stalls that client.
+netem("")
+END[0] = time.monotonic()
 running.clear()
 # The listener goes once the acceptor has stopped: the connections still
 # queued for accept() are reset, and their clients hear it at once.
@@ -581,7 +610,6 @@ for t in threads:
 for t in servers:
     t.join(TIMEOUT + 5)
 hung = [t for t in threads + servers if t.is_alive()]
-netem("")
 with ns("a"):
     sa = stats()
 tap.msg("part 3: %d connections, %d accepted, closes %s, rmmod %s" %
@@ -614,8 +642,8 @@ refs, secs = wait_module_refs(0, 20)
 tap.ok(refs == 0, "part 3: every socket, orphan and TIME-WAIT is freed "
        "(%.1f s)" % secs, "refcnt %s; host a: %s; host b: %s; VTCP objects "
        "%s, timewait objects %s" % (refs, vtcp_states("a"),
-                                    vtcp_states("b"), slab_objects(),
-                                    slab_objects("tw_sock_VTCP")))
+                                    vtcp_states("b"), slab_objects(SLAB),
+                                    slab_objects("tw_sock_" + SLAB)))
 tap.msg("part 3: %.0f s" % (time.monotonic() - T0))
 
 # 4. TIME-WAIT entries reached the moment they are published.
@@ -664,7 +692,7 @@ def tw_destroyer(port, running, tw):
         d = Diag()
     while running.is_set():
         try:
-            for s in d.dump(states=1 << TIME_WAIT):
+            for s in d.dump(states=1 << TIME_WAIT, family=AF):
                 if s.sport == port:
                     d.destroy(s)
                     with lock:
@@ -769,6 +797,6 @@ else:
 refs, secs = wait_module_refs(0, 20)
 tap.ok(refs == 0, "part 4: every TIME-WAIT entry is freed (%.1f s)" % secs,
        "refcnt %s; host b: %s; timewait objects %s" %
-       (refs, vtcp_states("b"), slab_objects("tw_sock_VTCP")))
+       (refs, vtcp_states("b"), slab_objects("tw_sock_" + SLAB)))
 tap.msg("%.0f s in all" % (time.monotonic() - T0))
 tap.finish()

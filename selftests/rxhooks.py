@@ -13,9 +13,13 @@ for Linux TCP (issue 15):
    a connect() (counted by kprobe events), and a BPF LSM program that
    denies inet_conn_request leaves a vtcp listener, as a TCP one, without
    a child (security_sock_rcv_skb() is sk_filter()'s first step).
-3. IPsec policy: a socket's own input policy (IP_XFRM_POLICY, here one
-   that blocks) stops the data to that socket alone; a namespace's policy
-   blocking vtcp input silences TIME-WAIT and closed ports as well.
+3. IPsec policy: a socket's own input policy (IP_XFRM_POLICY, over IPv6
+   IPV6_XFRM_POLICY, here one that blocks) stops the data to that socket
+   alone; a namespace's policy blocking vtcp input silences TIME-WAIT and
+   closed ports as well.
+
+Over IPv4, or IPv6 with VTCP_FAMILY=6 (Linux TCP's listeners, compared
+with vtcp's, are then IPv6 ones too).
 """
 import ctypes
 import errno
@@ -25,15 +29,15 @@ import struct
 import subprocess
 import time
 
-from vtcplib import (A, ACK, B, PSH, RST, SYN, Sniffer, Tap,
-                     connected_pair, counters_delta, inject, listener, ns,
-                     segment, sh, stats, sysctl, two_hosts, vsock)
+from vtcplib import (ACK, AF, PSH, RST, SYN, V6, Sniffer, Tap, addr,
+                     connected_pair, counters_delta, inject, ns, segment,
+                     sh, stats, sysctl, two_hosts, vsock)
 
 SO_ATTACH_FILTER, SO_DETACH_FILTER = 26, 27
-IP_XFRM_POLICY = 17
+IP_XFRM_POLICY, IPV6_XFRM_POLICY = 17, 35
 PORT = 7900
 
-tap = Tap(13)
+tap = Tap(13, family=True)
 _libc = ctypes.CDLL(None, use_errno=True)
 two_hosts()
 for h in ("a", "b"):
@@ -103,14 +107,14 @@ before = b_stats()
 with ns("b"):
     ls = vsock()
     attach(ls, ACCEPT)
-    ls.bind((B, PORT))
+    ls.bind((addr("b"), PORT))
     ls.listen(8)
 ls.settimeout(5)
 with ns("a"):
     c = vsock()
 attach(c, ACCEPT)
 c.settimeout(5)
-c.connect((B, PORT))
+c.connect((addr("b"), PORT))
 s, _ = ls.accept()
 ls.close()
 data = os.urandom(200000)
@@ -139,17 +143,17 @@ def listener_filtered(proto):
     (SYN-ACKs while it dropped, InFilterDrop, accepted once it accepts)."""
     with ns("b"):
         sn = Sniffer("b0", proto)
-        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
+        ls = socket.socket(AF, socket.SOCK_STREAM, proto)
         attach(ls, DROP)
-        ls.bind((B, PORT + proto))
+        ls.bind((addr("b"), PORT + proto))
         ls.listen(8)
     with ns("a"):
-        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
+        c = socket.socket(AF, socket.SOCK_STREAM, proto)
     before = b_stats()
     c.setblocking(False)
-    c.connect_ex((B, PORT + proto))
+    c.connect_ex((addr("b"), PORT + proto))
     time.sleep(1.5)
-    synacks = sn.all(lambda g: g.src == B and g.has(SYN | ACK))
+    synacks = sn.all(lambda g: g.src == addr("b") and g.has(SYN | ACK))
     dropped = counters_delta(before, b_stats()).get("InFilterDrop", 0)
     attach(ls, ACCEPT)
     ls.settimeout(8)
@@ -309,14 +313,14 @@ def lsm_deny(hook):
 def refused_child(proto, port):
     """Did a listener of @proto make a child for a connect() while denied?"""
     with ns("b"):
-        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
-        ls.bind((B, port))
+        ls = socket.socket(AF, socket.SOCK_STREAM, proto)
+        ls.bind((addr("b"), port))
         ls.listen(8)
     ls.settimeout(1.5)
     with ns("a"):
-        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
+        c = socket.socket(AF, socket.SOCK_STREAM, proto)
     c.setblocking(False)
-    c.connect_ex((B, port))
+    c.connect_ex((addr("b"), port))
     try:
         ls.accept()[0].close()
         child = True
@@ -357,9 +361,10 @@ XFRM_INF = (1 << 64) - 1
 
 
 def block_in_policy():
-    """struct xfrm_userpolicy_info: input, any selector, action block."""
+    """struct xfrm_userpolicy_info: input, any selector of FAMILY, action
+    block."""
     sel = struct.pack("<16s16sHHHHHBBBxxxiI", b"", b"", 0, 0, 0, 0,
-                      socket.AF_INET, 0, 0, 0, 0, 0)
+                      AF, 0, 0, 0, 0, 0)
     lft = struct.pack("<8Q", *([XFRM_INF] * 4 + [0] * 4))
     cur = struct.pack("<4Q", 0, 0, 0, 0)
     tail = struct.pack("<IIBBBBxxxx", 0, 0, 0, 1, 0, 0)	# in, block
@@ -367,11 +372,12 @@ def block_in_policy():
 
 
 subprocess.run(["modprobe", "xfrm_user"], stderr=subprocess.DEVNULL)
-blocked_then_passed(PORT + 2, "IP_XFRM_POLICY blocking input",
-                    lambda s: s.setsockopt(socket.IPPROTO_IP, IP_XFRM_POLICY,
-                                           block_in_policy()),
-                    lambda s: s.setsockopt(socket.IPPROTO_IP, IP_XFRM_POLICY,
-                                           None, 0))
+XFRM_OPT = (socket.IPPROTO_IPV6, IPV6_XFRM_POLICY) if V6 else \
+    (socket.IPPROTO_IP, IP_XFRM_POLICY)
+blocked_then_passed(PORT + 2, "%s blocking input" %
+                    ("IPV6_XFRM_POLICY" if V6 else "IP_XFRM_POLICY"),
+                    lambda s: s.setsockopt(*XFRM_OPT, block_in_policy()),
+                    lambda s: s.setsockopt(*XFRM_OPT, None, 0))
 
 # A namespace's policy blocking protocol 253 input at host a: TIME-WAIT
 # and a closed port answer nothing (IP checked it for vtcp until vtcp
@@ -390,17 +396,18 @@ with ns("a"):
 def probes():
     """Data to a's TIME-WAIT entry, a SYN to a closed port: what a sent."""
     mark = len(sn.all())
+    a, b = addr("a"), addr("b")
     with ns("b"):
-        inject(B, A, segment(B, A, PORT + 30, cport, 12345, 0,
+        inject(b, a, segment(b, a, PORT + 30, cport, 12345, 0,
                              ACK | PSH, payload=b"x"))
-        inject(B, A, segment(B, A, 5555, PORT + 31, 1000, 0, SYN))
+        inject(b, a, segment(b, a, 5555, PORT + 31, 1000, 0, SYN))
     time.sleep(0.5)
-    return [g for g in sn.all()[mark:] if g.src == A]
+    return [g for g in sn.all()[mark:] if g.src == a]
 
 
 answers = probes()
-sh("ip -n a xfrm policy add src %s/32 dst %s/32 proto 253 dir in "
-   "action block" % (B, A))
+sh("ip -n a xfrm policy add src %s dst %s proto 253 dir in action block" %
+   (addr("b"), addr("a")))
 blocked = probes()
 sh("ip -n a xfrm policy flush")
 sn.close()

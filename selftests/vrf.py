@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """VRF (l3mdev): host b's link b0 is a slave of vrf-blue (table 10), and
-host a connects to B from outside it. Each case is run for vtcp and for
-Linux TCP in the same topology, and both must come out as TCP is meant to:
+host a connects to host b from outside it, over IPv4, or IPv6 with
+VTCP_FAMILY=6 (the VRF's IPv6 routes: `ip -6 route show vrf vrf-blue`).
+Each case is run for vtcp and for Linux TCP (of the same family) in the
+same topology, and both must come out as TCP is meant to:
 
 1. A listener bound to the VRF device (SO_BINDTODEVICE vrf-blue) accepts.
 2. A listener bound to the slave itself (SO_BINDTODEVICE b0) accepts.
 3. A listener in the default VRF (bound to no device) refuses the
    connection (an RST: ECONNREFUSED) while net.ipv4.tcp_l3mdev_accept is
    0 (the default), and accepts it once that is 1. vtcp's lookup is the
-   kernel's inet lookup, which reads that setting for every protocol it
-   serves: vtcp has no setting of its own.
+   kernel's inet (or inet6) lookup, which reads that setting for every
+   protocol it serves, IPv6 included: vtcp has no setting of its own.
 4. TIME-WAIT inside the VRF: the client's next SYN from the same port ends
    the entry its last connection left at b (RFC 6191), and the listener
    bound to the slave takes it.
@@ -20,14 +22,14 @@ import socket
 import subprocess
 import time
 
-from vtcplib import (A, B, Tap, counters_delta, ns, sh, stats, sysctl,
-                     two_hosts)
+from vtcplib import (AF, V6, Tap, addr, counters_delta, ns, sh, stats,
+                     sysctl, two_hosts)
 
 SO_BINDTODEVICE = 25
 PORT = 8000
 VTCP, TCP = 253, socket.IPPROTO_TCP
 
-tap = Tap(5)
+tap = Tap(5, family=True)
 if subprocess.run(["modprobe", "vrf"]).returncode:
     for name in ("a listener bound to the VRF device: accepted",
                  "a listener bound to the VRF's slave b0: accepted",
@@ -40,6 +42,13 @@ two_hosts()
 sh("ip -n b link add vrf-blue type vrf table 10")
 sh("ip -n b link set vrf-blue up")
 sh("ip -n b link set b0 master vrf-blue")	# its routes move to table 10
+if V6:
+    # Enslaving cycles b0: its IPv6 address may go with the link down.
+    sh("ip -n b addr replace %s/64 dev b0 nodad" % addr("b"))
+    sh("ip -n b link set b0 up")
+    tap.msg("b's IPv6 routes in the VRF: %s" % subprocess.run(
+        "ip -n b -6 route show vrf vrf-blue", shell=True,
+        capture_output=True, text=True).stdout.replace("\n", "; "))
 with ns("a"):
     sysctl("rto_initial_ms", 200)
 
@@ -53,10 +62,10 @@ def l3mdev_accept(value):
 def serve(proto, port, dev):
     """A listener of @proto at host b on @port, bound to device @dev."""
     with ns("b"):
-        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
+        ls = socket.socket(AF, socket.SOCK_STREAM, proto)
         if dev:
             ls.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, dev.encode())
-        ls.bind(("0.0.0.0", port))
+        ls.bind(("::" if V6 else "0.0.0.0", port))
         ls.listen(8)
     ls.settimeout(3)
     return ls
@@ -66,13 +75,13 @@ def connect(proto, port, ls, cport=0):
     """Connect from host a (from @cport if not 0) and exchange a byte each
     way: ("accepted", client, server), or (what went wrong, None, None)."""
     with ns("a"):
-        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
+        c = socket.socket(AF, socket.SOCK_STREAM, proto)
     c.settimeout(3)
     try:
         if cport:
             c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            c.bind((A, cport))
-        c.connect((B, port))
+            c.bind((addr("a"), cport))
+        c.connect((addr("b"), port))
         s, _ = ls.accept()
         s.settimeout(3)
         c.sendall(b"p")

@@ -265,7 +265,9 @@ def sysctl(name, value=None):
 
 
 def stats():
-    with open("/proc/net/vtcp_stats") as f:
+    """The counters of the calling thread's namespace (/proc/net would
+    be the main thread's: a thread's `with ns(...)` does not move it)."""
+    with open("/proc/thread-self/net/vtcp_stats") as f:
         return {k: int(v) for k, v in (l.split() for l in f)}
 
 
@@ -645,7 +647,8 @@ class RawPeer:
 
 def pcap_segs(path, proto=PROTO):
     """The segments of protocol @proto in a classic pcap file (Ethernet,
-    as tcpdump writes it), as Seg objects timed by the capture."""
+    as tcpdump writes it), IPv4 or IPv6, as Seg objects timed by the
+    capture."""
     out = []
     with open(path, "rb") as f:
         head = f.read(24)
@@ -660,6 +663,16 @@ def pcap_segs(path, proto=PROTO):
             sec, frac, caplen, _ = struct.unpack(order + "IIII", rec)
             pkt = f.read(caplen)
             ip = pkt[14:]
+            t = sec + frac / (1e9 if nano else 1e6)
+            if pkt[12:14] == b"\x86\xdd" and len(ip) >= 60 and \
+                    ip[6] == proto:
+                plen = struct.unpack("!H", ip[4:6])[0]
+                seg = Seg(t, socket.inet_ntop(socket.AF_INET6, ip[8:24]),
+                          socket.inet_ntop(socket.AF_INET6, ip[24:40]),
+                          ip[40:40 + plen])
+                seg.len = plen - seg.hlen	# the payload, even if cut
+                out.append(seg)
+                continue
             if pkt[12:14] != b"\x08\x00" or len(ip) < 40 or ip[9] != proto:
                 continue
             ihl = (ip[0] & 15) * 4

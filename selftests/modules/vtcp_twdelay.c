@@ -32,13 +32,17 @@ static const struct kernel_param_ops delayed_ops = {
 module_param_cb(delayed, &delayed_ops, NULL, 0444);
 MODULE_PARM_DESC(delayed, "hashdances held up so far");
 
-/* The hashdance's first argument is the timewait socket: is it vtcp's? */
+/*
+ * The hashdance's first argument is the timewait socket: is it vtcp's,
+ * of IPv4 ("VTCP") or IPv6 ("VTCPv6")?
+ */
 static int on_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	const struct inet_timewait_sock *tw;
 
 	tw = (const void *)regs_get_kernel_argument(regs, 0);
-	return strcmp(tw->tw_prot->name, "VTCP") ? 1 : 0;
+	return strcmp(tw->tw_prot->name, "VTCP") &&
+	       strcmp(tw->tw_prot->name, "VTCPv6") ? 1 : 0;
 }
 
 static int on_return(struct kretprobe_instance *ri, struct pt_regs *regs)
