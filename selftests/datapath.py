@@ -7,11 +7,11 @@ name, Nagle and cork, software checksums and segmentation on a device
 that offloads nothing, and a long transfer through loss, reordering,
 duplication and corruption at once, both ways.
 
-Host a (10.0.0.1) and host b (10.0.0.2) talk over veth. Where a case needs
-a peer that misbehaves on purpose, a RawPeer at 10.0.0.3 (routed to a0,
-where no stack answers for it) crafts segments by hand. Every case asserts
-on segments a sniffer on a0 saw, on bytes compared by SHA-256, errnos or
-counters."""
+Host a (10.0.0.1) and host b (10.0.0.2) talk over veth, or fd00::1 and
+fd00::2 with VTCP_FAMILY=6. Where a case needs a peer that misbehaves on
+purpose, a RawPeer at 10.0.0.3 or fd00::3 (routed to a0, where no stack
+answers for it) crafts segments by hand. Every case asserts on segments a
+sniffer on a0 saw, on bytes compared by SHA-256, errnos or counters."""
 import errno
 import fcntl
 import os
@@ -22,10 +22,11 @@ import termios
 import threading
 import time
 
-from vtcplib import (A, B, C, ACK, FIN, SYN, RawPeer, Sniffer, Tap, netem, ns,
+from vtcplib import (ACK, FIN, SYN, RawPeer, Sniffer, Tap, netem, ns,
                      parse_options, route_raw_peer, seq_add, sh, stat,
                      stats, sysctl, sysctl_str, two_hosts, vsock, wait_after,
                      wait_stat, listener)
+from vtcplib import addr, net_addr
 from vtcplib import SOL_VTCP, VTCP_CONGESTION, VTCP_CORK, VTCP_NODELAY
 from vtcpnl import vtcp_info
 
@@ -33,8 +34,10 @@ VTCP_MAXSEG = 2
 VTCP_INFO = 11
 BIG = int(os.environ.get("VTCP_DATAPATH_BYTES", 64 << 20))
 BIG_NETEM = "delay 1ms reorder 5% 50% loss 1% duplicate 1% corrupt 0.5%"
+A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
+C = net_addr(3)			# the RawPeer's
 
-tap = Tap(57)
+tap = Tap(57, family=True)
 two_hosts()
 route_raw_peer()
 for _h in ("a", "b"):
@@ -997,18 +1000,20 @@ def offloads_off():
 
 def vtcp_objects():
     """Sockets in use and pages charged (/proc/net/protocols), and vtcp
-    sockets allocated (/proc/slabinfo), over all namespaces."""
+    sockets allocated (/proc/slabinfo), over all namespaces: VTCP's and
+    VTCPv6's (AF_INET6 sockets, a slab cache of their own) together."""
     use = obj = None
     with open("/proc/net/protocols") as f:
         for line in f:
             w = line.split()
-            if w and w[0] == "VTCP":
-                use = (int(w[2]), int(w[3]))
+            if w and w[0] in ("VTCP", "VTCPv6"):
+                # Both count their pages in the same counter.
+                use = (int(w[2]) + (use[0] if use else 0), int(w[3]))
     with open("/proc/slabinfo") as f:
         for line in f:
             w = line.split()
-            if w and w[0] == "VTCP":
-                obj = int(w[1])
+            if w and w[0] in ("VTCP", "VTCPv6"):
+                obj = int(w[1]) + (obj or 0)
     return use, obj
 
 

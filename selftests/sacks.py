@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """A receiver that SACKs to exhaust its sender, the class of
-CVE-2019-11477/11478: host a sends a byte-checked stream to b; once the
-connection is up, b's own segments to a are dropped (a tc filter on b0
-matches their TTL) and tools/vtcpsack speaks for b instead, about 2000
-times a second: each ACK moves the cumulative ACK 300 bytes on and carries
-four fresh 1-byte SACK blocks above it, each of which would cut a's queue
-twice if a took it to the byte. For VTCP_SACK_SECONDS (default 10; the
+CVE-2019-11477/11478: host a sends a byte-checked stream to b (over IPv4,
+or IPv6 with VTCP_FAMILY=6); once the connection is up, b's own segments
+to a are dropped (a tc filter on b0 matches their TTL, or hop limit) and
+tools/vtcpsack speaks for b instead, about 2000 times a second: each ACK
+moves the cumulative ACK 300 bytes on and carries four fresh 1-byte SACK
+blocks above it, each of which would cut a's queue twice if a took it to
+the byte. For VTCP_SACK_SECONDS (default 10; the
 issue's 30 for a longer run; scripts/bench's attacks phase compares the
 same with Linux TCP, for several send buffers):
 
@@ -30,8 +31,8 @@ import subprocess
 import threading
 import time
 
-from vtcplib import (A, B, Stream, Tap, counters_delta, listener, ns, sh,
-                     stats, sysctl, two_hosts, vsock)
+from vtcplib import (AF, V6, Stream, Tap, addr, counters_delta, listener,
+                     ns, sh, stats, sysctl, two_hosts, u32_match, vsock)
 from vtcpnl import INET_DIAG_SKMEMINFO, Diag
 
 SECONDS = float(os.environ.get("VTCP_SACK_SECONDS", "10"))
@@ -40,14 +41,16 @@ BLOCKS = int(os.environ.get("VTCP_SACK_BLOCKS", "4"))
 PORT = 7700
 SNDBUF = 212992			# the kernel doubles it: 416 KiB
 GSO_MAX = 65536
+A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
+TTL_AT = 7 if V6 else 8		# the byte of IPv4's TTL, IPv6's hop limit
 
-tap = Tap(6)
+tap = Tap(6, family=True)
 two_hosts()
 for host in ("a", "b"):
     with ns(host):
         sysctl("timestamps", 0)	# vtcpsack sends none
 
-ls = listener(PORT, "b", B)
+ls = listener(PORT, "b")
 with ns("a"):
     c = vsock()
 c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SNDBUF)
@@ -67,7 +70,7 @@ sampling = threading.Event()
 
 def wmem_queued():
     """a's queued memory, from sock_diag's SK_MEMINFO_WMEM_QUEUED."""
-    for d in diag.dump(ext=1 << (INET_DIAG_SKMEMINFO - 1)):
+    for d in diag.dump(ext=1 << (INET_DIAG_SKMEMINFO - 1), family=AF):
         raw = d.attrs.get(INET_DIAG_SKMEMINFO)
         if d.dport == PORT and raw:
             return struct.unpack_from("=9I", raw)[5]
@@ -89,8 +92,8 @@ def sample():
 with ns("a"):
     diag = Diag()
 sh("ip netns exec b tc qdisc add dev b0 clsact")
-sh("ip netns exec b tc filter add dev b0 egress protocol ip u32 "
-   "match ip protocol 253 0xff match u8 64 0xff at 8 action drop")
+sh("ip netns exec b tc filter add dev b0 egress %s match u8 64 0xff at %d "
+   "action drop" % (u32_match(), TTL_AT))
 with ns("a"):
     before = stats()
 cpu0 = cpu_times()

