@@ -305,8 +305,13 @@ static int enter_netns_of(struct supervisor *s,
 
 	snprintf(path, sizeof(path), "/proc/%u/ns/net", req->pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
+	if (fd < 0) {
+		err = errno;
+		/* Gone, or not in our /proc: the call must not hang. */
+		if (!notif_valid(s, req->id))
+			return ENOENT;
+		return err == ENOENT ? ESRCH : err;
+	}
 	/* The pid was still the waiting task's when it was opened. */
 	if (!notif_valid(s, req->id))
 		err = ENOENT;
@@ -462,6 +467,10 @@ static bool background(void)
 	if (pid)
 		return pid > 0;
 	setsid();
+	/* Nobody to forward signals to: SIGTERM ends the supervisor. */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
 	return false;
 }
 
