@@ -251,16 +251,20 @@ def python_pair():
 def probe_pair():
     port, size = 7102, 3 << 20
     opens = Opens()
-    srv = start([VTCP, "run", "--", PROBE, "serve", addr("b"), str(port)],
-                "b")
+    srv = start([VTCP, "run", "-v", "--", PROBE, "serve", addr("b"),
+                 str(port)], "b")
     seen = listening("b", port)
     cl = run([VTCP, "run", "--", PROBE, "client", addr("b"), str(port),
               str(size)], "a")
     rc, out, err = wait_out(srv)
+    # Thousands of reads and writes, one accept(): one call trapped.
     tap.ok(seen and rc == 0 and cl.returncode == 0 and
            cl.stdout.split() == ["echoed", str(size), "bytes",
-                                  "protocol=%d" % PROTO],
-           "run_probe serve/client under vtcp run: 3 MiB echoed intact",
+                                  "protocol=%d" % PROTO] and
+           err.count("vtcp socket, fd") == 1 and
+           "1 vtcp sockets made, 0 failed" in err,
+           "run_probe serve/client under vtcp run: 3 MiB echoed intact, "
+           "the server's socket() the one call trapped",
            "ss %s; server %d %r; client %d %r %r" %
            (seen, rc, err, cl.returncode, cl.stdout, cl.stderr))
     opens.check("run_probe")
