@@ -549,6 +549,16 @@ static void note_netns(struct supervisor *s)
 	}
 }
 
+/* seccomp() failed with errno: a kernel without it is named as such. */
+static int cannot_trap(void)
+{
+	/* No seccomp(2) at all, or no SECCOMP_FILTER_FLAG_NEW_LISTENER */
+	bool none = errno == ENOSYS || errno == EINVAL;
+
+	return error_exit("run: cannot trap socket(): %s%s", strerror(errno),
+			  none ? " (no seccomp user notification here)" : "");
+}
+
 /* Forks CMD under the filter; the supervisor gets its listener. */
 static int start(struct supervisor *s, char **argv, int *pidfd)
 {
@@ -572,9 +582,7 @@ static int start(struct supervisor *s, char **argv, int *pidfd)
 	*pidfd = syscall(SYS_pidfd_open, child_pid, 0);
 	if (s->listener >= 0 && *pidfd >= 0)
 		return 0;
-	error_exit("run: cannot trap CMD's socket() calls: %s%s",
-		   strerror(errno), errno == EINVAL ?
-		   " (a kernel without seccomp user notification?)" : "");
+	cannot_trap();
 	kill(child_pid, SIGKILL);
 	waitpid(child_pid, NULL, 0);
 	return EXIT_ERROR;
@@ -636,8 +644,7 @@ int do_run(int argc, char **argv)
 	if (!s.proto)
 		return EXIT_ERROR;
 	if (alloc_notif(&s))
-		return error_exit("run: seccomp user notification: %s",
-				  strerror(errno));
+		return cannot_trap();
 	note_netns(&s);
 	err = start(&s, argv + optind, &pidfd);
 	if (err)
