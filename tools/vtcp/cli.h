@@ -31,6 +31,7 @@
 
 /* main.c */
 extern int vtcp_proto;
+extern bool vtcp_proto_given;
 __printf(2, 3)
 int usage_error(void (*usage)(FILE *), const char *fmt, ...);
 int bad_option(void (*usage)(FILE *));
@@ -165,6 +166,7 @@ int do_ss(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_monitor(int argc, char **argv);
 int do_ladder(int argc, char **argv);
+int do_run(int argc, char **argv);
 
 /* ladder drawing, draw.c */
 struct ladder;

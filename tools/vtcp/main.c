@@ -2,7 +2,7 @@
 /*
  * vtcp: look at the vtcp module's connections, counters and events.
  *
- *   vtcp [-P PROTO] ss | stats | monitor | ladder [ARGS...]
+ *   vtcp [-P PROTO] ss | stats | monitor | ladder | run [ARGS...]
  *
  * Exit status: 0, 1 for bad usage, 2 when a request fails.
  */
@@ -17,6 +17,7 @@
 #define VTCP_CLI_VERSION "1"
 
 int vtcp_proto = IPPROTO_VTCP;
+bool vtcp_proto_given;	/* -P was given: run must not pick the module's */
 
 struct command {
 	const char *name;
@@ -29,6 +30,7 @@ static const struct command commands[] = {
 	{ "stats", do_stats, "print (and reset) the counters" },
 	{ "monitor", do_monitor, "print state changes, timers, segments live" },
 	{ "ladder", do_ladder, "draw one connection's life as a ladder" },
+	{ "run", do_run, "run a program whose TCP sockets are vtcp's" },
 };
 
 static void print_usage(FILE *f)
@@ -139,6 +141,7 @@ static int parse_proto(const char *arg)
 	if (!parse_u64(arg, 254, &v) || !v)
 		return usage_error(print_usage, "bad protocol number \"%s\"", arg);
 	vtcp_proto = v;
+	vtcp_proto_given = true;
 	return 0;
 }
 
