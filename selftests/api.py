@@ -3,12 +3,15 @@
 """What applications see of vtcp: the socket API between two hosts.
 
 Host a (10.0.0.1) and host b (10.0.0.2) in their own namespaces on a veth
-pair. Each case asserts an outcome an application depends on: bytes
-(compared by sha256), errnos, poll masks, signals, timing within bounds.
-Where Linux TCP defines the answer, the same calls are made on an
-IPPROTO_TCP socket in the same VM and vtcp must give the same result: a
-case then fails both when vtcp differs from TCP and when TCP itself does
-not behave as the case says it should (the test would be wrong).
+pair, or fd00::1 and fd00::2 with VTCP_FAMILY=6. Each case asserts an
+outcome an application depends on: bytes (compared by sha256), errnos,
+poll masks, signals, timing within bounds. Where Linux TCP defines the
+answer, the same calls are made on an IPPROTO_TCP socket of the same
+family in the same VM and vtcp must give the same result: a case then
+fails both when vtcp differs from TCP and when TCP itself does not behave
+as the case says it should (the test would be wrong). Over IPv6 the case
+of IP_OPTIONS sets an IPv6 destination options header (IPV6_DSTOPTS)
+instead: the same resync of the MSS, through IPv6's path.
 """
 import ctypes
 import errno
@@ -24,14 +27,18 @@ import termios
 import threading
 import time
 
-from vtcplib import (A, B, ACK, FIN, RST, SYN, PROTO, Sniffer, Tap, inject, ns,
+from vtcplib import (ACK, FIN, RST, SYN, PROTO, Sniffer, Tap, inject, ns,
                      segment, sh, stats, sysctl, two_hosts)
+from vtcplib import AF, V6, addr, mss
+
+A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
 
 TCP = socket.IPPROTO_TCP
 SOL_VTCP = PROTO
 VTCP_NODELAY, VTCP_MAXSEG = 1, 2
 VTCP_KEEPIDLE, VTCP_KEEPINTVL, VTCP_KEEPCNT = 4, 5, 6
 VTCP_CONGESTION = 13
+IPV6_DSTOPTS = getattr(socket, "IPV6_DSTOPTS", 59)
 
 POLLIN, POLLOUT, POLLERR, POLLHUP = (select.POLLIN, select.POLLOUT,
                                      select.POLLERR, select.POLLHUP)
@@ -42,7 +49,7 @@ POLLALL = (POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLRDHUP |
 
 libc = ctypes.CDLL(None, use_errno=True)
 
-tap = Tap(94)
+tap = Tap(94, family=True)
 two_hosts()
 _port = [8000]
 
@@ -53,7 +60,7 @@ def next_port():
 
 
 def sock(proto=PROTO):
-    return socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
+    return socket.socket(AF, socket.SOCK_STREAM, proto)
 
 
 def bound(s, secs=10.0):
@@ -167,10 +174,13 @@ def recv_all(s, n):
 
 
 def drop(proto=PROTO):
-    """Drop all packets of @proto arriving at b (as seeds.py's drop_at_b)."""
+    """Drop all packets of @proto and of the run's family arriving at b (as
+    seeds.py's drop_at_b)."""
+    match = ("protocol ipv6 u32 match ip6 protocol" if V6 else
+             "protocol ip u32 match ip protocol")
     sh("ip netns exec b tc qdisc add dev b0 clsact 2>/dev/null; true")
-    sh("ip netns exec b tc filter add dev b0 ingress pref %d protocol ip u32 "
-       "match ip protocol %d 0xff action drop" % (proto, proto))
+    sh("ip netns exec b tc filter add dev b0 ingress pref %d %s %d 0xff "
+       "action drop" % (proto, match, proto))
 
 
 def undrop(proto=PROTO):
@@ -187,11 +197,14 @@ def same_as_tcp(scenario, desc, want=None):
         got, ref, "" if want is None else "\nwant: %r" % (want,)))
 
 
-# Faster SYN retransmission in a, so that dropped SYNs come back soon.
-# Orphans left in FIN-WAIT-2 by the cases whose peer was reset go after
-# 1 s, not 60: nothing holds the module once the test is over.
+# Faster SYN retransmission in a, so that dropped SYNs come back soon;
+# two more of them, the last 76 s after the first as TCP's 63 s (a loaded
+# debug guest took 33 s to lift a drop, past the sixth). Orphans left in
+# FIN-WAIT-2 by the cases whose peer was reset go after 1 s, not 60:
+# nothing holds the module once the test is over.
 with ns("a"):
     sysctl("rto_initial_ms", 300)
+    sysctl("syn_retries", 8)
     sysctl("fin_timeout_ms", 1000)
 with ns("b"):
     sysctl("fin_timeout_ms", 1000)
@@ -214,7 +227,9 @@ def blocking_connect():
     names = (c.getsockname(), c.getpeername(), s.getsockname(),
              s.getpeername())
     cport = names[0][1]
-    tap.ok(names == ((A, cport), (B, port), (B, port), (A, cport)) and
+    tail = (0, 0) if V6 else ()		# IPv6's flow info and scope id
+    tap.ok(names == ((A, cport) + tail, (B, port) + tail, (B, port) + tail,
+                     (A, cport) + tail) and
            cport != 0, "getsockname()/getpeername() on both ends name the "
            "same 4-tuple", names)
 
@@ -986,7 +1001,11 @@ def polling():
 
 def fill_send_buffer(c):
     """Send on non-blocking @c until it refuses (EAGAIN) and stays
-    unwritable once the peer's window has closed: the bytes queued."""
+    unwritable once the peer's window has closed: the bytes queued. Closed
+    means nothing acknowledged for 0.5 s (SIOCOUTQ unchanged): on a loaded
+    guest the peer may still be taking data, and freeing room, after the
+    first EAGAIN and a look at the poll mask 0.2 s later (seen with both
+    vtcp and TCP under the debug kernel)."""
     c.setblocking(False)
     sent = 0
     chunk = b"z" * 65536
@@ -996,8 +1015,9 @@ def fill_send_buffer(c):
                 sent += c.send(chunk)
             except BlockingIOError:
                 break
-        time.sleep(0.2)
-        if not pmask(c) & POLLOUT:
+        queued = outq(c)
+        time.sleep(0.5)
+        if not pmask(c) & POLLOUT and outq(c) == queued:
             break
     return sent
 
@@ -1222,26 +1242,39 @@ def options():
     c, s = pair()
     m = (c.getsockopt(SOL_VTCP, VTCP_MAXSEG), s.getsockopt(SOL_VTCP,
                                                           VTCP_MAXSEG))
-    tap.ok(all(1000 <= v <= 1460 for v in m),
+    tap.ok(all(1000 <= v <= mss() for v in m),
            "VTCP_MAXSEG on a 1500-byte MTU veth is plausible: %r" % (m,))
     c.close()
     s.close()
 
     def ip_options(proto):
         """IP_OPTIONS on a connection: the kernel asks the transport for
-        its MSS again (icsk_sync_mss, once NULL: an oops for anyone)."""
+        its MSS again (icsk_sync_mss, once NULL: an oops for anyone). Over
+        IPv6 an 8-byte destination options header (a PadN of 6) does the
+        same through ipv6_update_options(); IP_OPTIONS there would not
+        touch a connection (TCP's neither)."""
         c, s = pair(proto)
         before = c.getsockopt(proto, VTCP_MAXSEG)
-        c.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, b"\x01\x01\x01\x00")
+        if V6:
+            c.setsockopt(socket.IPPROTO_IPV6, IPV6_DSTOPTS,
+                         b"\x00\x00\x01\x04\x00\x00\x00\x00")
+        else:
+            c.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS,
+                         b"\x01\x01\x01\x00")
         after = c.getsockopt(proto, VTCP_MAXSEG)
         c.sendall(b"o" * 100000)
         got = recv_all(s, 100000)
         c.close()
         s.close()
         return before - after, len(got)
-    same_as_tcp(ip_options, "IP_OPTIONS (4 bytes) on a connection: the MSS "
-                "shrinks by 4, and 100000 bytes still arrive, as TCP",
-                (4, 100000))
+    if V6:
+        same_as_tcp(ip_options, "IPV6_DSTOPTS (8 bytes) on a connection: "
+                    "the MSS shrinks by 8, and 100000 bytes still arrive, "
+                    "as TCP", (8, 100000))
+    else:
+        same_as_tcp(ip_options, "IP_OPTIONS (4 bytes) on a connection: the "
+                    "MSS shrinks by 4, and 100000 bytes still arrive, as "
+                    "TCP", (4, 100000))
 
 
 # ------------------------------------------------------------- keepalive
@@ -1391,7 +1424,7 @@ def concurrent(n=100, size=16384):
             sel.register(c, selectors.EVENT_READ | selectors.EVENT_WRITE,
                          ("client", st))
     servers = []
-    end = time.monotonic() + 30
+    end = time.monotonic() + 60		# 20 to 25 s, loaded, debug kernel
     left = n
     while left and time.monotonic() < end:
         for key, ev in sel.select(1):
@@ -1506,8 +1539,14 @@ def ioctls():
             sent += c.send(b"q" * 16384)
         except BlockingIOError:
             break
+    # The last bytes into the closing window may wait for their delayed
+    # ACK a while (a loaded guest): until the sum settles, 3 s at most.
+    end = time.monotonic() + 3
     time.sleep(0.5)
     o, i = outq(c), inq(s)
+    while o + i != sent and time.monotonic() < end:
+        time.sleep(0.05)
+        o, i = outq(c), inq(s)
     tap.ok(o > 0 and o + i == sent, "SIOCOUTQ, peer not reading: %d unacked "
            "+ %d at the peer = %d sent" % (o, i, sent))
     recv_all(s, sent)
