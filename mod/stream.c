@@ -223,13 +223,16 @@ unsigned int vtcp_sack_blocks(struct sock *sk, struct vtcp_sack_block *out,
  * segments. Small segments keep the ACK every second one: over veth each
  * shares the sender's buffer until its ACK frees it, and only then can it
  * be coalesced here (a stream of one-byte writes filled the buffer).
+ * TCP_QUICKACK: every segment at once.
  */
 static void ack_soon(struct sock *sk, u32 len)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
-	if (++vsk->acks_pending >= 2 &&
-	    (len < vsk->advmss / 2 || vtcp_window_room(sk) >= vsk->rcv_wnd))
+	vsk->acks_pending++;
+	if (vsk->quickack ||
+	    (vsk->acks_pending >= 2 &&
+	     (len < vsk->advmss / 2 || vtcp_window_room(sk) >= vsk->rcv_wnd)))
 		vtcp_send_ack(sk);
 	else if (!vtcp_timer_pending(sk, VTCP_TIMER_DELACK))
 		vtcp_arm_timer(sk, VTCP_TIMER_DELACK,
