@@ -7,9 +7,12 @@ setsockopt(), the errnos of bad values and of options vtcp cannot honor
 it shows: the MSS on the wire (TCP_MAXSEG), segment counts (TCP_NODELAY,
 TCP_CORK), ACK counts (TCP_QUICKACK), when a dead path ends a connection
 (TCP_USER_TIMEOUT), how much a writer may queue (TCP_NOTSENT_LOWAT), and
-TCP_INFO against VTCP_INFO and the bytes moved. Over IPv4, or IPv6 with
-VTCP_FAMILY=6."""
+TCP_INFO against VTCP_INFO and the bytes moved. Then what servers use
+beside them: SO_REUSEPORT listener groups, sendfile() and splice(), and
+MSG_OOB's EOPNOTSUPP. Over IPv4, or IPv6 with VTCP_FAMILY=6."""
 import errno
+import hashlib
+import os
 import select
 import socket
 import struct
@@ -49,7 +52,7 @@ VTCP_INFO_NAMES = (
     "bytes_retrans segs_in segs_out retrans_segs fast_retrans congestion "
     "pmtu mtu_probe_low mtu_probe_high soft_error").split()
 
-tap = Tap(56, family=True)
+tap = Tap(68, family=True)
 two_hosts()
 offloads(False)		# segments on the wire as the stack cut them
 _port = [7000]
@@ -380,6 +383,169 @@ li = tcp_info(ls)[0]
 tap.eq((li["state"], li["unacked"], li["sacked"]), (10, 0, 7),
        "a listener's TCP_INFO: LISTEN, its queue and backlog, as TCP")
 ls.close()
+
+
+
+# 10. SO_REUSEPORT: a group of listeners shares the connections, and a
+# closed member's share goes to the others, as for TCP.
+def spread(proto, listeners, n, port):
+    """@n connections to @port: how many each of @listeners accepted,
+    and how many did not connect."""
+    counts, failed = [0] * len(listeners), 0
+    for _ in range(n):
+        with ns("a"):
+            c = socket.socket(listeners[0].family, socket.SOCK_STREAM, proto)
+        c.settimeout(5)
+        try:
+            c.connect((addr("b"), port))
+        except OSError:
+            failed += 1
+            c.close()
+            continue
+        ready = select.select([ls for ls in listeners if ls], [], [], 5)[0]
+        for ls in ready:
+            ls.accept()[0].close()
+            counts[listeners.index(ls)] += 1
+        c.close()
+    return counts, failed
+
+
+for name, proto in PROTOS:
+    port = 7900 + proto % 100
+    group = []
+    with ns("b"):
+        for _ in range(4):
+            ls = socket.socket(socket.AF_INET6 if ":" in addr("b") else
+                               socket.AF_INET, socket.SOCK_STREAM, proto)
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            ls.bind((addr("b"), port))
+            ls.listen(64)
+            group.append(ls)
+    counts, failed = spread(proto, group, 40, port)
+    tap.ok(failed == 0 and sum(counts) == 40 and min(counts) > 0,
+           "%s: SO_REUSEPORT, 4 listeners share 40 connections: %r" %
+           (name, counts))
+    group[1].close()
+    group[1] = None
+    counts, failed = spread(proto, group, 30, port)
+    tap.ok(failed == 0 and counts[1] == 0 and sum(counts) == 30 and
+           min(counts[0], counts[2], counts[3]) > 0,
+           "%s: one closed, the other 3 take all 30: %r" % (name, counts))
+    with ns("b"):
+        lone = socket.socket(group[0].family, socket.SOCK_STREAM, proto)
+    tap.errno(lambda: lone.bind((addr("b"), port)), errno.EADDRINUSE,
+              "%s: a listener without SO_REUSEPORT: EADDRINUSE" % name)
+    lone.close()
+    for ls in group:
+        if ls:
+            ls.close()
+
+
+
+# 11. sendfile() from a file, splice() from the socket to a pipe to a file:
+# the bytes arrive whole (through the kernel's generic paths for vtcp).
+def sendfile_splice(proto, size=4 << 20):
+    src, dst = "/tmp/tcpopts.src", "/tmp/tcpopts.dst.%d" % proto
+    with open(src, "wb") as f:
+        f.write(os.urandom(size))
+    c, srv = pair(proto)
+    c.setblocking(True)	# sendfile() and splice() on the fds themselves
+    srv.setblocking(True)
+    result = {}
+
+    def receive():
+        r, w = os.pipe()
+        out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        got = 0
+        while True:
+            n = os.splice(srv.fileno(), w, 65536)
+            if not n:
+                break
+            while n:
+                n -= os.splice(r, out, n)
+            got += 1
+        os.close(out)
+        os.close(r)
+        os.close(w)
+        result["splices"] = got
+
+    t = threading.Thread(target=receive, daemon=True)
+    t.start()
+    fd = os.open(src, os.O_RDONLY)
+    sent = 0
+    while sent < size:
+        sent += os.sendfile(c.fileno(), fd, sent, size - sent)
+    os.close(fd)
+    c.shutdown(socket.SHUT_WR)
+    t.join(60)
+    same = hashlib.sha256(open(src, "rb").read()).digest() == \
+        hashlib.sha256(open(dst, "rb").read()).digest()
+    c.close()
+    srv.close()
+    os.unlink(dst)
+    return sent, same, result.get("splices", 0)
+
+
+TRACE = "/sys/kernel/tracing"
+PROBE = "skb_splice_from_iter"
+
+
+def splice_probe(on):
+    """A kprobe event on skb_splice_from_iter(), where MSG_SPLICE_PAGES
+    puts the pages in a segment (6.5 and later); False if refused."""
+    if on and not os.path.exists(TRACE + "/kprobe_events"):
+        subprocess.run("mount -t tracefs nodev " + TRACE, shell=True)
+    try:
+        if not on:
+            with open(TRACE + "/events/tcpopts/enable", "w") as f:
+                f.write("0")
+        fd = os.open(TRACE + "/kprobe_events", os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, ("p:tcpopts/splice %s\n" % PROBE if on else
+                          "-:tcpopts/splice\n").encode())
+        finally:
+            os.close(fd)
+        if on:
+            with open(TRACE + "/events/tcpopts/enable", "w") as f:
+                f.write("1")
+    except OSError as e:
+        tap.msg("kprobe on %s: %s" % (PROBE, e))
+        return False
+    return True
+
+
+def splice_hits():
+    with open(TRACE + "/kprobe_profile") as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 2 and w[0] == "splice":
+                return int(w[1])
+    return 0
+
+
+probed = splice_probe(True)
+spliced = {}
+for name, proto in PROTOS:
+    h0 = splice_hits() if probed else 0
+    sent, same, splices = sendfile_splice(proto)
+    spliced[name] = (splice_hits() if probed else 0) - h0
+    tap.eq(sent, 4 << 20, "%s: sendfile() sends the 4 MiB file" % name)
+    tap.ok(same and splices > 0, "%s: splice() to a pipe and a file: the "
+           "same bytes (%d splices)" % (name, splices))
+if probed:
+    splice_probe(False)
+if not probed or not spliced["TCP"]:
+    tap.skip("vtcp: sendfile() puts the file's pages in its segments",
+             "no %s() calls to count here (6.1: copied)" % PROBE)
+else:
+    tap.ok(spliced["vtcp"] > 0, "vtcp: sendfile() puts the file's pages in "
+           "its segments: %s() %d times, TCP's %d" %
+           (PROBE, spliced["vtcp"], spliced["TCP"]))
+c, srv = pair(PROTO)
+tap.errno(lambda: c.send(b"!", socket.MSG_OOB), errno.EOPNOTSUPP,
+          "send(MSG_OOB) on vtcp: EOPNOTSUPP (no urgent data)")
+c.close()
+srv.close()
 
 if tap.fails:
     show_sockets(tap)
