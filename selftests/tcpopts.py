@@ -207,12 +207,18 @@ for name, proto in PROTOS:
 
 
 # 5. Segment counts: ten writes of 100 bytes.
-def count_writes(proto, setup, uncork=False):
+def count_writes(proto, setup, uncork=False, slow_acks=False):
+    """Data segments for ten writes of 100 bytes; @slow_acks: b's ACKs
+    take 100 ms, longer than the ten writes even on a debug kernel, so
+    that Nagle's wait does not depend on the machine's speed."""
     with ns("a"):
         sn = Sniffer("a0", proto)
     c, srv = pair(proto)
     setup(c)
     srv.setsockopt(TCP, TCP_QUICKACK, 0)	# TCP: delayed ACKs from now
+    if slow_acks:
+        subprocess.run("ip netns exec b tc qdisc add dev b0 root netem "
+                       "delay 100ms", shell=True, check=True)
     for _ in range(10):
         c.send(bytes(100))
     if uncork:
@@ -223,6 +229,9 @@ def count_writes(proto, setup, uncork=False):
         got += len(srv.recv(4096))
     time.sleep(0.3)
     sn.close()
+    if slow_acks:
+        subprocess.run("ip netns exec b tc qdisc del dev b0 root",
+                       shell=True, check=True)
     # Segments of new data: a tail loss probe may resend one.
     n = len(set(g.seq for g in data_segs(sn, c.getpeername()[1], addr("a"))))
     c.close()
@@ -234,7 +243,7 @@ counts = {}
 for name, proto in PROTOS:
     counts[name] = (
         count_writes(proto, lambda c: c.setsockopt(TCP, TCP_NODELAY, 1)),
-        count_writes(proto, lambda c: None),
+        count_writes(proto, lambda c: None, slow_acks=True),
         count_writes(proto, lambda c: c.setsockopt(TCP, TCP_CORK, 1), True))
 tap.msg("data segments (nodelay, Nagle, cork): %r" % counts)
 for name in ("vtcp", "TCP"):
