@@ -65,4 +65,15 @@
 #define VTCP_HAVE_IPV6_PINFO_OFFSET \
 	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0))
 
+/*
+ * 6.5: sendfile() and splice() hand a socket pages in sendmsg(), with
+ * MSG_SPLICE_PAGES, instead of calling proto_ops->sendpage().
+ */
+#define VTCP_HAVE_SPLICE_PAGES \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0))
+
+/* 6.8: struct tcp_info has tcpi_rcv_wnd. */
+#define VTCP_HAVE_TCPI_RCV_WND \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0))
+
 #endif /* _VTCP_COMPAT_H */

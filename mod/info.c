@@ -10,6 +10,7 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "compat.h"
 
 /* What the retransmission timer guards, from the head of the write queue. */
 static u8 rtx_kind(const struct sock *sk)
@@ -218,6 +219,135 @@ int vtcp_getsockopt_info(struct sock *sk, char __user *optval,
 	release_sock(sk);
 	len = min_t(unsigned int, len, sizeof(info));
 	if (put_user(len, optlen) || copy_to_user(optval, &info, len))
+		return -EFAULT;
+	return 0;
+}
+
+/* Bytes, as TCP counts them in struct tcp_info: segments of the MSS. */
+static u32 in_segments(const struct vtcp_sock *vsk, u32 bytes)
+{
+	return DIV_ROUND_UP(bytes, max_t(u32, vsk->mss, 1));
+}
+
+static u8 tcp_ca_state(const struct vtcp_sock *vsk)
+{
+	switch (vsk->ca_state) {
+	case VTCP_CA_RECOVERY:
+		return TCP_CA_Recovery;
+	case VTCP_CA_LOSS:
+		return TCP_CA_Loss;
+	default:
+		return TCP_CA_Open;
+	}
+}
+
+static u8 tcp_options(const struct vtcp_sock *vsk)
+{
+	return (vsk->opts & VTCP_OPT_TIMESTAMPS ? TCPI_OPT_TIMESTAMPS : 0) |
+	       (vsk->opts & VTCP_OPT_SACK ? TCPI_OPT_SACK : 0) |
+	       (vsk->opts & VTCP_OPT_WSCALE ? TCPI_OPT_WSCALE : 0);
+}
+
+/* What TCP's ssthresh would read: "infinite" until the first loss. */
+static u32 tcp_ssthresh(const struct vtcp_sock *vsk)
+{
+	if (vsk->ssthresh >= TCP_INFINITE_SSTHRESH)
+		return TCP_INFINITE_SSTHRESH;
+	return in_segments(vsk, vsk->ssthresh);
+}
+
+static u64 pacing_rate(unsigned long rate)
+{
+	return rate != ~0UL ? rate : ~0ULL;
+}
+
+/* The sender's side: windows, timers and estimates. */
+static void get_tcp_send_info(const struct sock *sk, struct tcp_info *ti)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	ti->tcpi_ca_state = tcp_ca_state(vsk);
+	ti->tcpi_retransmits = vsk->retries;
+	ti->tcpi_probes = min_t(u32, vsk->probes + vsk->keepalive_probes, U8_MAX);
+	ti->tcpi_backoff = backoff(vsk);
+	ti->tcpi_options = tcp_options(vsk);
+	ti->tcpi_snd_wscale = vsk->snd_wscale;
+	ti->tcpi_rcv_wscale = vsk->rcv_wscale;
+	ti->tcpi_rto = current_rto_us(sk);
+	ti->tcpi_ato = vtcp_sysctl(sock_net(sk), delack_ms) * USEC_PER_MSEC;
+	ti->tcpi_snd_mss = vsk->mss;
+	ti->tcpi_rcv_mss = vsk->advmss;
+	ti->tcpi_advmss = vsk->advmss;
+	ti->tcpi_unacked = in_segments(vsk, vsk->snd_nxt - vsk->snd_una);
+	ti->tcpi_sacked = in_segments(vsk, vsk->sacked_out);
+	ti->tcpi_lost = in_segments(vsk, vsk->lost_out);
+	ti->tcpi_retrans = in_segments(vsk, vsk->retrans_out);
+	ti->tcpi_pmtu = inet_csk(sk)->icsk_pmtu_cookie;
+	ti->tcpi_rtt = vsk->srtt_us;
+	ti->tcpi_rttvar = vsk->rttvar_us;
+	ti->tcpi_min_rtt = vsk->min_rtt_us ?: ~0U;
+	ti->tcpi_snd_cwnd = in_segments(vsk, vsk->cwnd);
+	ti->tcpi_snd_ssthresh = tcp_ssthresh(vsk);
+	ti->tcpi_reordering = vsk->reordering ?: TCP_FASTRETRANS_THRESH;
+	ti->tcpi_snd_wnd = vsk->snd_wnd;
+	ti->tcpi_notsent_bytes = max_t(s32, vsk->write_seq - vsk->snd_nxt, 0);
+}
+
+/* What was moved, and what we offer. */
+static void get_tcp_counts(const struct sock *sk, struct tcp_info *ti)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	ti->tcpi_last_ack_recv = vsk->rcv_tstamp_ns ?
+		div_u64(ktime_get_ns() - vsk->rcv_tstamp_ns, NSEC_PER_MSEC) : 0;
+	ti->tcpi_rcv_ssthresh = vsk->rcv_wnd;
+	ti->tcpi_rcv_space = vsk->rcv_wnd;
+	ti->tcpi_total_retrans = vsk->retrans_segs;
+	ti->tcpi_bytes_acked = vsk->bytes_acked;
+	ti->tcpi_bytes_received = vsk->bytes_received;
+	ti->tcpi_bytes_sent = vsk->bytes_sent;
+	ti->tcpi_bytes_retrans = vsk->bytes_retrans;
+	ti->tcpi_segs_out = min_t(u64, vsk->segs_out, U32_MAX);
+	ti->tcpi_segs_in = min_t(u64, vsk->segs_in, U32_MAX);
+#if VTCP_HAVE_TCPI_RCV_WND
+	ti->tcpi_rcv_wnd = vsk->rcv_wnd;
+#endif
+}
+
+/**
+ * vtcp_get_tcp_info() - a connection in struct tcp_info's layout
+ * @sk: the socket, held by the caller (its lock)
+ * @ti: filled; what vtcp does not keep is 0, windows are in segments
+ *
+ * For programs written for TCP (iperf3, ss-like readers): TCP's units
+ * and conventions, from the state struct vtcp_info shows in bytes.
+ */
+static void vtcp_get_tcp_info(struct sock *sk, struct tcp_info *ti)
+{
+	memset(ti, 0, sizeof(*ti));
+	ti->tcpi_state = inet_sk_state_load(sk);
+	ti->tcpi_pacing_rate = pacing_rate(READ_ONCE(sk->sk_pacing_rate));
+	ti->tcpi_max_pacing_rate = pacing_rate(READ_ONCE(sk->sk_max_pacing_rate));
+	if (ti->tcpi_state == TCP_LISTEN) {
+		ti->tcpi_unacked = READ_ONCE(sk->sk_ack_backlog);
+		ti->tcpi_sacked = READ_ONCE(sk->sk_max_ack_backlog);
+		return;
+	}
+	get_tcp_send_info(sk, ti);
+	get_tcp_counts(sk, ti);
+}
+
+/* getsockopt(IPPROTO_TCP, TCP_INFO): TCP's struct and length rules. */
+int vtcp_getsockopt_tcp_info(struct sock *sk, char __user *optval,
+			     int __user *optlen, int len)
+{
+	struct tcp_info ti;
+
+	lock_sock(sk);
+	vtcp_get_tcp_info(sk, &ti);
+	release_sock(sk);
+	len = min_t(unsigned int, len, sizeof(ti));
+	if (put_user(len, optlen) || copy_to_user(optval, &ti, len))
 		return -EFAULT;
 	return 0;
 }

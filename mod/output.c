@@ -624,7 +624,7 @@ int vtcp_send_synack(struct sock *sk, const struct sk_buff *syn, u32 isn,
 		dst_release(r.dst);
 		return -ENOBUFS;
 	}
-	opts->mss = vtcp_advmss(r.dst);
+	opts->mss = vtcp_user_advmss(sk, r.dst);
 	push_header(skb, th->dest, th->source, isn, VTCP_SKB_CB(syn)->seq + 1,
 		    TCPHDR_SYN | TCPHDR_ACK, win, opts);
 	reply_xmit(net, skb, syn, &r);

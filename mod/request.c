@@ -58,7 +58,7 @@ static void take_peer(struct sock *sk, const struct sk_buff *skb, u8 opts,
 	vsk->max_window = vsk->snd_wnd;
 	vsk->snd_wl1 = cb->seq;
 	vsk->snd_wl2 = cb->ack_seq;
-	vsk->mss_clamp = mss_clamp;
+	vsk->mss_clamp = min_not_zero(mss_clamp, vsk->user_mss);
 	vtcp_mtup_init(sk);
 	vsk->cwnd = 10 * vsk->mss;
 	vsk->rcv_tstamp_ns = ktime_get_ns();
@@ -265,7 +265,7 @@ static int setup_child(struct sock *sk, struct sock *child,
 			return -EHOSTUNREACH;
 		vtcp_setup_caps(child, dst);
 	}
-	vtcp_sk(child)->advmss = vtcp_advmss(dst);
+	vtcp_sk(child)->advmss = vtcp_user_advmss(child, dst);
 	vtcp_offer_options(child);
 	return 0;
 }

@@ -31,6 +31,12 @@ u16 vtcp_advmss(const struct dst_entry *dst)
 		       64, 65535);
 }
 
+/* What @sk offers: the route's MSS, at most the user's (TCP_MAXSEG). */
+u16 vtcp_user_advmss(const struct sock *sk, const struct dst_entry *dst)
+{
+	return min_not_zero(vtcp_advmss(dst), vtcp_sk(sk)->user_mss);
+}
+
 /* Forget the connection's sequence numbers, windows and estimates. */
 static void vtcp_clear_conn(struct sock *sk)
 {
@@ -77,6 +83,20 @@ static void vtcp_write_space(struct sock *sk)
 	if (wq && wq->fasync_list && !(sk->sk_shutdown & SEND_SHUTDOWN))
 		sock_wake_async(wq, SOCK_WAKE_SPACE, POLL_OUT);
 	rcu_read_unlock();
+}
+
+/*
+ * Room to write, as the stream helpers and poll ask it: with
+ * TCP_NOTSENT_LOWAT, unsent bytes below it (and half of it to wake a
+ * writer, @wake 1), as tcp_stream_memory_free().
+ */
+static bool vtcp_stream_memory_free(const struct sock *sk, int wake)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+	u32 notsent = READ_ONCE(vsk->write_seq) - READ_ONCE(vsk->snd_nxt);
+	u32 lowat = READ_ONCE(vsk->notsent_lowat) ?: UINT_MAX;
+
+	return (notsent << wake) < lowat;
 }
 
 /*
@@ -264,7 +284,7 @@ static void init_active_seq(struct sock *sk)
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
 	vtcp_init_sequence(sk, 0);
-	vsk->advmss = vtcp_advmss(__sk_dst_get(sk));
+	vsk->advmss = vtcp_user_advmss(sk, __sk_dst_get(sk));
 	vtcp_offer_options(sk);
 	vtcp_sync_mss(sk, dst_mtu(__sk_dst_get(sk)));
 	vsk->cwnd = 10 * vsk->mss;
@@ -361,7 +381,49 @@ static void vtcp_keepalive(struct sock *sk, int on)
 		vtcp_arm_keepalive_idle(sk);
 }
 
-static int set_int_option(struct sock *sk, int optname, int val)
+/*
+ * TCP_DEFER_ACCEPT's seconds as TCP keeps them: SYN-ACK timeouts from
+ * 1 s, doubling up to 120 s (secs_to_retrans() in tcp.c).
+ */
+static u8 secs_to_synack_timeouts(int secs)
+{
+	int rto = 1, period = 1;
+	u8 n = 0;
+
+	if (secs <= 0)
+		return 0;
+	for (n = 1; secs > period && n < U8_MAX; n++) {
+		rto = min(rto * 2, 120);
+		period += rto;
+	}
+	return n;
+}
+
+/* And back, as getsockopt() shows them (retrans_to_secs() in tcp.c). */
+static int synack_timeouts_to_secs(u8 n)
+{
+	int rto = 1, period = n ? 1 : 0;
+
+	while (n-- > 1) {
+		rto = min(rto * 2, 120);
+		period += rto;
+	}
+	return period;
+}
+
+/* TCP_QUICKACK: a pending ACK goes now; while set, each one does. */
+static void set_quickack(struct sock *sk, int val)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	vsk->quickack = !!val;
+	if (vsk->quickack && vsk->acks_pending &&
+	    !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+		vtcp_send_ack(sk);
+}
+
+/* Options of what is sent, and when; TCP's checks and errnos. */
+static int set_send_option(struct sock *sk, int optname, int val)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
@@ -373,6 +435,37 @@ static int set_int_option(struct sock *sk, int optname, int val)
 	case VTCP_CORK:
 		vsk->cork = !!val;
 		vtcp_push(sk);
+		return 0;
+	case VTCP_MAXSEG:
+		/* As TCP: for the next connection, on the wire from its SYN. */
+		if (val && (val < TCP_MIN_MSS || val > U16_MAX))
+			return -EINVAL;
+		vsk->user_mss = val;
+		return 0;
+	case VTCP_QUICKACK:
+		set_quickack(sk, val);
+		return 0;
+	case VTCP_NOTSENT_LOWAT:
+		WRITE_ONCE(vsk->notsent_lowat, val);
+		sk->sk_write_space(sk);
+		return 0;
+	case VTCP_DEFER_ACCEPT:
+		vsk->defer_accept = secs_to_synack_timeouts(val);
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+/* Options of how long to wait for the peer; TCP's bounds and errnos. */
+static int set_int_option(struct sock *sk, int optname, int val)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+
+	switch (optname) {
+	case VTCP_USER_TIMEOUT:
+		if (val < 0)
+			return -EINVAL;
+		WRITE_ONCE(vsk->user_timeout_ms, val);
 		return 0;
 	case VTCP_KEEPIDLE:
 		if (val < 1 || val > MAX_TCP_KEEPIDLE)
@@ -392,7 +485,7 @@ static int set_int_option(struct sock *sk, int optname, int val)
 		vsk->keepalive_cnt = val;
 		return 0;
 	}
-	return -ENOPROTOOPT;
+	return set_send_option(sk, optname, val);
 }
 
 static int set_congestion(struct sock *sk, sockptr_t optval,
@@ -428,9 +521,10 @@ static int get_congestion(struct sock *sk, char __user *optval,
 	return 0;
 }
 
+/* Ours, and TCP's (IPPROTO_TCP), whose numbers we share. */
 static bool our_level(int level)
 {
-	return level == SOL_VTCP || level == vtcp_protocol;
+	return level == SOL_VTCP || level == vtcp_protocol || level == SOL_TCP;
 }
 
 /*
@@ -484,6 +578,21 @@ static int get_int_option(struct sock *sk, int optname, int *val)
 		return 0;
 	case VTCP_MAXSEG:
 		*val = vsk->mss;
+		if (vsk->user_mss &&
+		    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+			*val = vsk->user_mss;
+		return 0;
+	case VTCP_QUICKACK:
+		*val = vsk->quickack;
+		return 0;
+	case VTCP_DEFER_ACCEPT:
+		*val = synack_timeouts_to_secs(vsk->defer_accept);
+		return 0;
+	case VTCP_USER_TIMEOUT:
+		*val = READ_ONCE(vsk->user_timeout_ms);
+		return 0;
+	case VTCP_NOTSENT_LOWAT:
+		*val = READ_ONCE(vsk->notsent_lowat);
 		return 0;
 	case VTCP_KEEPIDLE:
 		*val = (vsk->keepalive_idle_ms ?: VTCP_KEEPIDLE_DEFAULT_MS) / MSEC_PER_SEC;
@@ -517,6 +626,8 @@ static int vtcp_getsockopt(struct sock *sk, int level, int optname,
 		return -EINVAL;
 	if (optname == VTCP_CONGESTION)
 		return get_congestion(sk, optval, optlen, len);
+	if (optname == VTCP_INFO && level == SOL_TCP)
+		return vtcp_getsockopt_tcp_info(sk, optval, optlen, len);
 	if (optname == VTCP_INFO)
 		return vtcp_getsockopt_info(sk, optval, optlen, len);
 	lock_sock(sk);
@@ -647,6 +758,7 @@ struct proto vtcp_prot = {
 	.ioctl		= vtcp_ioctl,
 	.shutdown	= vtcp_shutdown,
 	.keepalive	= vtcp_keepalive,
+	.stream_memory_free = vtcp_stream_memory_free,
 	.setsockopt	= vtcp_setsockopt,
 	.getsockopt	= vtcp_getsockopt,
 	.sendmsg	= vtcp_sendmsg,

@@ -11,6 +11,7 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "compat.h"
 #include "wire.h"
 
 static void free_queue(struct sock *sk, struct sk_buff_head *q, bool wmem)
@@ -223,13 +224,16 @@ unsigned int vtcp_sack_blocks(struct sock *sk, struct vtcp_sack_block *out,
  * segments. Small segments keep the ACK every second one: over veth each
  * shares the sender's buffer until its ACK frees it, and only then can it
  * be coalesced here (a stream of one-byte writes filled the buffer).
+ * TCP_QUICKACK: every segment at once.
  */
 static void ack_soon(struct sock *sk, u32 len)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 
-	if (++vsk->acks_pending >= 2 &&
-	    (len < vsk->advmss / 2 || vtcp_window_room(sk) >= vsk->rcv_wnd))
+	vsk->acks_pending++;
+	if (vsk->quickack ||
+	    (vsk->acks_pending >= 2 &&
+	     (len < vsk->advmss / 2 || vtcp_window_room(sk) >= vsk->rcv_wnd)))
 		vtcp_send_ack(sk);
 	else if (!vtcp_timer_pending(sk, VTCP_TIMER_DELACK))
 		vtcp_arm_timer(sk, VTCP_TIMER_DELACK,
@@ -498,8 +502,8 @@ static void remove_if_empty(struct sock *sk, struct sk_buff *skb)
  * Returns the bytes taken, 0 when @skb can take no more fragments, or
  * -ENOMEM (wait for memory) or -EFAULT.
  */
-static int append(struct sock *sk, struct sk_buff *skb, struct msghdr *msg,
-		  size_t n)
+static int append_copy(struct sock *sk, struct sk_buff *skb,
+		       struct msghdr *msg, size_t n)
 {
 	struct page_frag *pfrag = sk_page_frag(sk);
 	int i = skb_shinfo(skb)->nr_frags;
@@ -530,6 +534,43 @@ static int append(struct sock *sk, struct sk_buff *skb, struct msghdr *msg,
 	VTCP_SKB_CB(skb)->end_seq += n;
 	vtcp_sk(sk)->write_seq += n;
 	return n;
+}
+
+#if VTCP_HAVE_SPLICE_PAGES
+/*
+ * sendfile() and splice(): @msg's pages themselves become the segment's
+ * frags (MSG_SPLICE_PAGES), shared with the page cache as for TCP; no
+ * room for another frag (-EMSGSIZE): they are copied after all.
+ */
+static int append_pages(struct sock *sk, struct sk_buff *skb,
+			struct msghdr *msg, size_t n)
+{
+	ssize_t got;
+
+	if (!vtcp_wmem_schedule(sk, n))
+		return -ENOMEM;
+	got = skb_splice_from_iter(skb, &msg->msg_iter, n, sk->sk_allocation);
+	if (got == -EMSGSIZE)
+		return append_copy(sk, skb, msg, n);
+	if (got <= 0)
+		return got ?: -EFAULT;	/* -EIO: pages TCP would refuse too */
+	if (!(msg->msg_flags & MSG_NO_SHARED_FRAGS))
+		skb_shinfo(skb)->flags |= SKBFL_SHARED_FRAG;
+	vtcp_charge_bytes(sk, got);
+	VTCP_SKB_CB(skb)->end_seq += got;
+	vtcp_sk(sk)->write_seq += got;
+	return got;
+}
+#endif
+
+static int append(struct sock *sk, struct sk_buff *skb, struct msghdr *msg,
+		  size_t n)
+{
+#if VTCP_HAVE_SPLICE_PAGES
+	if (msg->msg_flags & MSG_SPLICE_PAGES)
+		return append_pages(sk, skb, msg, n);
+#endif
+	return append_copy(sk, skb, msg, n);
 }
 
 int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
@@ -577,7 +618,7 @@ int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 			continue;
 		}
 		remove_if_empty(sk, skb);
-		if (err == -EFAULT)
+		if (err && err != -ENOMEM)
 			goto out_err;
 wait:
 		err = wait_for_room(sk, &timeo);

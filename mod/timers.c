@@ -48,6 +48,31 @@ static unsigned int retries_allowed(struct sock *sk, const struct sk_buff *skb)
 	return vtcp_sysctl(net, data_retries);
 }
 
+/*
+ * TCP_USER_TIMEOUT: how long data may wait for its ACK, from when the
+ * head first went (TCP's retrans_stamp); SYNs keep their retries.
+ */
+static u64 user_timeout_ns(const struct sock *sk, const struct sk_buff *head)
+{
+	if (VTCP_SKB_CB(head)->flags & TCPHDR_SYN)
+		return 0;
+	return ms_to_ns(READ_ONCE(vtcp_sk(sk)->user_timeout_ms));
+}
+
+/* Is the head's time, or are its retries, used up? */
+static bool head_expired(struct sock *sk, const struct sk_buff *head)
+{
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	u64 limit = user_timeout_ns(sk, head);
+
+	if (!vsk->retries)
+		vsk->rtx_start_ns = VTCP_SKB_CB(head)->sent_ns;
+	if (!limit)
+		return vsk->retries >= retries_allowed(sk, head);
+	return vsk->retries &&
+	       ktime_get_ns() - vsk->rtx_start_ns >= limit;
+}
+
 /* The head of the write queue timed out: resend it, or give up. */
 static void rtx_timeout(struct sock *sk)
 {
@@ -86,12 +111,13 @@ static void rtx_timeout(struct sock *sk)
 		vtcp_arm_rtx(sk);
 		return;
 	}
-	if (vsk->retries >= retries_allowed(sk, head)) {
+	if (head_expired(sk, head)) {
 		vtcp_fsm(sk, VTCP_EV_TIMEOUT, NULL);
 		return;
 	}
 	vtcp_count_timeout_retrans(sk, head);
-	vsk->retries++;
+	if (vsk->retries < U8_MAX)
+		vsk->retries++;
 	sk_rethink_txhash(sk);		/* another path, another flow label */
 	if (vsk->retries >= VTCP_BLACK_HOLE_RTOS &&
 	    !(VTCP_SKB_CB(head)->flags & (TCPHDR_SYN | TCPHDR_FIN)))
@@ -329,9 +355,25 @@ static u64 rto_ns(struct sock *sk)
 	return min(rto, max);
 }
 
+/* What TCP_USER_TIMEOUT leaves once retransmissions began (as TCP). */
+static u64 user_timeout_left_ns(const struct sock *sk)
+{
+	const struct vtcp_sock *vsk = vtcp_sk(sk);
+	const struct sk_buff *head = vtcp_rtx_head(sk);
+	u64 limit, spent;
+
+	if (!head || !vsk->retries)
+		return U64_MAX;
+	limit = user_timeout_ns(sk, head);
+	if (!limit)
+		return U64_MAX;
+	spent = ktime_get_ns() - vsk->rtx_start_ns;
+	return spent < limit ? limit - spent : 1;
+}
+
 /*
  * The RTO, or sooner when RACK has a verdict due or a tail loss probe
- * applies (recovery.c).
+ * applies (recovery.c), or TCP_USER_TIMEOUT ends.
  */
 void vtcp_arm_rtx(struct sock *sk)
 {
@@ -350,6 +392,7 @@ void vtcp_arm_rtx(struct sock *sk)
 		wait = pto;
 		mode = VTCP_RTX_TLP;
 	}
+	wait = min(wait, user_timeout_left_ns(sk));
 	vsk->rtx_mode = mode;
 	vtcp_arm_timer(sk, VTCP_TIMER_RTX, wait);
 }

@@ -70,6 +70,11 @@ struct vtcp_sock {
 	u8 keepalive_cnt;
 	u32 keepalive_idle_ms;
 	u32 keepalive_intvl_ms;
+	u16 user_mss;		/* MAXSEG: bounds both MSSes; 0: none */
+	u8 quickack;		/* ACK each in-order segment at once */
+	u8 defer_accept;	/* listener: in SYN-ACK timeouts, as TCP */
+	u32 user_timeout_ms;	/* longest wait for an ACK; 0: retries */
+	u32 notsent_lowat;	/* writable below; 0: any room */
 
 	u32 syncookie_sent;		/* a listener's last SYN cookie, jiffies */
 	const struct vtcp_af_ops *af;	/* the family of our segments */
@@ -115,6 +120,7 @@ struct vtcp_sock {
 	u32 min_rtt_us;
 	u32 recover;		/* snd_nxt when loss recovery began */
 	u64 rcv_tstamp_ns;	/* when a segment last arrived */
+	u64 rtx_start_ns;	/* the head's first timeout: when it was sent */
 
 	/* Options (RFC 7323, RFC 2018): offered, then agreed by both. */
 	u8 opts;		/* VTCP_OPT_* */
@@ -471,6 +477,7 @@ const char *vtcp_state_name(int state);
 /* socket.c */
 void vtcp_init_sock_state(struct sock *sk);
 u16 vtcp_advmss(const struct dst_entry *dst);
+u16 vtcp_user_advmss(const struct sock *sk, const struct dst_entry *dst);
 int vtcp_listen(struct socket *sock, int backlog);
 __poll_t vtcp_poll(struct file *file, struct socket *sock, poll_table *wait);
 void vtcp_connect_prepare(struct sock *sk);
@@ -701,6 +708,8 @@ void vtcp_next_timer(const struct sock *sk, struct vtcp_timer_state *ts);
 void vtcp_get_info(const struct sock *sk, struct vtcp_info *info);
 int vtcp_getsockopt_info(struct sock *sk, char __user *optval,
 			 int __user *optlen, int len);
+int vtcp_getsockopt_tcp_info(struct sock *sk, char __user *optval,
+			     int __user *optlen, int len);
 
 /* diag.c: sock_diag (inet_diag) dumps, lookups and SOCK_DESTROY. */
 int vtcp_diag_init(void);

@@ -19,18 +19,24 @@
 
 /*
  * Socket options at level SOL_VTCP (the protocol number, as SOL_TCP is
- * TCP's). Numbers and meanings follow TCP's, see tcp(7).
+ * TCP's). Numbers and meanings follow TCP's, see tcp(7). Level
+ * IPPROTO_TCP takes the same numbers, so that programs written for TCP
+ * work unchanged; there, TCP_INFO (11) gives struct tcp_info.
  */
 #define SOL_VTCP		IPPROTO_VTCP
 
 #define VTCP_NODELAY		1	/* no Nagle: send small segments at once */
-#define VTCP_MAXSEG		2	/* read only: the send MSS */
+#define VTCP_MAXSEG		2	/* the send MSS; set: a bound for both */
 #define VTCP_CORK		3	/* hold partial segments until uncorked */
 #define VTCP_KEEPIDLE		4	/* seconds idle before probes */
 #define VTCP_KEEPINTVL		5	/* seconds between probes */
 #define VTCP_KEEPCNT		6	/* probes before giving up */
+#define VTCP_DEFER_ACCEPT	9	/* listener: seconds, rounded as TCP's */
 #define VTCP_INFO		11	/* read only: struct vtcp_info */
+#define VTCP_QUICKACK		12	/* ACK every segment at once while set */
 #define VTCP_CONGESTION		13	/* congestion control, by name */
+#define VTCP_USER_TIMEOUT	18	/* ms data may stay unacked, 0: default */
+#define VTCP_NOTSENT_LOWAT	25	/* writable below this many unsent bytes */
 
 /* Per-network-namespace statistics, one "Name Value" pair per line. */
 #define VTCP_PROC_STATS		"vtcp_stats"
