@@ -7,7 +7,9 @@ filters select the right ones, -K destroys one; vtcp stats -j matches
 /proc/net/vtcp_stats and -z zeroes it; vtcp monitor -j shows a connection's
 whole life in RFC order on both ends; vtcp ladder draws it, live and from
 the recorded files; bad usage and missing handlers give the exit codes and
-messages iproute2 users expect."""
+messages iproute2 users expect. Over IPv4, or IPv6 with VTCP_FAMILY=6:
+the sockets are then AF_INET6 and the tool prints their ends as ss(8)
+does, [fd00::1]:port."""
 import errno
 import json
 import os
@@ -17,8 +19,9 @@ import socket
 import subprocess
 import time
 
-from vtcplib import (A, B, PROTO, SYN, Tap, inject, listener, ns, segment,
+from vtcplib import (PROTO, SYN, V6, Tap, inject, listener, ns, segment,
                      sh, sysctl, two_hosts, vsock)
+from vtcplib import addr, mss, net_addr
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # VTCP_CLI: another build of the tool (one with sanitizers, say).
@@ -27,8 +30,16 @@ VTCP = os.environ.get("VTCP_CLI",
 FIXTURE = os.path.join(HERE, "cli-ladder.json")
 OUT = os.environ.get("VM_OUT", "/tmp")
 MSL_MS = 200
+A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
+SILENT = net_addr(9)		# a MAC nobody has: its SYNs go unanswered
+SPOOFED = net_addr(7)		# a SYN's forged source
 
-tap = Tap(43)
+tap = Tap(43, family=True)
+
+
+def end(a, port):
+    """An end as ss(8) prints it: 10.0.0.1:5000, [fd00::1]:5000."""
+    return ("[%s]:%s" if ":" in a else "%s:%s") % (a, port)
 
 
 def run(host, *args, caps=True):
@@ -81,17 +92,17 @@ def known_sockets():
     """a: ESTABLISHED, FIN-WAIT-2, TIME-WAIT, SYN-SENT; b: their peers,
     LISTEN and a SYN-RECEIVED from a spoofed SYN."""
     ls = listener(5000)
-    # 10.0.0.9 has a MAC nobody has: its SYNs go unanswered, and no
-    # failed ARP makes an ICMP host unreachable that ends the connect.
-    sh("ip -n a neigh replace 10.0.0.9 lladdr 02:00:00:00:00:09 dev a0 "
-       "nud permanent")
+    # SILENT has a MAC nobody has: its SYNs go unanswered, and no failed
+    # ARP or neighbour discovery makes an ICMP error that ends the connect.
+    sh("ip -n a neigh replace %s lladdr 02:00:00:00:00:09 dev a0 "
+       "nud permanent" % SILENT)
     with ns("a"):
         c = [vsock() for _ in range(4)]
         for s in c[:3]:
             s.settimeout(5)
             s.connect((B, 5000))
         c[3].setblocking(False)
-        c[3].connect_ex(("10.0.0.9", 6000))	# nobody: stays SYN-SENT
+        c[3].connect_ex((SILENT, 6000))	# nobody: stays SYN-SENT
     peers = dict((s.getpeername()[1], s) for s, _ in
                  (ls.accept() for _ in range(3)))
     srv = [peers[s.getsockname()[1]] for s in c[:3]]
@@ -101,8 +112,8 @@ def known_sockets():
     srv[2].recv(10)
     srv[2].close()
     with ns("a"):
-        inject("10.0.0.7", B, segment("10.0.0.7", B, 7777, 5000, 12345,
-                                      flags=SYN))
+        inject(SPOOFED, B, segment(SPOOFED, B, 7777, 5000, 12345,
+                                   flags=SYN))
     srv[0].sendall(b"x" * 100)			# unread on a: Recv-Q 100
     return ls, c, srv, cp
 
@@ -132,8 +143,12 @@ def check_ss(c, cp):
            "ss without -a: the connected states, no TIME-WAIT")
     rc, out, _ = run("b", "ss", "-l")
     lines = out.splitlines()
+    # ss's peer of a listener: "0.0.0.0:*", or "[::]:*" for an AF_INET6
+    # one that is IPV6_V6ONLY, as bind() to an IPv6 address makes it.
+    peer = "[::]:*" if V6 else "0.0.0.0:*"
     tap.ok(rc == 0 and len(lines) == 2 and lines[0].startswith("State") and
-           re.match(r"LISTEN +\d+ +8 +10\.0\.0\.2:5000 +0\.0\.0\.0:\*",
+           re.match(r"LISTEN +\d+ +8 +%s +%s" % (re.escape(end(B, 5000)),
+                                                 re.escape(peer)),
                     lines[1]), "ss -l on b: header and the listener, as ss "
            "prints it (Send-Q is the backlog)", out)
 
@@ -154,7 +169,7 @@ def check_ss(c, cp):
     rc, out, _ = run("a", "ss", "-e", "-i", "-m", "sport", str(cp[0]))
     tap.ok(rc == 0 and "ino:%d " % e.get("ino", -1) in out and
            "sk:%x" % e.get("cookie", -1) in out and "rto:" in out and
-           "mss:1460" in out and "skmem:(r" in out,
+           "mss:%d" % mss() in out and "skmem:(r" in out,
            "ss -e -i -m: inode, cookie, RTO, MSS and skmem in text", out)
 
     rc, out, _ = run("a", "ss", "-o", "state", "time-wait")
@@ -164,8 +179,9 @@ def check_ss(c, cp):
            "ss -o state time-wait: the one TIME-WAIT, timer:(timewait,...)",
            out)
     rc, out, _ = run("a", "ss", "-o", "state", "syn-sent")
-    tap.ok(rc == 0 and re.search(r"SYN-SENT .*10\.0\.0\.9:6000 +"
-                                 r"timer:\(syn,\d+(ms|\.\d+s|s),\d+\)", out),
+    tap.ok(rc == 0 and re.search(r"SYN-SENT .*%s +"
+                                 r"timer:\(syn,\d+(ms|\.\d+s|s),\d+\)" %
+                                 re.escape(end(SILENT, 6000)), out),
            "ss -o state syn-sent: its SYN retransmission timer", out)
 
     for args, want in (
@@ -175,8 +191,9 @@ def check_ss(c, cp):
             (["sport", "eq", str(cp[0])], [("ESTAB", cp[0], 5000)]),
             (["sport", ">=", str(min(cp)), "sport", "<=", str(min(cp))],
              [w for w in want_a if w[1] == min(cp)]),
-            (["dst", "10.0.0.9"], [("SYN-SENT", cp[3], 6000)]),
-            (["dst", "10.0.0.0/24:5000", "exclude", "time-wait"],
+            (["dst", SILENT], [("SYN-SENT", cp[3], 6000)]),
+            (["dst", "fd00::/64:5000" if V6 else "10.0.0.0/24:5000",
+              "exclude", "time-wait"],
              [w for w in want_a if w[2] == 5000 and w[0] != "TIME-WAIT"]),
             (["state", "established", "state", "fin-wait-2"],
              [w for w in want_a if w[0] in ("ESTAB", "FIN-WAIT-2")])):
@@ -239,7 +256,7 @@ def until_listening(host, path):
     for _ in range(100):
         with ns(host):
             s = vsock()
-            s.bind(("0.0.0.0", 0))
+            s.bind(("::" if V6 else "0.0.0.0", 0))
             s.listen(1)
             s.close()
         if os.path.getsize(path):
@@ -343,9 +360,11 @@ def check_monitor_and_ladder():
     tap.ok(times == sorted(times) and len(times) > 10,
            "monitor -j: timestamps in order")
     rc, text, _ = run("a", "monitor", "--from", files["a"])
-    tap.ok(rc == 0 and re.search(r"^\d\d:\d\d:\d\d\.\d{6} 10\.0\.0\.1:%d "
-                                 r"10\.0\.0\.2:5001 sk:[0-9a-f]+ state "
-                                 r"SYN-SENT -> ESTABLISHED on synack$" % cport,
+    tap.ok(rc == 0 and re.search(r"^\d\d:\d\d:\d\d\.\d{6} %s %s "
+                                 r"sk:[0-9a-f]+ state SYN-SENT -> "
+                                 r"ESTABLISHED on synack$" %
+                                 (re.escape(end(A, cport)),
+                                  re.escape(end(B, 5001))),
                                  text, re.M) and
            re.search(r" out \[S\] seq \d+ ack 0 len 0 win \d+$", text, re.M),
            "monitor --from: the text form of the same events")

@@ -3,14 +3,16 @@
 """sock_diag for vtcp: host a holds one socket in each of the ten states a
 dump shows (LISTEN, SYN-RECEIVED, SYN-SENT, ESTABLISHED, FIN-WAIT-1,
 FIN-WAIT-2, CLOSING, TIME-WAIT, CLOSE-WAIT, LAST-ACK), each against a peer
-this script plays by hand (address 10.0.0.7: a's segments to it are
-captured on b0, its segments are injected), so every state is reached
-exactly and stays put. The dumps must show exactly those sockets, with
-their states, timers and struct vtcp_info; state masks, port bytecode and
-the id's ports filter them; each is found by 4-tuple and cookie;
-SOCK_DESTROY ends them, for CAP_NET_ADMIN only; getsockopt(VTCP_INFO)
-agrees; without CAP_NET_ADMIN, dumps and lookups hide the sequence
-numbers; other namespaces and families see none of them."""
+this script plays by hand (address 10.0.0.7, or fd00::7 with
+VTCP_FAMILY=6: a's segments to it are captured on b0, its segments are
+injected), so every state is reached exactly and stays put. The dumps
+must show exactly those sockets, with their states, timers and struct
+vtcp_info; state masks, port bytecode and the id's ports filter them;
+each is found by 4-tuple and cookie; SOCK_DESTROY ends them, for
+CAP_NET_ADMIN only; getsockopt(VTCP_INFO) agrees; without CAP_NET_ADMIN,
+dumps and lookups hide the sequence numbers; other namespaces and the
+other family see none of them. Dumps, lookups and SOCK_DESTROY ask for
+the run's family (AF_INET6 over IPv6)."""
 import errno
 import socket
 import struct
@@ -18,8 +20,9 @@ import subprocess
 import time
 from types import SimpleNamespace
 
-from vtcplib import (A, ACK, FIN, PROTO, RST, SYN, Sniffer, Tap, inject, ns,
-                     segment, sh, stats, sysctl, two_hosts, vsock)
+from vtcplib import (ACK, AF, FIN, PROTO, RST, SYN, V6, Sniffer, Tap, inject,
+                     ns, segment, sh, stats, sysctl, two_hosts, vsock)
+from vtcplib import addr, net_addr
 from vtcpnl import (BC_D_EQ, BC_D_GE, BC_S_EQ, CLOSE_WAIT, CLOSING,
                     ESTABLISHED, FIN_WAIT1, FIN_WAIT2, INET_DIAG_INFO,
                     INET_DIAG_MEMINFO, INET_DIAG_SHUTDOWN, INET_DIAG_SKMEMINFO,
@@ -28,7 +31,9 @@ from vtcpnl import (BC_D_EQ, BC_D_GE, BC_S_EQ, CLOSE_WAIT, CLOSING,
                     bc_port, expect_errno, sockid, unprivileged,
                     unprivileged_value, vtcp_info)
 
-P = "10.0.0.7"			# the scripted peer
+A = addr("a")			# in the run's family (VTCP_FAMILY)
+P = net_addr(7)			# the scripted peer
+ANY = "::" if V6 else "0.0.0.0"	# a listener's peer in a dump
 MSL_MS = 30000
 LPORT = 6000			# a's listener
 PEER_ISS = 100000
@@ -36,7 +41,7 @@ PEER_WIN = 20000
 VTCP_INFO = 11
 EXT_INFO = 1 << (INET_DIAG_INFO - 1)
 
-tap = Tap(39)
+tap = Tap(39, family=True)
 two_hosts()
 with ns("a"):
     sysctl("msl_ms", MSL_MS)
@@ -46,7 +51,7 @@ sh("ip -n a neigh replace %s lladdr %s dev a0 nud permanent" % (P, B0_MAC))
 
 
 class Peer:
-    """10.0.0.7: what a sends it is seen on b0; what it says is injected."""
+    """P: what a sends it is seen on b0; what it says is injected."""
 
     def __init__(self):
         with ns("b"):
@@ -159,7 +164,7 @@ wait_state(last_ack.s, CLOSE_WAIT)
 last_ack.our_fin()
 
 EXPECTED = {
-    (A, LPORT, "0.0.0.0", 0): LISTEN,
+    (A, LPORT, ANY, 0): LISTEN,
     (A, LPORT, P, 7001): SYN_RECV,
     syn_sent.tuple: SYN_SENT,
     estab.tuple: ESTABLISHED,
@@ -308,7 +313,7 @@ def lookups(got):
         wrong_cookie = expect_errno(lambda: d.lookup(e, cookie=e.cookie + 1))
         any_cookie = d.lookup(e, cookie=0xFFFFFFFFFFFFFFFF)
         nobody = SimpleNamespace(src=A, sport=6199, dst=P, dport=7199,
-                                 cookie=0xFFFFFFFFFFFFFFFF)
+                                 cookie=0xFFFFFFFFFFFFFFFF, family=AF)
         gone = expect_errno(lambda: d.lookup(nobody))
     tap.eq(wrong_cookie[0], errno.ENOENT,
            "dump_one: the right 4-tuple with another cookie: ENOENT")
@@ -403,9 +408,11 @@ def other_views():
     with ns("b"):
         theirs = Diag().dump()
     tap.eq(theirs, [], "another namespace's dump: none of a's sockets")
+    other = socket.AF_INET if V6 else socket.AF_INET6
     with ns("a"):
-        v6 = Diag().dump(family=socket.AF_INET6)
-    tap.eq(v6, [], "an AF_INET6 dump: none (vtcp is IPv4)")
+        theirs = Diag().dump(family=other)
+    tap.eq(theirs, [], "an %s dump: none (these are %s sockets)" %
+           ("AF_INET" if V6 else "AF_INET6", "IPv6" if V6 else "IPv4"))
 
 
 def sockstat():
@@ -443,7 +450,7 @@ def destroy(got):
         d.destroy(socks[time_wait.tuple])
         tw1, st1 = sockstat()["tw"], stats()
         d.destroy(socks[syn_sent.tuple])
-        d.destroy(socks[(A, LPORT, "0.0.0.0", 0)])
+        d.destroy(socks[(A, LPORT, ANY, 0)])
         left = {x.tuple for x in d.dump()}
         after = stats()["DiagDestroyed"]
         conn_err = syn_sent.s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
@@ -453,7 +460,7 @@ def destroy(got):
         except OSError as x:
             acc = x.errno
     gone = {estab.tuple, time_wait.tuple, syn_sent.tuple,
-            (A, LPORT, "0.0.0.0", 0), (A, LPORT, P, 7001)}
+            (A, LPORT, ANY, 0), (A, LPORT, P, 7001)}
     tap.eq(left, set(EXPECTED) - gone,
            "SOCK_DESTROY: ESTABLISHED, TIME-WAIT, SYN-SENT and the listener "
            "(with its SYN-RECEIVED child) are gone from the dump")

@@ -7,29 +7,33 @@ handshake and teardown, seen from both ends, come as state, segment and
 timer events in exactly the order of RFC 9293, with sequence numbers that
 match across the two ends; retransmission timers report their retries;
 each namespace hears only its own connections, and only with
-CAP_NET_ADMIN there (EPERM without)."""
+CAP_NET_ADMIN there (EPERM without). Over IPv4, or IPv6 with
+VTCP_FAMILY=6 (the events then name IPv6 addresses)."""
 import errno
 import struct
 import time
 
-from vtcplib import (A, B, Tap, as_container_root, listener, ns, sh, stats,
+from vtcplib import (V6, Tap, as_container_root, listener, ns, sh, stats,
                      sysctl, two_hosts, vsock)
-from vtcpnl import (A_EV_TYPE, A_STATS, A_STATS_RESET,
+from vtcplib import addr, net_addr
+from vtcpnl import (A_EV_DADDR, A_EV_DADDR6, A_EV_SADDR, A_EV_SADDR6,
+                    A_EV_TYPE, A_STATS, A_STATS_RESET,
                     CMD_EVENT, CMD_GET_STATS, EVT_SEG_IN, EVT_SEG_OUT,
                     NLM_F_DUMP, Diag, Genl, attr, expect_errno, genl_hdr,
                     unprivileged)
 
 PORT = 7100
 MSL_MS = 300
-UNREACHABLE = "10.0.0.9"
+A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
+UNREACHABLE = net_addr(9)
 
-tap = Tap(29)
+tap = Tap(29, family=True)
 two_hosts()
 sh("ip netns del c 2>/dev/null; ip netns add c && ip -n c link set lo up")
 for h in ("a", "b"):
     with ns(h):
         sysctl("msl_ms", MSL_MS)
-# Segments to 10.0.0.9 leave a0 for a MAC nobody has: they are never answered.
+# Segments to UNREACHABLE leave a0 for a MAC nobody has: never answered.
 sh("ip -n a neigh replace %s lladdr 02:00:00:00:00:09 dev a0 nud permanent" %
    UNREACHABLE)
 
@@ -266,10 +270,13 @@ def events_need_net_admin():
 
 def no_pointers(evs):
     allowed = set(range(A_EV_TYPE, 24))
+    if V6:		# an AF_INET6 socket's events: its IPv6 addresses
+        allowed ^= {A_EV_SADDR, A_EV_DADDR, A_EV_SADDR6, A_EV_DADDR6}
     bad = [e for e in evs if set(e.raw) - allowed or e.cookie >> 48 or
-           e.cmd != CMD_EVENT]
-    tap.ok(evs and not bad, "events: only the uapi's attributes; cookies "
-           "are counters, not kernel addresses", bad[:3])
+           e.cmd != CMD_EVENT or (e.src, e.dst) != (A, A)]
+    tap.ok(evs and not bad, "events: only the uapi's attributes (the "
+           "family's addresses); cookies are counters, not kernel addresses",
+           bad[:3])
 
 
 malformed()

@@ -13,7 +13,7 @@ import pickle
 import socket
 import struct
 
-from vtcplib import PROTO
+from vtcplib import AF, PROTO
 
 NETLINK_SOCK_DIAG, NETLINK_GENERIC = 4, 16
 SOL_NETLINK = 270
@@ -249,8 +249,10 @@ class Diag(Netlink):
         super().__init__(NETLINK_SOCK_DIAG, rcvbuf)
 
     def dump(self, states=ALL_STATES, ext=0, bytecode=None, sid=None,
-             family=socket.AF_INET, on_batch=None):
-        payload = diag_req(states, ext, family, sid=sid)
+             family=None, on_batch=None):
+        """The sockets of @family (by default the run's, VTCP_FAMILY)."""
+        payload = diag_req(states, ext, AF if family is None else family,
+                           sid=sid)
         if bytecode is not None:
             payload += attr(INET_DIAG_REQ_BYTECODE, bytecode)
         return [DiagSock(p) for p in
@@ -261,7 +263,7 @@ class Diag(Netlink):
         """The socket of DiagSock @d, by 4-tuple and @cookie (d's own)."""
         sid = sockid(d.sport, d.dport, d.src, d.dst,
                      d.cookie if cookie is None else cookie)
-        family = getattr(d, "family", socket.AF_INET)
+        family = getattr(d, "family", AF)
         got = self.request(SOCK_DIAG_BY_FAMILY, 0,
                            diag_req(ALL_STATES, ext, family, sid=sid))
         return [DiagSock(p) for p in got]
@@ -269,8 +271,7 @@ class Diag(Netlink):
     def destroy(self, d):
         sid = sockid(d.sport, d.dport, d.src, d.dst, d.cookie)
         return self.request(SOCK_DESTROY, NLM_F_ACK,
-                            diag_req(family=getattr(d, "family",
-                                                    socket.AF_INET),
+                            diag_req(family=getattr(d, "family", AF),
                                      sid=sid))
 
 
