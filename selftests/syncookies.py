@@ -3,11 +3,14 @@
 """SYN cookies (RFC 4987) at host a's listeners, from host b: real vtcp
 clients, and a client driven by hand that spoofs sources of 10.9.0.0/16
 (host a routes them to a sink; a Sniffer on b0 still sees its answers).
+Over IPv4, or IPv6 with VTCP_FAMILY=6: the hosts fd00::1 and fd00::2, the
+spoofed sources of fd99::/64, IPv6's MSS table, the same cases.
 
 1. Handshakes through a cookie (syncookies=2): the SYN-ACK leaves no
    socket behind; the ACK that echoes the cookie makes the child,
    ESTABLISHED at once, with what the cookie kept: the peer's MSS rounded
-   down to the table (536, 1300, 1440, 1460), and with timestamps the
+   down to the table (536, 1300, 1440, 1460; IPv6's 1220, 1420, 1440,
+   8940, as TCP's), the link's MSS at most, and with timestamps the
    peer's window scale and SACK (in the low bits of our TSval, as TCP);
    without timestamps, neither. Data on that ACK is delivered; a real
    client's connection carries 1 MiB each way, both ends agreeing on MSS,
@@ -29,7 +32,8 @@ clients, and a client driven by hand that spoofs sources of 10.9.0.0/16
    every SYN past the full queue is answered with a cookie, none is
    evicted; and with syncookies=0 the full queue evicts its oldest
    half-open child, as before cookies. VTCP_SYNFLOOD_TCP=1 floods a Linux
-   TCP listener the same way, for comparison (figures only).
+   TCP listener (of the run's family) the same way, for comparison
+   (figures only).
 
 Case 2's expired cookie needs two minutes: it is taken first, and checked
 last. VTCP_SYNCOOKIES_CASES="handshake forged flood" picks sections.
@@ -41,12 +45,13 @@ import struct
 import threading
 import time
 
-from vtcplib import (A, ACK, RST, SYN, Sniffer, Tap,
-                     counters_delta, inject, make_options, meminfo,
+from vtcplib import (ACK, AF, RST, SPOOF_NET, SPOOF_NET6, SYN, V6, Sniffer,
+                     Tap, addr, counters_delta, inject, make_options, meminfo,
                      module_refs, ns, parse_options, route_to_sink,
                      run_fuzzer, segment, slab_objects, stats, sysctl,
                      two_hosts, vsock, vtcp_ss, wait_after,
                      wait_module_refs)
+from vtcplib import mss as link_mss
 from vtcpnl import vtcp_info
 
 CASES = os.environ.get("VTCP_SYNCOOKIES_CASES",
@@ -62,12 +67,17 @@ EXPIRY = 130		# seconds: a cookie is good for two minutes at most
 # freed objects counted in the slab: there the module references tell.
 DEBUG = "kasan" in open("/proc/cmdline").read()
 MIN_RATE, IN_TIME = (50, 5.0) if DEBUG else (1000, 1.0)
+A = addr("a")		# in the run's family (VTCP_FAMILY)
+SPOOF = SPOOF_NET6 if V6 else SPOOF_NET
+LINK_MSS = link_mss()	# on a0 and b0: 1460, or 1440 over IPv6
+# What a cookie can keep of the peer's MSS (mod/syncookies.c, as TCP's).
+MSS_TABLE = (1220, 1420, 1440, 8940) if V6 else (536, 1300, 1440, 1460)
 
 tap = Tap(15 * ("handshake" in CASES) + 10 * ("forged" in CASES) +
-          9 * ("flood" in CASES) + 1)
+          9 * ("flood" in CASES) + 1, family=True)
 T0 = time.monotonic()
 two_hosts()
-route_to_sink("a", "a0")
+route_to_sink("a", "a0", SPOOF)
 for _h in ("a", "b"):
     with ns(_h):
         sysctl("msl_ms", 100)	# no TIME-WAIT holds the module for long
@@ -121,6 +131,8 @@ def info_of(s):
 def sockets_to(dst):
     """Host a's vtcp sockets, in any state, whose peer is in @dst (an
     address or a prefix), from sock_diag."""
+    if ":" in dst and "/" not in dst:
+        dst = "[%s]" % dst		# vtcp ss: an IPv6 address, no port
     return [line for line in vtcp_ss("a", "-a", "-H", "dst", dst)
             if line.split()]
 
@@ -143,13 +155,14 @@ def sniff(on):
 
 class Raw:
     """A client driven by hand from b's namespace, from a new spoofed
-    source of SPOOF_NET, to A:@port; host a's answers come back to the
+    source of SPOOF, to A:@port; host a's answers come back to the
     sink, and SN sees them on the way."""
 
     def __init__(self, port):
         _next_src[0] += 1
         n = _next_src[0]
-        self.src = "10.9.%d.%d" % (1 + n // 250, 1 + n % 250)
+        self.src = ("fd99::%d:%d" if V6 else "10.9.%d.%d") % \
+            (1 + n // 250, 1 + n % 250)
         self.sport, self.port = 20000 + n, port
         self.iss = random.getrandbits(32)
         self.tsval = random.getrandbits(31)
@@ -164,7 +177,7 @@ class Raw:
                                         seq, ack, flags, win, payload,
                                         opts))
 
-    def syn(self, mss=1460, wscale=None, sack=True, ts=True):
+    def syn(self, mss=LINK_MSS, wscale=None, sack=True, ts=True):
         """Send the SYN; host a's SYN-ACK (a Seg), or None."""
         mark = len(SN.all())
         self.ts = ts
@@ -193,11 +206,11 @@ class Raw:
 # ---- 1. Handshakes through a cookie ----------------------------------------
 
 def mss_of(offered):
-    """What the cookie keeps of an MSS option (RFC 9293: 536 without)."""
-    table = (536, 1300, 1440, 1460)
+    """What the cookie keeps of an MSS option (RFC 9293: 536 without; the
+    table's smallest for less, IPv6's 1220 that every IPv6 path takes)."""
     if offered is None:
-        return 536
-    return max([m for m in table if m <= offered] or [536])
+        offered = 536
+    return max([m for m in MSS_TABLE if m <= offered] or [MSS_TABLE[0]])
 
 
 def crafted(ls, mss, wscale, sack, ts):
@@ -237,8 +250,10 @@ def crafted(ls, mss, wscale, sack, ts):
     want_opts = (OPT_TS | (OPT_SACK if sack else 0) |
                  (OPT_WSCALE if wscale is not None else 0)) if ts else 0
     shift = wscale if want_opts & OPT_WSCALE else 0
+    # The child sends no more than its link allows: IPv6's 8940 is 1440.
     want = {"data": b"first", "state": 1, "options": want_opts,
-            "snd_wscale": shift, "snd_mss": mss_of(mss) - 12 * ts,
+            "snd_wscale": shift,
+            "snd_mss": min(mss_of(mss), LINK_MSS) - 12 * ts,
             "snd_wnd": 1000 << shift}
     tap.ok(not kept and set(o) == want_o and
            d.get("SyncookiesSent") == 1 and
@@ -316,10 +331,10 @@ def real_client():
            "real client: each end scales the other's window by the shift "
            "the other chose (%d, %d)" % (ci["rcv_wscale"], si["rcv_wscale"]),
            "client %r, server %r" % (ci, si))
-    tap.ok(si["snd_mss"] == ci["snd_mss"] == 1460 - 12,
-           "real client: MSS 1448 both ways (1460 from the table, less "
-           "the timestamps)", "client %d, server %d" %
-           (ci["snd_mss"], si["snd_mss"]))
+    tap.ok(si["snd_mss"] == ci["snd_mss"] == LINK_MSS - 12,
+           "real client: MSS %d both ways (%d from the table, less "
+           "the timestamps)" % (LINK_MSS - 12, LINK_MSS),
+           "client %d, server %d" % (ci["snd_mss"], si["snd_mss"]))
     c.close()
     s.close()
     ls.close()
@@ -389,8 +404,9 @@ def forged_acks(ls, old):
     rsts = [g for g in SN.all()[mark:] if g.has(RST) and
             any(r.theirs(g) for r in burst)]
     s = accept_or_none(ls, 0.2)
-    peers = {"%s:%d" % (r.src, r.sport) for r in burst}
-    kept = [x for x in sockets_to("10.9.0.0/16")
+    peers = {("[%s]:%d" if V6 else "%s:%d") % (r.src, r.sport)
+             for r in burst}
+    kept = [x for x in sockets_to(SPOOF)
             if peers & set(x.split())]
     d = counters_delta(before, a_stats())
     tap.ok(s is None and not kept and len(rsts) == n and
@@ -485,13 +501,12 @@ def flood(mode, proto="vtcp"):
         set_cookies(mode)
     refs_before = module_refs()
     with ns("a"):
-        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM) if tcp else \
-            vsock()
+        ls = socket.socket(AF, socket.SOCK_STREAM) if tcp else vsock()
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         ls.bind((A, port))
         ls.listen(FLOOD_BACKLOG)
     ls.settimeout(0.2)
-    cache = "TCP" if tcp else "VTCP"
+    cache = ("TCP" if tcp else "VTCP") + ("v6" if V6 else "")
     slab0, objs0 = slab_bytes(), slab_objects(cache) or 0
     cache0, avail0 = cache_bytes(cache), meminfo("MemAvailable")
     peak = {"refs": module_refs() or 0, "objs": objs0, "slab": slab0,
@@ -518,8 +533,8 @@ def flood(mode, proto="vtcp"):
             real["tries"] += 1
             t0 = time.monotonic()
             with ns("b"):
-                c = socket.socket(socket.AF_INET, socket.SOCK_STREAM) \
-                    if tcp else vsock()
+                c = socket.socket(AF, socket.SOCK_STREAM) if tcp \
+                    else vsock()
             c.settimeout(5)
             try:
                 c.connect((A, port))
@@ -622,8 +637,9 @@ def flood_checks(f):
            "forgery counted" % d.get("SyncookiesRecv", 0), d)
     tap.ok((DEBUG or f["objs"] <= FLOOD_BACKLOG + 32) and
            f["refs"] <= FLOOD_BACKLOG + 32,
-           "flood: no socket past the backlog's (VTCP objects peak +%d, "
-           "module refcount peak +%d)" % (f["objs"], f["refs"]))
+           "flood: no socket past the backlog's (%s objects peak +%d, "
+           "module refcount peak +%d)" % ("VTCPv6" if V6 else "VTCP",
+                                          f["objs"], f["refs"]))
     # MemAvailable is the whole guest's (page cache, the flooder, this
     # test): it moved by up to 9 MiB around TCP's listener too.
     tap.ok(DEBUG or (f["slab_kb"] < 4096 and f["avail_kb"] < 32768),
