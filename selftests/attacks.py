@@ -32,9 +32,11 @@ import time
 from vtcplib import (A, ACK, B, FIN, RST, SYN, Sniffer, Tap, connected_pair,
                      counters_delta, inject, ns, run_fuzzer, segment, stats,
                      sysctl, two_hosts, vsock, wait_module_refs)
+from vtcpnl import vtcp_info
 
 ISNS = int(os.environ.get("VTCP_ISN_CONNECTS", "500"))
 PORT, ISN_PORT = 7200, 7300
+SOL_VTCP, VTCP_INFO = 253, 11
 
 tap = Tap(37)
 T0 = time.monotonic()
@@ -71,9 +73,22 @@ class Conn:
         return g.src == A and g.sport == self.aport and g.dport == self.port
 
     def state(self):
-        """Host a's SND.NXT and RCV.NXT, from its newest segment."""
-        g = self.sn.all(self.from_a)[-1]
-        return (g.seq + g.len) & 0xFFFFFFFF, g.ack
+        """Host a's SND.NXT and RCV.NXT, from its newest segment, once the
+        sniffer has read the one that carries its socket's (VTCP_INFO):
+        after a burst it may be seconds behind the link, and a stale
+        segment would aim the next one below RCV.NXT. A closed socket
+        (TIME-WAIT) has no VTCP_INFO: its newest segment, then."""
+        want = None
+        if self.c.fileno() != -1:
+            i = vtcp_info(self.c.getsockopt(SOL_VTCP, VTCP_INFO, 512))
+            want = (i["snd_nxt"], i["rcv_nxt"])
+        end = time.monotonic() + 10
+        while True:
+            g = self.sn.all(self.from_a)[-1]
+            got = (g.seq + g.len) & 0xFFFFFFFF, g.ack
+            if want in (None, got) or time.monotonic() > end:
+                return got
+            time.sleep(0.02)
 
     def spoof(self, seq, ack, flags, payload=b"", win=65535):
         """A segment from b's 4-tuple, not from b's socket."""
