@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Blind attacks, from host b's namespace with b's address spoofed, at a
-connection a -> b and at a listener on host a:
+connection a -> b and at a listener on host a; over IPv4 (10.0.0.1 and
+10.0.0.2), or IPv6 (fd00::1 and fd00::2) with VTCP_FAMILY=6, the same
+cases and assertions:
 
 - RFC 5961: an RST in the window but not at RCV.NXT, and a SYN anywhere,
   get a challenge ACK and leave the connection alive; an RST out of the
@@ -29,16 +31,18 @@ import socket
 import struct
 import time
 
-from vtcplib import (A, ACK, B, FIN, RST, SYN, Sniffer, Tap, connected_pair,
+from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, addr, connected_pair,
                      counters_delta, inject, ns, run_fuzzer, segment, stats,
                      sysctl, two_hosts, vsock, wait_module_refs)
 from vtcpnl import vtcp_info
+
+A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
 
 ISNS = int(os.environ.get("VTCP_ISN_CONNECTS", "500"))
 PORT, ISN_PORT = 7200, 7300
 SOL_VTCP, VTCP_INFO = 253, 11
 
-tap = Tap(37)
+tap = Tap(37, family=True)
 T0 = time.monotonic()
 two_hosts()
 
