@@ -16,8 +16,9 @@ spoofed sources of fd99::/64, IPv6's MSS table, the same cases.
    client's connection carries 1 MiB each way, both ends agreeing on MSS,
    window scales, SACK and timestamps.
 2. Forged ACKs: a wrong cookie, a cookie echoed from another 4-tuple or
-   with another ISN, a burst of random ones, and a cookie more than two
-   minutes old make no socket, count in SyncookiesFailed and get an RST;
+   with another ISN, a burst of random ones, and an expired cookie (made
+   two ticks of the cookies' minute counter ago: one to two minutes old)
+   make no socket, count in SyncookiesFailed and get an RST;
    the ACK that echoes a fresh cookie still makes one (the control). With
    syncookies=0, or 1 and no cookie sent in the last two minutes, ACKs
    are not checked at all: an RST, nothing counted.
@@ -35,8 +36,10 @@ spoofed sources of fd99::/64, IPv6's MSS table, the same cases.
    TCP listener (of the run's family) the same way, for comparison
    (figures only).
 
-Case 2's expired cookie needs two minutes: it is taken first, and checked
-last. VTCP_SYNCOOKIES_CASES="handshake forged flood" picks sections.
+Case 2's expired cookie needs the counter to tick twice: it is taken
+first, and checked last, as soon as the kernel's jiffies say the counter
+has (one to two minutes later, mostly spent on the other cases).
+VTCP_SYNCOOKIES_CASES="handshake forged flood" picks sections.
 """
 import os
 import random
@@ -62,7 +65,10 @@ SOL_VTCP, VTCP_INFO = 253, 11
 OPT_TS, OPT_SACK, OPT_WSCALE = 1, 2, 4
 COOKIE_PORT, GATE_PORT, FLOOD_PORT, REAL_PORT = 7500, 7510, 7520, 7530
 FLOOD_BACKLOG = 128
-EXPIRY = 130		# seconds: a cookie is good for two minutes at most
+# A cookie carries the tick of a counter of minutes, jiffies / (60 * HZ),
+# and is good in that tick and the next, as TCP's (tcp_cookie_time(),
+# MAX_SYNCOOKIE_AGE 2; mod/syncookies.c): refused from the second tick on.
+COOKIE_TICK_SECS, COOKIE_TICKS = 60, 2
 # The debug kernel (KASAN) is five times slower, and its quarantine keeps
 # freed objects counted in the slab: there the module references tell.
 DEBUG = "kasan" in open("/proc/cmdline").read()
@@ -86,6 +92,34 @@ for _h in ("a", "b"):
 def a_stats():
     with ns("a"):
         return stats()
+
+
+def kernel_clocks():
+    """The kernel's jiffies and CLOCK_MONOTONIC (ns), from /proc/timer_list
+    ("now at N nsecs", then each CPU's "jiffies: N")."""
+    now = None
+    with open("/proc/timer_list") as f:
+        for line in f:
+            if line.startswith("now at "):
+                now = int(line.split()[2])
+            elif line.startswith("jiffies: "):
+                return int(line.split()[1]), now
+    raise OSError("no jiffies in /proc/timer_list")
+
+
+def measure_hz():
+    """The kernel's HZ: its jiffies over half a second of its clock, the
+    nearest of the values Kconfig offers."""
+    j0, n0 = kernel_clocks()
+    time.sleep(0.5)
+    j1, n1 = kernel_clocks()
+    rate = (j1 - j0) * 1e9 / (n1 - n0)
+    return min((100, 250, 300, 1000), key=lambda hz: abs(hz - rate))
+
+
+def cookie_tick(hz):
+    """The cookies' minute counter, now."""
+    return kernel_clocks()[0] // (COOKIE_TICK_SECS * hz)
 
 
 def set_cookies(mode):
@@ -452,14 +486,20 @@ def guess(port):
 
 
 def expired(ls, old):
-    """@old's cookie, two minutes later: refused, as a fresh one is not."""
-    left = EXPIRY - (time.monotonic() - old.t)
+    """@old's cookie once the counter has ticked twice since the SYN-ACK
+    (so at least twice since the cookie was made): refused, as a fresh
+    one is not."""
+    end = (old.tick + COOKIE_TICKS) * COOKIE_TICK_SECS * old.hz
+    left = (end - kernel_clocks()[0]) / old.hz
     if left > 0:
         tap.msg("waiting %.0f s for the first cookie to expire" % left)
         time.sleep(left)
+    while kernel_clocks()[0] < end:
+        time.sleep(0.05)
     fresh = Raw(COOKIE_PORT)
     fresh.syn()		# a cookie sent just now: the listener checks ACKs
-    forged(ls, "a cookie %.0f s old" % (time.monotonic() - old.t), old)
+    forged(ls, "a cookie %.0f s old, the counter %d ticks on" %
+           (time.monotonic() - old.t, cookie_tick(old.hz) - old.tick), old)
     before = a_stats()
     fresh.ack()
     s = accept_or_none(ls, 2)
@@ -664,12 +704,15 @@ def evict_checks(f):
 old = None
 sniff(True)
 if "forged" in CASES:
-    # First of all, a cookie to try again once it is two minutes old.
+    # First of all, a cookie to try again once it has expired.
     set_cookies(2)
     old_ls = a_listener(COOKIE_PORT)
     old = Raw(COOKIE_PORT)
+    old.hz = measure_hz()
     old.t = time.monotonic()
-    tap.ok(old.syn() is not None, "a cookie, to be echoed two minutes later")
+    tap.ok(old.syn() is not None, "a cookie, to be echoed once the "
+           "counter has ticked twice (a minute or two later)")
+    old.tick = cookie_tick(old.hz)	# the cookie's, or one later
 else:
     old_ls = None
 
