@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Blind attacks, from host b's namespace with b's address spoofed, at a
-connection a -> b and at a listener on host a:
+connection a -> b and at a listener on host a; over IPv4 (10.0.0.1 and
+10.0.0.2), or IPv6 (fd00::1 and fd00::2) with VTCP_FAMILY=6, the same
+cases and assertions:
 
 - RFC 5961: an RST in the window but not at RCV.NXT, and a SYN anywhere,
   get a challenge ACK and leave the connection alive; an RST out of the
@@ -29,14 +31,18 @@ import socket
 import struct
 import time
 
-from vtcplib import (A, ACK, B, FIN, RST, SYN, Sniffer, Tap, connected_pair,
+from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, addr, connected_pair,
                      counters_delta, inject, ns, run_fuzzer, segment, stats,
                      sysctl, two_hosts, vsock, wait_module_refs)
+from vtcpnl import vtcp_info
+
+A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
 
 ISNS = int(os.environ.get("VTCP_ISN_CONNECTS", "500"))
 PORT, ISN_PORT = 7200, 7300
+SOL_VTCP, VTCP_INFO = 253, 11
 
-tap = Tap(37)
+tap = Tap(37, family=True)
 T0 = time.monotonic()
 two_hosts()
 
@@ -71,9 +77,22 @@ class Conn:
         return g.src == A and g.sport == self.aport and g.dport == self.port
 
     def state(self):
-        """Host a's SND.NXT and RCV.NXT, from its newest segment."""
-        g = self.sn.all(self.from_a)[-1]
-        return (g.seq + g.len) & 0xFFFFFFFF, g.ack
+        """Host a's SND.NXT and RCV.NXT, from its newest segment, once the
+        sniffer has read the one that carries its socket's (VTCP_INFO):
+        after a burst it may be seconds behind the link, and a stale
+        segment would aim the next one below RCV.NXT. A closed socket
+        (TIME-WAIT) has no VTCP_INFO: its newest segment, then."""
+        want = None
+        if self.c.fileno() != -1:
+            i = vtcp_info(self.c.getsockopt(SOL_VTCP, VTCP_INFO, 512))
+            want = (i["snd_nxt"], i["rcv_nxt"])
+        end = time.monotonic() + 10
+        while True:
+            g = self.sn.all(self.from_a)[-1]
+            got = (g.seq + g.len) & 0xFFFFFFFF, g.ack
+            if want in (None, got) or time.monotonic() > end:
+                return got
+            time.sleep(0.02)
 
     def spoof(self, seq, ack, flags, payload=b"", win=65535):
         """A segment from b's 4-tuple, not from b's socket."""

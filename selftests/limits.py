@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Resource limits: what a peer that stops reading, or stops answering,
-can make a host keep.
+can make a host keep; between host a and host b over IPv4, or IPv6 with
+VTCP_FAMILY=6, the same cases and bounds.
 
 1. SO_RCVBUF and SO_SNDBUF under a peer that does not read: the receiver
    holds at most its receive buffer (SIOCINQ), the sender at most its send
@@ -11,7 +12,7 @@ can make a host keep.
 2. Orphans (closed sockets still closing) with a silent peer (netem loss
    100% on the link): in FIN-WAIT-1 with 64 KiB unsent, in LAST-ACK, and in
    FIN-WAIT-2 (peer alive but never closing). Each state's memory is
-   measured (VTCP slab objects, the protocol's pages in
+   measured (VTCP or VTCPv6 slab objects, the protocol's pages in
    /proc/net/protocols); FIN-WAIT-2 orphans go after fin_timeout_ms,
    LAST-ACK ones after fin_retries. With max_orphans (if the kernel has it;
    the host's, set in the initial namespace) at 50, 100 closes in host a
@@ -30,13 +31,16 @@ import struct
 import threading
 import time
 
-from vtcplib import (B, Tap, counters_delta, module_refs, ns, sh,
+from vtcplib import (V6, Tap, addr, counters_delta, module_refs, ns, sh,
                      slab_objects, stats, sysctl, two_hosts, vsock,
                      vtcp_states, wait_module_refs)
 
+B = addr("b")		# in the run's family (VTCP_FAMILY)
+PROT = "VTCPv6" if V6 else "VTCP"	# its proto: slab cache, protocols row
+
 SIOCINQ, SIOCOUTQ = 0x541B, 0x5411
 ORPHANS = int(os.environ.get("VTCP_ORPHANS", "100"))
-tap = Tap(21)
+tap = Tap(21, family=True)
 T0 = time.monotonic()
 two_hosts()
 for _h in ("a", "b"):
@@ -49,11 +53,11 @@ def queued(sock, req):
 
 
 def protocol_pages():
-    """The protocol's memory in pages (/proc/net/protocols, VTCP row)."""
+    """The protocol's memory in pages (/proc/net/protocols, PROT's row)."""
     with open("/proc/net/protocols") as f:
         for line in f:
             w = line.split()
-            if w and w[0] == "VTCP":
+            if w and w[0] == PROT:
                 return int(w[3])
     return None
 
@@ -185,7 +189,7 @@ def silence(host, on):
 
 
 def measure():
-    return module_refs(), slab_objects(), protocol_pages()
+    return module_refs(), slab_objects(PROT), protocol_pages()
 
 
 def orphans_in_fin_wait1(n, port):
@@ -215,9 +219,10 @@ time.sleep(0.5)
 refs, slab, pages = measure()
 d = counters_delta(before, a_stats())
 per = (pages - pages0) * 4096 // ORPHANS
-tap.msg("FIN-WAIT-1: %d orphans with 64 KiB unsent: +%d VTCP objects "
+tap.msg("FIN-WAIT-1: %d orphans with 64 KiB unsent: +%d %s objects "
         "(%d of them b's open sockets), +%d protocol pages (%d bytes an "
-        "orphan)" % (ORPHANS, slab - slab0, ORPHANS, pages - pages0, per))
+        "orphan)" % (ORPHANS, slab - slab0, PROT, ORPHANS, pages - pages0,
+                     per))
 st = vtcp_states("a")
 tap.ok(st.get("FIN-WAIT-1") == ORPHANS and d.get("OrphanAborts", 0) == 0,
        "FIN-WAIT-1: %d orphans live under the default max_orphans" %
@@ -288,8 +293,8 @@ for c in cs:
     c.close()				# LAST-ACK, the ACK never comes
 time.sleep(0.3)
 refs, slab, pages = measure()
-tap.msg("LAST-ACK: %d orphans: +%d VTCP objects, +%d protocol pages" %
-        (ORPHANS, slab - slab0, pages - pages0))
+tap.msg("LAST-ACK: %d orphans: +%d %s objects, +%d protocol pages" %
+        (ORPHANS, slab - slab0, PROT, pages - pages0))
 # Each resends its FIN (FinRetrans), in LAST-ACK and no other state (on a
 # slow guest the first may be gone after fin_retries before the last
 # closed, so they are not counted all at once).
@@ -319,8 +324,8 @@ for c in cs:
     c.close()
 time.sleep(0.3)
 refs, slab, pages = measure()
-tap.msg("FIN-WAIT-2: %d orphans: +%d VTCP objects (half b's), +%d "
-        "protocol pages" % (ORPHANS, slab - slab0, pages - pages0))
+tap.msg("FIN-WAIT-2: %d orphans: +%d %s objects (half b's), +%d "
+        "protocol pages" % (ORPHANS, slab - slab0, PROT, pages - pages0))
 st = vtcp_states("a")
 tap.ok(st.get("FIN-WAIT-2") == ORPHANS, "FIN-WAIT-2: %d orphans wait for "
        "the peer's FIN" % ORPHANS, "host a: %s" % st)
@@ -394,7 +399,7 @@ for c, s in zip(cs, ss):
     s.close()
 refs, _ = wait_module_refs(0, 10)
 tap.ok(refs == 0, "nothing is left: module refcount 0", "refcnt %s; host "
-       "a: %s; host b: %s; VTCP objects %s" %
-       (refs, vtcp_states("a"), vtcp_states("b"), slab_objects()))
+       "a: %s; host b: %s; %s objects %s" %
+       (refs, vtcp_states("a"), vtcp_states("b"), PROT, slab_objects(PROT)))
 tap.msg("%.0f s in all" % (time.monotonic() - T0))
 tap.finish()

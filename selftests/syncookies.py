@@ -3,18 +3,22 @@
 """SYN cookies (RFC 4987) at host a's listeners, from host b: real vtcp
 clients, and a client driven by hand that spoofs sources of 10.9.0.0/16
 (host a routes them to a sink; a Sniffer on b0 still sees its answers).
+Over IPv4, or IPv6 with VTCP_FAMILY=6: the hosts fd00::1 and fd00::2, the
+spoofed sources of fd99::/64, IPv6's MSS table, the same cases.
 
 1. Handshakes through a cookie (syncookies=2): the SYN-ACK leaves no
    socket behind; the ACK that echoes the cookie makes the child,
    ESTABLISHED at once, with what the cookie kept: the peer's MSS rounded
-   down to the table (536, 1300, 1440, 1460), and with timestamps the
+   down to the table (536, 1300, 1440, 1460; IPv6's 1220, 1420, 1440,
+   8940, as TCP's), the link's MSS at most, and with timestamps the
    peer's window scale and SACK (in the low bits of our TSval, as TCP);
    without timestamps, neither. Data on that ACK is delivered; a real
    client's connection carries 1 MiB each way, both ends agreeing on MSS,
    window scales, SACK and timestamps.
 2. Forged ACKs: a wrong cookie, a cookie echoed from another 4-tuple or
-   with another ISN, a burst of random ones, and a cookie more than two
-   minutes old make no socket, count in SyncookiesFailed and get an RST;
+   with another ISN, a burst of random ones, and an expired cookie (made
+   two ticks of the cookies' minute counter ago: one to two minutes old)
+   make no socket, count in SyncookiesFailed and get an RST;
    the ACK that echoes a fresh cookie still makes one (the control). With
    syncookies=0, or 1 and no cookie sent in the last two minutes, ACKs
    are not checked at all: an RST, nothing counted.
@@ -29,10 +33,13 @@ clients, and a client driven by hand that spoofs sources of 10.9.0.0/16
    every SYN past the full queue is answered with a cookie, none is
    evicted; and with syncookies=0 the full queue evicts its oldest
    half-open child, as before cookies. VTCP_SYNFLOOD_TCP=1 floods a Linux
-   TCP listener the same way, for comparison (figures only).
+   TCP listener (of the run's family) the same way, for comparison
+   (figures only).
 
-Case 2's expired cookie needs two minutes: it is taken first, and checked
-last. VTCP_SYNCOOKIES_CASES="handshake forged flood" picks sections.
+Case 2's expired cookie needs the counter to tick twice: it is taken
+first, and checked last, as soon as the kernel's jiffies say the counter
+has (one to two minutes later, mostly spent on the other cases).
+VTCP_SYNCOOKIES_CASES="handshake forged flood" picks sections.
 """
 import os
 import random
@@ -41,12 +48,13 @@ import struct
 import threading
 import time
 
-from vtcplib import (A, ACK, RST, SYN, Sniffer, Tap,
-                     counters_delta, inject, make_options, meminfo,
+from vtcplib import (ACK, AF, RST, SPOOF_NET, SPOOF_NET6, SYN, V6, Sniffer,
+                     Tap, addr, counters_delta, inject, make_options, meminfo,
                      module_refs, ns, parse_options, route_to_sink,
                      run_fuzzer, segment, slab_objects, stats, sysctl,
                      two_hosts, vsock, vtcp_ss, wait_after,
                      wait_module_refs)
+from vtcplib import mss as link_mss
 from vtcpnl import vtcp_info
 
 CASES = os.environ.get("VTCP_SYNCOOKIES_CASES",
@@ -57,17 +65,25 @@ SOL_VTCP, VTCP_INFO = 253, 11
 OPT_TS, OPT_SACK, OPT_WSCALE = 1, 2, 4
 COOKIE_PORT, GATE_PORT, FLOOD_PORT, REAL_PORT = 7500, 7510, 7520, 7530
 FLOOD_BACKLOG = 128
-EXPIRY = 130		# seconds: a cookie is good for two minutes at most
+# A cookie carries the tick of a counter of minutes, jiffies / (60 * HZ),
+# and is good in that tick and the next, as TCP's (tcp_cookie_time(),
+# MAX_SYNCOOKIE_AGE 2; mod/syncookies.c): refused from the second tick on.
+COOKIE_TICK_SECS, COOKIE_TICKS = 60, 2
 # The debug kernel (KASAN) is five times slower, and its quarantine keeps
 # freed objects counted in the slab: there the module references tell.
 DEBUG = "kasan" in open("/proc/cmdline").read()
 MIN_RATE, IN_TIME = (50, 5.0) if DEBUG else (1000, 1.0)
+A = addr("a")		# in the run's family (VTCP_FAMILY)
+SPOOF = SPOOF_NET6 if V6 else SPOOF_NET
+LINK_MSS = link_mss()	# on a0 and b0: 1460, or 1440 over IPv6
+# What a cookie can keep of the peer's MSS (mod/syncookies.c, as TCP's).
+MSS_TABLE = (1220, 1420, 1440, 8940) if V6 else (536, 1300, 1440, 1460)
 
 tap = Tap(15 * ("handshake" in CASES) + 10 * ("forged" in CASES) +
-          9 * ("flood" in CASES) + 1)
+          9 * ("flood" in CASES) + 1, family=True)
 T0 = time.monotonic()
 two_hosts()
-route_to_sink("a", "a0")
+route_to_sink("a", "a0", SPOOF)
 for _h in ("a", "b"):
     with ns(_h):
         sysctl("msl_ms", 100)	# no TIME-WAIT holds the module for long
@@ -76,6 +92,34 @@ for _h in ("a", "b"):
 def a_stats():
     with ns("a"):
         return stats()
+
+
+def kernel_clocks():
+    """The kernel's jiffies and CLOCK_MONOTONIC (ns), from /proc/timer_list
+    ("now at N nsecs", then each CPU's "jiffies: N")."""
+    now = None
+    with open("/proc/timer_list") as f:
+        for line in f:
+            if line.startswith("now at "):
+                now = int(line.split()[2])
+            elif line.startswith("jiffies: "):
+                return int(line.split()[1]), now
+    raise OSError("no jiffies in /proc/timer_list")
+
+
+def measure_hz():
+    """The kernel's HZ: its jiffies over half a second of its clock, the
+    nearest of the values Kconfig offers."""
+    j0, n0 = kernel_clocks()
+    time.sleep(0.5)
+    j1, n1 = kernel_clocks()
+    rate = (j1 - j0) * 1e9 / (n1 - n0)
+    return min((100, 250, 300, 1000), key=lambda hz: abs(hz - rate))
+
+
+def cookie_tick(hz):
+    """The cookies' minute counter, now."""
+    return kernel_clocks()[0] // (COOKIE_TICK_SECS * hz)
 
 
 def set_cookies(mode):
@@ -121,6 +165,8 @@ def info_of(s):
 def sockets_to(dst):
     """Host a's vtcp sockets, in any state, whose peer is in @dst (an
     address or a prefix), from sock_diag."""
+    if ":" in dst and "/" not in dst:
+        dst = "[%s]" % dst		# vtcp ss: an IPv6 address, no port
     return [line for line in vtcp_ss("a", "-a", "-H", "dst", dst)
             if line.split()]
 
@@ -143,13 +189,14 @@ def sniff(on):
 
 class Raw:
     """A client driven by hand from b's namespace, from a new spoofed
-    source of SPOOF_NET, to A:@port; host a's answers come back to the
+    source of SPOOF, to A:@port; host a's answers come back to the
     sink, and SN sees them on the way."""
 
     def __init__(self, port):
         _next_src[0] += 1
         n = _next_src[0]
-        self.src = "10.9.%d.%d" % (1 + n // 250, 1 + n % 250)
+        self.src = ("fd99::%d:%d" if V6 else "10.9.%d.%d") % \
+            (1 + n // 250, 1 + n % 250)
         self.sport, self.port = 20000 + n, port
         self.iss = random.getrandbits(32)
         self.tsval = random.getrandbits(31)
@@ -164,7 +211,7 @@ class Raw:
                                         seq, ack, flags, win, payload,
                                         opts))
 
-    def syn(self, mss=1460, wscale=None, sack=True, ts=True):
+    def syn(self, mss=LINK_MSS, wscale=None, sack=True, ts=True):
         """Send the SYN; host a's SYN-ACK (a Seg), or None."""
         mark = len(SN.all())
         self.ts = ts
@@ -193,11 +240,11 @@ class Raw:
 # ---- 1. Handshakes through a cookie ----------------------------------------
 
 def mss_of(offered):
-    """What the cookie keeps of an MSS option (RFC 9293: 536 without)."""
-    table = (536, 1300, 1440, 1460)
+    """What the cookie keeps of an MSS option (RFC 9293: 536 without; the
+    table's smallest for less, IPv6's 1220 that every IPv6 path takes)."""
     if offered is None:
-        return 536
-    return max([m for m in table if m <= offered] or [536])
+        offered = 536
+    return max([m for m in MSS_TABLE if m <= offered] or [MSS_TABLE[0]])
 
 
 def crafted(ls, mss, wscale, sack, ts):
@@ -237,8 +284,10 @@ def crafted(ls, mss, wscale, sack, ts):
     want_opts = (OPT_TS | (OPT_SACK if sack else 0) |
                  (OPT_WSCALE if wscale is not None else 0)) if ts else 0
     shift = wscale if want_opts & OPT_WSCALE else 0
+    # The child sends no more than its link allows: IPv6's 8940 is 1440.
     want = {"data": b"first", "state": 1, "options": want_opts,
-            "snd_wscale": shift, "snd_mss": mss_of(mss) - 12 * ts,
+            "snd_wscale": shift,
+            "snd_mss": min(mss_of(mss), LINK_MSS) - 12 * ts,
             "snd_wnd": 1000 << shift}
     tap.ok(not kept and set(o) == want_o and
            d.get("SyncookiesSent") == 1 and
@@ -316,10 +365,10 @@ def real_client():
            "real client: each end scales the other's window by the shift "
            "the other chose (%d, %d)" % (ci["rcv_wscale"], si["rcv_wscale"]),
            "client %r, server %r" % (ci, si))
-    tap.ok(si["snd_mss"] == ci["snd_mss"] == 1460 - 12,
-           "real client: MSS 1448 both ways (1460 from the table, less "
-           "the timestamps)", "client %d, server %d" %
-           (ci["snd_mss"], si["snd_mss"]))
+    tap.ok(si["snd_mss"] == ci["snd_mss"] == LINK_MSS - 12,
+           "real client: MSS %d both ways (%d from the table, less "
+           "the timestamps)" % (LINK_MSS - 12, LINK_MSS),
+           "client %d, server %d" % (ci["snd_mss"], si["snd_mss"]))
     c.close()
     s.close()
     ls.close()
@@ -389,8 +438,9 @@ def forged_acks(ls, old):
     rsts = [g for g in SN.all()[mark:] if g.has(RST) and
             any(r.theirs(g) for r in burst)]
     s = accept_or_none(ls, 0.2)
-    peers = {"%s:%d" % (r.src, r.sport) for r in burst}
-    kept = [x for x in sockets_to("10.9.0.0/16")
+    peers = {("[%s]:%d" if V6 else "%s:%d") % (r.src, r.sport)
+             for r in burst}
+    kept = [x for x in sockets_to(SPOOF)
             if peers & set(x.split())]
     d = counters_delta(before, a_stats())
     tap.ok(s is None and not kept and len(rsts) == n and
@@ -436,14 +486,20 @@ def guess(port):
 
 
 def expired(ls, old):
-    """@old's cookie, two minutes later: refused, as a fresh one is not."""
-    left = EXPIRY - (time.monotonic() - old.t)
+    """@old's cookie once the counter has ticked twice since the SYN-ACK
+    (so at least twice since the cookie was made): refused, as a fresh
+    one is not."""
+    end = (old.tick + COOKIE_TICKS) * COOKIE_TICK_SECS * old.hz
+    left = (end - kernel_clocks()[0]) / old.hz
     if left > 0:
         tap.msg("waiting %.0f s for the first cookie to expire" % left)
         time.sleep(left)
+    while kernel_clocks()[0] < end:
+        time.sleep(0.05)
     fresh = Raw(COOKIE_PORT)
     fresh.syn()		# a cookie sent just now: the listener checks ACKs
-    forged(ls, "a cookie %.0f s old" % (time.monotonic() - old.t), old)
+    forged(ls, "a cookie %.0f s old, the counter %d ticks on" %
+           (time.monotonic() - old.t, cookie_tick(old.hz) - old.tick), old)
     before = a_stats()
     fresh.ack()
     s = accept_or_none(ls, 2)
@@ -485,13 +541,12 @@ def flood(mode, proto="vtcp"):
         set_cookies(mode)
     refs_before = module_refs()
     with ns("a"):
-        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM) if tcp else \
-            vsock()
+        ls = socket.socket(AF, socket.SOCK_STREAM) if tcp else vsock()
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         ls.bind((A, port))
         ls.listen(FLOOD_BACKLOG)
     ls.settimeout(0.2)
-    cache = "TCP" if tcp else "VTCP"
+    cache = ("TCP" if tcp else "VTCP") + ("v6" if V6 else "")
     slab0, objs0 = slab_bytes(), slab_objects(cache) or 0
     cache0, avail0 = cache_bytes(cache), meminfo("MemAvailable")
     peak = {"refs": module_refs() or 0, "objs": objs0, "slab": slab0,
@@ -518,8 +573,8 @@ def flood(mode, proto="vtcp"):
             real["tries"] += 1
             t0 = time.monotonic()
             with ns("b"):
-                c = socket.socket(socket.AF_INET, socket.SOCK_STREAM) \
-                    if tcp else vsock()
+                c = socket.socket(AF, socket.SOCK_STREAM) if tcp \
+                    else vsock()
             c.settimeout(5)
             try:
                 c.connect((A, port))
@@ -622,8 +677,9 @@ def flood_checks(f):
            "forgery counted" % d.get("SyncookiesRecv", 0), d)
     tap.ok((DEBUG or f["objs"] <= FLOOD_BACKLOG + 32) and
            f["refs"] <= FLOOD_BACKLOG + 32,
-           "flood: no socket past the backlog's (VTCP objects peak +%d, "
-           "module refcount peak +%d)" % (f["objs"], f["refs"]))
+           "flood: no socket past the backlog's (%s objects peak +%d, "
+           "module refcount peak +%d)" % ("VTCPv6" if V6 else "VTCP",
+                                          f["objs"], f["refs"]))
     # MemAvailable is the whole guest's (page cache, the flooder, this
     # test): it moved by up to 9 MiB around TCP's listener too.
     tap.ok(DEBUG or (f["slab_kb"] < 4096 and f["avail_kb"] < 32768),
@@ -648,12 +704,15 @@ def evict_checks(f):
 old = None
 sniff(True)
 if "forged" in CASES:
-    # First of all, a cookie to try again once it is two minutes old.
+    # First of all, a cookie to try again once it has expired.
     set_cookies(2)
     old_ls = a_listener(COOKIE_PORT)
     old = Raw(COOKIE_PORT)
+    old.hz = measure_hz()
     old.t = time.monotonic()
-    tap.ok(old.syn() is not None, "a cookie, to be echoed two minutes later")
+    tap.ok(old.syn() is not None, "a cookie, to be echoed once the "
+           "counter has ticked twice (a minute or two later)")
+    old.tick = cookie_tick(old.hz)	# the cookie's, or one later
 else:
     old_ls = None
 
