@@ -27,6 +27,7 @@ import os
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -473,30 +474,67 @@ VTCP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                     "tools", "vtcp", "vtcp")
 
 
+def monitor_events(path, kind):
+    """The events of type @kind that vtcp monitor -j wrote to @path so far
+    (a partial last line waits)."""
+    with open(path) as f:
+        lines = f.read().split("\n")[:-1]
+    return [e for e in map(json.loads, lines) if e.get("type") == kind]
+
+
+def until_monitoring(path):
+    """Listeners on a make events until the monitor writing @path shows
+    one: it has joined the events group (a slow guest takes its time)."""
+    for _ in range(200):
+        with ns("a"):
+            s = vsock()
+            s.bind(("::" if V6 else "0.0.0.0", 0))
+            s.listen(1)
+            s.close()
+        if os.path.getsize(path):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def until_event(path, kind, timeout=15):
+    """The @kind events of @path, once there is one (up to @timeout s)."""
+    end = time.monotonic() + timeout
+    while True:
+        events = monitor_events(path, kind)
+        if events or time.monotonic() > end:
+            return events
+        time.sleep(0.05)
+
+
 def case_pmtu_shown(port):
-    """The PMTU change as vtcp monitor and vtcp ss -i show it."""
+    """The PMTU change as vtcp monitor and vtcp ss -i show it. The monitor
+    is known to listen before the connection opens, and its pmtu event
+    is waited for before it is stopped: under the debug kernel a second's
+    head start was not always enough."""
     flush_pmtu()
-    mon = subprocess.Popen(["ip", "netns", "exec", "a", VTCP, "monitor",
-                            "-j", "-t", "30"], stdout=subprocess.PIPE,
-                           text=True)
-    time.sleep(1.0)
-    c, s = established(port)
-    c.sendall(b"m" * 65536)
-    s.settimeout(10)
-    got = 0
-    while got < 65536:
-        got += len(s.recv(65536))
-    ss = subprocess.run(["ip", "netns", "exec", "a", VTCP, "ss", "-i",
-                         "-H", "dst", B], capture_output=True,
-                        text=True).stdout
-    c.close()
-    s.close()
-    mon.terminate()
-    events = [json.loads(line) for line in mon.communicate()[0].splitlines()
-              if '"pmtu"' in line]
-    tap.ok(any(e.get("mtu") == FAR_MTU and e.get("mss") == FAR_MSS
-               for e in events),
-           "vtcp monitor: a pmtu event, MTU 1280, MSS %d" % FAR_MSS, events)
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as out:
+        mon = subprocess.Popen(["ip", "netns", "exec", "a", VTCP,
+                                "monitor", "-j", "-t", "300"], stdout=out)
+        ready = until_monitoring(out.name)
+        c, s = established(port)
+        c.sendall(b"m" * 65536)
+        s.settimeout(10)
+        got = 0
+        while got < 65536:
+            got += len(s.recv(65536))
+        ss = subprocess.run(["ip", "netns", "exec", "a", VTCP, "ss", "-i",
+                             "-H", "dst", B], capture_output=True,
+                            text=True).stdout
+        events = until_event(out.name, "pmtu")
+        c.close()
+        s.close()
+        mon.terminate()
+        mon.wait(5)
+    tap.ok(ready and any(e.get("mtu") == FAR_MTU and e.get("mss") == FAR_MSS
+                         for e in events),
+           "vtcp monitor: a pmtu event, MTU 1280, MSS %d" % FAR_MSS,
+           "monitor ready: %s, pmtu events: %r" % (ready, events))
     tap.ok("pmtu:%d" % FAR_MTU in ss and "mss:%d" % FAR_MSS in ss,
            "vtcp ss -i: pmtu:1280 mss:%d" % FAR_MSS, ss)
 
