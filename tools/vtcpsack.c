@@ -371,7 +371,8 @@ int main(int argc, char **argv)
 	start = next = now_s();
 	while (now_s() - start < secs) {
 		drain(pfd, &a);
-		due += rate * TICK;
+		/* None saved up while the target's data is not yet seen. */
+		due = a.known ? due + rate * TICK : 0;
 		for (; a.known && due >= 1; due -= 1) {
 			before = a.una;
 			a.una += (a.hi - a.una < step) ? a.hi - a.una : step;
