@@ -5,14 +5,16 @@ sock_diag and genetlink messages (truncated structs, stray, oversized or
 nested attributes, bad bytecode, wrong families and commands, random
 bytes), each answered with an error or a result, never a hang; the kernel
 log stays clean (run_tests checks it), and the interfaces still work
-afterwards. The seed is printed, and VTCP_FUZZ_SEED replays a run."""
+afterwards. The seed is printed, and VTCP_FUZZ_SEED replays a run. The
+one connection the requests aim at, and most of their families, are
+IPv4's, or IPv6's with VTCP_FAMILY=6."""
 import errno
 import os
 import random
 import socket
 import struct
 
-from vtcplib import A, B, Tap, listener, ns, two_hosts, vsock
+from vtcplib import AF, Tap, addr, listener, ns, two_hosts, vsock
 from vtcpnl import (NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE,
                     NLMSG_ERROR, SOCK_DESTROY, SOCK_DIAG_BY_FAMILY, Diag,
                     Genl, attr, diag_req, genl_hdr, sockid)
@@ -24,7 +26,10 @@ EXPECTED = {0, errno.EINVAL, errno.ENOENT, errno.EOPNOTSUPP, errno.ERANGE,
             errno.EPERM, errno.EMSGSIZE, errno.E2BIG, errno.EBADF,
             errno.ENOMSG, errno.EAFNOSUPPORT}
 
-tap = Tap(6)
+A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
+OTHER_AF = socket.AF_INET if AF == socket.AF_INET6 else socket.AF_INET6
+
+tap = Tap(6, family=True)
 rng = random.Random(SEED)
 tap.msg("seed %d, %d rounds (VTCP_FUZZ_SEED=%d replays)" % (SEED, ROUNDS,
                                                            SEED))
@@ -77,8 +82,7 @@ def diag_message():
     # modules); SOCK_DESTROY never names a's real connection.
     states = rng.choice((0xFFFFFFFF, 0, 1 << rng.randrange(32),
                          rng.randrange(1 << 32)))
-    family = rng.choice((socket.AF_INET, socket.AF_INET, socket.AF_INET6,
-                         250, 46))		# >= AF_MAX: EINVAL
+    family = rng.choice((AF, AF, OTHER_AF, 250, 46))	# >= AF_MAX: EINVAL
     sid = sockid(rng.randrange(65536), rng.randrange(65536), A, B,
                  rng.choice((None, rng.randrange(1 << 64))))
     typ = rng.choice((SOCK_DIAG_BY_FAMILY, SOCK_DIAG_BY_FAMILY, SOCK_DESTROY,
