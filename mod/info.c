@@ -208,7 +208,17 @@ void vtcp_get_info(const struct sock *sk, struct vtcp_info *info)
 		get_conn_info(sk, info);
 }
 
-/* getsockopt(VTCP_INFO): as much of the struct as @len asks, as TCP_INFO. */
+/* As much of @info as @len asks, and how much that was, as TCP_INFO. */
+static int put_info(const void *info, size_t size, char __user *optval,
+		    int __user *optlen, int len)
+{
+	len = min_t(unsigned int, len, size);
+	if (put_user(len, optlen) || copy_to_user(optval, info, len))
+		return -EFAULT;
+	return 0;
+}
+
+/* getsockopt(VTCP_INFO): struct vtcp_info. */
 int vtcp_getsockopt_info(struct sock *sk, char __user *optval,
 			 int __user *optlen, int len)
 {
@@ -217,10 +227,7 @@ int vtcp_getsockopt_info(struct sock *sk, char __user *optval,
 	lock_sock(sk);
 	vtcp_get_info(sk, &info);
 	release_sock(sk);
-	len = min_t(unsigned int, len, sizeof(info));
-	if (put_user(len, optlen) || copy_to_user(optval, &info, len))
-		return -EFAULT;
-	return 0;
+	return put_info(&info, sizeof(info), optval, optlen, len);
 }
 
 /* Bytes, as TCP counts them in struct tcp_info: segments of the MSS. */
@@ -346,8 +353,5 @@ int vtcp_getsockopt_tcp_info(struct sock *sk, char __user *optval,
 	lock_sock(sk);
 	vtcp_get_tcp_info(sk, &ti);
 	release_sock(sk);
-	len = min_t(unsigned int, len, sizeof(ti));
-	if (put_user(len, optlen) || copy_to_user(optval, &ti, len))
-		return -EFAULT;
-	return 0;
+	return put_info(&ti, sizeof(ti), optval, optlen, len);
 }
