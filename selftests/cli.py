@@ -21,7 +21,7 @@ import time
 
 from vtcplib import (PROTO, SYN, V6, Tap, inject, listener, ns, segment,
                      sh, sysctl, two_hosts, vsock)
-from vtcplib import addr, mss, net_addr
+from vtcplib import addr, mss, net_addr, until_monitoring
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # VTCP_CLI: another build of the tool (one with sanitizers, say).
@@ -251,20 +251,6 @@ def start(host, *args, out=None):
                             stderr=subprocess.PIPE, text=True)
 
 
-def until_listening(host, path):
-    """Listeners make events until the monitor writing @path shows one."""
-    for _ in range(100):
-        with ns(host):
-            s = vsock()
-            s.bind(("::" if V6 else "0.0.0.0", 0))
-            s.listen(1)
-            s.close()
-        if os.path.getsize(path):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def until_closed(path, port, timeout=15):
     """Wait until the monitor writing @path shows the connection to @port
     closed: the live ladder may see the last event before this monitor has
@@ -315,7 +301,7 @@ def check_monitor_and_ladder():
             sysctl("msl_ms", MSL_MS)
         mons[h] = start(h, "monitor", "-j", out=open(files[h], "w"))
     live = start("a", "ladder", "-t", "30", "dport", "5001")
-    ready = all(until_listening(h, files[h]) for h in "ab")
+    ready = all(until_monitoring(files[h], h) for h in "ab")
     time.sleep(0.5)
     echoed = one_connection()
     try:

@@ -32,7 +32,7 @@ import threading
 import time
 
 from vtcplib import (AF, SYN, V6, Sniffer, Tap, _csum, mss, ns, sh, stats,
-                     sysctl, u32_match, vsock)
+                     sysctl, u32_match, until_monitoring, vsock)
 from vtcpnl import vtcp_info
 
 A4, B4 = "10.0.1.1", "10.0.2.1"
@@ -480,21 +480,6 @@ def monitor_events(path, kind):
     with open(path) as f:
         lines = f.read().split("\n")[:-1]
     return [e for e in map(json.loads, lines) if e.get("type") == kind]
-
-
-def until_monitoring(path):
-    """Listeners on a make events until the monitor writing @path shows
-    one: it has joined the events group (a slow guest takes its time)."""
-    for _ in range(200):
-        with ns("a"):
-            s = vsock()
-            s.bind(("::" if V6 else "0.0.0.0", 0))
-            s.listen(1)
-            s.close()
-        if os.path.getsize(path):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def until_event(path, kind, timeout=15):

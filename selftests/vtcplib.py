@@ -250,6 +250,21 @@ def vsock(proto=PROTO, family=None):
                          socket.SOCK_STREAM, proto)
 
 
+def until_monitoring(path, host="a", tries=200):
+    """Listeners on @host make events until the monitor writing @path shows
+    one: it has joined the events group (a slow guest takes its time)."""
+    for _ in range(tries):
+        with ns(host):
+            s = vsock()
+            s.bind(("::" if V6 else "0.0.0.0", 0))
+            s.listen(1)
+            s.close()
+        if os.path.getsize(path):
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def family_of(addr):
     """The address family of the literal @addr."""
     return socket.AF_INET6 if ":" in addr else socket.AF_INET
