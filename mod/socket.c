@@ -163,14 +163,20 @@ void vtcp_done(struct sock *sk)
 		inet_csk_destroy_sock(sk);
 }
 
-/* An RST or a timeout ends the connection with @err for the user. */
+/*
+ * An RST or a timeout ends the connection with @err for the user. The
+ * error is reported after the socket is closed and shut down, as TCP's
+ * tcp_done_with_error(): a poller it wakes sees ERR, HUP and IN at once.
+ */
 void vtcp_reset_sock(struct sock *sk, int err)
 {
-	if (err && !sock_flag(sk, SOCK_DEAD)) {
+	bool report = err && !sock_flag(sk, SOCK_DEAD);
+
+	if (report)
 		WRITE_ONCE(sk->sk_err, err);
-		sk_error_report(sk);
-	}
 	vtcp_done(sk);
+	if (report)
+		sk_error_report(sk);
 }
 
 static bool has_unread_data(struct sock *sk)
@@ -438,7 +444,7 @@ static int set_send_option(struct sock *sk, int optname, int val)
 		return 0;
 	case VTCP_MAXSEG:
 		/* As TCP: for the next connection, on the wire from its SYN. */
-		if (val && (val < TCP_MIN_MSS || val > U16_MAX))
+		if (val && (val < TCP_MIN_MSS || val > MAX_TCP_WINDOW))
 			return -EINVAL;
 		vsk->user_mss = val;
 		return 0;

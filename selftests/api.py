@@ -28,7 +28,8 @@ import threading
 import time
 
 from vtcplib import (ACK, FIN, RST, SYN, PROTO, Sniffer, Tap, inject, ns,
-                     segment, sh, stats, sysctl, two_hosts)
+                     segment, sh, stats, sysctl, two_hosts,
+                     wait_after)
 from vtcplib import AF, V6, addr, mss
 
 A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
@@ -52,6 +53,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 tap = Tap(94, family=True)
 two_hosts()
 _port = [8000]
+RST_ROUNDS = 10
 
 
 def next_port():
@@ -105,6 +107,13 @@ def pair(proto=PROTO, port=None, reuse=False):
     s, _ = ls.accept()
     ls.close()
     return c, bound(s)
+
+
+def inject_in(host, seg):
+    """Send the raw segment @seg from host @host to the other one."""
+    src, dst = (B, A) if host == "b" else (A, B)
+    with ns(host):
+        inject(src, dst, seg)
 
 
 def pmask(s):
@@ -916,13 +925,7 @@ def polling():
            "data arrived: POLLIN", "vtcp %s, tcp %s" % (v[4], t[4]))
 
     # epoll wakes up when data arrives, and when an RST arrives.
-    with ns("a"):
-        sn = Sniffer("a0")
     c, s = pair()
-    port, cport = s.getsockname()[1], c.getsockname()[1]
-    synack = sn.wait(lambda x: x.src == B and x.is_(SYN | ACK) and
-                     x.dport == cport)
-    sn.close()
     ep = select.epoll()
     ep.register(s.fileno(), select.EPOLLIN | select.EPOLLRDHUP)
     threading.Timer(0.2, lambda: c.sendall(b"wake")).start()
@@ -934,28 +937,48 @@ def polling():
            secs, ev)
     s.recv(100)
 
-    def reset():
-        # B has sent nothing since its SYN-ACK: its RST <SEQ=ISS+1>.
-        with ns("b"):
-            inject(B, A, segment(B, A, port, cport, synack[0].seq + 1,
-                                 flags=RST))
-    ep.close()
-    ep = select.epoll()
-    ep.register(c.fileno(), select.EPOLLIN | select.EPOLLRDHUP)
-    if synack:
-        threading.Timer(0.2, reset).start()
-    t0 = time.monotonic()
-    ev = ep.poll(3)
-    secs = time.monotonic() - t0
-    want = select.EPOLLERR | select.EPOLLHUP | select.EPOLLIN
-    tap.ok(ev and ev[0][1] & want == want and secs <= 1.5,
-           "epoll_wait() wakes with EPOLLERR|EPOLLHUP|EPOLLIN when an RST "
-           "arrives (%.2f s)" % secs, ev)
-    tap.eq((inq(c), ename(errno_of(lambda: c.recv(100)))), (0, "ECONNRESET"),
-           "... then SIOCINQ is 0 and recv() fails with ECONNRESET")
     ep.close()
     c.close()
     s.close()
+
+    # The waiter runs on the other CPU as soon as the RST's softirq wakes
+    # it: a wakeup before the socket is shut down showed ERR|HUP without
+    # IN (the debug kernel, once). Several rounds, each a fresh pair.
+    with ns("a"):
+        sn = Sniffer("a0")
+    slow, wrong, errs = [], [], []
+    want = select.EPOLLERR | select.EPOLLHUP | select.EPOLLIN
+    for _ in range(RST_ROUNDS):
+        mark = len(sn.all())		# a port may come again: its new ISS
+        c, s = pair()
+        cport = c.getsockname()[1]
+        synack = wait_after(sn, mark, lambda x: x.src == B and
+                            x.is_(SYN | ACK) and x.dport == cport)
+        if not synack:
+            wrong.append("no SYN-ACK")
+            break
+        # B has sent nothing since its SYN-ACK: its RST <SEQ=ISS+1>.
+        rst = segment(B, A, s.getsockname()[1], cport, synack[0].seq + 1,
+                      flags=RST)
+        ep = select.epoll()
+        ep.register(c.fileno(), select.EPOLLIN | select.EPOLLRDHUP)
+        threading.Timer(0.05, lambda: inject_in("b", rst)).start()
+        t0 = time.monotonic()
+        ev = ep.poll(3)
+        slow.append(time.monotonic() - t0)
+        if not ev or ev[0][1] & want != want:
+            wrong.append(ev)
+        errs.append((inq(c), ename(errno_of(lambda: c.recv(100)))))
+        ep.close()
+        c.close()
+        s.close()
+    sn.close()
+    tap.ok(not wrong and max(slow) <= 1.5,
+           "epoll_wait() wakes with EPOLLERR|EPOLLHUP|EPOLLIN when an RST "
+           "arrives (%d times, at most %.2f s)" % (RST_ROUNDS, max(slow)),
+           wrong)
+    tap.eq(set(errs), {(0, "ECONNRESET")},
+           "... then SIOCINQ is 0 and recv() fails with ECONNRESET")
 
     # POLLOUT comes back when the peer drains a full send buffer.
     c, s = pair()
