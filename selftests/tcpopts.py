@@ -52,7 +52,7 @@ VTCP_INFO_NAMES = (
     "bytes_retrans segs_in segs_out retrans_segs fast_retrans congestion "
     "pmtu mtu_probe_low mtu_probe_high soft_error").split()
 
-tap = Tap(68, family=True)
+tap = Tap(70, family=True)
 two_hosts()
 offloads(False)		# segments on the wire as the stack cut them
 _port = [7000]
@@ -143,6 +143,7 @@ s.close()
 # switch's default is ENOPROTOOPT).
 BAD = [
     (TCP_MAXSEG, 10, errno.EINVAL, "TCP_MAXSEG below 88"),
+    (TCP_MAXSEG, 32768, errno.EINVAL, "TCP_MAXSEG above 32767"),
     (TCP_USER_TIMEOUT, -1, errno.EINVAL, "TCP_USER_TIMEOUT < 0"),
     (TCP_KEEPIDLE, 0, errno.EINVAL, "TCP_KEEPIDLE 0"),
     (TCP_KEEPCNT, 256, errno.EINVAL, "TCP_KEEPCNT 256"),
