@@ -31,92 +31,19 @@ vtcp ss sees the listener, vtcp's ActiveOpens/PassiveOpens moved and TCP's
 """
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vtcplib import (Tap, PROTO, V6, AF, addr, two_hosts, ns, stats,
-                     vtcp_ss, _libc)
+from vtcplib import Tap, PROTO, V6, addr, two_hosts, _libc
+from runlib import (FAM, HERE, VTCP, Opens, can_trap, listening, run, start,
+                    url, wait_out)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-VTCP = os.path.join(HERE, "..", "tools", "vtcp", "vtcp")
 PROBE = os.path.join(HERE, "run_probe")
-FAM = "6" if V6 else "4"
 
 tap = Tap(25, family=True)
-
-
-def run(cmd, host=None, timeout=60, capture=True):
-    """@cmd (a list) in @host's namespace: the CompletedProcess. Without
-    @capture, its output goes nowhere: a daemon it leaves behind does not
-    hold our pipes open."""
-    if host:
-        cmd = ["ip", "netns", "exec", host] + cmd
-    if capture:
-        return subprocess.run(cmd, capture_output=True, text=True,
-                              timeout=timeout)
-    return subprocess.run(cmd, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, timeout=timeout)
-
-
-def start(cmd, host=None):
-    if host:
-        cmd = ["ip", "netns", "exec", host] + cmd
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-
-
-def tcp_opens(host):
-    """TCP's ActiveOpens + PassiveOpens in @host (IPv4 and IPv6)."""
-    with ns(host):
-        with open("/proc/net/snmp") as f:
-            rows = [l.split() for l in f if l.startswith("Tcp:")]
-    row = dict(zip(rows[0], rows[1]))
-    return int(row["ActiveOpens"]) + int(row["PassiveOpens"])
-
-
-def vtcp_opens(host):
-    with ns(host):
-        s = stats()
-    return s["ActiveOpens"] + s["PassiveOpens"]
-
-
-class Opens:
-    """Open counters of hosts a and b, TCP's and vtcp's, before a case."""
-
-    def __init__(self):
-        self.tcp = [tcp_opens(h) for h in "ab"]
-        self.vtcp = [vtcp_opens(h) for h in "ab"]
-
-    def check(self, what, n=1):
-        """@n connections between a and b were vtcp's, none TCP's."""
-        tcp = [tcp_opens(h) - t for h, t in zip("ab", self.tcp)]
-        vt = [vtcp_opens(h) - t for h, t in zip("ab", self.vtcp)]
-        return tap.ok(tcp == [0, 0] and vt == [n, n],
-                      "%s: vtcp opens +%d on a and b, TCP's +0" % (what, n),
-                      "TCP opens moved by %r, vtcp's by %r" % (tcp, vt))
-
-
-def listening(host, port, timeout=10):
-    """Whether vtcp ss in @host shows a listener on @port, polled."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if any(":%d " % port in l + " " for l in vtcp_ss(host, "-l", "-H")):
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def wait_out(p, timeout=60):
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-    return p.returncode, out, err
 
 
 # ---- 1. no vtcp: exit 2, CMD never runs -----------------------------------
@@ -153,13 +80,10 @@ def seccomp_there():
     """Whether vtcp run can trap socket() in this kernel; if not (no
     CONFIG_SECCOMP_FILTER: the debug kernel), that it says so, exits 2
     and does not run CMD, and the cases that need it skip."""
-    marker = tempfile.mktemp()
-    r = run([VTCP, "run", "--", "touch", marker])
-    if r.returncode == 0 and os.path.exists(marker):
-        os.unlink(marker)
+    there, r = can_trap()
+    if there:
         return True
-    tap.ok(r.returncode == 2 and "seccomp" in r.stderr and
-           not os.path.exists(marker),
+    tap.ok(r.returncode == 2 and "seccomp" in r.stderr and not r.cmd_ran,
            "no seccomp user notification: exit 2, says so, CMD not run",
            "status %d, stderr %r" % (r.returncode, r.stderr))
     tap.msg("this kernel cannot trap socket(): %s" % r.stderr.strip())
@@ -253,7 +177,7 @@ print("client", c.getsockopt(socket.SOL_SOCKET, socket.SO_PROTOCOL),
 
 def python_pair():
     port, size = 7101, 1 << 20
-    opens = Opens()
+    opens = Opens(tap)
     srv = start([VTCP, "run", "--", "python3", "-c", PY_SERVER, addr("b"),
                  str(port), str(size)], "b")
     seen = listening("b", port)
@@ -272,7 +196,7 @@ def python_pair():
 
 def probe_pair():
     port, size = 7102, 3 << 20
-    opens = Opens()
+    opens = Opens(tap)
     srv = start([VTCP, "run", "-v", "--", PROBE, "serve", addr("b"),
                  str(port)], "b")
     seen = listening("b", port)
@@ -292,11 +216,6 @@ def probe_pair():
     opens.check("run_probe")
 
 
-def url(host, port, path):
-    a = addr(host)
-    return "http://%s:%d/%s" % ("[%s]" % a if V6 else a, port, path)
-
-
 def http_server():
     port = 7103
     d = tempfile.mkdtemp()
@@ -306,7 +225,7 @@ def http_server():
     srv = start([VTCP, "run", "--", "python3", "-m", "http.server",
                  "--bind", addr("b"), "--directory", d, str(port)], "b")
     seen = listening("b", port)
-    opens = Opens()
+    opens = Opens(tap)
     get = ("import sys, urllib.request; sys.stdout.buffer.write("
            "urllib.request.urlopen(sys.argv[1], timeout=30).read())")
     r = subprocess.run(["ip", "netns", "exec", "a", VTCP, "run", "--",
@@ -321,7 +240,7 @@ def http_server():
         tap.skip("curl from http.server", "no curl")
         tap.skip("curl: vtcp opens", "no curl")
     else:
-        opens = Opens()
+        opens = Opens(tap)
         out = os.path.join(d, "got")
         r = run([VTCP, "run", "--", "curl", "-gsS", "-o", out,
                  url("b", port, "blob")], "a")
@@ -346,7 +265,7 @@ def socat():
     src, dst = os.path.join(d, "src"), os.path.join(d, "dst")
     with open(src, "wb") as f:
         f.write(body)
-    opens = Opens()
+    opens = Opens(tap)
     lis = "TCP%s-LISTEN:%d,bind=%s,reuseaddr" % (FAM, port, addr("b"))
     srv = start([VTCP, "run", "--", "socat", "-u", lis,
                  "CREATE:" + dst], "b")
@@ -391,7 +310,7 @@ def inheritance():
 
 def daemon():
     port, size = 7105, 1 << 20
-    opens = Opens()
+    opens = Opens(tap)
     # sh leaves the server running in the background: vtcp run returns
     # at once, its supervisor serving the server from the background.
     t0 = time.monotonic()
@@ -411,7 +330,7 @@ def daemon():
 
 def netns_move():
     port = 7106
-    opens = Opens()
+    opens = Opens(tap)
     # vtcp run starts in the root namespace; the server moves to b.
     srv = start([VTCP, "run", "--", "ip", "netns", "exec", "b", "python3",
                  "-c", PY_SERVER, addr("b"), str(port), "1000"])
