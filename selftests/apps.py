@@ -10,13 +10,13 @@ connections were vtcp's: vtcp's open counters moved on both hosts and
 TCP's did not (runlib.Opens), and vtcp ss shows the server listening.
 
 1. nginx, 2 workers with "listen ... reuseport" (an SO_REUSEPORT group
-   of two vtcp listeners) and sendfile on: curl fetches a 4 MiB file,
-   then 20 small ones on one keep-alive connection.
+   of two vtcp listeners) and sendfile on: curl and wget fetch a 64 MiB
+   file, then curl 20 small ones on one keep-alive connection.
 2. redis-server: redis-cli SET and GET of a 256 KiB value;
    redis-benchmark's SET and GET, 4 clients.
 3. sshd (privilege separation, its preauth seccomp sandbox, the re-exec
    per connection): ssh runs cat of a 2 MiB file, and sha256sum of
-   what it sent on stdin.
+   what it sent on stdin; scp copies a 16 MiB file there and back.
 4. iperf3 client to server and reverse (-R), 2 s each: what the
    receiver counted is what the sender counted, less what was in flight
    at the end (at most 10%); the fields iperf3 reads from TCP_INFO (rtt,
@@ -36,11 +36,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vtcplib import Tap, addr, two_hosts, vtcp_ss
+from vtcplib import Tap, V6, addr, two_hosts, vtcp_ss
 from runlib import (VTCP, Opens, can_trap, host_port, listening, run, start,
                     wait_out)
 
-tap = Tap(14, family=True)
+tap = Tap(16, family=True)
 SERVER, CLIENT = "b", "a"
 
 
@@ -91,19 +91,46 @@ def listeners(host, port):
     return [l for l in vtcp_ss(host, "-l", "-H") if ":%d " % port in l + " "]
 
 
+def sha256_of(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def random_file(path, mib):
+    with open(path, "wb") as f:
+        for _ in range(mib):
+            f.write(os.urandom(1 << 20))
+    return sha256_of(path)
+
+
+def fetched(d, cmd, want):
+    """Run the client @cmd (writing to d/got) in CLIENT under vtcp run:
+    whether d/got came whole, and what to say if not."""
+    out = os.path.join(d, "got")
+    r = run(under_vtcp(cmd), CLIENT, timeout=120)
+    got = sha256_of(out) if os.path.exists(out) else None
+    size = os.path.getsize(out) if got else 0
+    if got:
+        os.unlink(out)
+    return r.returncode == 0 and got == want, \
+        "status %d, %d bytes, %r" % (r.returncode, size, r.stderr[-300:])
+
+
 def nginx():
     names = ["nginx (2 workers, reuseport): two vtcp listeners",
-             "curl from nginx (sendfile): 4 MiB file intact",
+             "curl from nginx (sendfile): 64 MiB file intact",
+             "wget from nginx: 64 MiB file intact",
              "curl: 20 files on one keep-alive connection",
-             "nginx and curl: vtcp opens"]
-    if missing(["nginx", "curl"], names):
+             "nginx, curl and wget: vtcp opens"]
+    if missing(["nginx", "curl", "wget"], names):
         return
     port = 7201
     d = tempfile.mkdtemp()
     os.mkdir(os.path.join(d, "www"))
-    body = os.urandom(4 << 20)
-    with open(os.path.join(d, "www", "big"), "wb") as f:
-        f.write(body)
+    want = random_file(os.path.join(d, "www", "big"), 64)
     for i in range(20):
         with open(os.path.join(d, "www", "s%d" % i), "w") as f:
             f.write("small file %d\n" % i)
@@ -120,10 +147,10 @@ def nginx():
     opens = Opens(tap)
     base = "http://%s/" % host_port(SERVER, port)
     out = os.path.join(d, "got")
-    r = run(under_vtcp(["curl", "-gsS", "-o", out, base + "big"]), CLIENT)
-    got = open(out, "rb").read() if os.path.exists(out) else b""
-    tap.ok(r.returncode == 0 and got == body, names[1],
-           "status %d, %d bytes, %r" % (r.returncode, len(got), r.stderr))
+    ok, why = fetched(d, ["curl", "-gsS", "-o", out, base + "big"], want)
+    tap.ok(ok, names[1], why)
+    ok, why = fetched(d, ["wget", "-q", "-O", out, base + "big"], want)
+    tap.ok(ok, names[2], why)
     args = []
     for i in range(20):
         args += ["-o", os.path.join(d, "g%d" % i), base + "s%d" % i]
@@ -134,10 +161,10 @@ def nginx():
                if os.path.exists(os.path.join(d, "g%d" % i)))
     connects = r.stdout.split()
     tap.ok(r.returncode == 0 and same and connects.count("1") == 1 and
-           connects.count("0") == 19, names[2],
+           connects.count("0") == 19, names[3],
            "status %d, num_connects %r, %r" % (r.returncode, connects,
                                                r.stderr))
-    opens.check("nginx and curl", 2)
+    opens.check("nginx, curl and wget", 3)
     rc, _, err = stop(srv)
     if err.strip():
         tap.msg("nginx said: %s" % err.strip()[-300:])
@@ -203,13 +230,15 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 StrictModes no
 UsePAM no
+Subsystem sftp /usr/lib/openssh/sftp-server
 """
 
 
 def sshd():
     names = ["ssh cat: a 2 MiB file intact through sshd",
              "ssh stdin: sha256sum of 2 MiB sent",
-             "sshd and ssh: vtcp opens"]
+             "scp: a 16 MiB file there and back, intact",
+             "sshd, ssh and scp: vtcp opens"]
     if missing(["sshd", "ssh", "ssh-keygen"], names):
         return
     port = 7203
@@ -229,11 +258,11 @@ def sshd():
     path = os.path.join(d, "blob")
     with open(path, "wb") as f:
         f.write(body)
-    ssh = ["ssh", "-F", "/dev/null", "-i", os.path.join(d, "id"),
-           "-p", str(port), "-o", "BatchMode=yes",
-           "-o", "StrictHostKeyChecking=no",
-           "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-           "root@" + addr(SERVER)]
+    opts = ["-F", "/dev/null", "-i", os.path.join(d, "id"),
+            "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"]
+    ssh = ["ssh"] + opts + ["-p", str(port), "root@" + addr(SERVER)]
+    scp = ["scp", "-q"] + opts + ["-P", str(port)]
     opens = Opens(tap)
     r = subprocess.run(["ip", "netns", "exec", CLIENT] +
                        under_vtcp(ssh + ["cat", path]),
@@ -247,7 +276,21 @@ def sshd():
     sent = r.stdout.split()[:1] == [hashlib.sha256(body).hexdigest().encode()]
     tap.ok(r.returncode == 0 and sent, names[1],
            "status %d, %r %r" % (r.returncode, r.stdout[:80], r.stderr[-300:]))
-    opens.check("sshd and ssh", 2)
+    big = os.path.join(d, "big")
+    want = random_file(big, 16)
+    remote = "root@%s:" % ("[%s]" % addr(SERVER) if V6 else addr(SERVER))
+    up = run(under_vtcp(scp + [big, remote + big + ".up"]), CLIENT,
+             timeout=120)
+    down = run(under_vtcp(scp + [remote + big + ".up", big + ".down"]),
+               CLIENT, timeout=120)
+    got = [sha256_of(big + x) if os.path.exists(big + x) else None
+           for x in (".up", ".down")]
+    tap.ok(up.returncode == 0 and down.returncode == 0 and
+           got == [want, want], names[2],
+           "up %d %r, down %d %r, sums %s" %
+           (up.returncode, up.stderr[-200:], down.returncode,
+            down.stderr[-200:], [g == want for g in got]))
+    opens.check("sshd, ssh and scp", 4)
     rc, _, err = stop(srv)
     shutil.rmtree(d)
 
