@@ -477,6 +477,9 @@ static const struct proto_ops vtcp6_stream_ops = {
 	.setsockopt	= sock_common_setsockopt,
 	.getsockopt	= sock_common_getsockopt,
 	.sendmsg	= inet_sendmsg,
+#if !VTCP_HAVE_SPLICE_PAGES
+	.sendpage	= inet_sendpage,
+#endif
 	.recvmsg	= sock_common_recvmsg,
 	.mmap		= sock_no_mmap,
 #ifdef CONFIG_COMPAT

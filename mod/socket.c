@@ -768,6 +768,9 @@ struct proto vtcp_prot = {
 	.setsockopt	= vtcp_setsockopt,
 	.getsockopt	= vtcp_getsockopt,
 	.sendmsg	= vtcp_sendmsg,
+#if !VTCP_HAVE_SPLICE_PAGES
+	.sendpage	= vtcp_sendpage,
+#endif
 	.recvmsg	= vtcp_recvmsg,
 	.backlog_rcv	= vtcp_do_rcv,
 	.release_cb	= vtcp_release_cb,
@@ -802,6 +805,9 @@ const struct proto_ops vtcp_stream_ops = {
 	.setsockopt	= sock_common_setsockopt,
 	.getsockopt	= sock_common_getsockopt,
 	.sendmsg	= inet_sendmsg,
+#if !VTCP_HAVE_SPLICE_PAGES
+	.sendpage	= inet_sendpage,
+#endif
 	.recvmsg	= sock_common_recvmsg,
 	.mmap		= sock_no_mmap,
 };

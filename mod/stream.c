@@ -561,19 +561,52 @@ static int append_pages(struct sock *sk, struct sk_buff *skb,
 	vtcp_sk(sk)->write_seq += got;
 	return got;
 }
+#else
+/*
+ * 6.1: the page vtcp_sendpage() was given (@msg's one bio_vec, from where
+ * the iterator stands) becomes the segment's next frag, or grows its last
+ * one: shared with the page cache, as do_tcp_sendpages() shares it.
+ */
+static int append_pages(struct sock *sk, struct sk_buff *skb,
+			struct msghdr *msg, size_t n)
+{
+	const struct bio_vec *bv = msg->msg_iter.bvec;
+	size_t off = bv->bv_offset + msg->msg_iter.iov_offset;
+	int i = skb_shinfo(skb)->nr_frags;
+	bool merge = skb_can_coalesce(skb, i, bv->bv_page, off);
+
+	if (!merge && i >= MAX_SKB_FRAGS)
+		return 0;
+	if (!vtcp_wmem_schedule(sk, n))
+		return -ENOMEM;
+	if (merge) {
+		skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], n);
+	} else {
+		get_page(bv->bv_page);
+		skb_fill_page_desc(skb, i, bv->bv_page, off, n);
+	}
+	skb_shinfo(skb)->flags |= SKBFL_SHARED_FRAG;
+	iov_iter_advance(&msg->msg_iter, n);
+	skb->len += n;
+	skb->data_len += n;
+	skb->truesize += n;
+	vtcp_charge_bytes(sk, n);
+	VTCP_SKB_CB(skb)->end_seq += n;
+	vtcp_sk(sk)->write_seq += n;
+	return n;
+}
 #endif
 
 static int append(struct sock *sk, struct sk_buff *skb, struct msghdr *msg,
-		  size_t n)
+		  size_t n, bool pages)
 {
-#if VTCP_HAVE_SPLICE_PAGES
-	if (msg->msg_flags & MSG_SPLICE_PAGES)
+	if (pages)
 		return append_pages(sk, skb, msg, n);
-#endif
 	return append_copy(sk, skb, msg, n);
 }
 
-int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
+/* Queue @msg's data, its pages themselves if @pages, else a copy. */
+static int send_data(struct sock *sk, struct msghdr *msg, bool pages)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	int copied = 0, err;
@@ -581,8 +614,6 @@ int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	long timeo;
 	u8 cork;
 
-	if (msg->msg_flags & MSG_OOB)
-		return -EOPNOTSUPP;
 	lock_sock(sk);
 	cork = vsk->cork;
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
@@ -610,7 +641,7 @@ int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 				goto wait;
 		}
 		err = append(sk, skb, msg, min_t(size_t, msg_data_left(msg),
-						 goal - skb->len));
+						 goal - skb->len), pages);
 		if (err > 0) {
 			copied += err;
 			if (!tail_with_room(sk, goal))
@@ -638,3 +669,36 @@ out_err:
 	release_sock(sk);
 	return copied;
 }
+
+int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
+{
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+#if VTCP_HAVE_SPLICE_PAGES
+	return send_data(sk, msg, msg->msg_flags & MSG_SPLICE_PAGES);
+#else
+	return send_data(sk, msg, false);
+#endif
+}
+
+#if !VTCP_HAVE_SPLICE_PAGES
+/*
+ * 6.1: sendfile() and splice() hand over one page at a time; more to come
+ * (MSG_SENDPAGE_NOTLAST) corks the last partial segment, as MSG_MORE.
+ */
+int vtcp_sendpage(struct sock *sk, struct page *page, int offset,
+		  size_t size, int flags)
+{
+	struct bio_vec bv = {
+		.bv_page = page, .bv_offset = offset, .bv_len = size,
+	};
+	struct msghdr msg = { .msg_flags = flags };
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (flags & MSG_SENDPAGE_NOTLAST)
+		msg.msg_flags |= MSG_MORE;
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, size);
+	return send_data(sk, &msg, true);
+}
+#endif

@@ -628,6 +628,8 @@ u64 vtcp_probe_timeout_ns(const struct sock *sk);
 
 /* stream.c: the byte stream, user side. */
 int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len);
+int vtcp_sendpage(struct sock *sk, struct page *page, int offset,
+		  size_t size, int flags);
 int vtcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 		 int *addr_len);
 void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb);
