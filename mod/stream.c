@@ -605,8 +605,13 @@ static int append(struct sock *sk, struct sk_buff *skb, struct msghdr *msg,
 	return append_copy(sk, skb, msg, n);
 }
 
-/* Queue @msg's data, its pages themselves if @pages, else a copy. */
-static int send_data(struct sock *sk, struct msghdr *msg, bool pages)
+/*
+ * Queue @msg's data, its pages themselves if @pages, else a copy. With
+ * @more, another call follows at once (6.1's MSG_SENDPAGE_NOTLAST): only
+ * full segments leave now, as do_tcp_sendpages() pushes.
+ */
+static int send_data(struct sock *sk, struct msghdr *msg, bool pages,
+		     bool more)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	int copied = 0, err;
@@ -656,7 +661,8 @@ wait:
 		if (err)
 			goto out_err;
 	}
-	vtcp_push(sk);
+	if (!more)
+		vtcp_push(sk);
 	vsk->cork = cork;
 	release_sock(sk);
 	return copied;
@@ -675,16 +681,17 @@ int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	if (msg->msg_flags & MSG_OOB)
 		return -EOPNOTSUPP;
 #if VTCP_HAVE_SPLICE_PAGES
-	return send_data(sk, msg, msg->msg_flags & MSG_SPLICE_PAGES);
+	return send_data(sk, msg, msg->msg_flags & MSG_SPLICE_PAGES, false);
 #else
-	return send_data(sk, msg, false);
+	return send_data(sk, msg, false, false);
 #endif
 }
 
 #if !VTCP_HAVE_SPLICE_PAGES
 /*
- * 6.1: sendfile() and splice() hand over one page at a time; more to come
- * (MSG_SENDPAGE_NOTLAST) corks the last partial segment, as MSG_MORE.
+ * 6.1: sendfile() and splice() hand over one page at a time, saying when
+ * the next one follows (MSG_SENDPAGE_NOTLAST): the segment then waits to
+ * fill, and its last partial one waits for more, as with MSG_MORE.
  */
 int vtcp_sendpage(struct sock *sk, struct page *page, int offset,
 		  size_t size, int flags)
@@ -699,6 +706,6 @@ int vtcp_sendpage(struct sock *sk, struct page *page, int offset,
 	if (flags & MSG_SENDPAGE_NOTLAST)
 		msg.msg_flags |= MSG_MORE;
 	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, size);
-	return send_data(sk, &msg, true);
+	return send_data(sk, &msg, true, flags & MSG_SENDPAGE_NOTLAST);
 }
 #endif

@@ -21,7 +21,7 @@ import threading
 import time
 
 from vtcplib import (ACK, PROTO, SYN, Sniffer, Tap, addr, ns, offloads,
-                     parse_options, show_sockets, two_hosts, vsock)
+                     parse_options, show_sockets, stats, two_hosts, vsock)
 
 TCP = socket.IPPROTO_TCP
 (TCP_NODELAY, TCP_MAXSEG, TCP_CORK, TCP_KEEPIDLE, TCP_KEEPINTVL,
@@ -52,7 +52,7 @@ VTCP_INFO_NAMES = (
     "bytes_retrans segs_in segs_out retrans_segs fast_retrans congestion "
     "pmtu mtu_probe_low mtu_probe_high soft_error").split()
 
-tap = Tap(70, family=True)
+tap = Tap(71, family=True)
 two_hosts()
 offloads(False)		# segments on the wire as the stack cut them
 _port = [7000]
@@ -546,9 +546,14 @@ def splice_hits():
 
 probed = splice_probe(True)
 spliced = {}
+segs = {}
 for name, proto in PROTOS:
     h0 = splice_hits() if probed else 0
+    with ns("a"):
+        s0 = stats()["OutSegs"]
     sent, same, splices = sendfile_splice(proto)
+    with ns("a"):
+        segs[name] = stats()["OutSegs"] - s0
     spliced[name] = (splice_hits() if probed else 0) - h0
     tap.eq(sent, 4 << 20, "%s: sendfile() sends the 4 MiB file" % name)
     tap.ok(same and splices > 0, "%s: splice() to a pipe and a file: the "
@@ -562,6 +567,11 @@ else:
     tap.ok(spliced["vtcp"] > 0, "vtcp: sendfile() puts the file's pages in "
            "its segments: %s() %d times, TCP's %d" %
            (PROBE, spliced["vtcp"], spliced["TCP"]))
+# Pages that come one at a time (6.1's sendpage) wait to fill a segment
+# while more follow: 4 MiB in GSO packets of 16 KiB or more, not 4 KiB.
+tap.ok(0 < segs["vtcp"] <= (4 << 20) // (16 << 10),
+       "vtcp: sendfile()'s 4 MiB left in %d packets (at most 256)" %
+       segs["vtcp"])
 c, srv = pair(PROTO)
 tap.errno(lambda: c.send(b"!", socket.MSG_OOB), errno.EOPNOTSUPP,
           "send(MSG_OOB) on vtcp: EOPNOTSUPP (no urgent data)")
