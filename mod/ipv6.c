@@ -481,6 +481,7 @@ static const struct proto_ops vtcp6_stream_ops = {
 	.sendpage	= inet_sendpage,
 #endif
 	.recvmsg	= sock_common_recvmsg,
+	.splice_read	= vtcp_splice_read,
 	.mmap		= sock_no_mmap,
 #ifdef CONFIG_COMPAT
 	.compat_ioctl	= inet6_compat_ioctl,

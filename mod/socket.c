@@ -809,5 +809,6 @@ const struct proto_ops vtcp_stream_ops = {
 	.sendpage	= inet_sendpage,
 #endif
 	.recvmsg	= sock_common_recvmsg,
+	.splice_read	= vtcp_splice_read,
 	.mmap		= sock_no_mmap,
 };

@@ -428,6 +428,74 @@ out:
 	return copied ?: err;
 }
 
+/* The received segment holding @seq, and @seq's offset in it; or NULL. */
+static struct sk_buff *segment_at(struct sock *sk, u32 seq, u32 *offset)
+{
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		*offset = seq - VTCP_SKB_CB(skb)->seq;
+		if (*offset < skb->len)
+			return skb;
+	}
+	return NULL;
+}
+
+/*
+ * splice() from a socket: the received segments' pages go into the pipe
+ * by reference (skb_splice_bits()), as tcp_splice_read() moves them; only
+ * what sits in a segment's linear part is copied. Stops at a full pipe.
+ */
+ssize_t vtcp_splice_read(struct socket *sock, loff_t *ppos,
+			 struct pipe_inode_info *pipe, size_t len,
+			 unsigned int flags)
+{
+	struct sock *sk = sock->sk;
+	struct vtcp_sock *vsk = vtcp_sk(sk);
+	ssize_t spliced = 0;
+	struct sk_buff *skb;
+	u32 offset;
+	long timeo;
+	int ret = 0;
+
+	lock_sock(sk);
+	/* SPLICE_F_NONBLOCK is the pipe's: the socket's own flag decides. */
+	timeo = sock_rcvtimeo(sk, sock->file->f_flags & O_NONBLOCK);
+	while (len && sk->sk_state != TCP_LISTEN) {
+		skb = segment_at(sk, vsk->copied_seq, &offset);
+		if (!skb) {
+			if (spliced)
+				break;
+			ret = cannot_wait(sk, timeo);
+			if (ret <= 0)
+				break;
+			sk_wait_data(sk, &timeo, NULL);
+			continue;
+		}
+		ret = skb_splice_bits(skb, sk, offset, pipe,
+				      min_t(size_t, len, skb->len - offset),
+				      flags);
+		if (ret <= 0)
+			break;
+		vsk->copied_seq += ret;
+		spliced += ret;
+		len -= ret;
+		if (offset + ret == skb->len) {
+			__skb_unlink(skb, &sk->sk_receive_queue);
+			consume_skb(skb);
+		}
+	}
+	if (sk->sk_state == TCP_LISTEN)
+		ret = -ENOTCONN;
+	if (spliced) {
+		sk_mem_reclaim(sk);
+		autotune_rcvbuf(sk, spliced);
+		maybe_update_window(sk);
+	}
+	release_sock(sk);
+	return spliced ?: ret;
+}
+
 /* Wait for buffer space: 0 to go on, else an error for the sender. */
 static int wait_for_room(struct sock *sk, long *timeo)
 {

@@ -630,6 +630,9 @@ u64 vtcp_probe_timeout_ns(const struct sock *sk);
 int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len);
 int vtcp_sendpage(struct sock *sk, struct page *page, int offset,
 		  size_t size, int flags);
+ssize_t vtcp_splice_read(struct socket *sock, loff_t *ppos,
+			 struct pipe_inode_info *pipe, size_t len,
+			 unsigned int flags);
 int vtcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 		 int *addr_len);
 void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb);

@@ -52,7 +52,7 @@ VTCP_INFO_NAMES = (
     "bytes_retrans segs_in segs_out retrans_segs fast_retrans congestion "
     "pmtu mtu_probe_low mtu_probe_high soft_error").split()
 
-tap = Tap(71, family=True)
+tap = Tap(73, family=True)
 two_hosts()
 offloads(False)		# segments on the wire as the stack cut them
 _port = [7000]
@@ -512,8 +512,15 @@ PROBE = "skb_splice_from_iter" if kernel_has("skb_splice_from_iter") \
     else "inet_sendpage"
 
 
+# And where splice() from a socket takes the received segments' pages
+# without a copy, on both kernels: without a splice_read of its own, a
+# socket is read into fresh pages (copy_splice_read()).
+PROBES = {"splice": PROBE, "bits": "skb_splice_bits"}
+
+
 def splice_probe(on):
-    """A kprobe event on PROBE; False if refused."""
+    """kprobe events tcpopts/splice and tcpopts/bits on PROBES; False if
+    refused."""
     if on and not os.path.exists(TRACE + "/kprobe_events"):
         subprocess.run("mount -t tracefs nodev " + TRACE, shell=True)
     try:
@@ -522,39 +529,42 @@ def splice_probe(on):
                 f.write("0")
         fd = os.open(TRACE + "/kprobe_events", os.O_WRONLY | os.O_APPEND)
         try:
-            os.write(fd, ("p:tcpopts/splice %s\n" % PROBE if on else
-                          "-:tcpopts/splice\n").encode())
+            for event, symbol in PROBES.items():
+                os.write(fd, ("p:tcpopts/%s %s\n" % (event, symbol) if on
+                              else "-:tcpopts/%s\n" % event).encode())
         finally:
             os.close(fd)
         if on:
             with open(TRACE + "/events/tcpopts/enable", "w") as f:
                 f.write("1")
     except OSError as e:
-        tap.msg("kprobe on %s: %s" % (PROBE, e))
+        tap.msg("kprobe on %s: %s" % (list(PROBES.values()), e))
         return False
     return True
 
 
-def splice_hits():
+def splice_hits(event="splice"):
     with open(TRACE + "/kprobe_profile") as f:
         for line in f:
             w = line.split()
-            if len(w) >= 2 and w[0] == "splice":
+            if len(w) >= 2 and w[0] == event:
                 return int(w[1])
     return 0
 
 
 probed = splice_probe(True)
 spliced = {}
-segs = {}
+segs, bits = {}, {}
 for name, proto in PROTOS:
     h0 = splice_hits() if probed else 0
+    b0 = splice_hits("bits") if probed else 0
     with ns("a"):
         s0 = stats()["OutSegs"]
     sent, same, splices = sendfile_splice(proto)
     with ns("a"):
         segs[name] = stats()["OutSegs"] - s0
     spliced[name] = (splice_hits() if probed else 0) - h0
+    bits[name] = (splice_hits("bits") if probed else 0) - b0
     tap.eq(sent, 4 << 20, "%s: sendfile() sends the 4 MiB file" % name)
     tap.ok(same and splices > 0, "%s: splice() to a pipe and a file: the "
            "same bytes (%d splices)" % (name, splices))
@@ -567,6 +577,47 @@ else:
     tap.ok(spliced["vtcp"] > 0, "vtcp: sendfile() puts the file's pages in "
            "its segments: %s() %d times, TCP's %d" %
            (PROBE, spliced["vtcp"], spliced["TCP"]))
+if not probed or not bits["TCP"]:
+    tap.skip("vtcp: splice() from the socket moves the segments' pages",
+             "no skb_splice_bits() calls to count here")
+else:
+    tap.ok(bits["vtcp"] > 0, "vtcp: splice() from the socket moves the "
+           "segments' pages: skb_splice_bits() %d times, TCP's %d" %
+           (bits["vtcp"], bits["TCP"]))
+
+
+def splice_edges(proto):
+    """splice() from @proto's socket: with no data, O_NONBLOCK; after the
+    peer's FIN; from a listener. What each gives (errno or bytes)."""
+    c, srv = pair(proto)
+    r, w = os.pipe()
+    got = []
+    for fn in (lambda: (srv.setblocking(False),
+                        os.splice(srv.fileno(), w, 4096))[-1],
+               lambda: (srv.setblocking(True), c.close(), time.sleep(0.2),
+                        os.splice(srv.fileno(), w, 4096))[-1]):
+        try:
+            got.append(fn())
+        except OSError as e:
+            got.append(errno.errorcode[e.errno])
+    srv.close()
+    ls = vsock(proto)
+    ls.listen(1)
+    try:
+        got.append(os.splice(ls.fileno(), w, 4096))
+    except OSError as e:
+        got.append(errno.errorcode[e.errno])
+    ls.close()
+    os.close(r)
+    os.close(w)
+    return got
+
+
+edges = {name: splice_edges(proto) for name, proto in PROTOS}
+tap.ok(edges["vtcp"] == edges["TCP"] == ["EAGAIN", 0, "ENOTCONN"],
+       "splice() from a socket: EAGAIN without data (O_NONBLOCK), 0 after "
+       "the FIN, "
+       "ENOTCONN from a listener, as TCP", edges)
 # Pages that come one at a time (6.1's sendpage) wait to fill a segment
 # while more follow: 4 MiB in GSO packets of 16 KiB or more, not 4 KiB.
 tap.ok(0 < segs["vtcp"] <= (4 << 20) // (16 << 10),
