@@ -475,6 +475,12 @@ static u8 defer_accept(const struct sock *child)
 	return READ_ONCE(vtcp_sk(listener_of(vtcp_sk(child)->req))->defer_accept);
 }
 
+/* Did @child hold the handshake's bare ACK back, to wait for data? */
+static bool ack_held_back(const struct sock *child)
+{
+	return inet_rsk(vtcp_sk(child)->req)->acked;
+}
+
 /**
  * vtcp_child_defers - is this ACK of our SYN held back by TCP_DEFER_ACCEPT?
  * @child: a socket in SYN-RECEIVED
@@ -499,6 +505,33 @@ void vtcp_child_wait_for_data(struct sock *child)
 {
 	inet_rsk(vtcp_sk(child)->req)->acked = 1;
 	VTCP_INC_STATS(sock_net(child), VTCP_MIB_DEFER_ACCEPT_DROP);
+}
+
+/*
+ * The SYN-ACK timeouts after which @child gives up: synack_retries, or,
+ * once an ACK was held back, the deferral if it is longer: the peer is
+ * known to be there, and its data may come still.
+ */
+unsigned int vtcp_child_synack_retries(const struct sock *child)
+{
+	unsigned int n = vtcp_sysctl(sock_net(child), synack_retries);
+
+	if (ack_held_back(child))
+		n = max_t(unsigned int, n, defer_accept(child));
+	return n;
+}
+
+/*
+ * Does @child's SYN-ACK timeout pass without resending it? Once an ACK
+ * was held back, another SYN-ACK would only bring another that is held
+ * back too: none goes until the deferral's last timeout, whose SYN-ACK
+ * asks for the ACK that then completes the handshake (TCP's
+ * syn_ack_recalc()).
+ */
+bool vtcp_child_synack_waits(const struct sock *child)
+{
+	return vtcp_sk(child)->req && ack_held_back(child) &&
+	       vtcp_sk(child)->retries + 1 < defer_accept(child);
 }
 
 /* A child dies before its handshake completes: it is nobody's. */
