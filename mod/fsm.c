@@ -69,6 +69,13 @@ static int act_established(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
+/* TCP_DEFER_ACCEPT: the handshake's ACK alone goes; data will complete it. */
+static int act_wait_for_data(struct sock *sk, struct sk_buff *skb)
+{
+	vtcp_child_wait_for_data(sk);
+	return 0;
+}
+
 static int act_send_fin(struct sock *sk, struct sk_buff *skb)
 {
 	return vtcp_queue_ctl(sk, TCPHDR_FIN | TCPHDR_ACK);
@@ -198,6 +205,7 @@ static const struct vtcp_transition vtcp_table[TCP_MAX_STATES][VTCP_NR_EVENTS] =
 },
 [TCP_SYN_RECV] = {
 	ON(ACK_OF_SYN)	= { act_established,		TCP_ESTABLISHED },
+	ON(BARE_ACK)	= { act_wait_for_data,		TCP_SYN_RECV },
 	ON(SYNACK)	= { act_established,		TCP_ESTABLISHED },
 	ON(SYN)		= { act_send_synack,		TCP_SYN_RECV },
 	ON(RST)		= { act_syn_recv_reset,		TCP_CLOSE },

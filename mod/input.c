@@ -429,6 +429,10 @@ static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 			vtcp_send_reset_for(sock_net(sk), skb);
 			return false;
 		}
+		if (vtcp_child_defers(sk, skb)) {
+			vtcp_fsm(sk, VTCP_EV_BARE_ACK, skb);
+			return false;		/* TCP_DEFER_ACCEPT waits for data */
+		}
 		vtcp_fsm(sk, VTCP_EV_ACK_OF_SYN, skb);
 		if (sk->sk_state == TCP_CLOSE)
 			return false;	/* the listener was gone */

@@ -7,6 +7,11 @@
  * in the SYN queue until the handshake completes, then takes the child to
  * the accept queue, where inet_csk_accept() finds it.
  *
+ * With TCP_DEFER_ACCEPT on the listener, the handshake's bare ACK does not
+ * complete it: the child stays in SYN-RECEIVED until data comes, or until
+ * the deferral's SYN-ACK timeouts have passed and an ACK comes again, as
+ * TCP's request socket does.
+ *
  * Or the SYN gets a SYN cookie (syncookies.c) and nothing is made: then
  * the ACK that echoes it makes the child, ESTABLISHED, straight for the
  * accept queue.
@@ -134,6 +139,7 @@ static struct request_sock *ticket_for(struct sock *sk, struct sk_buff *skb)
 	ireq->ir_rmt_port = vtcp_hdr(skb)->source;
 	ireq->ir_num = ntohs(vtcp_hdr(skb)->dest);
 	ireq->ir_mark = inet_request_mark(sk, skb);
+	ireq->acked = 0;	/* no ACK held back yet (TCP_DEFER_ACCEPT) */
 	return req;
 }
 
@@ -400,6 +406,11 @@ static void cookie_established(struct sock *sk, struct sock *child,
  * ESTABLISHED, with what the cookie kept, queues it for accept(), and
  * hands it @skb, whose data and window are the connection's first.
  *
+ * TCP_DEFER_ACCEPT does not hold a bare ACK back here, as TCP's
+ * cookie_v4_check() does not: nothing was kept that would send the SYN-ACK
+ * again, so a client that waits for the server to speak would wait for
+ * ever.
+ *
  * Return: 0 when the child took @skb; -ENOENT when @skb is no cookie's
  * ACK (the caller answers it with an RST); another negative errno when
  * the child could not be made (the peer's next segment tries again).
@@ -452,6 +463,75 @@ void vtcp_child_established(struct sock *child)
 		listener->sk_data_ready(listener);
 	else
 		reqsk_put(req);		/* the listener is gone: child reset */
+}
+
+/*
+ * TCP_DEFER_ACCEPT: the listener's, in SYN-ACK timeouts (socket.c). Read at
+ * each use, as TCP reads its rskq_defer_accept, so that a change applies
+ * to the children already half-open too.
+ */
+static u8 defer_accept(const struct sock *child)
+{
+	return READ_ONCE(vtcp_sk(listener_of(vtcp_sk(child)->req))->defer_accept);
+}
+
+/* Did @child hold the handshake's bare ACK back, to wait for data? */
+static bool ack_held_back(const struct sock *child)
+{
+	return inet_rsk(vtcp_sk(child)->req)->acked;
+}
+
+/**
+ * vtcp_child_defers - is this ACK of our SYN held back by TCP_DEFER_ACCEPT?
+ * @child: a socket in SYN-RECEIVED
+ * @skb: an acceptable ACK that covers our SYN
+ *
+ * While fewer of its SYN-ACK's timeouts have passed than the listener's
+ * TCP_DEFER_ACCEPT, a child's handshake is completed by data (or a FIN),
+ * not by a bare ACK; after them, by any ACK (TCP's tcp_check_req()).
+ *
+ * Return: true when @skb is to be dropped and the child to wait.
+ */
+bool vtcp_child_defers(const struct sock *child, const struct sk_buff *skb)
+{
+	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
+
+	return vtcp_sk(child)->req && cb->end_seq == cb->seq &&
+	       vtcp_sk(child)->retries < defer_accept(child);
+}
+
+/* SYN-RECEIVED x BARE_ACK: the peer is there; its data is waited for. */
+void vtcp_child_wait_for_data(struct sock *child)
+{
+	inet_rsk(vtcp_sk(child)->req)->acked = 1;
+	VTCP_INC_STATS(sock_net(child), VTCP_MIB_DEFER_ACCEPT_DROP);
+}
+
+/*
+ * The SYN-ACK timeouts after which @child gives up: synack_retries, or,
+ * once an ACK was held back, the deferral if it is longer: the peer is
+ * known to be there, and its data may come still.
+ */
+unsigned int vtcp_child_synack_retries(const struct sock *child)
+{
+	unsigned int n = vtcp_sysctl(sock_net(child), synack_retries);
+
+	if (ack_held_back(child))
+		n = max_t(unsigned int, n, defer_accept(child));
+	return n;
+}
+
+/*
+ * Does @child's SYN-ACK timeout pass without resending it? Once an ACK
+ * was held back, another SYN-ACK would only bring another that is held
+ * back too: none goes until the deferral's last timeout, whose SYN-ACK
+ * asks for the ACK that then completes the handshake (TCP's
+ * syn_ack_recalc()).
+ */
+bool vtcp_child_synack_waits(const struct sock *child)
+{
+	return vtcp_sk(child)->req && ack_held_back(child) &&
+	       vtcp_sk(child)->retries + 1 < defer_accept(child);
 }
 
 /* A child dies before its handshake completes: it is nobody's. */

@@ -456,7 +456,8 @@ static int set_send_option(struct sock *sk, int optname, int val)
 		sk->sk_write_space(sk);
 		return 0;
 	case VTCP_DEFER_ACCEPT:
-		vsk->defer_accept = secs_to_synack_timeouts(val);
+		/* Its children read it without the listener's lock. */
+		WRITE_ONCE(vsk->defer_accept, secs_to_synack_timeouts(val));
 		return 0;
 	}
 	return -ENOPROTOOPT;

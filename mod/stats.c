@@ -77,6 +77,7 @@ static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_SYNCOOKIES_SENT]	= "SyncookiesSent",
 	[VTCP_MIB_SYNCOOKIES_RECV]	= "SyncookiesRecv",
 	[VTCP_MIB_SYNCOOKIES_FAILED]	= "SyncookiesFailed",
+	[VTCP_MIB_DEFER_ACCEPT_DROP]	= "DeferAcceptDrop",
 };
 
 const char *vtcp_stat_name(int mib)

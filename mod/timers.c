@@ -41,7 +41,7 @@ static unsigned int retries_allowed(struct sock *sk, const struct sk_buff *skb)
 	u8 flags = VTCP_SKB_CB(skb)->flags;
 
 	if (flags & TCPHDR_SYN)
-		return vtcp_sk(sk)->req ? vtcp_sysctl(net, synack_retries) :
+		return vtcp_sk(sk)->req ? vtcp_child_synack_retries(sk) :
 					  vtcp_sysctl(net, syn_retries);
 	if (flags & TCPHDR_FIN)
 		return vtcp_sysctl(net, fin_retries);
@@ -71,6 +71,16 @@ static bool head_expired(struct sock *sk, const struct sk_buff *head)
 		return vsk->retries >= retries_allowed(sk, head);
 	return vsk->retries &&
 	       ktime_get_ns() - vsk->rtx_start_ns >= limit;
+}
+
+/*
+ * A timeout that resends nothing (TCP_DEFER_ACCEPT's, request.c): it
+ * counts, and the next one backs off, as if it had.
+ */
+static void quiet_timeout(struct sock *sk)
+{
+	vtcp_sk(sk)->retries++;
+	vtcp_arm_rtx(sk);
 }
 
 /* The head of the write queue timed out: resend it, or give up. */
@@ -113,6 +123,10 @@ static void rtx_timeout(struct sock *sk)
 	}
 	if (head_expired(sk, head)) {
 		vtcp_fsm(sk, VTCP_EV_TIMEOUT, NULL);
+		return;
+	}
+	if (vtcp_child_synack_waits(sk)) {
+		quiet_timeout(sk);
 		return;
 	}
 	vtcp_count_timeout_retrans(sk, head);

@@ -363,6 +363,7 @@ enum vtcp_mib {
 	VTCP_MIB_SYNCOOKIES_SENT,	/* SYN-ACKs that carried a cookie */
 	VTCP_MIB_SYNCOOKIES_RECV,	/* ACKs with a good cookie */
 	VTCP_MIB_SYNCOOKIES_FAILED,	/* ACKs with a bad or expired cookie */
+	VTCP_MIB_DEFER_ACCEPT_DROP,	/* bare ACKs held back: TCP_DEFER_ACCEPT */
 	__VTCP_MIB_MAX
 };
 
@@ -661,6 +662,10 @@ void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb);
 int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb);
 int vtcp_listen_rcv_cookie(struct sock *sk, struct sk_buff *skb);
 void vtcp_child_established(struct sock *child);
+bool vtcp_child_defers(const struct sock *child, const struct sk_buff *skb);
+void vtcp_child_wait_for_data(struct sock *child);
+unsigned int vtcp_child_synack_retries(const struct sock *child);
+bool vtcp_child_synack_waits(const struct sock *child);
 void vtcp_child_drop_req(struct sock *child);
 void vtcp_abort_children(struct sock *listener);
 extern struct request_sock_ops vtcp_request_sock_ops;

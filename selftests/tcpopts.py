@@ -9,7 +9,10 @@ TCP_CORK), ACK counts (TCP_QUICKACK), when a dead path ends a connection
 (TCP_USER_TIMEOUT), how much a writer may queue (TCP_NOTSENT_LOWAT), and
 TCP_INFO against VTCP_INFO and the bytes moved. Then what servers use
 beside them: SO_REUSEPORT listener groups, sendfile() and splice(), and
-MSG_OOB's EOPNOTSUPP. Over IPv4, or IPv6 with VTCP_FAMILY=6."""
+MSG_OOB's EOPNOTSUPP. Last, TCP_DEFER_ACCEPT: when a listener makes a
+connection acceptable (data, FIN, the end of the deferral; not an RST),
+with the SYN-ACKs and the counter of TCP's. Over IPv4, or IPv6 with
+VTCP_FAMILY=6."""
 import errno
 import hashlib
 import os
@@ -21,7 +24,8 @@ import threading
 import time
 
 from vtcplib import (ACK, PROTO, SYN, Sniffer, Tap, addr, ns, offloads,
-                     parse_options, show_sockets, stats, two_hosts, vsock)
+                     parse_options, show_sockets, slab_objects, stat, stats,
+                     two_hosts, vsock, vtcp_states)
 
 TCP = socket.IPPROTO_TCP
 (TCP_NODELAY, TCP_MAXSEG, TCP_CORK, TCP_KEEPIDLE, TCP_KEEPINTVL,
@@ -52,7 +56,7 @@ VTCP_INFO_NAMES = (
     "bytes_retrans segs_in segs_out retrans_segs fast_retrans congestion "
     "pmtu mtu_probe_low mtu_probe_high soft_error").split()
 
-tap = Tap(73, family=True)
+tap = Tap(88, family=True)
 two_hosts()
 offloads(False)		# segments on the wire as the stack cut them
 _port = [7000]
@@ -628,6 +632,177 @@ tap.errno(lambda: c.send(b"!", socket.MSG_OOB), errno.EOPNOTSUPP,
           "send(MSG_OOB) on vtcp: EOPNOTSUPP (no urgent data)")
 c.close()
 srv.close()
+
+
+
+# 12. TCP_DEFER_ACCEPT 2 on the listener (2 SYN-ACK timeouts, 1 s and 2 s;
+# it reads back 3): the handshake's bare ACK does not make a connection
+# acceptable. Data does, or a FIN, or, the deferral over, the ACK that its
+# last SYN-ACK brings; an RST leaves nothing. Each against TCP's.
+DEFER = 2
+SLAB = "VTCPv6" if ":" in addr("b") else "VTCP"
+
+
+def tcp_ext(name):
+    """Counter @name of host b's Linux TCP, from TcpExt in netstat."""
+    with ns("b"):
+        with open("/proc/thread-self/net/netstat") as f:
+            rows = [line.split() for line in f if line.startswith("TcpExt:")]
+    return int(dict(zip(rows[0][1:], rows[1][1:]))[name])
+
+
+def deferred_acks(proto):
+    """Bare ACKs host b dropped to wait for data: vtcp's or TCP's count."""
+    if proto == PROTO:
+        return stat("b", "DeferAcceptDrop")
+    return tcp_ext("TCPDeferAcceptDrop")
+
+
+def half_open_at_b(proto):
+    """Host b's connections of @proto in SYN-RECEIVED."""
+    if proto == PROTO:
+        return vtcp_states("b").get("SYN-RECV", 0)
+    out = subprocess.run("ip netns exec b ss -Htn state syn-recv",
+                         shell=True, check=True, capture_output=True,
+                         text=True).stdout
+    return len(out.splitlines())
+
+
+def deferring(proto):
+    """A listener of @proto at b with TCP_DEFER_ACCEPT and a client at a
+    whose connect() returned: (listener, client, when it returned)."""
+    _port[0] += 1
+    with ns("b"):
+        ls = socket.socket(socket.AF_INET6 if ":" in addr("b") else
+                           socket.AF_INET, socket.SOCK_STREAM, proto)
+        ls.bind((addr("b"), _port[0]))
+        ls.setsockopt(TCP, TCP_DEFER_ACCEPT, DEFER)
+        ls.listen(4)
+    with ns("a"):
+        c = socket.socket(ls.family, socket.SOCK_STREAM, proto)
+    c.settimeout(10)
+    c.connect((addr("b"), _port[0]))
+    return ls, c, time.monotonic()
+
+
+def acceptable(ls, timeout):
+    return bool(select.select([ls], [], [], timeout)[0])
+
+
+def accept_and_peek(ls, timeout):
+    """What accept() gives within @timeout, read at once without waiting:
+    the bytes, b"" at end of file, None when nothing is there yet, the
+    errno's name, or "none accepted"."""
+    if not acceptable(ls, timeout):
+        return "none accepted"
+    s = ls.accept()[0]
+    s.setblocking(False)
+    try:
+        got = s.recv(100)
+    except BlockingIOError:
+        got = None
+    except OSError as e:
+        got = errno.errorcode[e.errno]
+    s.close()
+    return got
+
+
+def data_after_silence(proto):
+    """1 s of silence, then data: (acceptable before it, s to accept
+    after it, what the accepted socket reads at once)."""
+    ls, c, _ = deferring(proto)
+    early = acceptable(ls, 1.0)
+    c.send(b"late hello")
+    t = time.monotonic()
+    ready = acceptable(ls, 3.0)
+    after = time.monotonic() - t
+    got = accept_and_peek(ls, 0) if ready else "none accepted"
+    c.close()
+    ls.close()
+    return early, after, got
+
+
+def silent_client(proto):
+    """A client that never sends: (s from connect() to acceptable, what the
+    accepted socket reads, when b's SYN-ACKs came, from the first)."""
+    with ns("a"):
+        sn = Sniffer("a0", proto)
+    ls, c, t0 = deferring(proto)
+    got = accept_and_peek(ls, 10.0)
+    took = time.monotonic() - t0
+    port = c.getsockname()[1]
+    sn.close()
+    synacks = [g.t for g in sn.all(lambda g: g.dport == port and
+                                   g.is_(SYN | ACK))]
+    c.close()
+    ls.close()
+    return took, got, [round(t - synacks[0], 2) for t in synacks]
+
+
+def closed_during(proto, reset):
+    """A client that closes (FIN), or resets, 0.3 s into the deferral:
+    (half-open at b before, what accept() gives within 4.5 s, the
+    deferral's 3 s included, half-open at b after)."""
+    ls, c, _ = deferring(proto)
+    time.sleep(0.3)
+    held = half_open_at_b(proto)
+    if reset:
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+    c.close()
+    got = accept_and_peek(ls, 4.5 if reset else 2.0)
+    left = half_open_at_b(proto)
+    ls.close()
+    return held, got, left
+
+
+slab0 = slab_objects(SLAB)
+timing, drops = {}, {}
+for name, proto in PROTOS:
+    drops0 = deferred_acks(proto)
+    early, after, got = data_after_silence(proto)
+    tap.ok(not early, "%s: TCP_DEFER_ACCEPT %d: the handshake's ACK alone "
+           "does not make it acceptable (1 s polled)" % (name, DEFER))
+    tap.ok(after < 0.5 and got == b"late hello", "%s: data makes it "
+           "acceptable, %.3f s after it, and is read at once" % (name, after),
+           "read %r" % (got,))
+    took, got, synacks = silent_client(proto)
+    timing[name] = took, synacks
+    tap.ok(2.5 < took < 6 and got is None, "%s: a client that sends nothing "
+           "is accepted after the deferral, at %.2f s, nothing to read" %
+           (name, took), "read %r" % (got,))
+    tap.eq(closed_during(proto, False), (1, b"", 0), "%s: a client that "
+           "closes during the deferral: its FIN makes it acceptable, and "
+           "the accepted socket reads end of file" % name)
+    tap.eq(closed_during(proto, True), (1, "none accepted", 0), "%s: a "
+           "client that resets during the deferral: nothing to accept, "
+           "nothing left half-open" % name)
+    drops[name] = deferred_acks(proto) - drops0
+tap.msg("TCP_DEFER_ACCEPT %d, a silent client accepted after (s) and "
+        "SYN-ACKs at (s): %r" % (DEFER, timing))
+tap.ok(abs(timing["vtcp"][0] - timing["TCP"][0]) < 1.5,
+       "vtcp accepts a silent client %.2f s after connect(), TCP %.2f s" %
+       (timing["vtcp"][0], timing["TCP"][0]))
+tap.eq(len(timing["vtcp"][1]), len(timing["TCP"][1]),
+       "until then, as many SYN-ACKs as TCP: %d (none resent while the "
+       "ACK waits, but the deferral's last)" % len(timing["TCP"][1]))
+tap.eq((drops["vtcp"], drops["TCP"]), (4, 4), "DeferAcceptDrop counts "
+       "the 4 ACKs held back, as TCP's TCPDeferAcceptDrop")
+ls, c, _ = deferring(PROTO)
+time.sleep(0.3)
+held = half_open_at_b(PROTO)
+ls.close()
+tap.eq((held, half_open_at_b(PROTO)), (1, 0), "vtcp: a listener closed "
+       "during a deferral takes its half-open child with it")
+c.close()
+if slab0 is None:
+    tap.skip("vtcp: no socket of these is left", "no /proc/slabinfo")
+else:
+    end = time.monotonic() + 5
+    while slab_objects(SLAB) > slab0 and time.monotonic() < end:
+        time.sleep(0.1)
+    tap.ok(slab_objects(SLAB) <= slab0, "vtcp: no socket of these is left: "
+           "%s objects %s, were %s" % (SLAB, slab_objects(SLAB), slab0))
 
 if tap.fails:
     show_sockets(tap)

@@ -66,6 +66,7 @@ enum vtcp_fsm_event {
 	VTCP_EV_FW2_TIMEOUT,	/* timer: orphan idle in FIN-WAIT-2 */
 	VTCP_EV_NEW_SYN,	/* segment: SYN newer than TIME-WAIT's (RFC 6191) */
 	VTCP_EV_ICMP_ERROR,	/* ICMP: a hard error for a connection opening */
+	VTCP_EV_BARE_ACK,	/* segment: bare ACK of SYN, accept deferred */
 	VTCP_NR_EVENTS
 };
 
