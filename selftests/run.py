@@ -9,9 +9,9 @@ vtcp ss sees the listener, vtcp's ActiveOpens/PassiveOpens moved and TCP's
 (/proc/net/snmp, which counts IPv4 and IPv6) did not.
 
 1. Without the module, or with a protocol that is not vtcp's, vtcp run
-   says so, exits 2 and does not run CMD; so it does in a kernel without
-   seccomp user notification (the debug kernel), where the other cases
-   skip.
+   says so, exits 2 and does not run CMD; so it does when seccomp() fails
+   (simulated with a filter of our own that refuses it), and in a kernel
+   without seccomp user notification, where the other cases skip.
 2. CMD's exit status comes back; a CMD that cannot be run is 127.
 3. run_probe (selftests/run_probe.c, static when a static libc is there:
    the case of Go programs and static binaries) makes every kind of
@@ -29,8 +29,11 @@ vtcp ss sees the listener, vtcp's ActiveOpens/PassiveOpens moved and TCP's
 6. The cost (shown, not judged: TCG): a trapped socket() against a vtcp
    socket() made directly, and getppid(2) with and without the filter.
 """
+import ctypes
+import errno
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -43,7 +46,7 @@ from runlib import (FAM, HERE, VTCP, Opens, can_trap, listening, run, start,
 
 PROBE = os.path.join(HERE, "run_probe")
 
-tap = Tap(25, family=True)
+tap = Tap(26, family=True)
 
 
 # ---- 1. no vtcp: exit 2, CMD never runs -----------------------------------
@@ -76,10 +79,40 @@ def no_vtcp():
            "status %d, stderr %r" % (r.returncode, r.stderr))
 
 
+def refuse_seccomp():
+    """In the child, before exec: seccomp() fails with ENOSYS from now on,
+    as in a kernel without CONFIG_SECCOMP_FILTER (x86-64's numbers)."""
+    filt = struct.pack("HBBI" * 4,
+                       0x20, 0, 0, 0,			# ld [nr]
+                       0x15, 0, 1, 317,			# jeq #__NR_seccomp
+                       0x06, 0, 0, 0x00050000 | errno.ENOSYS,
+                       0x06, 0, 0, 0x7fff0000)		# allow
+    buf = ctypes.create_string_buffer(filt)
+    prog = struct.pack("HxxxxxxP", 4, ctypes.addressof(buf))
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(38, 1, 0, 0, 0) or libc.prctl(22, 2, prog, 0, 0):
+        os._exit(99)		# PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP
+
+
+def no_seccomp():
+    what = "seccomp() refused (a kernel without it, simulated): exit 2, " \
+        "says so, CMD not run"
+    if os.uname().machine != "x86_64":
+        tap.skip(what, "the filter is written for x86-64")
+        return
+    marker = tempfile.mktemp()
+    r = subprocess.run([VTCP, "run", "--", "touch", marker],
+                       capture_output=True, text=True, timeout=60,
+                       preexec_fn=refuse_seccomp)
+    tap.ok(r.returncode == 2 and "seccomp" in r.stderr and
+           not os.path.exists(marker), what,
+           "status %d, stderr %r" % (r.returncode, r.stderr))
+
+
 def seccomp_there():
     """Whether vtcp run can trap socket() in this kernel; if not (no
-    CONFIG_SECCOMP_FILTER: the debug kernel), that it says so, exits 2
-    and does not run CMD, and the cases that need it skip."""
+    CONFIG_SECCOMP_FILTER), that it says so, exits 2 and does not run
+    CMD, and the cases that need it skip."""
     there, r = can_trap()
     if there:
         return True
@@ -366,6 +399,7 @@ def cost():
 def main():
     two_hosts()
     no_vtcp()
+    no_seccomp()
     if not seccomp_there():
         tap.finish()
     exit_status()

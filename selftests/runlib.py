@@ -74,8 +74,9 @@ class Opens:
                            "TCP opens moved by %r, vtcp's by %r" % (tcp, vt))
 
 
-def listening(host, port, timeout=10):
-    """Whether vtcp ss in @host shows a listener on @port, polled."""
+def listening(host, port, timeout=30):
+    """Whether vtcp ss in @host shows a listener on @port, polled (a
+    Python server under the debug kernel takes some 10 s to start)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if any(":%d " % port in l + " " for l in vtcp_ss(host, "-l", "-H")):
