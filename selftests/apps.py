@@ -39,8 +39,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vtcplib import Tap, V6, addr, two_hosts, vtcp_ss
-from runlib import (VTCP, Opens, can_trap, host_port, listening, run, start,
-                    wait_out)
+from runlib import (VTCP, Opens, can_trap, host_port, listening, nginx_conf,
+                    run, start, wait_out)
 
 tap = Tap(16, family=True)
 SERVER, CLIENT = "b", "a"
@@ -68,30 +68,6 @@ def stop(p):
 
 
 # ---- 1. nginx and curl ----------------------------------------------------
-
-NGINX_CONF = """\
-daemon off;
-master_process on;
-worker_processes 2;
-user root;
-pid {d}/nginx.pid;
-error_log stderr warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    sendfile on;
-    client_body_temp_path {d}/body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
-    server {{
-        listen {listen} reuseport;
-        root {d}/www;
-    }}
-}}
-"""
-
 
 def listeners(host, port):
     return [l for l in vtcp_ss(host, "-l", "-H") if ":%d " % port in l + " "]
@@ -142,7 +118,7 @@ def nginx():
             f.write("small file %d\n" % i)
     conf = os.path.join(d, "nginx.conf")
     with open(conf, "w") as f:
-        f.write(NGINX_CONF.format(d=d, listen=host_port(SERVER, port)))
+        f.write(nginx_conf(d, host_port(SERVER, port)))
     srv = start(under_vtcp(["nginx", "-c", conf, "-e", "stderr"]), SERVER)
     seen = listening(SERVER, port)
     end = time.monotonic() + 10

@@ -115,3 +115,34 @@ def can_trap():
     if r.cmd_ran:
         os.unlink(marker)
     return r.returncode == 0 and r.cmd_ran, r
+
+
+NGINX_CONF = """\
+daemon off;
+master_process on;
+worker_processes 2;
+user root;
+pid {d}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    sendfile on;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    server {{
+        listen {listen} reuseport;
+        root {d}/www;
+    }}
+}}
+"""
+
+
+def nginx_conf(d, listen):
+    """nginx.conf for a server of the files in @d/www on @listen ("addr:port"
+    or "[addr]:port"): in the foreground, 2 workers with an SO_REUSEPORT
+    listener each, sendfile, all its files in @d."""
+    return NGINX_CONF.format(d=d, listen=listen)
