@@ -56,7 +56,7 @@ VTCP_INFO_NAMES = (
     "bytes_retrans segs_in segs_out retrans_segs fast_retrans congestion "
     "pmtu mtu_probe_low mtu_probe_high soft_error").split()
 
-tap = Tap(88, family=True)
+tap = Tap(87, family=True)
 two_hosts()
 offloads(False)		# segments on the wire as the stack cut them
 _port = [7000]
@@ -623,10 +623,11 @@ tap.ok(edges["vtcp"] == edges["TCP"] == ["EAGAIN", 0, "ENOTCONN"],
        "the FIN, "
        "ENOTCONN from a listener, as TCP", edges)
 # Pages that come one at a time (6.1's sendpage) wait to fill a segment
-# while more follow: 4 MiB in GSO packets of 16 KiB or more, not 4 KiB.
-tap.ok(0 < segs["vtcp"] <= (4 << 20) // (16 << 10),
-       "vtcp: sendfile()'s 4 MiB left in %d packets (at most 256)" %
-       segs["vtcp"])
+# while more follow (37a0259). How many packets 4 MiB takes depends on
+# the windows and the guest's load as much as on that (on 6.1: 585 before
+# the fix on an idle machine, 147 after; 163 before under load), so the
+# count is shown, not judged.
+tap.msg("vtcp: sendfile()'s 4 MiB left in %d packets" % segs["vtcp"])
 c, srv = pair(PROTO)
 tap.errno(lambda: c.send(b"!", socket.MSG_OOB), errno.EOPNOTSUPP,
           "send(MSG_OOB) on vtcp: EOPNOTSUPP (no urgent data)")
