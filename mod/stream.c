@@ -565,6 +565,15 @@ static void remove_if_empty(struct sock *sk, struct sk_buff *skb)
 	kfree_skb(skb);
 }
 
+/* @n more bytes in the unsent @skb: charged, and in the sequence space. */
+static int queued_bytes(struct sock *sk, struct sk_buff *skb, int n)
+{
+	vtcp_charge_bytes(sk, n);
+	VTCP_SKB_CB(skb)->end_seq += n;
+	vtcp_sk(sk)->write_seq += n;
+	return n;
+}
+
 /*
  * Copy up to @n bytes of @msg into page fragments of the unsent @skb.
  * Returns the bytes taken, 0 when @skb can take no more fragments, or
@@ -598,10 +607,7 @@ static int append_copy(struct sock *sk, struct sk_buff *skb,
 	skb->len += n;
 	skb->data_len += n;
 	skb->truesize += n;
-	vtcp_charge_bytes(sk, n);
-	VTCP_SKB_CB(skb)->end_seq += n;
-	vtcp_sk(sk)->write_seq += n;
-	return n;
+	return queued_bytes(sk, skb, n);
 }
 
 #if VTCP_HAVE_SPLICE_PAGES
@@ -624,10 +630,7 @@ static int append_pages(struct sock *sk, struct sk_buff *skb,
 		return got ?: -EFAULT;	/* -EIO: pages TCP would refuse too */
 	if (!(msg->msg_flags & MSG_NO_SHARED_FRAGS))
 		skb_shinfo(skb)->flags |= SKBFL_SHARED_FRAG;
-	vtcp_charge_bytes(sk, got);
-	VTCP_SKB_CB(skb)->end_seq += got;
-	vtcp_sk(sk)->write_seq += got;
-	return got;
+	return queued_bytes(sk, skb, got);
 }
 #else
 /*
@@ -658,10 +661,7 @@ static int append_pages(struct sock *sk, struct sk_buff *skb,
 	skb->len += n;
 	skb->data_len += n;
 	skb->truesize += n;
-	vtcp_charge_bytes(sk, n);
-	VTCP_SKB_CB(skb)->end_seq += n;
-	vtcp_sk(sk)->write_seq += n;
-	return n;
+	return queued_bytes(sk, skb, n);
 }
 #endif
 
