@@ -40,7 +40,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vtcplib import Tap, V6, addr, two_hosts, vtcp_ss
 from runlib import (VTCP, Opens, can_trap, host_port, listening, nginx_conf,
-                    run, start, wait_out)
+                    run, sha256_of, start, wait_out)
 
 tap = Tap(16, family=True)
 SERVER, CLIENT = "b", "a"
@@ -73,14 +73,6 @@ def stop(p):
 
 def listeners(host, port):
     return [l for l in vtcp_ss(host, "-l", "-H") if ":%d " % port in l + " "]
-
-
-def sha256_of(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def random_file(path, mib):

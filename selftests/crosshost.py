@@ -10,7 +10,6 @@ Each case checks the outcome on the host that sees it: bytes and their
 order, errno, counters, states. Segments are dropped, where a case needs
 it, on one host only (tc on its eth0)."""
 import errno
-import hashlib
 import json
 import os
 import random
@@ -26,7 +25,7 @@ import time
 from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, inject, segment, sh,
                      stats, sysctl, vsock)
 from vtcpnl import vtcp_info
-from runlib import can_trap, nginx_conf
+from runlib import can_trap, nginx_conf, sha256_of
 
 ROLE = int(os.environ.get("VM_ROLE", "0"))
 DEV = os.environ.get("VM_NET_DEV", "eth0")
@@ -325,14 +324,6 @@ def opens_here():
             int(tcp["ActiveOpens"]) + int(tcp["PassiveOpens"]))
 
 
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def nginx_server(n):
     """The server's half of nginx_across(): True if it served over vtcp."""
     d = tempfile.mkdtemp()
@@ -351,7 +342,7 @@ def nginx_server(n):
     while not any(":8031 " in l + " " for l in ss_lines("-l", "-H")) and \
             time.monotonic() < end:
         time.sleep(0.1)
-    put("nginx", sha256_file(os.path.join(d, "www", "big")))
+    put("nginx", sha256_of(os.path.join(d, "www", "big")))
     get("nginx-done")
     srv.terminate()
     err = srv.communicate(timeout=20)[1]
@@ -384,7 +375,7 @@ def nginx_across():
                         "http://%s:8031/big" % PEER], capture_output=True,
                        text=True, timeout=TIMEOUT)
     took = time.monotonic() - t0
-    got = sha256_file(out) if os.path.exists(out) else None
+    got = sha256_of(out) if os.path.exists(out) else None
     put("nginx-done", True)
     if got:
         os.unlink(out)

@@ -3,6 +3,7 @@
 namespaces of vtcplib.two_hosts, and the proof that their connections
 were vtcp's (its open counters moved, TCP's did not; vtcp ss sees the
 listener)."""
+import hashlib
 import os
 import subprocess
 import tempfile
@@ -146,3 +147,12 @@ def nginx_conf(d, listen):
     or "[addr]:port"): in the foreground, 2 workers with an SO_REUSEPORT
     listener each, sendfile, all its files in @d."""
     return NGINX_CONF.format(d=d, listen=listen)
+
+
+def sha256_of(path):
+    """The SHA-256 of the file @path, hex, read a MiB at a time."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
