@@ -54,10 +54,12 @@ from vtcplib import (A, A6, B, B6, SPOOF_NET, SPOOF_NET6, Stream, Tap,
 SEGMENTS = int(os.environ.get("VTCP_FUZZ_SEGMENTS", "1000000"))
 SECONDS = float(os.environ.get("VTCP_FUZZ_SECONDS", "24"))
 SEED = int(os.environ.get("VTCP_FUZZ_SEED", str(int(time.time()) % 100000)))
-BACKLOG = 16
+# Small, so that even a slow fuzzer (a debug kernel in a guest sharing its
+# core) fills the queue within a child's life and gets SYN cookies.
+BACKLOG = 4
 # Children alive, plus those freed but waiting for their RCU grace period
 # (long in a busy TCG guest): bounded by the backlog, not by the SYNs.
-REFS_BOUND = 8 * BACKLOG
+REFS_BOUND = 128
 PORT, LPORT = 7000, 7100
 FAMILIES = [int(f) for f in
             os.environ.get("VTCP_FUZZ_FAMILIES", "4 6").split()]
@@ -315,7 +317,9 @@ def phase_listener(fam):
     segment."""
     refs_before = module_refs()
     with ns("a"):
-        sysctl("synack_retries", 1)
+        # A child lives 0.2 + 0.4 + 0.8 s: the queue of 4 fills at 3 SYNs
+        # a second, and children still time out within the phase.
+        sysctl("synack_retries", 2)
         sysctl("rto_initial_ms", 200)
         ls = vsock(family=family_of(fam.a))
         ls.bind((fam.a, LPORT))
