@@ -132,9 +132,11 @@ def case_data():
     sn.close()
     mss = c.getsockopt(SOL_VTCP, VTCP_MAXSEG)
     big = max([g.len for g in sn.all(lambda g: g.src == A6)] or [0])
-    tap.ok(big > 2 * mss, "AF_INET6: segmentation offload, bursts of many "
-           "segments leave as one GSO packet (largest %d bytes, MSS %d)" %
-           (big, mss))
+    # Bursts are a millisecond of the rate, two segments at least (as
+    # tcp_tso_autosize()): a slow debug guest sees only the floor.
+    tap.ok(big >= 2 * mss, "AF_INET6: segmentation offload, bursts of "
+           "segments leave as one GSO packet, two segments at least "
+           "(largest %d bytes, MSS %d)" % (big, mss))
     c.close()
     s.close()
 
