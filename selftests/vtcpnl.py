@@ -249,10 +249,11 @@ class Diag(Netlink):
         super().__init__(NETLINK_SOCK_DIAG, rcvbuf)
 
     def dump(self, states=ALL_STATES, ext=0, bytecode=None, sid=None,
-             family=None, on_batch=None):
-        """The sockets of @family (by default the run's, VTCP_FAMILY)."""
+             family=None, on_batch=None, proto=PROTO):
+        """The sockets of @family (by default the run's, VTCP_FAMILY) and
+        @proto (vtcp's by default; 6 is Linux TCP's)."""
         payload = diag_req(states, ext, AF if family is None else family,
-                           sid=sid)
+                           proto, sid)
         if bytecode is not None:
             payload += attr(INET_DIAG_REQ_BYTECODE, bytecode)
         return [DiagSock(p) for p in
