@@ -38,7 +38,10 @@ spoofed sources of fd99::/64, IPv6's MSS table, the same cases.
 
 Case 2's expired cookie needs the counter to tick twice: it is taken
 first, and checked last, as soon as the kernel's jiffies say the counter
-has (one to two minutes later, mostly spent on the other cases).
+has (one to two minutes later, mostly spent on the other cases). The
+IPv6 run reports it as a skip: the counter and the age check are code
+both families share, and the wait is make check's longest
+(VTCP_SYNCOOKIES_EXPIRY=1 runs it there too).
 VTCP_SYNCOOKIES_CASES="handshake forged flood" picks sections.
 """
 import os
@@ -79,7 +82,10 @@ LINK_MSS = link_mss()	# on a0 and b0: 1460, or 1440 over IPv6
 # What a cookie can keep of the peer's MSS (mod/syncookies.c, as TCP's).
 MSS_TABLE = (1220, 1420, 1440, 8940) if V6 else (536, 1300, 1440, 1460)
 
-tap = Tap(15 * ("handshake" in CASES) + 10 * ("forged" in CASES) +
+EXPIRY = "forged" in CASES and (
+    not V6 or os.environ.get("VTCP_SYNCOOKIES_EXPIRY") == "1")
+tap = Tap(15 * ("handshake" in CASES) +
+          (10 if EXPIRY else 8) * ("forged" in CASES) +
           9 * ("flood" in CASES) + 1, family=True)
 T0 = time.monotonic()
 two_hosts()
@@ -703,7 +709,7 @@ def evict_checks(f):
 
 old = None
 sniff(True)
-if "forged" in CASES:
+if EXPIRY:
     # First of all, a cookie to try again once it has expired.
     set_cookies(2)
     old_ls = a_listener(COOKIE_PORT)
@@ -730,7 +736,10 @@ if "handshake" in CASES:
 
 if "forged" in CASES:
     set_cookies(2)
-    forged_acks(old_ls, old)
+    forged_ls = old_ls or a_listener(COOKIE_PORT)
+    forged_acks(forged_ls, old)
+    if not old_ls:
+        forged_ls.close()
 
 if "flood" in CASES:
     sniff(False)
@@ -750,11 +759,15 @@ if "flood" in CASES:
         flood(0, "tcp")
     set_cookies(1)
 
-if "forged" in CASES:
+if EXPIRY:
     sniff(True)
     set_cookies(2)
     expired(old_ls, old)
     old_ls.close()
+elif "forged" in CASES:
+    tap.skip("forged ACK, a cookie the counter has ticked twice past: "
+             "refused", "checked in the IPv4 run: the counter is code both "
+             "families share (VTCP_SYNCOOKIES_EXPIRY=1 checks it here)")
 
 sniff(False)
 refs, _ = wait_module_refs(0, 10)
