@@ -31,8 +31,9 @@ import tempfile
 import threading
 import time
 
-from vtcplib import (AF, SYN, V6, Sniffer, Tap, _csum, mss, ns, sh, stats,
-                     sysctl, u32_match, until_monitoring, vsock)
+from vtcplib import (AF, DEBUG_KERNEL, SYN, V6, Sniffer, Tap, _csum, mss,
+                     ns, sh, stats, sysctl, u32_match, until_monitoring,
+                     vsock)
 from vtcpnl import vtcp_info
 
 A4, B4 = "10.0.1.1", "10.0.2.1"
@@ -42,6 +43,10 @@ RA6, RB6 = "fd01::fe", "fd02::fe"
 R_LL = "fe80::fe"		# r's link-local address on ra: a's IPv6 gateway
 FAR_MTU = 1280
 FAR_MSS = mss(FAR_MTU, timestamps=True)	# 1228, or 1208 over IPv6
+# What crosses the 1280 link when nothing searches (PMTU discovery, and
+# a black hole found): half under the debug kernel. The RFC 4821 search
+# takes its 16 MiB everywhere, to converge.
+BULK = (8 if DEBUG_KERNEL else 16) << 20
 SOL_VTCP, VTCP_INFO = 253, 11
 IP_RECVERR = 11
 IPV6_RECVERR = 25
@@ -453,11 +458,12 @@ def transfer(port, nbytes, timeout):
 
 def case_pmtu(port):
     before = counters("a")
-    n, ok, took, info = transfer(port, 16 << 20, 60)
+    n, ok, took, info = transfer(port, BULK, 60)
     after = counters("a")
-    tap.ok(n == 16 << 20 and ok,
-           "16 MiB across a router whose far link has MTU 1280: "
-           "delivered byte-exact in %.1f s (PMTU discovery)" % took,
+    tap.ok(n == BULK and ok,
+           "%d MiB across a router whose far link has MTU 1280: "
+           "delivered byte-exact in %.1f s (PMTU discovery)" %
+           (BULK >> 20, took),
            "%d bytes" % n)
     tap.ok(info["pmtu"] == FAR_MTU and info["snd_mss"] == FAR_MSS,
            "the sender's path MTU is 1280 and its MSS %d (vtcp_info)" %
@@ -530,14 +536,14 @@ def flush_pmtu():
     sh("ip -n a %s route flush cache" % ("-6" if V6 else "-4"))
 
 
-def transfer_probing(probing, port):
-    """16 MiB with mtu_probing @probing, from a fresh route: what
+def transfer_probing(probing, port, size):
+    """@size bytes with mtu_probing @probing, from a fresh route: what
     transfer() says, and the change of a's counters."""
     flush_pmtu()
     with ns("a"):
         sysctl("mtu_probing", probing)
     before = counters("a")
-    n, ok, took, info = transfer(port, 16 << 20, 90)
+    n, ok, took, info = transfer(port, size, 90)
     after = counters("a")
     return n, ok, took, info, {k: after[k] - before[k] for k in after}
 
@@ -552,16 +558,16 @@ def case_black_hole(port):
            "ICMP filtered, mtu_probing=0: a 1 MiB send does not complete "
            "in 4 s (a black hole)", "%d bytes" % n)
 
-    n, ok, took, info, d = transfer_probing(1, port + 1)
-    tap.ok(n == 16 << 20 and ok,
-           "ICMP filtered, mtu_probing=1: 16 MiB delivered byte-exact in "
-           "%.1f s" % took, "%d bytes" % n)
+    n, ok, took, info, d = transfer_probing(1, port + 1, BULK)
+    tap.ok(n == BULK and ok,
+           "ICMP filtered, mtu_probing=1: %d MiB delivered byte-exact in "
+           "%.1f s" % (BULK >> 20, took), "%d bytes" % n)
     tap.ok(d["MtuBlackHole"] >= 1 and
            info["snd_mss"] <= FAR_MSS,
            "the black hole was found (MtuBlackHole %d) and the MSS fits "
            "the path (%d)" % (d["MtuBlackHole"], info["snd_mss"]))
 
-    n, ok, took, info, d = transfer_probing(2, port + 2)
+    n, ok, took, info, d = transfer_probing(2, port + 2, 16 << 20)
     tap.ok(n == 16 << 20 and ok,
            "ICMP filtered, mtu_probing=2: 16 MiB delivered byte-exact in "
            "%.1f s" % took, "%d bytes" % n)

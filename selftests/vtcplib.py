@@ -33,6 +33,9 @@ FAMILY = int(os.environ.get("VTCP_FAMILY", "4"))
 if FAMILY not in (4, 6):
     sys.exit("VTCP_FAMILY=%d: 4 or 6" % FAMILY)
 V6 = FAMILY == 6
+# The debug kernel of scripts/debug-kernel (KASAN, lockdep, kmemleak),
+# some five times slower under TCG: long transfers move less there.
+DEBUG_KERNEL = "vtcp-debug" in os.uname().release
 AF = socket.AF_INET6 if V6 else socket.AF_INET
 IP_HLEN = 40 if V6 else 20		# the IP header before ours
 
