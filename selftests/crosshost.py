@@ -13,7 +13,6 @@ import errno
 import json
 import os
 import random
-import select
 import shutil
 import socket
 import struct
@@ -22,7 +21,7 @@ import tempfile
 import threading
 import time
 
-from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, inject, segment, sh,
+from vtcplib import (ACK, RST, SYN, Sniffer, Tap, inject, segment, sh,
                      stats, sysctl, vsock)
 from vtcpnl import vtcp_info
 from runlib import can_trap, nginx_conf, sha256_of

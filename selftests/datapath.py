@@ -1032,7 +1032,6 @@ def spurious_recovery():
     says the retransmission arrived twice (RFC 3708)."""
     long_rto(True)
     for port, echo_first in ((9421, True), (9422, False)):
-        what = "first copy's" if echo_first else "retransmission's"
         got = raw_sender(port)
         if not got:
             tap.ok(False, "spurious recovery: b did not send 10 segments")

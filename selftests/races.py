@@ -259,9 +259,9 @@ def two_more_hosts():
     sh("ip netns del x 2>/dev/null; ip netns del y 2>/dev/null; true")
     sh("ip netns add x && ip netns add y")
     sh("ip link add x0 netns x type veth peer name y0 netns y")
-    for host, dev, addr in (("x", "x0", X), ("y", "y0", Y)):
-        sh("ip -n %s addr add %s dev %s" % (host, addr + ("/64 nodad" if V6
-                                                          else "/24"), dev))
+    for host, dev, ip in (("x", "x0", X), ("y", "y0", Y)):
+        sh("ip -n %s addr add %s dev %s" % (host, ip + ("/64 nodad" if V6
+                                                        else "/24"), dev))
         sh("ip -n %s link set %s up" % (host, dev))
         sh("ip -n %s link set lo up" % host)
     route_to_sink("x", "x0", SPOOF_NET6 if V6 else SPOOF_NET)
