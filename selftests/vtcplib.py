@@ -741,8 +741,16 @@ def counters_delta(before, after):
     return {k: v - before.get(k, 0) for k, v in after.items()}
 
 
-def slab_objects(cache="VTCP"):
-    """Active objects of a slab cache (slub_debug keeps ours unmerged)."""
+def slab_objects(cache="VTCP", settled=False):
+    """Active objects of a slab cache (slub_debug keeps ours unmerged).
+    @settled: shrink the cache first, which empties KASAN's quarantine of
+    its freed objects (the debug kernel's counts them as active)."""
+    if settled:
+        try:
+            with open("/sys/kernel/slab/%s/shrink" % cache, "w") as f:
+                f.write("1")
+        except OSError:
+            pass
     try:
         with open("/proc/slabinfo") as f:
             for line in f:
