@@ -26,7 +26,7 @@ endif
 BUILD := $(CURDIR)/build
 
 # Directories and files a module build sees, linked into build/<release>/.
-KSRC := Kbuild mod include selftests/modules
+KSRC := Kbuild VERSION mod include selftests/modules
 
 .PHONY: all modules tools selftests deps check demo bench checkpatch clean \
 	debug-kernel check-debug $(addprefix module-,$(KVER) debug)

@@ -186,6 +186,7 @@ module_exit(vtcp_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The vtcp developers");
 MODULE_DESCRIPTION("A TCP-style transport on its own IP protocol number");
+MODULE_VERSION(VTCP_VERSION);	/* the VERSION file, by Kbuild */
 /*
  * socket(AF_INET, SOCK_STREAM, 253) loads us through request_module().
  * SOCK_STREAM (1) is an enum in the kernel, so it cannot be stringified.

@@ -14,8 +14,6 @@
 
 #include "cli.h"
 
-#define VTCP_CLI_VERSION "1"
-
 int vtcp_proto = IPPROTO_VTCP;
 bool vtcp_proto_given;	/* -P was given: run must not pick the module's */
 
@@ -171,7 +169,7 @@ int main(int argc, char **argv)
 			return 0;
 		case 'V':
 			printf("vtcp %s (uapi genl version %d)\n",
-			       VTCP_CLI_VERSION, VTCP_GENL_VERSION);
+			       VTCP_VERSION, VTCP_GENL_VERSION);
 			return 0;
 		default:
 			return bad_option(print_usage);
