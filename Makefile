@@ -16,6 +16,8 @@
 #   make demo            the demo, in a VM
 #   make bench           vtcp against Linux TCP, in a VM (scripts/bench)
 #   make checkpatch      checkpatch.pl --strict over every source file
+#   make dkms-src        the DKMS source tree, in build/dkms/vtcp-<version>/
+#   make install-dkms-src   it, as /usr/src/vtcp-<version>/ (for dkms add)
 #   make clean
 
 # The installed Debian kernels, and the debug kernel once it is built.
@@ -28,8 +30,15 @@ BUILD := $(CURDIR)/build
 # Directories and files a module build sees, linked into build/<release>/.
 KSRC := Kbuild VERSION mod include selftests/modules
 
+# The one version (Kbuild and tools/vtcp read the same file).
+VERSION := $(shell cat VERSION)
+
+# What the module alone needs: DKMS's tree.
+MODSRC := Kbuild VERSION $(wildcard mod/*.c mod/*.h) include/uapi/linux/vtcp.h
+
 .PHONY: all modules tools selftests deps check demo bench checkpatch clean \
-	debug-kernel check-debug $(addprefix module-,$(KVER) debug)
+	debug-kernel check-debug $(addprefix module-,$(KVER) debug) \
+	dkms-src install-dkms-src
 
 all: modules tools selftests
 
@@ -78,6 +87,20 @@ bench: deps
 
 checkpatch:
 	@scripts/checkpatch
+
+# DKMS: the module's sources and dkms.conf, with the version filled in.
+dkms-src:
+	@rm -rf $(BUILD)/dkms/vtcp-$(VERSION)
+	@$(MAKE) --no-print-directory install-dkms-src \
+		DKMS_SRC_DIR=$(BUILD)/dkms/vtcp-$(VERSION)
+	@echo "$(BUILD)/dkms/vtcp-$(VERSION)"
+
+DKMS_SRC_DIR ?= $(DESTDIR)/usr/src/vtcp-$(VERSION)
+install-dkms-src:
+	@for f in $(MODSRC); do \
+		install -D -m 644 $$f $(DKMS_SRC_DIR)/$$f || exit 1; \
+	done
+	@sed '/^PACKAGE_VERSION=/s/#MODULE_VERSION#/$(VERSION)/' dkms.conf >$(DKMS_SRC_DIR)/dkms.conf
 
 clean:
 	rm -rf $(BUILD)
