@@ -16,9 +16,16 @@
 #   make demo            the demo, in a VM
 #   make bench           vtcp against Linux TCP, in a VM (scripts/bench)
 #   make checkpatch      checkpatch.pl --strict over every source file
+#   make install         the module for the running kernel (KVER= names
+#                        others) under /lib/modules/<release>/extra, depmod,
+#                        the tools under PREFIX (/usr/local); DESTDIR= stages
+#   make uninstall       the same files removed
 #   make dkms-src        the DKMS source tree, in build/dkms/vtcp-<version>/
 #   make install-dkms-src   it, as /usr/src/vtcp-<version>/ (for dkms add)
 #   make clean
+
+# make install's kernels: those KVER= names, else the running one.
+INSTALL_KVER := $(or $(KVER),$(shell uname -r))
 
 # The installed Debian kernels, and the debug kernel once it is built.
 ifndef KVER
@@ -33,12 +40,26 @@ KSRC := Kbuild VERSION mod include selftests/modules
 # The one version (Kbuild and tools/vtcp read the same file).
 VERSION := $(shell cat VERSION)
 
-# What the module alone needs: DKMS's tree.
+# What the module alone needs: make install's and DKMS's trees.
 MODSRC := Kbuild VERSION $(wildcard mod/*.c mod/*.h) include/uapi/linux/vtcp.h
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/vtcp
+UDEVDIR ?= /etc/udev/rules.d
+INSTALL_MOD_DIR ?= extra
+# The tools installed (vtcpfuzz and vtcpsack are the tests'), their pages.
+TOOLS := tools/vtcp/vtcp tools/vtcpcat tools/vtcpperf
+MAN7 := Documentation/vtcp.7
+MAN8 := Documentation/vtcp.8
 
 .PHONY: all modules tools selftests deps check demo bench checkpatch clean \
 	debug-kernel check-debug $(addprefix module-,$(KVER) debug) \
-	dkms-src install-dkms-src
+	install uninstall install-modules uninstall-modules install-tools \
+	uninstall-tools dkms-src install-dkms-src \
+	$(addprefix install-module-,$(INSTALL_KVER)) \
+	$(addprefix uninstall-module-,$(INSTALL_KVER))
 
 all: modules tools selftests
 
@@ -87,6 +108,62 @@ bench: deps
 
 checkpatch:
 	@scripts/checkpatch
+
+# make install, for a system without DKMS: per release, a tree of links to
+# the module's sources alone (no test modules) in build/install/<release>/,
+# built and installed by the kernel's modules_install (which compresses as
+# the kernel's configuration says), then depmod, unless DESTDIR stages the
+# files for a package. Not signed: the key a distribution kernel's
+# CONFIG_MODULE_SIG_ALL names is its builder's (Documentation/install.rst
+# signs with a MOK instead).
+install: install-modules install-tools
+uninstall: uninstall-modules uninstall-tools
+
+install-modules: $(addprefix install-module-,$(INSTALL_KVER))
+uninstall-modules: $(addprefix uninstall-module-,$(INSTALL_KVER))
+
+$(addprefix install-module-,$(INSTALL_KVER)): install-module-%:
+	@test -d /lib/modules/$*/build || { echo "make install: no headers" \
+		"for kernel $* (/lib/modules/$*/build); name one with KVER=" >&2; \
+		exit 1; }
+	@mkdir -p $(BUILD)/install/$*
+	@cd $(BUILD)/install/$* && for f in $(MODSRC); do \
+		mkdir -p $$(dirname $$f) && ln -sf $(CURDIR)/$$f $$f; \
+	done
+	$(MAKE) -C /lib/modules/$*/build M=$(BUILD)/install/$* modules
+	$(MAKE) -C /lib/modules/$*/build M=$(BUILD)/install/$* \
+		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
+		CONFIG_MODULE_SIG_ALL= modules_install
+	$(if $(DESTDIR),@echo "DESTDIR is set: not running depmod $*",depmod -a $*)
+
+$(addprefix uninstall-module-,$(INSTALL_KVER)): uninstall-module-%:
+	rm -f $(foreach z,.ko .ko.gz .ko.xz .ko.zst,\
+		$(DESTDIR)/lib/modules/$*/$(INSTALL_MOD_DIR)/vtcp$(z))
+	-@rmdir $(DESTDIR)/lib/modules/$*/$(INSTALL_MOD_DIR) 2>/dev/null
+	$(if $(DESTDIR),,test ! -e /lib/modules/$*/modules.dep || depmod -a $*)
+
+install-tools: tools
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/examples/modprobe.d \
+		$(DESTDIR)$(DOCDIR)/examples/sysctl.d $(DESTDIR)$(UDEVDIR)
+	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 config/modprobe.d/vtcp.conf \
+		$(DESTDIR)$(DOCDIR)/examples/modprobe.d/
+	install -m 644 config/sysctl.d/vtcp.conf \
+		$(DESTDIR)$(DOCDIR)/examples/sysctl.d/
+	install -m 644 config/udev/60-vtcp.rules $(DESTDIR)$(UDEVDIR)/
+
+uninstall-tools:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS))) \
+		$(DESTDIR)$(MANDIR)/man7/vtcp.7 $(DESTDIR)$(MANDIR)/man8/vtcp.8 \
+		$(DESTDIR)$(UDEVDIR)/60-vtcp.rules \
+		$(DESTDIR)$(DOCDIR)/examples/modprobe.d/vtcp.conf \
+		$(DESTDIR)$(DOCDIR)/examples/sysctl.d/vtcp.conf
+	-@rmdir $(DESTDIR)$(DOCDIR)/examples/modprobe.d \
+		$(DESTDIR)$(DOCDIR)/examples/sysctl.d $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # DKMS: the module's sources and dkms.conf, with the version filled in.
 dkms-src:
