@@ -22,6 +22,8 @@
 #   make uninstall       the same files removed
 #   make dkms-src        the DKMS source tree, in build/dkms/vtcp-<version>/
 #   make install-dkms-src   it, as /usr/src/vtcp-<version>/ (for dkms add)
+#   make deb             build/deb/vtcp-dkms_<version>_all.deb and
+#                        vtcp-tools_<version>_<arch>.deb (debian/), lintian
 #   make clean
 
 # make install's kernels: those KVER= names, else the running one.
@@ -51,13 +53,14 @@ UDEVDIR ?= /etc/udev/rules.d
 INSTALL_MOD_DIR ?= extra
 # The tools installed (vtcpfuzz and vtcpsack are the tests'), their pages.
 TOOLS := tools/vtcp/vtcp tools/vtcpcat tools/vtcpperf
+MAN1 := Documentation/vtcpcat.1 Documentation/vtcpperf.1
 MAN7 := Documentation/vtcp.7
 MAN8 := Documentation/vtcp.8
 
 .PHONY: all modules tools selftests deps check demo bench checkpatch clean \
 	debug-kernel check-debug $(addprefix module-,$(KVER) debug) \
 	install uninstall install-modules uninstall-modules install-tools \
-	uninstall-tools dkms-src install-dkms-src \
+	uninstall-tools dkms-src install-dkms-src deb \
 	$(addprefix install-module-,$(INSTALL_KVER)) \
 	$(addprefix uninstall-module-,$(INSTALL_KVER))
 
@@ -143,10 +146,12 @@ $(addprefix uninstall-module-,$(INSTALL_KVER)): uninstall-module-%:
 	$(if $(DESTDIR),,test ! -e /lib/modules/$*/modules.dep || depmod -a $*)
 
 install-tools: tools
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man7 \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/examples/modprobe.d \
 		$(DESTDIR)$(DOCDIR)/examples/sysctl.d $(DESTDIR)$(UDEVDIR)
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 	install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 config/modprobe.d/vtcp.conf \
@@ -157,6 +162,7 @@ install-tools: tools
 
 uninstall-tools:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
 		$(DESTDIR)$(MANDIR)/man7/vtcp.7 $(DESTDIR)$(MANDIR)/man8/vtcp.8 \
 		$(DESTDIR)$(UDEVDIR)/60-vtcp.rules \
 		$(DESTDIR)$(DOCDIR)/examples/modprobe.d/vtcp.conf \
@@ -178,6 +184,22 @@ install-dkms-src:
 		install -D -m 644 $$f $(DKMS_SRC_DIR)/$$f || exit 1; \
 	done
 	@sed '/^PACKAGE_VERSION=/s/#MODULE_VERSION#/$(VERSION)/' dkms.conf >$(DKMS_SRC_DIR)/dkms.conf
+
+# The Debian packages, built in a copy of the sources (build/deb/src/)
+# whose debian/changelog is made from NEWS, then checked by lintian:
+# a warning fails the build. The packages land in build/deb/.
+DEB_SRC := $(BUILD)/deb/src/vtcp-$(VERSION)
+deb:
+	@rm -rf $(BUILD)/deb
+	@mkdir -p $(DEB_SRC)
+	@tar -cf - --exclude=./build --exclude=./.git --exclude=./selftests \
+		--exclude='*.o' . | tar -xf - -C $(DEB_SRC)
+	scripts/deb-changelog NEWS debian/control >$(DEB_SRC)/debian/changelog
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc
+	@mv $(BUILD)/deb/src/*.deb $(BUILD)/deb/src/*.buildinfo \
+		$(BUILD)/deb/src/*.changes $(BUILD)/deb/
+	lintian --fail-on error,warning $(BUILD)/deb/vtcp_$(VERSION)_*.changes
+	@ls -l $(BUILD)/deb/*.deb
 
 clean:
 	rm -rf $(BUILD)
