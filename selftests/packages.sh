@@ -1,0 +1,223 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Installing vtcp as a user would, in a guest whose root is a throwaway
+# overlay: the Debian packages of make deb (dpkg -i; DKMS builds the
+# module for this kernel; the first socket() loads it through its alias;
+# a kernel installed later gets its build from DKMS's kernel hook; dpkg
+# --purge leaves nothing), then the same with make install and make
+# uninstall.
+#
+# Run it in a guest without the harness's module, after make and make deb:
+#
+#   scripts/vm-run -k 6.1 --no-module --timeout T -- selftests/packages.sh
+#
+# It builds the module three or four times under TCG (DKMS for this
+# kernel, for the other one, make install; on a 6.1 guest DKMS's postinst
+# also builds for the newest kernel, 6.12), and depmod -a takes 35 to 60 s
+# there each time it runs: allow tens of minutes. Not in TEST_PROGS.
+
+cd "$(dirname "$0")" || exit 1
+. ./lib.sh
+
+repo=$(cd .. && pwd)
+rel=$(uname -r)
+ver=$(cat "$repo/VERSION" 2>/dev/null)
+deb_dkms=$repo/build/deb/vtcp-dkms_${ver}_all.deb
+deb_tools=$repo/build/deb/vtcp-tools_${ver}_$(dpkg --print-architecture).deb
+log=/tmp/packages.log
+plan=15
+
+export DEBIAN_FRONTEND=noninteractive
+
+# show_log: the last command's output, as TAP comments.
+show_log() { tail -n 40 "$log" | sed 's/^/#   /'; }
+
+# logged CMD...: CMD with its output in $log, shown if it fails.
+logged() {
+	"$@" >"$log" 2>&1 && return 0
+	show_log
+	return 1
+}
+
+skip_all() {
+	local i
+
+	ktap_header $plan
+	ktap_msg "$1"
+	for i in $(seq $plan); do
+		ktap_skip "packages case $i" "$1"
+	done
+	ktap_finish
+}
+
+# open_socket FAMILY [PROTO]: socket(AF_INET or AF_INET6, SOCK_STREAM,
+# PROTO), closed at once; as a program would, with no modprobe first.
+open_socket() {
+	local af=AF_INET
+
+	[ "$1" = 6 ] && af=AF_INET6
+	python3 -c "import socket; socket.socket(socket.$af, socket.SOCK_STREAM, ${2:-253}).close()" 2>/dev/null
+}
+
+# autoloads FAMILY: the module is not loaded, socket() loads it.
+autoloads() {
+	vtcp_unload || return 1
+	! vtcp_loaded && open_socket "$1" && vtcp_loaded
+}
+
+# The other supported kernel with headers: a kernel installed later.
+other_kernel() {
+	local d r
+
+	for d in /lib/modules/*/build; do
+		r=${d%/build}
+		r=${r##*/}
+		[ "$r" != "$rel" ] && [ -d "$d/include" ] || continue
+		case "$r" in 6.1.*|6.12.*) echo "$r"; return 0 ;; esac
+	done
+	return 1
+}
+
+dkms_state() { dkms status -m vtcp -v "$ver" -k "$1" 2>/dev/null; }
+
+# dkms_installed RELEASE: DKMS says so, and the file is in place.
+dkms_installed() {
+	dkms_state "$1" | grep -q ': installed' &&
+		compgen -G "/lib/modules/$1/updates/dkms/vtcp.ko*" >/dev/null
+}
+
+# modinfo's file for vtcp is under DIR (updates/dkms, extra).
+module_from() { modinfo -n vtcp 2>/dev/null | grep -q "/lib/modules/$rel/$1/vtcp.ko"; }
+
+# The settings in /etc/sysctl.d reach a module that socket() loads: the
+# udev rule of vtcp-dkms runs systemd-sysctl. The guest has no udevd of
+# its own: one is started for the case, and stopped after.
+sysctl_on_load() {
+	local conf=/etc/sysctl.d/vtcp.conf ok=1 udevd=/lib/systemd/systemd-udevd
+
+	echo 'net.vtcp.msl_ms = 1234' >$conf
+	vtcp_unload
+	$udevd --daemon >/dev/null 2>&1 || { rm -f $conf; return 1; }
+	open_socket 4 && udevadm settle --timeout=30 &&
+		[ "$(cat /proc/sys/net/vtcp/msl_ms 2>/dev/null)" = 1234 ] && ok=0
+	udevadm control --exit 2>/dev/null
+	rm -f $conf
+	return $ok
+}
+
+# The options in /etc/modprobe.d apply to the autoload: proto=254, so the
+# socket() on 253 that loaded the module fails, and 254 works after.
+modprobe_options() {
+	local conf=/etc/modprobe.d/vtcp.conf ok=1
+
+	echo 'options vtcp proto=254' >$conf
+	vtcp_unload
+	open_socket 4 253
+	vtcp_loaded && grep -qx 254 /sys/module/vtcp/parameters/proto &&
+		open_socket 4 254 && ok=0
+	rm -f $conf
+	vtcp_unload
+	return $ok
+}
+
+# None of the packages' files is left.
+nothing_left() {
+	local left
+
+	left=$(ls -d /lib/modules/*/updates/dkms/vtcp.ko* /var/lib/dkms/vtcp \
+		/usr/src/vtcp-* /usr/bin/vtcp /usr/bin/vtcpcat /usr/bin/vtcpperf \
+		/lib/udev/rules.d/60-vtcp.rules /usr/share/doc/vtcp-dkms \
+		/usr/share/doc/vtcp-tools /usr/share/man/man8/vtcp.8.gz 2>/dev/null)
+	[ -z "$left" ] && ! dpkg -s vtcp-dkms >/dev/null 2>&1 &&
+		! dpkg -s vtcp-tools >/dev/null 2>&1 && ! modinfo vtcp >/dev/null 2>&1 &&
+		return 0
+	ktap_msg "left: ${left:-none} $(dpkg -l 'vtcp*' 2>/dev/null | grep '^.[^n]')"
+	return 1
+}
+
+made_left() {
+	local left
+
+	left=$(ls -d /lib/modules/"$rel"/extra/vtcp.ko* /usr/local/bin/vtcp \
+		/usr/local/bin/vtcpcat /usr/local/bin/vtcpperf \
+		/usr/local/share/man/man1/vtcpcat.1 /usr/local/share/man/man1/vtcpperf.1 \
+		/usr/local/share/man/man7/vtcp.7 /usr/local/share/man/man8/vtcp.8 \
+		/usr/local/share/doc/vtcp /etc/udev/rules.d/60-vtcp.rules 2>/dev/null)
+	[ -z "$left" ] && ! modinfo vtcp >/dev/null 2>&1 && return 0
+	ktap_msg "left: ${left:-none}"
+	return 1
+}
+
+# --- the checks before anything is installed -------------------------------
+
+[ -n "$ver" ] || skip_all "no VERSION file in $repo"
+[ -f "$deb_dkms" ] && [ -f "$deb_tools" ] ||
+	skip_all "no packages in $repo/build/deb: run make deb"
+[ -e /etc/modprobe.d/vm-run.conf ] &&
+	skip_all "vm-run inserted its own vtcp.ko: run with --no-module"
+command -v dkms >/dev/null || skip_all "dkms is not installed: make deps"
+[ -d "/lib/modules/$rel/build/include" ] ||
+	skip_all "no headers for $rel"
+if dpkg -s vtcp-dkms >/dev/null 2>&1 || modinfo vtcp >/dev/null 2>&1; then
+	skip_all "vtcp is installed already: this wants a clean root"
+fi
+other=$(other_kernel)
+
+ktap_header $plan
+ktap_msg "vtcp $ver on $rel${other:+; the other kernel: $other}"
+
+# dpkg's triggers: man-db's index rebuild would take minutes under TCG.
+echo 'man-db man-db/auto-update boolean false' | debconf-set-selections
+vtcp_unload
+
+# --- the Debian packages ---------------------------------------------------
+
+ktap_check "dpkg -i vtcp-dkms and vtcp-tools" \
+	logged dpkg -i "$deb_dkms" "$deb_tools"
+ktap_check "DKMS built and installed vtcp $ver for $rel" dkms_installed "$rel"
+ktap_check "modinfo vtcp: version $ver, from updates/dkms" \
+	eval '[ "$(modinfo -F version vtcp 2>/dev/null)" = "$ver" ] && module_from updates/dkms'
+ktap_check "socket(AF_INET, SOCK_STREAM, 253) loads the module" autoloads 4
+ktap_check "socket(AF_INET6, SOCK_STREAM, 253) loads the module" autoloads 6
+ktap_check "vtcp --version says $ver" \
+	eval '/usr/bin/vtcp --version | grep -q "^vtcp $ver "'
+ktap_check "vtcp ss" logged /usr/bin/vtcp ss -tan
+ktap_check "modprobe.d's proto= applies to the autoload" modprobe_options
+if [ -x /lib/systemd/systemd-udevd ]; then
+	ktap_check "the udev rule applies sysctl.d when socket() loads vtcp" \
+		sysctl_on_load
+else
+	ktap_skip "the udev rule applies sysctl.d when socket() loads vtcp" \
+		"no systemd-udevd"
+fi
+vtcp_unload
+
+# A kernel installed after the package: its postinst hook runs DKMS's
+# autoinstall. On a 6.1 guest, dpkg -i built for 6.12 already (DKMS
+# builds for the running and the newest kernel): the hook must leave it.
+if [ -z "$other" ]; then
+	ktap_skip "another kernel: DKMS's kernel hook builds vtcp" \
+		"one kernel with headers"
+else
+	ktap_check "kernel $other: DKMS's kernel hook builds and installs vtcp" \
+		eval 'logged /etc/kernel/postinst.d/dkms "$other" && dkms_installed "$other"'
+fi
+
+ktap_check "dpkg --purge vtcp-tools vtcp-dkms" \
+	logged dpkg --purge vtcp-tools vtcp-dkms
+ktap_check "nothing of the packages is left" nothing_left
+
+# --- make install, make uninstall ------------------------------------------
+
+ktap_check "make install: the module in extra/, the tools in /usr/local" \
+	eval 'logged make -C "$repo" install KVER="$rel" &&
+	      module_from extra && [ -x /usr/local/bin/vtcp ] &&
+	      [ "$(modinfo -F version vtcp)" = "$ver" ]'
+ktap_check "make install: socket() loads the module" \
+	eval 'autoloads 4 && /usr/local/bin/vtcp ss -tan >/dev/null'
+vtcp_unload
+ktap_check "make uninstall: nothing is left" \
+	eval 'logged make -C "$repo" uninstall KVER="$rel" && made_left'
+
+ktap_finish
