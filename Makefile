@@ -186,8 +186,10 @@ install-dkms-src:
 	@sed '/^PACKAGE_VERSION=/s/#MODULE_VERSION#/$(VERSION)/' dkms.conf >$(DKMS_SRC_DIR)/dkms.conf
 
 # The Debian packages, built in a copy of the sources (build/deb/src/)
-# whose debian/changelog is made from NEWS, then checked by lintian:
-# a warning fails the build. The packages land in build/deb/.
+# whose debian/changelog is made from NEWS, then checked by lintian
+# where it is installed (make deps): a warning fails the build. The
+# packages land in build/deb/. What building needs: make deps, or
+# apt-get build-dep ./ for the packages alone.
 DEB_SRC := $(BUILD)/deb/src/vtcp-$(VERSION)
 deb:
 	@rm -rf $(BUILD)/deb
@@ -198,7 +200,13 @@ deb:
 	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc
 	@mv $(BUILD)/deb/src/*.deb $(BUILD)/deb/src/*.buildinfo \
 		$(BUILD)/deb/src/*.changes $(BUILD)/deb/
-	lintian --fail-on error,warning $(BUILD)/deb/vtcp_$(VERSION)_*.changes
+	@if command -v lintian >/dev/null; then \
+		echo "lintian --fail-on error,warning vtcp_$(VERSION)_*.changes"; \
+		lintian --fail-on error,warning \
+			$(BUILD)/deb/vtcp_$(VERSION)_*.changes || exit 1; \
+	else \
+		echo "lintian is not installed: the packages are not checked"; \
+	fi
 	@ls -l $(BUILD)/deb/*.deb
 
 clean:
