@@ -116,6 +116,7 @@ netlink_events() {
 	mkdir -p "$tmp/nl" || return 1
 	for f in tools/vtcp/*.c; do
 		cc -std=gnu11 -Wall -Werror -Iinclude/uapi -Dmain=vtcp_main \
+			-DVTCP_VERSION="\"$(cat VERSION)\"" \
 			-c "$f" -o "$tmp/nl/$(basename "$f" .c).o" || return 1
 	done
 	cc -std=gnu11 -Wall -Werror -Iinclude/uapi -Itools/vtcp \
