@@ -51,11 +51,11 @@ import struct
 import threading
 import time
 
-from vtcplib import (ACK, AF, RST, SPOOF_NET, SPOOF_NET6, SYN, V6, Sniffer,
-                     Tap, addr, counters_delta, inject, make_options, meminfo,
-                     module_refs, ns, parse_options, route_to_sink,
-                     run_fuzzer, segment, slab_objects, stats, sysctl,
-                     two_hosts, vsock, vtcp_ss, wait_after,
+from vtcplib import (ACK, AF, DEBUG_KERNEL, RST, SPOOF_NET, SPOOF_NET6, SYN,
+                     V6, Sniffer, Tap, addr, counters_delta, inject,
+                     make_options, meminfo, module_refs, ns, parse_options,
+                     route_to_sink, run_fuzzer, segment, slab_objects, stats,
+                     sysctl, two_hosts, vsock, vtcp_ss, wait_after,
                      wait_module_refs)
 from vtcplib import mss as link_mss
 from vtcpnl import vtcp_info
@@ -74,7 +74,7 @@ FLOOD_BACKLOG = 128
 COOKIE_TICK_SECS, COOKIE_TICKS = 60, 2
 # The debug kernel (KASAN) is five times slower, and its quarantine keeps
 # freed objects counted in the slab: there the module references tell.
-DEBUG = "kasan" in open("/proc/cmdline").read()
+DEBUG = DEBUG_KERNEL
 MIN_RATE, IN_TIME = (50, 5.0) if DEBUG else (1000, 1.0)
 A = addr("a")		# in the run's family (VTCP_FAMILY)
 SPOOF = SPOOF_NET6 if V6 else SPOOF_NET
