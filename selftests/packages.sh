@@ -8,14 +8,17 @@
 # --purge leaves nothing), then the same with make install and make
 # uninstall.
 #
-# Run it in a guest without the harness's module, after make and make deb:
+# Run it in a guest without the harness's module, after make and make deb,
+# as make check does (selftests/host/packages.sh):
 #
-#   scripts/vm-run -k 6.1 --no-module --timeout T -- selftests/packages.sh
+#   selftests/host/packages.sh 6.12
 #
-# It builds the module three or four times under TCG (DKMS for this
-# kernel, for the other one, make install; on a 6.1 guest DKMS's postinst
-# also builds for the newest kernel, 6.12), and depmod -a takes 35 to 60 s
-# there each time it runs: allow tens of minutes. Not in TEST_PROGS.
+# DKMS builds the module under TCG: for this kernel, and for the other
+# one (its kernel hook; on a 6.1 guest, DKMS's postinst builds for the
+# newest kernel, 6.12, too). With VTCP_CCACHE_DIR naming the cache that
+# scripts/dkms-cache filled, each build takes a minute or two; without,
+# many minutes. depmod takes 30 to 90 s each time DKMS or make install
+# runs it. VTCP_PACKAGES_VERBOSE=1 shows what dpkg and make say.
 
 cd "$(dirname "$0")" || exit 1
 . ./lib.sh
@@ -26,15 +29,20 @@ ver=$(cat "$repo/VERSION" 2>/dev/null)
 deb_dkms=$repo/build/deb/vtcp-dkms_${ver}_all.deb
 deb_tools=$repo/build/deb/vtcp-tools_${ver}_$(dpkg --print-architecture).deb
 log=/tmp/packages.log
-plan=15
+plan=16
 
 export DEBIAN_FRONTEND=noninteractive
 
 # show_log: the last command's output, as TAP comments.
 show_log() { tail -n 40 "$log" | sed 's/^/#   /'; }
 
-# logged CMD...: CMD with its output in $log, shown if it fails.
+# logged CMD...: CMD with its output in $log, shown if it fails (always,
+# as it comes, with VTCP_PACKAGES_VERBOSE=1).
 logged() {
+	if [ -n "${VTCP_PACKAGES_VERBOSE:-}" ]; then
+		"$@" 2>&1 | tee "$log" | sed -u "s/^/#   /"
+		return "${PIPESTATUS[0]}"
+	fi
 	"$@" >"$log" 2>&1 && return 0
 	show_log
 	return 1
@@ -121,6 +129,48 @@ modprobe_options() {
 	return $ok
 }
 
+# echo_server PORT: the demo's echo server, on 127.0.0.1, one connection
+# (the module loads with its socket); its pid in $echo_pid.
+echo_server() {
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 253)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+c, _ = s.accept()
+while data := c.recv(65536):
+    c.sendall(data)
+c.close()' "$1" &
+	echo_pid=$!
+}
+
+# listening PORT: vtcp ss lists a vtcp listener on PORT (5 s at most).
+listening() {
+	local i
+
+	for i in $(seq 50); do
+		/usr/bin/vtcp ss -tln 2>/dev/null | grep -q "127.0.0.1:$1 " &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# echoes: vtcpcat sends 1 MiB to the echo server and gets it back.
+echoes() {
+	local ok=1
+
+	head -c 1048576 /dev/urandom >/tmp/echo.in
+	timeout 60 /usr/bin/vtcpcat 127.0.0.1 7007 </tmp/echo.in >/tmp/echo.out &&
+		cmp -s /tmp/echo.in /tmp/echo.out && ok=0
+	wait "$echo_pid" || ok=1
+	return $ok
+}
+
+# no_connections: vtcp ss lists no socket, TIME-WAIT included.
+no_connections() { [ -z "$(/usr/bin/vtcp ss -Htan 2>/dev/null)" ]; }
+
 # None of the packages' files is left.
 nothing_left() {
 	local left
@@ -164,11 +214,24 @@ if dpkg -s vtcp-dkms >/dev/null 2>&1 || modinfo vtcp >/dev/null 2>&1; then
 fi
 other=$(other_kernel)
 
+# The compiler's cache, warmed on the host by scripts/warm-dkms-cache for
+# the same tree at the same path: Debian's kernel headers run ccache when
+# DEBIAN_KERNEL_USE_CCACHE is set. Read-only: the guest adds nothing.
+if [ -n "$VTCP_CCACHE_DIR" ]; then
+	export DEBIAN_KERNEL_USE_CCACHE=1 CCACHE_DIR=$VTCP_CCACHE_DIR
+	export CCACHE_READONLY=1 CCACHE_TEMPDIR=/tmp/ccache
+	# The locale is in ccache's hash: none, as scripts/dkms-cache.
+	unset LANG LC_ALL LC_CTYPE LC_MESSAGES
+	ccache -z >/dev/null 2>&1
+fi
+
 ktap_header $plan
 ktap_msg "vtcp $ver on $rel${other:+; the other kernel: $other}"
 
 # dpkg's triggers: man-db's index rebuild would take minutes under TCG.
-echo 'man-db man-db/auto-update boolean false' | debconf-set-selections
+# Its trigger looks for this file (what debconf's man-db/auto-update
+# sets when man-db is configured).
+rm -f /var/lib/man-db/auto-update
 vtcp_unload
 
 # --- the Debian packages ---------------------------------------------------
@@ -182,7 +245,14 @@ ktap_check "socket(AF_INET, SOCK_STREAM, 253) loads the module" autoloads 4
 ktap_check "socket(AF_INET6, SOCK_STREAM, 253) loads the module" autoloads 6
 ktap_check "vtcp --version says $ver" \
 	eval '/usr/bin/vtcp --version | grep -q "^vtcp $ver "'
-ktap_check "vtcp ss" logged /usr/bin/vtcp ss -tan
+# The echo, with a short TIME-WAIT (2 x 100 ms) that lets vtcp unload after.
+open_socket 4 && echo 100 >/proc/sys/net/vtcp/msl_ms
+echo_server 7007
+ktap_check "vtcp ss lists the echo server's vtcp listener" listening 7007
+ktap_check "vtcpcat: 1 MiB through the echo server, intact" echoes
+kill "$echo_pid" 2>/dev/null
+wait_for no_connections
+vtcp_unload
 ktap_check "modprobe.d's proto= applies to the autoload" modprobe_options
 if [ -x /lib/systemd/systemd-udevd ]; then
 	ktap_check "the udev rule applies sysctl.d when socket() loads vtcp" \
@@ -220,4 +290,5 @@ vtcp_unload
 ktap_check "make uninstall: nothing is left" \
 	eval 'logged make -C "$repo" uninstall KVER="$rel" && made_left'
 
+[ -n "$VTCP_CCACHE_DIR" ] && ccache -s 2>/dev/null | sed "s/^/# ccache: /"
 ktap_finish
