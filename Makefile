@@ -62,6 +62,7 @@ MAN8 := Documentation/vtcp.8
 	install uninstall install-modules uninstall-modules install-tools \
 	uninstall-tools dkms-src install-dkms-src deb \
 	$(addprefix install-module-,$(INSTALL_KVER)) \
+	$(addprefix install-tree-,$(INSTALL_KVER)) \
 	$(addprefix uninstall-module-,$(INSTALL_KVER))
 
 all: modules tools selftests
@@ -91,8 +92,12 @@ selftests:
 deps:
 	@scripts/deps
 
+# The packages' test (selftests/host/packages.sh) installs make deb's.
 check: deps
 	@$(MAKE) --no-print-directory all
+	@echo "make deb >build/deb.log"
+	@$(MAKE) --no-print-directory deb >$(BUILD)/deb.log 2>&1 || \
+		{ tail -n 40 $(BUILD)/deb.log; exit 1; }
 	@scripts/check
 
 debug-kernel:
@@ -125,7 +130,8 @@ uninstall: uninstall-modules uninstall-tools
 install-modules: $(addprefix install-module-,$(INSTALL_KVER))
 uninstall-modules: $(addprefix uninstall-module-,$(INSTALL_KVER))
 
-$(addprefix install-module-,$(INSTALL_KVER)): install-module-%:
+# install-tree-<release>: that tree, built (make install's first half).
+$(addprefix install-tree-,$(INSTALL_KVER)): install-tree-%:
 	@test -d /lib/modules/$*/build || { echo "make install: no headers" \
 		"for kernel $* (/lib/modules/$*/build); name one with KVER=" >&2; \
 		exit 1; }
@@ -134,6 +140,8 @@ $(addprefix install-module-,$(INSTALL_KVER)): install-module-%:
 		mkdir -p $$(dirname $$f) && ln -sf $(CURDIR)/$$f $$f; \
 	done
 	$(MAKE) -C /lib/modules/$*/build M=$(BUILD)/install/$* modules
+
+$(addprefix install-module-,$(INSTALL_KVER)): install-module-%: install-tree-%
 	$(MAKE) -C /lib/modules/$*/build M=$(BUILD)/install/$* \
 		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
 		CONFIG_MODULE_SIG_ALL= modules_install
