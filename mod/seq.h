@@ -48,11 +48,11 @@ static inline bool seq_acceptable(u32 rcv_nxt, u32 wnd, u32 seq, u32 end_seq)
 static inline u32 seq_choose_window(u32 room, u32 nxt, u32 wup, u32 wnd,
 				    u8 shift)
 {
-	u32 win = room;
+	u32 win = round_down(room, 1U << shift);
 
-	if (seq_after(wup + wnd, nxt + room))
+	if (seq_after(wup + wnd, nxt + win))
 		win = round_up(wup + wnd - nxt, 1U << shift);
-	return min_t(u32, round_down(win, 1U << shift), (u32)U16_MAX << shift);
+	return min_t(u32, win, (u32)U16_MAX << shift);
 }
 
 #endif /* _VTCP_SEQ_H */
