@@ -720,8 +720,8 @@ void vtcp_init_sequence(struct sock *sk, u32 iss)
 		ipv6_addr_set_v4mapped(inet->inet_daddr, &daddr);
 	}
 
-	vsk->iss = iss ?: hash_4tuple(&saddr, &daddr, sport, dport, 0) +
-			  (u32)(ktime_get_real_ns() >> 12);
+	vsk->iss = iss ?: seq_isn(hash_4tuple(&saddr, &daddr, sport, dport, 0),
+				  ktime_get_real_ns());
 	vsk->ts_offset = vtcp_ts_offset(&saddr, &daddr, sport, dport);
 	vsk->snd_una = vsk->iss;
 	vsk->snd_nxt = vsk->iss;

@@ -55,4 +55,14 @@ static inline u32 seq_choose_window(u32 room, u32 nxt, u32 wup, u32 wnd,
 	return min_t(u32, win, (u32)U16_MAX << shift);
 }
 
+/*
+ * An initial sequence number (RFC 6528): @hash, a keyed hash of the
+ * 4-tuple, plus a clock ticking every 4.096 microseconds of @ns (RFC 9293
+ * 3.4.1: about every 4), which wraps every 4.9 hours.
+ */
+static inline u32 seq_isn(u32 hash, u64 ns)
+{
+	return hash + (u32)(ns >> 12);
+}
+
 #endif /* _VTCP_SEQ_H */
