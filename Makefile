@@ -9,6 +9,7 @@
 #   make KVER=debug      module for the debug kernel, in build/debug/
 #   make W=1 / C=1       extra warnings / sparse, passed to Kbuild
 #   make deps            install what is missing (Debian 12, as root)
+#   make unit            unit tests of mod/'s logic, on the host (seconds)
 #   make check           the whole test suite in VMs, on both kernels
 #   make debug-kernel    build (once, cached) the KASAN/lockdep/kmemleak
 #                        guest kernel (scripts/debug-kernel)
@@ -58,6 +59,7 @@ MAN7 := Documentation/vtcp.7
 MAN8 := Documentation/vtcp.8
 
 .PHONY: all modules tools selftests deps check demo bench checkpatch clean \
+	unit clean-unit \
 	debug-kernel check-debug $(addprefix module-,$(KVER) debug) \
 	install uninstall install-modules uninstall-modules install-tools \
 	uninstall-tools dkms-src install-dkms-src deb \
@@ -90,6 +92,14 @@ selftests:
 
 deps:
 	@scripts/deps
+
+# Unit tests: mod/ files built against a mock kernel (unit/), run on the
+# host.
+unit:
+	@$(MAKE) --no-print-directory -C unit O=$(BUILD)/unit
+
+clean-unit:
+	rm -rf $(BUILD)/unit $(BUILD)/unit-coverage
 
 check: deps
 	@$(MAKE) --no-print-directory all
