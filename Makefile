@@ -10,6 +10,7 @@
 #   make W=1 / C=1       extra warnings / sparse, passed to Kbuild
 #   make deps            install what is missing (Debian 12, as root)
 #   make unit            unit tests of mod/'s logic, on the host (seconds)
+#   make unit-coverage   the same, with the lines of mod/ they run (gcov)
 #   make check           the whole test suite in VMs, on both kernels
 #   make debug-kernel    build (once, cached) the KASAN/lockdep/kmemleak
 #                        guest kernel (scripts/debug-kernel)
@@ -59,7 +60,7 @@ MAN7 := Documentation/vtcp.7
 MAN8 := Documentation/vtcp.8
 
 .PHONY: all modules tools selftests deps check demo bench checkpatch clean \
-	unit clean-unit \
+	unit unit-coverage clean-unit \
 	debug-kernel check-debug $(addprefix module-,$(KVER) debug) \
 	install uninstall install-modules uninstall-modules install-tools \
 	uninstall-tools dkms-src install-dkms-src deb \
@@ -97,6 +98,9 @@ deps:
 # host.
 unit:
 	@$(MAKE) --no-print-directory -C unit O=$(BUILD)/unit
+
+unit-coverage:
+	@$(MAKE) --no-print-directory -C unit O=$(BUILD)/unit COVERAGE=1
 
 clean-unit:
 	rm -rf $(BUILD)/unit $(BUILD)/unit-coverage
