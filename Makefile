@@ -11,7 +11,8 @@
 #   make deps            install what is missing (Debian 12, as root)
 #   make unit            unit tests of mod/'s logic, on the host (seconds)
 #   make unit-coverage   the same, with the lines of mod/ they run (gcov)
-#   make check           the whole test suite in VMs, on both kernels
+#   make check           the unit tests, then the whole test suite in VMs,
+#                        on both kernels
 #   make debug-kernel    build (once, cached) the KASAN/lockdep/kmemleak
 #                        guest kernel (scripts/debug-kernel)
 #   make check-debug     the whole suite under it, then a kmemleak scan
@@ -95,7 +96,7 @@ deps:
 	@scripts/deps
 
 # Unit tests: mod/ files built against a mock kernel (unit/), run on the
-# host.
+# host; make check runs them first, a failure stopping it.
 unit:
 	@$(MAKE) --no-print-directory -C unit O=$(BUILD)/unit
 
@@ -106,6 +107,7 @@ clean-unit:
 	rm -rf $(BUILD)/unit $(BUILD)/unit-coverage
 
 check: deps
+	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory all
 	@scripts/check
 
