@@ -12,6 +12,7 @@
 #include "wire.h"
 
 u64 mock_ns;
+int mock_warned;
 long mock_mib[__VTCP_MIB_MAX];
 char mock_log[4096];
 unsigned int vtcp_net_id;
@@ -37,6 +38,7 @@ void mock_reset(void)
 	struct vtcp_sysctl *s = &mock_vtcp_net.sysctl;
 
 	mock_ns = 0;
+	mock_warned = 0;
 	mock_log[0] = 0;
 	mock_fail_transmit = 0;
 	mock_transmits = 0;
@@ -272,30 +274,6 @@ void vtcp_child_wait_for_data(struct sock *child)
 void vtcp_enter_timewait(struct sock *sk)
 {
 	mock_record("vtcp_enter_timewait");
-}
-
-int vtcp_tw_reack(struct sock *sk, struct sk_buff *skb)
-{
-	mock_record("vtcp_tw_reack");
-	return 0;
-}
-
-int vtcp_tw_ack(struct sock *sk, struct sk_buff *skb)
-{
-	mock_record("vtcp_tw_ack");
-	return 0;
-}
-
-int vtcp_tw_kill(struct sock *sk, struct sk_buff *skb)
-{
-	mock_record("vtcp_tw_kill");
-	return 0;
-}
-
-int vtcp_tw_reopen(struct sock *sk, struct sk_buff *skb)
-{
-	mock_record("vtcp_tw_reopen");
-	return 0;
 }
 
 void vtcp_default_cong(struct net *net, char *name)

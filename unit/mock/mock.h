@@ -49,6 +49,7 @@ typedef struct { int dummy; } poll_table;
 #define READ_ONCE(x)	(x)
 #define WRITE_ONCE(x, v) ((x) = (v))
 #define BIT(n)		(1UL << (n))
+#define WARN_ON_ONCE(c)	({ bool _c = !!(c); if (_c) mock_warned++; _c; })
 #define BUILD_BUG_ON(c)	_Static_assert(!(c), #c)
 #define EXPORT_SYMBOL_GPL(sym)	extern typeof(sym) sym
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -110,6 +111,8 @@ static inline void put_unaligned_be32(u32 v, void *p)
 	b[2] = (u8)(v >> 8);
 	b[3] = (u8)v;
 }
+
+extern int mock_warned;		/* WARN_ON_ONCE()s that fired */
 
 /* Time: what the test sets. */
 extern u64 mock_ns;
