@@ -468,3 +468,75 @@ TEST(dsack_undoes_recovery)
 	EXPECT_GT(vsk.reordering, 0);
 	free_queue();
 }
+
+/* The tsorted list, as the sequence numbers of its segments, in order. */
+static int tsorted_seqs(u32 *out, int max)
+{
+	struct list_head *pos;
+	int n = 0;
+
+	list_for_each(pos, &vsk.tsorted)
+		if (n < max)
+			out[n++] = VTCP_SKB_CB(vtcp_tsorted_skb(pos))->seq - ISS;
+	return n;
+}
+
+/* Is the tsorted list in the order segments went out (times only)? */
+static bool sent_in_order(void)
+{
+	struct list_head *pos;
+	u64 last = 0;
+
+	list_for_each(pos, &vsk.tsorted) {
+		u64 t = VTCP_SKB_CB(vtcp_tsorted_skb(pos))->sent_ns;
+
+		if (t < last)
+			return false;
+		last = t;
+	}
+	return true;
+}
+
+/* rtx.c: by sequence for finding, by send time for RACK; splits keep both. */
+TEST(rtx_queue_orders)
+{
+	struct sk_buff *skb;
+	u32 seqs[8];
+
+	new_conn(true);
+	send_segments(4);
+	EXPECT_TRUE(vtcp_rtx_find(sk, ISS + 2500) == vtcp_rtx_find(sk, ISS + 2000));
+	EXPECT_EQ(VTCP_SKB_CB(vtcp_rtx_find(sk, ISS + 2999))->seq, ISS + 2000);
+	EXPECT_TRUE(!vtcp_rtx_find(sk, ISS + 4000));
+	EXPECT_EQ(VTCP_SKB_CB(vtcp_rtx_find(sk, ISS - 5))->seq, ISS);
+	/* A split: the rest follows it, in the tree and in the list. */
+	skb = vtcp_rtx_find(sk, ISS + 1000);
+	ASSERT_EQ(vtcp_split_segment(sk, skb, 400), 0);
+	ASSERT_EQ(tsorted_seqs(seqs, 8), 5);
+	EXPECT_TRUE(seqs[0] == 0 && seqs[1] == 1000 && seqs[2] == 1400 &&
+		    seqs[3] == 2000 && seqs[4] == 3000);
+	EXPECT_EQ(VTCP_SKB_CB(skb_rb_next(skb))->seq, ISS + 1400);
+	EXPECT_EQ(VTCP_SKB_CB(vtcp_rtx_find(sk, ISS + 1400))->seq, ISS + 1400);
+	/* Out of flight and back: its place by the time it went. */
+	vtcp_rtx_leave_flight(skb);
+	ASSERT_EQ(tsorted_seqs(seqs, 8), 4);
+	vtcp_rtx_rejoin_flight(sk, skb);
+	ASSERT_EQ(tsorted_seqs(seqs, 8), 5);
+	EXPECT_TRUE(sent_in_order());
+	EXPECT_EQ(seqs[0], 0);
+	EXPECT_EQ(seqs[3], 2000);
+	/* Resent: the newest in flight, last. */
+	mock_ns += MS;
+	VTCP_SKB_CB(vtcp_rtx_head(sk))->sent_ns = mock_ns;
+	vtcp_rtx_sent(sk, vtcp_rtx_head(sk));
+	ASSERT_EQ(tsorted_seqs(seqs, 8), 5);
+	EXPECT_EQ(seqs[4], 0);
+	EXPECT_TRUE(sent_in_order());
+	/* Unlinked from the middle: both orders close up. */
+	vtcp_rtx_unlink(sk, skb);
+	consume_skb(skb);
+	ASSERT_EQ(tsorted_seqs(seqs, 8), 4);
+	EXPECT_EQ(VTCP_SKB_CB(skb_rb_next(vtcp_rtx_head(sk)))->seq, ISS + 1400);
+	free_queue();
+	EXPECT_TRUE(RB_EMPTY_ROOT(&vsk.rtx_queue));
+}
