@@ -9,7 +9,10 @@
 #   make KVER=debug      module for the debug kernel, in build/debug/
 #   make W=1 / C=1       extra warnings / sparse, passed to Kbuild
 #   make deps            install what is missing (Debian 12, as root)
-#   make check           the whole test suite in VMs, on both kernels
+#   make unit            unit tests of mod/'s logic, on the host (seconds)
+#   make unit-coverage   the same, with the lines of mod/ they run (gcov)
+#   make check           the unit tests, then the whole test suite in VMs,
+#                        on both kernels
 #   make debug-kernel    build (once, cached) the KASAN/lockdep/kmemleak
 #                        guest kernel (scripts/debug-kernel)
 #   make check-debug     the whole suite under it, then a kmemleak scan
@@ -58,6 +61,7 @@ MAN7 := Documentation/vtcp.7
 MAN8 := Documentation/vtcp.8
 
 .PHONY: all modules tools selftests deps check demo bench checkpatch clean \
+	unit unit-coverage clean-unit \
 	debug-kernel check-debug $(addprefix module-,$(KVER) debug) \
 	install uninstall install-modules uninstall-modules install-tools \
 	uninstall-tools dkms-src install-dkms-src deb \
@@ -92,8 +96,20 @@ selftests:
 deps:
 	@scripts/deps
 
+# Unit tests: mod/ files built against a mock kernel (unit/), run on the
+# host; make check runs them first, a failure stopping it.
+unit:
+	@$(MAKE) --no-print-directory -C unit O=$(BUILD)/unit
+
+unit-coverage:
+	@$(MAKE) --no-print-directory -C unit O=$(BUILD)/unit COVERAGE=1
+
+clean-unit:
+	rm -rf $(BUILD)/unit $(BUILD)/unit-coverage
+
 # The packages' test (selftests/host/packages.sh) installs make deb's.
 check: deps
+	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory all
 	@echo "make deb >build/deb.log"
 	@$(MAKE) --no-print-directory deb >$(BUILD)/deb.log 2>&1 || \

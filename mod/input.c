@@ -278,24 +278,13 @@ put:
 }
 
 /* RFC 9293: is any part of the segment inside the receive window? */
-static bool seq_acceptable(const struct vtcp_sock *vsk,
+static bool seg_acceptable(const struct vtcp_sock *vsk,
 			   const struct vtcp_skb_cb *cb)
 {
-	u32 wnd = vsk->rcv_wup + vsk->rcv_wnd - vsk->rcv_nxt;
-	u32 len = cb->end_seq - cb->seq;
-
-	if (seq_before(vsk->rcv_wup + vsk->rcv_wnd, vsk->rcv_nxt))
-		wnd = 0;
-	if (!len)
-		return wnd ? seq_geq(cb->seq, vsk->rcv_nxt) &&
-			     seq_before(cb->seq, vsk->rcv_nxt + wnd) :
-			     cb->seq == vsk->rcv_nxt;
-	if (!wnd)
-		return cb->seq == vsk->rcv_nxt;	/* its ACK still counts */
-	return (seq_geq(cb->seq, vsk->rcv_nxt) &&
-		seq_before(cb->seq, vsk->rcv_nxt + wnd)) ||
-	       (seq_geq(cb->end_seq - 1, vsk->rcv_nxt) &&
-		seq_before(cb->end_seq - 1, vsk->rcv_nxt + wnd));
+	return seq_acceptable(vsk->rcv_nxt,
+			      seq_window_left(vsk->rcv_wup, vsk->rcv_wnd,
+					      vsk->rcv_nxt),
+			      cb->seq, cb->end_seq);
 }
 
 /* An ACK of where we are, unless one went out too recently. */
@@ -576,7 +565,7 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 		answer_invalid(sk, skb, VTCP_MIB_ACK_SKIPPED_PAWS);
 		goto drop;
 	}
-	if (!seq_acceptable(vsk, cb)) {
+	if (!seg_acceptable(vsk, cb)) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_OUT_OF_WINDOW);
 		if (th->syn) {
 			vtcp_challenge_ack(sk);	/* RFC 5961 4.2: any SYN */

@@ -131,12 +131,9 @@ static u16 select_window(struct sock *sk, bool syn)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	u8 shift = syn ? 0 : vsk->rcv_wscale;
-	u32 win = vtcp_window_room(sk);
-	u32 promised = vsk->rcv_wup + vsk->rcv_wnd - vsk->rcv_nxt;
+	u32 win = seq_choose_window(vtcp_window_room(sk), vsk->rcv_nxt,
+				    vsk->rcv_wup, vsk->rcv_wnd, shift);
 
-	if (seq_after(vsk->rcv_wup + vsk->rcv_wnd, vsk->rcv_nxt + win))
-		win = round_up(promised, 1U << shift);
-	win = min_t(u32, round_down(win, 1U << shift), (u32)U16_MAX << shift);
 	vsk->rcv_wnd = win;
 	vsk->rcv_wup = vsk->rcv_nxt;
 	return win >> shift;
@@ -723,8 +720,8 @@ void vtcp_init_sequence(struct sock *sk, u32 iss)
 		ipv6_addr_set_v4mapped(inet->inet_daddr, &daddr);
 	}
 
-	vsk->iss = iss ?: hash_4tuple(&saddr, &daddr, sport, dport, 0) +
-			  (u32)(ktime_get_real_ns() >> 12);
+	vsk->iss = iss ?: seq_isn(hash_4tuple(&saddr, &daddr, sport, dport, 0),
+				  ktime_get_real_ns());
 	vsk->ts_offset = vtcp_ts_offset(&saddr, &daddr, sport, dport);
 	vsk->snd_una = vsk->iss;
 	vsk->snd_nxt = vsk->iss;

@@ -17,6 +17,8 @@
 
 #include <uapi/linux/vtcp.h>
 
+#include "seq.h"
+
 /* The IP protocol number we registered, from the "proto" parameter. */
 extern u8 vtcp_protocol;
 
@@ -45,12 +47,6 @@ static inline bool vtcp_skb_is_v6(const struct sk_buff *skb)
 {
 	return skb->protocol == htons(ETH_P_IPV6);
 }
-
-/* Sequence space arithmetic (RFC 9293 section 3.4), wrap-safe. */
-static inline bool seq_before(u32 a, u32 b) { return (s32)(a - b) < 0; }
-static inline bool seq_after(u32 a, u32 b) { return seq_before(b, a); }
-static inline bool seq_leq(u32 a, u32 b) { return !seq_after(a, b); }
-static inline bool seq_geq(u32 a, u32 b) { return !seq_before(a, b); }
 
 /* The timers of a socket, all soft hrtimers (they run in softirq). */
 enum vtcp_timer {
