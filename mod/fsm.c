@@ -7,6 +7,9 @@
  * events below, and the table says what to do and where to go. What is
  * not in the table does not change the state: sequence checks, data,
  * ACKs of data and the replies they need are the input path's business.
+ *
+ * TIME-WAIT has a table of its own, vtcp_tw_table, whose actions take the
+ * timewait socket (struct vtcp_tw_sock): a full socket does not fit them.
  */
 #include <net/inet_connection_sock.h>
 #include <net/tcp.h>
@@ -14,9 +17,15 @@
 #include "vtcp.h"
 
 typedef int (*vtcp_action_t)(struct sock *sk, struct sk_buff *skb);
+typedef int (*vtcp_tw_action_t)(struct vtcp_tw_sock *vtw, struct sk_buff *skb);
 
 struct vtcp_transition {
 	vtcp_action_t action;
+	u8 next;
+};
+
+struct vtcp_tw_transition {
+	vtcp_tw_action_t action;
 	u8 next;
 };
 
@@ -256,36 +265,68 @@ static const struct vtcp_transition vtcp_table[TCP_MAX_STATES][VTCP_NR_EVENTS] =
 	ON(ABORT)	= { act_abort,			TCP_CLOSE },
 	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
 },
-/* A timewait socket (timewait.c); RSTs are ignored here, RFC 1337. */
-[TCP_TIME_WAIT] = {
+};
+
+/*
+ * TIME-WAIT's row, on a timewait socket (timewait.c): RSTs are ignored
+ * (RFC 1337), an ABORT is SOCK_DESTROY's or the namespace's end.
+ */
+static const struct vtcp_tw_transition vtcp_tw_table[VTCP_NR_EVENTS] = {
 	ON(FIN)		= { vtcp_tw_reack,		TCP_TIME_WAIT },
 	ON(SYN)		= { vtcp_tw_ack,		TCP_TIME_WAIT },
 	ON(NEW_SYN)	= { vtcp_tw_reopen,		TCP_CLOSE },
 	ON(2MSL)	= { vtcp_tw_kill,		TCP_CLOSE },
-},
+	ON(ABORT)	= { vtcp_tw_kill,		TCP_CLOSE },
 };
 
-/*
- * Run event @ev on @sk (locked by the caller; a timewait socket for the
- * TIME-WAIT row). Returns -EINVAL when the state has no such transition,
- * else what the action returned.
+/**
+ * vtcp_fsm() - run an event on a full socket
+ * @sk: the socket, locked by the caller; never a timewait socket
+ * @ev: what happened
+ * @skb: the segment that brought it, or NULL
+ *
+ * The socket moves to the next state, then the action runs: it finds the
+ * socket in its new state. A full socket never takes TIME-WAIT's number,
+ * even while its action hands it over: lookups, sock_diag and
+ * sock_gen_put() read that state as "a timewait socket". The timewait
+ * socket has it from its birth.
+ *
+ * Return: -EINVAL when the state has no such transition, else what the
+ * action returned.
  */
 int vtcp_fsm(struct sock *sk, enum vtcp_fsm_event ev, struct sk_buff *skb)
 {
 	int old = sk->sk_state;
 	const struct vtcp_transition *t = &vtcp_table[old][ev];
 
-	if (!t->action)
+	if (WARN_ON_ONCE(old == TCP_TIME_WAIT) || !t->action)
 		return -EINVAL;
 	vtcp_event_state(sk, old, t->next, ev);
-	/*
-	 * A full socket never takes TIME-WAIT's number, even while its action
-	 * hands it over: lookups, sock_diag and sock_gen_put() read that state
-	 * as "a timewait socket". The timewait socket has it from its birth.
-	 */
-	if (old != TCP_TIME_WAIT && t->next != old && t->next != TCP_TIME_WAIT)
+	if (t->next != old && t->next != TCP_TIME_WAIT)
 		vtcp_set_state(sk, t->next);
 	return t->action(sk, skb);
+}
+
+/**
+ * vtcp_tw_fsm() - run an event on a timewait socket
+ * @vtw: the timewait socket, held by the caller
+ * @ev: what happened
+ * @skb: the segment that brought it, or NULL
+ *
+ * Its state stays TIME-WAIT: the action frees it when the next is CLOSED.
+ *
+ * Return: -EINVAL when TIME-WAIT has no such transition, else what the
+ * action returned.
+ */
+int vtcp_tw_fsm(struct vtcp_tw_sock *vtw, enum vtcp_fsm_event ev,
+		struct sk_buff *skb)
+{
+	const struct vtcp_tw_transition *t = &vtcp_tw_table[ev];
+
+	if (!t->action)
+		return -EINVAL;
+	vtcp_event_state((struct sock *)&vtw->tw, TCP_TIME_WAIT, t->next, ev);
+	return t->action(vtw, skb);
 }
 
 static const char *const vtcp_state_names[TCP_MAX_STATES] = {
