@@ -116,6 +116,7 @@ static int act_fin_acked(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
+/* The connection moves to a timewait socket; vtcp_fsm() closes this one. */
 static int act_timewait(struct sock *sk, struct sk_buff *skb)
 {
 	vtcp_enter_timewait(sk);
@@ -279,17 +280,30 @@ static const struct vtcp_tw_transition vtcp_tw_table[VTCP_NR_EVENTS] = {
 	ON(ABORT)	= { vtcp_tw_kill,		TCP_CLOSE },
 };
 
+/*
+ * A full socket never takes TIME-WAIT's number: lookups, sock_diag and
+ * sock_gen_put() read that state as "a timewait socket". The action hands
+ * the connection (its 4-tuple and port) to a timewait socket born in
+ * TIME-WAIT; then this one closes.
+ */
+static int hand_to_timewait(struct sock *sk, const struct vtcp_transition *t,
+			    struct sk_buff *skb)
+{
+	int err = t->action(sk, skb);
+
+	vtcp_set_state(sk, TCP_CLOSE);
+	vtcp_done(sk);
+	return err;
+}
+
 /**
  * vtcp_fsm() - run an event on a full socket
  * @sk: the socket, locked by the caller; never a timewait socket
  * @ev: what happened
  * @skb: the segment that brought it, or NULL
  *
- * The socket moves to the next state, then the action runs: it finds the
- * socket in its new state. A full socket never takes TIME-WAIT's number,
- * even while its action hands it over: lookups, sock_diag and
- * sock_gen_put() read that state as "a timewait socket". The timewait
- * socket has it from its birth.
+ * The socket moves to the next state, then the action runs: it finds
+ * the socket in its new state (TIME-WAIT aside: hand_to_timewait()).
  *
  * Return: -EINVAL when the state has no such transition, else what the
  * action returned.
@@ -302,7 +316,9 @@ int vtcp_fsm(struct sock *sk, enum vtcp_fsm_event ev, struct sk_buff *skb)
 	if (WARN_ON_ONCE(old == TCP_TIME_WAIT) || !t->action)
 		return -EINVAL;
 	vtcp_event_state(sk, old, t->next, ev);
-	if (t->next != old && t->next != TCP_TIME_WAIT)
+	if (t->next == TCP_TIME_WAIT)
+		return hand_to_timewait(sk, t, skb);
+	if (t->next != old)
 		vtcp_set_state(sk, t->next);
 	return t->action(sk, skb);
 }

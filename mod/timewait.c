@@ -184,7 +184,10 @@ static u16 window_left(const struct vtcp_sock *vsk)
 	return max(left, 0) >> vsk->rcv_wscale;
 }
 
-/* Move @sk's connection into a timewait socket, then finish @sk. */
+/*
+ * Move @sk's connection into a timewait socket, which takes its 4-tuple
+ * and port; vtcp_fsm() then closes @sk.
+ */
 void vtcp_enter_timewait(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -214,9 +217,9 @@ void vtcp_enter_timewait(struct sock *sk)
 		VTCP_INC_STATS(net, VTCP_MIB_TW_CREATED);
 		publish(tw, sk);		/* and forget it */
 	} else {
+		/* TIME-WAIT, as reported, is over at once: no socket holds it. */
 		vtcp_event_state(sk, TCP_TIME_WAIT, TCP_CLOSE, VTCP_NR_EVENTS);
 	}
-	vtcp_done(sk);
 }
 
 /* How long @tw has left in TIME-WAIT, for sock_diag. */
