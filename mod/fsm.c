@@ -3,9 +3,11 @@
  * The connection state machine of RFC 9293, as one table.
  *
  * The code around it (input.c for segments, socket.c for user calls,
- * timers.c and timewait.c for timers) turns what happened into one of the
- * events below, and the table says what to do and where to go. What is
- * not in the table does not change the state: sequence checks, data,
+ * request.c for a listener's children, timers.c and timewait.c for
+ * timers) turns what happened into one of the events below, and the table
+ * says what to do and where to go. Nothing else changes a socket's state
+ * (but request.c making a SYN cookie's child ESTABLISHED).
+ * What is not in the table does not change it: sequence checks, data,
  * ACKs of data and the replies they need are the input path's business.
  *
  * TIME-WAIT has a table of its own, vtcp_tw_table, whose actions take the
@@ -130,6 +132,19 @@ static int act_ack_fin_timewait(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
+/* Nothing more: the caller clears what is left of the connection. */
+static int act_quietly(struct sock *sk, struct sk_buff *skb)
+{
+	return 0;
+}
+
+/* The peer knows of the connection: tell it. The caller clears the rest. */
+static int act_send_reset(struct sock *sk, struct sk_buff *skb)
+{
+	vtcp_send_active_reset(sk);
+	return 0;
+}
+
 static int act_done(struct sock *sk, struct sk_buff *skb)
 {
 	vtcp_done(sk);
@@ -177,6 +192,13 @@ static int act_timed_out(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
+/* The peer stopped answering keepalives: an RST, in case it still listens. */
+static int act_keepalive_reset(struct sock *sk, struct sk_buff *skb)
+{
+	vtcp_send_active_reset(sk);
+	return act_timed_out(sk, skb);
+}
+
 /*
  * ICMP said the peer cannot be reached (icmp.c left the errno in
  * sk_err_soft): an active open fails with it, a passive one goes quietly.
@@ -193,6 +215,16 @@ static int act_unreachable(struct sock *sk, struct sk_buff *skb)
 #define ON(event) \
 	[VTCP_EV_##event]
 
+/*
+ * The rows every state shares once the peer knows of the connection
+ * (SYN-RECEIVED and the synchronized states but TIME-WAIT): RFC 9293's
+ * ABORT call resets it there, and so does a user's disconnect.
+ */
+#define CONNECTED_ROWS \
+	ON(ABORT)	= { act_abort,			TCP_CLOSE }, \
+	ON(DISCONNECT)	= { act_send_reset,		TCP_CLOSE }, \
+	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE }
+
 static const struct vtcp_transition vtcp_table[TCP_MAX_STATES][VTCP_NR_EVENTS] = {
 [TCP_CLOSE] = {
 	ON(CONNECT)	= { act_send_syn,		TCP_SYN_SENT },
@@ -203,6 +235,7 @@ static const struct vtcp_transition vtcp_table[TCP_MAX_STATES][VTCP_NR_EVENTS] =
 	ON(ACK_OF_SYN)	= { act_cookie_child,		TCP_LISTEN },
 	ON(CLOSE)	= { act_stop_listen,		TCP_CLOSE },
 	ON(ABORT)	= { act_stop_listen,		TCP_CLOSE },
+	ON(DISCONNECT)	= { act_stop_listen,		TCP_CLOSE },
 },
 [TCP_SYN_SENT] = {
 	ON(SYNACK)	= { act_established,		TCP_ESTABLISHED },
@@ -210,61 +243,60 @@ static const struct vtcp_transition vtcp_table[TCP_MAX_STATES][VTCP_NR_EVENTS] =
 	ON(RST)		= { act_refused,		TCP_CLOSE },
 	ON(CLOSE)	= { act_done,			TCP_CLOSE },
 	ON(ABORT)	= { act_done,			TCP_CLOSE },
+	ON(DISCONNECT)	= { act_quietly,		TCP_CLOSE },
+	ON(OPEN_FAILED)	= { act_quietly,		TCP_CLOSE },
 	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
 	ON(ICMP_ERROR)	= { act_unreachable,		TCP_CLOSE },
 },
 [TCP_SYN_RECV] = {
+	CONNECTED_ROWS,
 	ON(ACK_OF_SYN)	= { act_established,		TCP_ESTABLISHED },
 	ON(BARE_ACK)	= { act_wait_for_data,		TCP_SYN_RECV },
 	ON(SYNACK)	= { act_established,		TCP_ESTABLISHED },
 	ON(SYN)		= { act_send_synack,		TCP_SYN_RECV },
 	ON(RST)		= { act_syn_recv_reset,		TCP_CLOSE },
 	ON(CLOSE)	= { act_send_fin,		TCP_FIN_WAIT1 },
-	ON(ABORT)	= { act_abort,			TCP_CLOSE },
-	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
+	ON(OPEN_FAILED)	= { act_done,			TCP_CLOSE },
 	ON(ICMP_ERROR)	= { act_unreachable,		TCP_CLOSE },
 },
 [TCP_ESTABLISHED] = {
+	CONNECTED_ROWS,
 	ON(FIN)		= { act_ack_fin,		TCP_CLOSE_WAIT },
 	ON(CLOSE)	= { act_send_fin,		TCP_FIN_WAIT1 },
 	ON(RST)		= { act_reset,			TCP_CLOSE },
-	ON(ABORT)	= { act_abort,			TCP_CLOSE },
-	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
+	ON(KEEPALIVE_TIMEOUT) = { act_keepalive_reset,	TCP_CLOSE },
 },
 [TCP_FIN_WAIT1] = {
+	CONNECTED_ROWS,
 	ON(ACK_OF_FIN)	= { act_fin_acked,		TCP_FIN_WAIT2 },
 	ON(FIN)		= { act_ack_fin,		TCP_CLOSING },
 	ON(RST)		= { act_reset,			TCP_CLOSE },
-	ON(ABORT)	= { act_abort,			TCP_CLOSE },
-	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
 },
 [TCP_FIN_WAIT2] = {
+	CONNECTED_ROWS,
 	ON(FIN)		= { act_ack_fin_timewait,	TCP_TIME_WAIT },
 	ON(RST)		= { act_reset,			TCP_CLOSE },
-	ON(ABORT)	= { act_abort,			TCP_CLOSE },
-	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
 	ON(FW2_TIMEOUT)	= { act_done,			TCP_CLOSE },
+	ON(KEEPALIVE_TIMEOUT) = { act_keepalive_reset,	TCP_CLOSE },
 },
 [TCP_CLOSE_WAIT] = {
+	CONNECTED_ROWS,
 	ON(CLOSE)	= { act_send_fin,		TCP_LAST_ACK },
 	ON(FIN)		= { act_ack,			TCP_CLOSE_WAIT },
 	ON(RST)		= { act_reset_after_fin,	TCP_CLOSE },
-	ON(ABORT)	= { act_abort,			TCP_CLOSE },
-	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
+	ON(KEEPALIVE_TIMEOUT) = { act_keepalive_reset,	TCP_CLOSE },
 },
 [TCP_CLOSING] = {
+	CONNECTED_ROWS,
 	ON(ACK_OF_FIN)	= { act_timewait,		TCP_TIME_WAIT },
 	ON(FIN)		= { act_ack,			TCP_CLOSING },
 	ON(RST)		= { act_done,			TCP_CLOSE },
-	ON(ABORT)	= { act_abort,			TCP_CLOSE },
-	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
 },
 [TCP_LAST_ACK] = {
+	CONNECTED_ROWS,
 	ON(ACK_OF_FIN)	= { act_done,			TCP_CLOSE },
 	ON(FIN)		= { act_ack,			TCP_LAST_ACK },
 	ON(RST)		= { act_done,			TCP_CLOSE },
-	ON(ABORT)	= { act_abort,			TCP_CLOSE },
-	ON(TIMEOUT)	= { act_timed_out,		TCP_CLOSE },
 },
 };
 

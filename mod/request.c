@@ -150,7 +150,7 @@ static void discard_child(struct sock *child)
 	vtcp_sk(child)->req = NULL;
 	inet_csk_prepare_forced_close(child);	/* unlocks it */
 	__release(&child->sk_lock.slock);
-	vtcp_done(child);
+	vtcp_fsm(child, VTCP_EV_OPEN_FAILED, NULL);
 }
 
 static struct sock *listener_of(const struct request_sock *req)
