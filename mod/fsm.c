@@ -5,8 +5,7 @@
  * The code around it (input.c for segments, socket.c for user calls,
  * request.c for a listener's children, timers.c and timewait.c for
  * timers) turns what happened into one of the events below, and the table
- * says what to do and where to go. Nothing else changes a socket's state
- * (but request.c making a SYN cookie's child ESTABLISHED).
+ * says what to do and where to go. Nothing else changes a socket's state.
  * What is not in the table does not change it: sequence checks, data,
  * ACKs of data and the replies they need are the input path's business.
  *
