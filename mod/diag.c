@@ -391,9 +391,8 @@ static int vtcp_diag_destroy(struct sk_buff *in_skb,
 
 static void abort_timewait(struct sock *sk)
 {
-	vtcp_event_state(sk, TCP_TIME_WAIT, TCP_CLOSE, VTCP_EV_ABORT);
 	local_bh_disable();
-	vtcp_tw_kill(sk, NULL);
+	vtcp_tw_fsm(vtcp_twsk(inet_twsk(sk)), VTCP_EV_ABORT, NULL);
 	local_bh_enable();
 }
 

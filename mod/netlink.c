@@ -150,7 +150,12 @@ static void id_of_sock(struct sock *sk, struct vtcp_event_id *id)
 		ipv6_addr_set_v4mapped(sk->sk_rcv_saddr, &id->saddr);
 		ipv6_addr_set_v4mapped(sk->sk_daddr, &id->daddr);
 	}
-	id->sport = htons(sk->sk_num);
+	/*
+	 * A full socket's port, not sk_num: going to CLOSED gives the port
+	 * back and zeroes sk_num before the action's RST goes.
+	 */
+	id->sport = sk_fullsock(sk) ? inet_sk(sk)->inet_sport :
+				      htons(sk->sk_num);
 	id->dport = sk->sk_dport;
 }
 

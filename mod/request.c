@@ -140,6 +140,7 @@ static struct request_sock *ticket_for(struct sock *sk, struct sk_buff *skb)
 	ireq->ir_num = ntohs(vtcp_hdr(skb)->dest);
 	ireq->ir_mark = inet_request_mark(sk, skb);
 	ireq->acked = 0;	/* no ACK held back yet (TCP_DEFER_ACCEPT) */
+	req->syncookie = 0;	/* a SYN's ticket, until a cookie's says so */
 	return req;
 }
 
@@ -150,7 +151,7 @@ static void discard_child(struct sock *child)
 	vtcp_sk(child)->req = NULL;
 	inet_csk_prepare_forced_close(child);	/* unlocks it */
 	__release(&child->sk_lock.slock);
-	vtcp_done(child);
+	vtcp_fsm(child, VTCP_EV_OPEN_FAILED, NULL);
 }
 
 static struct sock *listener_of(const struct request_sock *req)
@@ -382,19 +383,18 @@ overflow:
 	return -ENOBUFS;
 }
 
-/* The child of a cookie: established, straight to the accept queue. */
-static void cookie_established(struct sock *sk, struct sock *child,
-			       struct request_sock *req)
+/*
+ * The child of a cookie, born in SYN-RECEIVED as any child, is
+ * established at once by the ACK that made it: straight to the accept
+ * queue.
+ */
+static void cookie_established(struct sock *child, struct request_sock *req,
+			       struct sk_buff *skb)
 {
-	vtcp_event_state(child, TCP_LISTEN, TCP_ESTABLISHED,
-			 VTCP_EV_ACK_OF_SYN);
-	vtcp_set_state(child, TCP_ESTABLISHED);
-	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_PASSIVE_OPENS);
-	vtcp_arm_keepalive(child);
-	if (inet_csk_reqsk_queue_add(sk, req, child))
-		sk->sk_data_ready(sk);
-	else
-		reqsk_put(req);		/* the listener is gone: child reset */
+	req->syncookie = 1;
+	vtcp_sk(child)->req = req;
+	vtcp_event_state(child, TCP_LISTEN, TCP_SYN_RECV, VTCP_EV_ACK_OF_SYN);
+	vtcp_fsm(child, VTCP_EV_ACK_OF_SYN, skb);
 }
 
 /**
@@ -442,22 +442,30 @@ int vtcp_listen_rcv_cookie(struct sock *sk, struct sk_buff *skb)
 		drop_child(child, req, err);
 		return err;
 	}
-	cookie_established(sk, child, req);
+	cookie_established(child, req, skb);
 	vtcp_do_rcv(child, skb);
 	bh_unlock_sock(child);
 	sock_put(child);
 	return 0;
 }
 
-/* SYN-RECEIVED x ACK: out of the SYN queue, into the accept queue. */
+/*
+ * SYN-RECEIVED x ACK: out of the SYN queue (a cookie's child was never
+ * in it), into the accept queue.
+ */
 void vtcp_child_established(struct sock *child)
 {
 	struct request_sock *req = vtcp_sk(child)->req;
 	struct sock *listener = listener_of(req);
 
 	vtcp_sk(child)->req = NULL;
-	disown(listener, child);
-	reqsk_queue_removed(&inet_csk(listener)->icsk_accept_queue, req);
+	if (req->syncookie) {
+		VTCP_INC_STATS(sock_net(listener), VTCP_MIB_PASSIVE_OPENS);
+	} else {
+		disown(listener, child);
+		reqsk_queue_removed(&inet_csk(listener)->icsk_accept_queue,
+				    req);
+	}
 	vtcp_arm_keepalive(child);
 	if (inet_csk_reqsk_queue_add(listener, req, child))
 		listener->sk_data_ready(listener);

@@ -134,24 +134,37 @@ static void vtcp_destroy_sock(struct sock *sk)
 		inet_put_port(sk);
 }
 
-/* Every change of state: leaving for CLOSED unhashes and frees the port. */
+/* Out of the hashes; the port goes too, unless the user bound it. */
+static void unhash_and_unbind(struct sock *sk)
+{
+	sk->sk_prot->unhash(sk);
+	if (inet_csk(sk)->icsk_bind_hash &&
+	    !(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+		inet_put_port(sk);
+}
+
+/**
+ * vtcp_set_state() - the state machine's change of state
+ * @sk: the socket, locked
+ * @state: its next state, a TCP_* number
+ *
+ * For vtcp_fsm() alone: every change goes through its table. Leaving
+ * for CLOSED unhashes the socket and frees its port.
+ */
 void vtcp_set_state(struct sock *sk, int state)
 {
 	if (state == TCP_CLOSE) {
 		if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))
 			VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ESTAB_RESETS);
-		sk->sk_prot->unhash(sk);
-		if (inet_csk(sk)->icsk_bind_hash &&
-		    !(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
-			inet_put_port(sk);
+		unhash_and_unbind(sk);
 	}
 	inet_sk_set_state(sk, state);
 }
 
-/* The connection is over: stop everything, free it if nobody holds it. */
+/* The connection is over, CLOSED: stop all, free it if nobody holds it. */
 void vtcp_done(struct sock *sk)
 {
-	if (sk->sk_state != TCP_CLOSE)
+	if (WARN_ON_ONCE(sk->sk_state != TCP_CLOSE))
 		vtcp_set_state(sk, TCP_CLOSE);
 	vtcp_stop_timers(sk);
 	if (vtcp_sk(sk)->req)
@@ -300,11 +313,14 @@ static void init_active_seq(struct sock *sk)
 	sk_set_txhash(sk);
 }
 
-/* connect() failed after the route: back to a closed, unconnected socket. */
+/*
+ * connect() failed: back to a closed, unconnected socket. Its SYN could
+ * not be sent (SYN-SENT), or routing or hashing failed (still CLOSED).
+ */
 static void connect_failed(struct sock *sk)
 {
-	vtcp_event_state(sk, sk->sk_state, TCP_CLOSE, VTCP_NR_EVENTS);
-	vtcp_set_state(sk, TCP_CLOSE);
+	vtcp_fsm(sk, VTCP_EV_OPEN_FAILED, NULL);
+	unhash_and_unbind(sk);
 	inet_bhash2_reset_saddr(sk);
 	sk->sk_route_caps = 0;
 	inet_sk(sk)->inet_dport = 0;
@@ -349,16 +365,14 @@ int vtcp_connect_v4(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	return vtcp_connect_routed(sk, route_and_hash(sk, usin));
 }
 
-/* connect(AF_UNSPEC), and the kernel dropping an unaccepted child. */
+/*
+ * connect(AF_UNSPEC), and the kernel dropping an unaccepted child: the
+ * table closes the connection (a CLOSED socket has no row for it), then
+ * the socket is made as good as new.
+ */
 static int vtcp_disconnect(struct sock *sk, int flags)
 {
-	if (sk->sk_state == TCP_LISTEN)
-		vtcp_fsm(sk, VTCP_EV_CLOSE, NULL);
-	else if ((1 << sk->sk_state) & ~(TCPF_CLOSE | TCPF_SYN_SENT))
-		vtcp_send_active_reset(sk);
-	vtcp_event_state(sk, sk->sk_state, TCP_CLOSE, VTCP_EV_ABORT);
-	if (sk->sk_state != TCP_CLOSE)
-		vtcp_set_state(sk, TCP_CLOSE);
+	vtcp_fsm(sk, VTCP_EV_DISCONNECT, NULL);
 	vtcp_stop_timers(sk);
 	vtcp_purge_queues(sk);
 	inet_sk(sk)->inet_dport = 0;

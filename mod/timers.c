@@ -168,8 +168,7 @@ static void keepalive_timeout(struct sock *sk)
 		return;
 	}
 	if (vsk->keepalive_probes >= (vsk->keepalive_cnt ?: VTCP_KEEPCNT_DEFAULT)) {
-		vtcp_send_active_reset(sk);	/* in case they still listen */
-		vtcp_fsm(sk, VTCP_EV_TIMEOUT, NULL);
+		vtcp_fsm(sk, VTCP_EV_KEEPALIVE_TIMEOUT, NULL);
 		return;
 	}
 	vtcp_send_probe(sk);

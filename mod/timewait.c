@@ -132,7 +132,7 @@ static enum hrtimer_restart tw_timer_fired(struct hrtimer *h)
 	while ((vtw = take_expired(vn))) {
 		VTCP_INC_STATS(twsk_net(&vtw->tw), VTCP_MIB_TW_EXPIRED);
 		vtcp_event_timer((struct sock *)&vtw->tw, 0);
-		vtcp_fsm((struct sock *)&vtw->tw, VTCP_EV_2MSL, NULL);
+		vtcp_tw_fsm(vtw, VTCP_EV_2MSL, NULL);
 		inet_twsk_put(&vtw->tw);
 	}
 	return HRTIMER_NORESTART;
@@ -166,7 +166,7 @@ static void publish(struct inet_timewait_sock *tw, struct sock *sk)
 	int timeo = backstop_jiffies(sock_net(sk));
 
 	spin_lock_bh(&vn->tw_lock);
-	queue_locked(vn, vtcp_tw_sk((struct sock *)tw));
+	queue_locked(vn, vtcp_twsk(tw));
 #if VTCP_HAVE_HASHDANCE_SCHEDULE
 	inet_twsk_hashdance_schedule(tw, sk, &vtcp_hashinfo, timeo);
 #else
@@ -184,7 +184,10 @@ static u16 window_left(const struct vtcp_sock *vsk)
 	return max(left, 0) >> vsk->rcv_wscale;
 }
 
-/* Move @sk's connection into a timewait socket, then finish @sk. */
+/*
+ * Move @sk's connection into a timewait socket, which takes its 4-tuple
+ * and port; vtcp_fsm() then closes @sk.
+ */
 void vtcp_enter_timewait(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -194,7 +197,7 @@ void vtcp_enter_timewait(struct sock *sk)
 
 	tw = inet_twsk_alloc(sk, &vtcp_pernet(net)->tw_row, TCP_TIME_WAIT);
 	if (tw) {
-		vtw = vtcp_tw_sk((struct sock *)tw);
+		vtw = vtcp_twsk(tw);
 		vtw->vtw_snd_nxt = vsk->snd_nxt;
 		vtw->vtw_rcv_nxt = vsk->rcv_nxt;
 		vtw->window = window_left(vsk);
@@ -214,9 +217,9 @@ void vtcp_enter_timewait(struct sock *sk)
 		VTCP_INC_STATS(net, VTCP_MIB_TW_CREATED);
 		publish(tw, sk);		/* and forget it */
 	} else {
+		/* TIME-WAIT, as reported, is over at once: no socket holds it. */
 		vtcp_event_state(sk, TCP_TIME_WAIT, TCP_CLOSE, VTCP_NR_EVENTS);
 	}
-	vtcp_done(sk);
 }
 
 /* How long @tw has left in TIME-WAIT, for sock_diag. */
@@ -228,31 +231,28 @@ u32 vtcp_tw_remaining_ms(const struct inet_timewait_sock *tw)
 	return max(left, 0);
 }
 
-static void send_ack(struct inet_timewait_sock *tw, struct sk_buff *skb)
+static void send_ack(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
 {
-	struct vtcp_tw_sock *vtw = vtcp_tw_sk((struct sock *)tw);
-
-	vtcp_send_reply(twsk_net(tw), skb, TCPHDR_ACK, vtw->vtw_snd_nxt,
+	vtcp_send_reply(twsk_net(&vtw->tw), skb, TCPHDR_ACK, vtw->vtw_snd_nxt,
 			vtw->vtw_rcv_nxt, vtw->window);
 }
 
-/* FSM actions of the TIME-WAIT row; @sk is the timewait socket. */
-int vtcp_tw_ack(struct sock *sk, struct sk_buff *skb)
+/* The actions of TIME-WAIT's row (fsm.c), and an answer to old data. */
+int vtcp_tw_ack(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
 {
-	if (!vtcp_oow_rate_limited(sock_net(sk), skb,
+	if (!vtcp_oow_rate_limited(twsk_net(&vtw->tw), skb,
 				   VTCP_MIB_ACK_SKIPPED_TIME_WAIT,
-				   &vtcp_tw_sk(sk)->last_oow_ack))
-		send_ack(inet_twsk(sk), skb);
+				   &vtw->last_oow_ack))
+		send_ack(vtw, skb);
 	return 0;
 }
 
 /* A retransmitted FIN: our ACK was lost. ACK again, restart 2MSL. */
-int vtcp_tw_reack(struct sock *sk, struct sk_buff *skb)
+int vtcp_tw_reack(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
 {
-	struct inet_timewait_sock *tw = inet_twsk(sk);
-	struct vtcp_tw_sock *vtw = vtcp_tw_sk(sk);
+	struct inet_timewait_sock *tw = &vtw->tw;
 
-	send_ack(tw, skb);
+	send_ack(vtw, skb);
 	queue_for_2msl(vtw);
 	inet_twsk_reschedule(tw, backstop_jiffies(twsk_net(tw)));
 	VTCP_INC_STATS(twsk_net(tw), VTCP_MIB_TW_RESTARTED);
@@ -260,13 +260,11 @@ int vtcp_tw_reack(struct sock *sk, struct sk_buff *skb)
 }
 
 /* Unhash and release; the caller keeps (and later drops) its reference. */
-int vtcp_tw_kill(struct sock *sk, struct sk_buff *skb)
+int vtcp_tw_kill(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
 {
-	struct inet_timewait_sock *tw = inet_twsk(sk);
-
-	dequeue(vtcp_tw_sk(sk));
-	refcount_inc(&tw->tw_refcnt);
-	inet_twsk_deschedule_put(tw);
+	dequeue(vtw);
+	refcount_inc(&vtw->tw.tw_refcnt);
+	inet_twsk_deschedule_put(&vtw->tw);
 	return 0;
 }
 
@@ -310,10 +308,10 @@ static u32 successor_isn(const struct vtcp_tw_sock *vtw)
 }
 
 /* FSM action: a new SYN came (see syn_is_newer()). Make way for it. */
-int vtcp_tw_reopen(struct sock *sk, struct sk_buff *skb)
+int vtcp_tw_reopen(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
 {
-	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_TW_REOPENED);
-	return vtcp_tw_kill(sk, skb);
+	VTCP_INC_STATS(twsk_net(&vtw->tw), VTCP_MIB_TW_REOPENED);
+	return vtcp_tw_kill(vtw, skb);
 }
 
 /*
@@ -325,13 +323,12 @@ int vtcp_tw_reopen(struct sock *sk, struct sk_buff *skb)
 struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb,
 			 int sdif)
 {
-	struct vtcp_tw_sock *vtw = vtcp_tw_sk((struct sock *)tw);
+	struct vtcp_tw_sock *vtw = vtcp_twsk(tw);
 	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 	const struct tcphdr *th = vtcp_hdr(skb);
-	struct sock *sk = (struct sock *)tw;
 	struct sock *listener = NULL;
 
-	vtcp_event_seg_in(sk, skb);
+	vtcp_event_seg_in((struct sock *)tw, skb);
 	if (th->rst) {		/* RFC 1337: no TIME-WAIT assassination */
 		VTCP_INC_STATS(twsk_net(tw), VTCP_MIB_TW_RST_IGNORED);
 		goto out;
@@ -340,13 +337,13 @@ struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb,
 		listener = listener_for(skb, sdif);
 	if (listener) {
 		cb->tw_isn = successor_isn(vtw);
-		vtcp_fsm(sk, VTCP_EV_NEW_SYN, skb);
+		vtcp_tw_fsm(vtw, VTCP_EV_NEW_SYN, skb);
 	} else if (th->syn) {
-		vtcp_fsm(sk, VTCP_EV_SYN, skb);
+		vtcp_tw_fsm(vtw, VTCP_EV_SYN, skb);
 	} else if (th->fin && cb->end_seq == vtw->vtw_rcv_nxt) {
-		vtcp_fsm(sk, VTCP_EV_FIN, skb);
+		vtcp_tw_fsm(vtw, VTCP_EV_FIN, skb);
 	} else if (cb->end_seq != cb->seq) {
-		vtcp_tw_ack(sk, skb);	/* old data: tell them where we are */
+		vtcp_tw_ack(vtw, skb);	/* old data: tell them where we are */
 	}
 out:
 	inet_twsk_put(tw);
@@ -380,7 +377,7 @@ restart:
 				goto restart;
 			}
 			local_bh_disable();
-			vtcp_tw_kill(sk, NULL);
+			vtcp_tw_fsm(vtcp_twsk(inet_twsk(sk)), VTCP_EV_ABORT, NULL);
 			local_bh_enable();
 			inet_twsk_put(inet_twsk(sk));
 			goto restart;

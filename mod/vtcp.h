@@ -218,6 +218,12 @@ static inline struct vtcp_tw_sock *vtcp_tw_sk(const struct sock *sk)
 	return (struct vtcp_tw_sock *)sk;
 }
 
+/* The same from the kernel's type, which a full socket is not. */
+static inline struct vtcp_tw_sock *vtcp_twsk(struct inet_timewait_sock *tw)
+{
+	return container_of(tw, struct vtcp_tw_sock, tw);
+}
+
 /* The control block of our segments in skb->cb. */
 struct vtcp_skb_cb {
 	u32 seq;		/* first sequence number */
@@ -469,6 +475,8 @@ void vtcp_hashinfo_destroy(void);
 /* fsm.c: the state machine; its events are in the uapi header. */
 
 int vtcp_fsm(struct sock *sk, enum vtcp_fsm_event ev, struct sk_buff *skb);
+int vtcp_tw_fsm(struct vtcp_tw_sock *vtw, enum vtcp_fsm_event ev,
+		struct sk_buff *skb);
 const char *vtcp_state_name(int state);
 
 /* socket.c */
@@ -689,10 +697,10 @@ u16 vtcp_syncookie_window(const struct sock *sk);
 
 /* timewait.c */
 void vtcp_enter_timewait(struct sock *sk);
-int vtcp_tw_reack(struct sock *sk, struct sk_buff *skb);
-int vtcp_tw_ack(struct sock *sk, struct sk_buff *skb);
-int vtcp_tw_kill(struct sock *sk, struct sk_buff *skb);
-int vtcp_tw_reopen(struct sock *sk, struct sk_buff *skb);
+int vtcp_tw_reack(struct vtcp_tw_sock *vtw, struct sk_buff *skb);
+int vtcp_tw_ack(struct vtcp_tw_sock *vtw, struct sk_buff *skb);
+int vtcp_tw_kill(struct vtcp_tw_sock *vtw, struct sk_buff *skb);
+int vtcp_tw_reopen(struct vtcp_tw_sock *vtw, struct sk_buff *skb);
 struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb,
 			 int sdif);
 void vtcp_tw_net_init(struct net *net);

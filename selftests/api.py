@@ -31,6 +31,7 @@ from vtcplib import (ACK, FIN, RST, SYN, PROTO, Sniffer, Tap, inject, ns,
                      segment, sh, stats, sysctl, two_hosts,
                      wait_after)
 from vtcplib import AF, V6, addr, mss
+from vtcpnl import EVT_SEG_OUT, EVT_STATE, Genl
 
 A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
 
@@ -50,7 +51,7 @@ POLLALL = (POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLRDHUP |
 
 libc = ctypes.CDLL(None, use_errno=True)
 
-tap = Tap(94, family=True)
+tap = Tap(95, family=True)
 two_hosts()
 _port = [8000]
 RST_ROUNDS = 10
@@ -1378,6 +1379,8 @@ def keepalive():
     # side by side, in the same conditions.
     with ns("a"):
         before = stats()["Timeouts"]
+        events = Genl(rcvbuf=1 << 20)
+        events.subscribe()
     run = {}
     for proto in (PROTO, TCP):
         with ns("a"):
@@ -1427,6 +1430,14 @@ def keepalive():
            (len(v["rst"]), len(t["rst"])))
     tap.ok(after - before == 1, "... counted in Timeouts (+%d)" %
            (after - before))
+    end = [e.short() for e in events.events()
+           if e.sport == v["port"] and e.type in (EVT_STATE, EVT_SEG_OUT)]
+    end = end[next((i for i, x in enumerate(end) if x.startswith("ESTAB")),
+                   len(end)):]
+    tap.eq(end[:2], ["ESTABLISHED>CLOSED:KEEPALIVE_TIMEOUT", "out[R.]"],
+           "... the table's KEEPALIVE_TIMEOUT: ESTABLISHED to CLOSED, "
+           "and the RST")
+    events.close()
 
 
 # ----------------------------------------------------------- concurrency

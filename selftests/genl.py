@@ -8,8 +8,13 @@ timer events in exactly the order of RFC 9293, with sequence numbers that
 match across the two ends; retransmission timers report their retries;
 each namespace hears only its own connections, and only with
 CAP_NET_ADMIN there (EPERM without). Over IPv4, or IPv6 with
-VTCP_FAMILY=6 (the events then name IPv6 addresses)."""
+VTCP_FAMILY=6 (the events then name IPv6 addresses). Changes of state
+made for other reasons than the user's calls and the segments of a
+handshake carry their own events too: connect(AF_UNSPEC) is DISCONNECT,
+and a SYN cookie's child is born in SYN-RECEIVED, then established."""
+import ctypes
 import errno
+import socket
 import struct
 import time
 
@@ -19,6 +24,7 @@ from vtcplib import addr, net_addr
 from vtcpnl import (A_EV_DADDR, A_EV_DADDR6, A_EV_SADDR, A_EV_SADDR6,
                     A_EV_TYPE, A_STATS, A_STATS_RESET,
                     CMD_EVENT, CMD_GET_STATS, EVT_SEG_IN, EVT_SEG_OUT,
+                    EVT_STATE,
                     NLM_F_DUMP, Diag, Genl, attr, expect_errno, genl_hdr,
                     unprivileged)
 
@@ -27,7 +33,7 @@ MSL_MS = 300
 A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
 UNREACHABLE = net_addr(9)
 
-tap = Tap(29, family=True)
+tap = Tap(33, family=True)
 two_hosts()
 sh("ip netns del c 2>/dev/null; ip netns add c && ip -n c link set lo up")
 for h in ("a", "b"):
@@ -245,6 +251,89 @@ def retransmissions():
            "resends")
 
 
+def unspec_connect(sock):
+    """connect(AF_UNSPEC) on @sock: 0, or the errno."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    sa = struct.pack("=H14x", socket.AF_UNSPEC)
+    rc = libc.connect(sock.fileno(), sa, len(sa))
+    return ctypes.get_errno() if rc else 0
+
+
+def no_timers(evs):
+    return [x for x in shorts(evs) if not x.startswith("timer")]
+
+
+def disconnect():
+    """connect(AF_UNSPEC) goes through the table as DISCONNECT: an
+    established connection is reset, a connecting one dropped quietly,
+    and the socket, CLOSED, connects again."""
+    port = PORT + 6
+    drain()
+    ls = listener(port)
+    with ns("a"):
+        c = vsock()
+        c.settimeout(5)
+        c.connect((B, port))
+    s, _ = ls.accept()
+    cport = c.getsockname()[1]
+    err = unspec_connect(c)
+    ea, eb = events_of("a", (cport, port)), events_of("b", (cport, port))
+    tap.ok(err == 0 and no_timers(ea)[-2:] ==
+           ["ESTABLISHED>CLOSED:DISCONNECT", "out[R.]"] and
+           no_timers(eb)[-2:] == ["in[R.]", "ESTABLISHED>CLOSED:RST"],
+           "connect(AF_UNSPEC), ESTABLISHED: DISCONNECT to CLOSED, then an "
+           "RST, which resets the peer",
+           "errno %d; a: %r; b: %r" % (err, shorts(ea), shorts(eb)))
+    c.connect((B, port))
+    s2, _ = ls.accept()
+    c.sendall(b"again")
+    tap.ok(s2.recv(5) == b"again", "... and the socket connects again")
+    for x in (c, s, s2, ls):
+        x.close()
+    time.sleep(2 * MSL_MS / 1000 + 0.5)		# TIME-WAIT runs out
+    drain()
+
+    with ns("a"):
+        c = vsock()
+    c.setblocking(False)
+    c.connect_ex((UNREACHABLE, 7201))
+    err = unspec_connect(c)
+    evs = [e for e in subs["a"].events() if e.dport == 7201]
+    tap.eq((err, no_timers(evs)),
+           (0, ["CLOSED>SYN-SENT:CONNECT", "out[S]",
+                "SYN-SENT>CLOSED:DISCONNECT"]),
+           "connect(AF_UNSPEC), SYN-SENT: DISCONNECT to CLOSED, no RST")
+    c.close()
+
+
+def cookie_child():
+    """A SYN cookie's child (syncookies=2) is born in SYN-RECEIVED as
+    any child, and the ACK that made it establishes it through the table."""
+    port = PORT + 7
+    with ns("b"):
+        sysctl("syncookies", 2)
+    drain()
+    ls = listener(port)
+    with ns("a"):
+        c = vsock()
+        c.settimeout(5)
+        c.connect((B, port))
+    s, _ = ls.accept()
+    cport = c.getsockname()[1]
+    with ns("b"):
+        sysctl("syncookies", 1)
+    eb = [e.short() for e in events_of("b", (cport, port))
+          if e.type == EVT_STATE]
+    tap.eq(eb, ["LISTEN>SYN-RECEIVED:ACK_OF_SYN",
+                "SYN-RECEIVED>ESTABLISHED:ACK_OF_SYN"],
+           "a SYN cookie's child: born in SYN-RECEIVED, then ESTABLISHED "
+           "on ACK_OF_SYN")
+    for x in (c, s, ls):
+        x.close()
+    time.sleep(2 * MSL_MS / 1000 + 0.5)		# TIME-WAIT runs out
+    drain()
+
+
 def isolation():
     with ns("c"):
         theirs = Diag().dump()
@@ -283,6 +372,8 @@ malformed()
 rfc_order("a")
 rfc_order("b")
 retransmissions()
+disconnect()
+cookie_child()
 counters()
 events_need_net_admin()
 isolation()

@@ -34,7 +34,9 @@ static const char *const fsm_events[VTCP_NR_EVENTS] = {
 	[VTCP_EV_RST] = "rst", [VTCP_EV_TIMEOUT] = "timeout",
 	[VTCP_EV_2MSL] = "2msl", [VTCP_EV_FW2_TIMEOUT] = "fin-wait-2-timeout",
 	[VTCP_EV_NEW_SYN] = "new-syn", [VTCP_EV_ICMP_ERROR] = "icmp-error",
-	[VTCP_EV_BARE_ACK] = "bare-ack",
+	[VTCP_EV_BARE_ACK] = "bare-ack", [VTCP_EV_OPEN_FAILED] = "open-failed",
+	[VTCP_EV_DISCONNECT] = "disconnect",
+	[VTCP_EV_KEEPALIVE_TIMEOUT] = "keepalive-timeout",
 };
 
 static const char *const timers[VTCP_NR_TK] = {

@@ -67,6 +67,11 @@ enum vtcp_fsm_event {
 	VTCP_EV_NEW_SYN,	/* segment: SYN newer than TIME-WAIT's (RFC 6191) */
 	VTCP_EV_ICMP_ERROR,	/* ICMP: a hard error for a connection opening */
 	VTCP_EV_BARE_ACK,	/* segment: bare ACK of SYN, accept deferred */
+	VTCP_EV_OPEN_FAILED,	/* connect() or a listener's child: no route, */
+				/* port or memory to go on with */
+	VTCP_EV_DISCONNECT,	/* user: connect(AF_UNSPEC), or an unaccepted */
+				/* child dropped: reset, keep the socket */
+	VTCP_EV_KEEPALIVE_TIMEOUT, /* timer: keepalive probes unanswered */
 	VTCP_NR_EVENTS
 };
 
