@@ -10,6 +10,8 @@
 #include <linux/spinlock.h>
 
 #include "vtcp.h"
+#include "cong.h"
+#include "sysctl.h"
 
 static LIST_HEAD(vtcp_cong_list);
 static DEFINE_SPINLOCK(vtcp_cong_lock);

@@ -20,6 +20,12 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "diag.h"
+#include "fsm.h"
+#include "hash.h"
+#include "info.h"
+#include "netlink.h"
+#include "timewait.h"
 
 /* Sockets held at once, out of the bucket lock, per pass over a bucket. */
 #define VTCP_DIAG_BATCH		16

@@ -12,6 +12,14 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "fsm.h"
+#include "netlink.h"
+#include "output.h"
+#include "request.h"
+#include "socket.h"
+#include "syncookies.h"
+#include "timers.h"
+#include "timewait.h"
 
 typedef int (*vtcp_action_t)(struct sock *sk, struct sk_buff *skb);
 

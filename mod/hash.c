@@ -9,6 +9,7 @@
 #include <linux/slab.h>
 
 #include "vtcp.h"
+#include "hash.h"
 
 /*
  * inet_csk_get_port() and inet_hash() find the table through

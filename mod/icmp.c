@@ -17,6 +17,11 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "fsm.h"
+#include "hash.h"
+#include "icmp.h"
+#include "ipv6.h"
+#include "pmtu.h"
 
 /*
  * The quoted segment must be one in flight: off-path attackers who guess

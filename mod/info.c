@@ -11,6 +11,11 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "cong.h"
+#include "info.h"
+#include "rtx.h"
+#include "timers.h"
+#include "timewait.h"
 
 /* What the retransmission timer guards, from the head of the write queue. */
 static u8 rtx_kind(const struct sock *sk)

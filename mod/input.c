@@ -20,6 +20,21 @@
 #include <net/xfrm.h>
 
 #include "vtcp.h"
+#include "fsm.h"
+#include "hash.h"
+#include "input.h"
+#include "memory.h"
+#include "netlink.h"
+#include "options.h"
+#include "output.h"
+#include "pmtu.h"
+#include "ratelimit.h"
+#include "recovery.h"
+#include "request.h"
+#include "rtx.h"
+#include "stream.h"
+#include "timers.h"
+#include "timewait.h"
 #include "wire.h"
 
 static void drop(struct sk_buff *skb, struct net *net, enum vtcp_mib why)

@@ -25,6 +25,16 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "hash.h"
+#include "icmp.h"
+#include "input.h"
+#include "ipv6.h"
+#include "offload.h"
+#include "output.h"
+#include "request.h"
+#include "socket.h"
+#include "stream.h"
+#include "timewait.h"
 #include "wire.h"
 
 /* An AF_INET6 socket: ipv6_pinfo last, where 6.1's inet6_create() looks. */

@@ -13,6 +13,8 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "memory.h"
+#include "recovery.h"
 #include "wire.h"
 
 static atomic_long_t vtcp_memory_allocated;

@@ -16,6 +16,11 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "diag.h"
+#include "info.h"
+#include "netlink.h"
+#include "output.h"
+#include "stats.h"
 #include "wire.h"
 
 enum { VTCP_GRP_EVENTS };

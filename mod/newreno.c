@@ -4,6 +4,7 @@
  * trip in congestion avoidance. Recovery itself is in recovery.c.
  */
 #include "vtcp.h"
+#include "cong.h"
 
 u32 vtcp_reno_ssthresh(struct sock *sk)
 {

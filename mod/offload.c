@@ -14,6 +14,7 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "offload.h"
 #include "wire.h"
 
 #if VTCP_HAVE_NET_GSO_H

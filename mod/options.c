@@ -9,6 +9,7 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "options.h"
 #include "wire.h"
 
 static void read_sacks(const u8 *p, unsigned int len, struct vtcp_opts *o)

@@ -12,6 +12,17 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "ipv6.h"
+#include "memory.h"
+#include "netlink.h"
+#include "options.h"
+#include "output.h"
+#include "pmtu.h"
+#include "recovery.h"
+#include "rtx.h"
+#include "socket.h"
+#include "stream.h"
+#include "timers.h"
 #include "wire.h"
 
 /* A full software checksum: replies from the control socket. */

@@ -13,6 +13,10 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "ipv6.h"
+#include "netlink.h"
+#include "pmtu.h"
+#include "recovery.h"
 #include "wire.h"
 
 #define VTCP_BASE_MSS		1024	/* where a search starts (tcp_base_mss) */

@@ -22,7 +22,8 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
-#include "compat.h"
+#include "output.h"
+#include "ratelimit.h"
 
 /* True if the last answer, at *@last (jiffies), is too recent. */
 static bool too_soon(struct net *net, u32 *last, enum vtcp_mib skipped)

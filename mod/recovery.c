@@ -21,6 +21,12 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "cong.h"
+#include "output.h"
+#include "pmtu.h"
+#include "recovery.h"
+#include "rtx.h"
+#include "timers.h"
 #include "wire.h"
 
 /* Sequence space a queued segment takes: data, SYN and FIN. */

@@ -22,6 +22,19 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "cong.h"
+#include "fsm.h"
+#include "input.h"
+#include "ipv6.h"
+#include "netlink.h"
+#include "offload.h"
+#include "options.h"
+#include "output.h"
+#include "pmtu.h"
+#include "request.h"
+#include "socket.h"
+#include "syncookies.h"
+#include "timers.h"
 #include "wire.h"
 
 static void vtcp_reqsk_destructor(struct request_sock *req)

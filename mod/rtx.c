@@ -17,6 +17,8 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "memory.h"
+#include "rtx.h"
 
 void vtcp_rtx_init(struct sock *sk)
 {

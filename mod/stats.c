@@ -9,6 +9,8 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "socket.h"
+#include "stats.h"
 
 static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_IN_SEGS]		= "InSegs",

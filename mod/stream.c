@@ -12,6 +12,12 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "fsm.h"
+#include "memory.h"
+#include "output.h"
+#include "rtx.h"
+#include "stream.h"
+#include "timers.h"
 #include "wire.h"
 
 static void free_queue(struct sock *sk, struct sk_buff_head *q, bool wmem)

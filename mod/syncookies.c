@@ -34,6 +34,9 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "options.h"
+#include "output.h"
+#include "syncookies.h"
 #include "wire.h"
 
 #define COOKIE_BITS	24		/* below the minute counter */

@@ -16,6 +16,8 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "cong.h"
+#include "sysctl.h"
 
 static const struct vtcp_sysctl vtcp_sysctl_defaults = {
 	.syn_retries		= 6,

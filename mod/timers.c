@@ -24,6 +24,15 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "fsm.h"
+#include "netlink.h"
+#include "output.h"
+#include "pmtu.h"
+#include "recovery.h"
+#include "request.h"
+#include "rtx.h"
+#include "stats.h"
+#include "timers.h"
 
 #define NSEC_PER_MSEC_U64 ((u64)NSEC_PER_MSEC)
 

@@ -24,6 +24,14 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "fsm.h"
+#include "hash.h"
+#include "ipv6.h"
+#include "netlink.h"
+#include "output.h"
+#include "ratelimit.h"
+#include "socket.h"
+#include "timewait.h"
 #include "wire.h"
 
 /* Milliseconds, wrapping: enough for expiries at most hours away. */

@@ -51,8 +51,4 @@ static inline unsigned int vtcp_hdr_len(const struct tcphdr *th)
 	return th->doff * 4U;
 }
 
-void vtcp_parse_options(const struct tcphdr *th, struct vtcp_opts *o);
-unsigned int vtcp_options_len(const struct vtcp_opts *o);
-void vtcp_write_options(u8 *p, const struct vtcp_opts *o);
-
 #endif /* _VTCP_WIRE_H */
