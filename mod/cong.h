@@ -14,7 +14,7 @@
  */
 struct vtcp_cong_ops {
 	struct list_head list;
-	char name[16];
+	char name[VTCP_CONG_NAME_MAX];
 	struct module *owner;
 	void (*init)(struct sock *sk);
 	u32 (*ssthresh)(struct sock *sk);

@@ -104,7 +104,7 @@ void vtcp_next_timer(const struct sock *sk, struct vtcp_timer_state *ts)
 
 static u8 backoff(const struct vtcp_sock *vsk)
 {
-	return min_t(u32, vsk->retries + vsk->probes, 20);
+	return min_t(u32, vsk->retries + vsk->probes, VTCP_BACKOFF_MAX);
 }
 
 /* The RTO the next arming uses, backoff and bounds in (as timers.c). */

@@ -142,7 +142,7 @@ static void fill_cb(struct sk_buff *skb)
 	cb->end_seq = cb->seq + th->syn + th->fin + skb->len - vtcp_hdr_len(th);
 	cb->ack_seq = ntohl(th->ack_seq);
 	cb->flags = tcp_flag_byte(th);
-	if (th->doff > 5) {
+	if (th->doff > VTCP_HDR_MIN / 4) {
 		vtcp_parse_options(th, &o);
 		if (o.has & VTCP_OPT_TIMESTAMPS) {
 			cb->has_ts = 1;
@@ -543,6 +543,13 @@ static bool disordered_ack(const struct sock *sk, const struct sk_buff *skb)
 }
 
 /*
+ * RFC 7323 5.5: a ts_recent this old (seconds) may have wrapped, so it
+ * says nothing. 6.1 calls it TCP_PAWS_24DAYS; 6.12 dropped the name (its
+ * TCP_PAWS_WRAP is the bound for microsecond timestamps).
+ */
+#define VTCP_PAWS_24DAYS	(60 * 60 * 24 * 24)
+
+/*
  * RFC 7323 5.3 (PAWS): a timestamp older than the last one echoed marks
  * an old duplicate, unless that one is more than 24 days old. RSTs pass.
  */
@@ -554,7 +561,7 @@ static bool paws_rejects(const struct sock *sk, const struct sk_buff *skb)
 	return cb->has_ts && (vsk->opts & VTCP_OPT_TIMESTAMPS) &&
 	       !(cb->flags & TCPHDR_RST) &&
 	       (s32)(cb->tsval - vsk->ts_recent) < 0 &&
-	       (u32)ktime_get_seconds() - vsk->ts_recent_stamp < 24 * 86400 &&
+	       (u32)ktime_get_seconds() - vsk->ts_recent_stamp < VTCP_PAWS_24DAYS &&
 	       !disordered_ack(sk, skb);
 }
 

@@ -105,7 +105,8 @@ void vtcp_offload_exit(void)
  */
 void vtcp_setup_caps(struct sock *sk, struct dst_entry *dst)
 {
-	u32 max_size = min_t(u32, READ_ONCE(dst->dev->gso_max_size), 65536);
+	u32 max_size = min_t(u32, READ_ONCE(dst->dev->gso_max_size),
+			     GSO_LEGACY_MAX_SIZE);
 
 	sk_setup_caps(sk, dst);
 	if ((sk->sk_route_caps & NETIF_F_GSO_SCTP) || dst->header_len ||

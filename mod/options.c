@@ -14,11 +14,11 @@
 
 static void read_sacks(const u8 *p, unsigned int len, struct vtcp_opts *o)
 {
-	unsigned int i, n = (len - 2) / TCPOLEN_SACK_PERBLOCK;
+	unsigned int i, n = (len - TCPOLEN_SACK_BASE) / TCPOLEN_SACK_PERBLOCK;
 
-	if ((len - 2) % TCPOLEN_SACK_PERBLOCK || !n)
+	if ((len - TCPOLEN_SACK_BASE) % TCPOLEN_SACK_PERBLOCK || !n)
 		return;
-	n = min_t(unsigned int, n, VTCP_MAX_SACKS);
+	n = min_t(unsigned int, n, TCP_NUM_SACKS);
 	for (i = 0; i < n; i++) {
 		o->sacks[i].start = get_unaligned_be32(p + 2 + 8 * i);
 		o->sacks[i].end = get_unaligned_be32(p + 6 + 8 * i);
@@ -39,7 +39,7 @@ static void read_option(const u8 *p, unsigned int len, bool syn,
 		break;
 	case TCPOPT_WINDOW:
 		if (len == TCPOLEN_WINDOW && syn) {
-			o->wscale = min_t(u8, p[2], VTCP_WSCALE_MAX);
+			o->wscale = min_t(u8, p[2], TCP_MAX_WSCALE);
 			o->has |= VTCP_OPT_WSCALE;
 		}
 		break;
@@ -48,7 +48,7 @@ static void read_option(const u8 *p, unsigned int len, bool syn,
 			o->has |= VTCP_OPT_SACK;
 		break;
 	case TCPOPT_SACK:
-		if (len >= 2 + TCPOLEN_SACK_PERBLOCK && !syn)
+		if (len >= TCPOLEN_SACK_BASE + TCPOLEN_SACK_PERBLOCK && !syn)
 			read_sacks(p, len, o);
 		break;
 	case TCPOPT_TIMESTAMP:
@@ -88,15 +88,16 @@ unsigned int vtcp_options_len(const struct vtcp_opts *o)
 	unsigned int len = 0;
 
 	if (o->has & VTCP_OPT_MSS)
-		len += TCPOLEN_MSS;
+		len += TCPOLEN_MSS_ALIGNED;
 	if (o->has & VTCP_OPT_TIMESTAMPS)
 		len += TCPOLEN_TSTAMP_ALIGNED;
 	else if (o->has & VTCP_OPT_SACK)
-		len += 4;
+		len += TCPOLEN_SACKPERM_ALIGNED;
 	if (o->has & VTCP_OPT_WSCALE)
-		len += 4;
+		len += TCPOLEN_WSCALE_ALIGNED;
 	if (o->has & VTCP_OPT_SACK_BLOCKS)
-		len += 4 + o->nr_sacks * TCPOLEN_SACK_PERBLOCK;
+		len += TCPOLEN_SACK_BASE_ALIGNED +
+		       o->nr_sacks * TCPOLEN_SACK_PERBLOCK;
 	return len;
 }
 
@@ -117,7 +118,7 @@ void vtcp_write_options(u8 *p, const struct vtcp_opts *o)
 	if (o->has & VTCP_OPT_MSS) {
 		put_word(p, TCPOPT_MSS, TCPOLEN_MSS, 0, 0);
 		put_unaligned_be16(o->mss, p + 2);
-		p += 4;
+		p += TCPOLEN_MSS_ALIGNED;
 	}
 	if (o->has & VTCP_OPT_TIMESTAMPS) {
 		if (o->has & VTCP_OPT_SACK)
@@ -138,7 +139,8 @@ void vtcp_write_options(u8 *p, const struct vtcp_opts *o)
 			     o->wscale);
 	if (o->has & VTCP_OPT_SACK_BLOCKS) {
 		p = put_word(p, TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK,
-			     2 + o->nr_sacks * TCPOLEN_SACK_PERBLOCK);
+			     TCPOLEN_SACK_BASE +
+			     o->nr_sacks * TCPOLEN_SACK_PERBLOCK);
 		for (i = 0; i < o->nr_sacks; i++) {
 			put_unaligned_be32(o->sacks[i].start, p);
 			put_unaligned_be32(o->sacks[i].end, p + 4);
@@ -160,7 +162,7 @@ u8 vtcp_wscale_for(const struct sock *sk)
 			  vtcp_sysctl(sock_net(sk), rmem_max));
 	u8 shift = 0;
 
-	while (shift < VTCP_WSCALE_MAX && ((u32)U16_MAX << shift) < space)
+	while (shift < TCP_MAX_WSCALE && ((u32)U16_MAX << shift) < space)
 		shift++;
 	return shift;
 }

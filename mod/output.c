@@ -92,10 +92,11 @@ static unsigned int sack_room(const struct vtcp_sock *vsk, unsigned int len)
 {
 	unsigned int room = vsk->mss > len ? vsk->mss - len : 0;
 	unsigned int max = (vsk->opts & VTCP_OPT_TIMESTAMPS) ?
-			   VTCP_MAX_SACKS - 1 : VTCP_MAX_SACKS;
+			   TCP_NUM_SACKS - 1 : TCP_NUM_SACKS;
 
-	return room < 4 + TCPOLEN_SACK_PERBLOCK ? 0 :
-	       min(max, (room - 4) / TCPOLEN_SACK_PERBLOCK);
+	return room < TCPOLEN_SACK_BASE_ALIGNED + TCPOLEN_SACK_PERBLOCK ? 0 :
+	       min(max, (room - TCPOLEN_SACK_BASE_ALIGNED) /
+			TCPOLEN_SACK_PERBLOCK);
 }
 
 /*
@@ -329,7 +330,8 @@ static u32 burst_limit(const struct vtcp_sock *vsk)
 		return U32_MAX;
 	rate = div_u64((u64)vsk->cwnd * USEC_PER_MSEC *
 		       (vsk->cwnd < vsk->ssthresh ? 2 : 1), vsk->srtt_us);
-	return max_t(u32, rounddown(min_t(u64, rate, 65536), vsk->mss),
+	return max_t(u32, rounddown(min_t(u64, rate, GSO_LEGACY_MAX_SIZE),
+					 vsk->mss),
 		     2 * vsk->mss);
 }
 

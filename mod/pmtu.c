@@ -19,9 +19,6 @@
 #include "recovery.h"
 #include "wire.h"
 
-#define VTCP_BASE_MSS		1024	/* where a search starts (tcp_base_mss) */
-#define VTCP_MIN_MSS		64	/* the smallest MSS we accept from peers */
-#define VTCP_PROBE_THRESHOLD	8	/* a search ends this close, in bytes */
 #define VTCP_PROBE_MIN_CWND	11	/* segments: room for a probe and more */
 
 static int mtu_to_mss(const struct sock *sk, int mtu)
@@ -44,7 +41,7 @@ static unsigned int option_bytes(const struct vtcp_sock *vsk)
 
 /*
  * A connection's search starts once the peer's MSS is known: at most the
- * route's MTU and what the peer takes, from VTCP_BASE_MSS; mtu_probing=2
+ * route's MTU and what the peer takes, from TCP_BASE_MSS; mtu_probing=2
  * starts at the bottom (RFC 4821 7.2), 1 waits for a black hole.
  */
 void vtcp_mtup_init(struct sock *sk)
@@ -56,7 +53,7 @@ void vtcp_mtup_init(struct sock *sk)
 	icsk->icsk_mtup.enabled = vtcp_sysctl(sock_net(sk), mtu_probing) > 1;
 	icsk->icsk_mtup.search_high = min(pmtu,
 					  mss_to_mtu(sk, vtcp_sk(sk)->mss_clamp));
-	icsk->icsk_mtup.search_low = min(mss_to_mtu(sk, VTCP_BASE_MSS),
+	icsk->icsk_mtup.search_low = min(mss_to_mtu(sk, TCP_BASE_MSS),
 					 icsk->icsk_mtup.search_high);
 	icsk->icsk_mtup.probe_size = 0;
 	vtcp_sync_mss(sk, pmtu);
@@ -131,7 +128,7 @@ void vtcp_mtu_reduced(struct sock *sk)
 
 /*
  * The same segment timed out again and again: with mtu_probing, suspect
- * a black hole. The first time the search begins (from VTCP_BASE_MSS),
+ * a black hole. The first time the search begins (from TCP_BASE_MSS),
  * each later time its floor halves (tcp_mtu_probing()).
  */
 void vtcp_mtu_black_hole(struct sock *sk)
@@ -145,7 +142,7 @@ void vtcp_mtu_black_hole(struct sock *sk)
 		icsk->icsk_mtup.enabled = 1;
 	} else {
 		mss = mtu_to_mss(sk, icsk->icsk_mtup.search_low) >> 1;
-		mss = clamp(mss, VTCP_MIN_MSS, VTCP_BASE_MSS);
+		mss = clamp(mss, VTCP_MIN_MSS, TCP_BASE_MSS);
 		icsk->icsk_mtup.search_low = mss_to_mtu(sk, mss);
 	}
 	icsk->icsk_mtup.probe_size = 0;
@@ -169,7 +166,7 @@ u32 vtcp_mtu_probe_size(const struct sock *sk)
 	if (likely(!icsk->icsk_mtup.enabled) || icsk->icsk_mtup.probe_size ||
 	    sk->sk_state != TCP_ESTABLISHED || vsk->ca_state != VTCP_CA_OPEN ||
 	    vsk->cwnd < VTCP_PROBE_MIN_CWND * vsk->mss ||
-	    high - low < VTCP_PROBE_THRESHOLD)
+	    high - low < TCP_PROBE_THRESHOLD)
 		return 0;
 	size = mtu_to_mss(sk, (low + high) / 2) - option_bytes(vsk);
 	return size > vsk->mss ? size : 0;

@@ -8,6 +8,14 @@
 #include "vtcp.h"
 
 #define VTCP_DEFER_MTU	VTCP_NR_TIMERS	/* bit in vtcp_sock.deferred */
+
+/*
+ * The smallest MSS we take from a peer or a route, and the floor of a
+ * black hole search: one floor for both, where TCP has two, the
+ * TCP_MIN_SND_MSS (48) that a peer may ask and the TCP_MIN_MSS (88) that
+ * its own probing goes down to.
+ */
+#define VTCP_MIN_MSS	64
 void vtcp_mtup_init(struct sock *sk);
 void vtcp_sync_mss(struct sock *sk, u32 pmtu);
 void vtcp_check_pmtu(struct sock *sk);

@@ -100,7 +100,7 @@ static void mark_head_lost(struct sock *sk)
 /* Segments that may come out of order before the one below is lost. */
 static u32 dupthresh(const struct vtcp_sock *vsk)
 {
-	return max_t(u32, vsk->reordering, 3);
+	return max_t(u32, vsk->reordering, TCP_FASTRETRANS_THRESH);
 }
 
 /* RFC 8985: did (@t1, @seq1) go out after (@t2, @seq2)? */
@@ -455,7 +455,7 @@ static void detect_loss(struct sock *sk)
 	}
 	if (vsk->ca_state != VTCP_CA_OPEN || !vtcp_rtx_head(sk))
 		return;
-	if (vsk->dupacks >= 3 && seq_geq(vsk->snd_una, vsk->recover))
+	if (vsk->dupacks >= TCP_FASTRETRANS_THRESH && seq_geq(vsk->snd_una, vsk->recover))
 		mark_head_lost(sk);
 	if (vsk->lost_out)
 		enter_recovery(sk);
@@ -688,7 +688,7 @@ u64 vtcp_probe_timeout_ns(const struct sock *sk)
 		return 0;
 	pto = 2ULL * vsk->srtt_us * NSEC_PER_USEC + 10 * NSEC_PER_MSEC;
 	if (vsk->snd_nxt - vsk->snd_una <= vsk->mss)
-		pto += 200 * NSEC_PER_MSEC;
+		pto += (u64)TCP_DELACK_MAX * NSEC_PER_SEC / HZ;
 	return pto;
 }
 

@@ -78,7 +78,7 @@ static void take_peer(struct sock *sk, const struct sk_buff *skb, u8 opts,
 	vsk->snd_wl2 = cb->ack_seq;
 	vsk->mss_clamp = min_not_zero(mss_clamp, vsk->user_mss);
 	vtcp_mtup_init(sk);
-	vsk->cwnd = 10 * vsk->mss;
+	vsk->cwnd = TCP_INIT_CWND * vsk->mss;
 	vsk->rcv_tstamp_ns = ktime_get_ns();
 }
 
@@ -99,7 +99,8 @@ void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb)
 	vsk->rcv_wup = vsk->rcv_nxt;
 	/* RFC 9293 3.7.1: 536 without the option. */
 	take_peer(sk, skb, o.has, o.wscale,
-		  (o.has & VTCP_OPT_MSS) ? max_t(u16, o.mss, 64) : 536,
+		  (o.has & VTCP_OPT_MSS) ? max_t(u16, o.mss, VTCP_MIN_MSS) :
+					   TCP_MSS_DEFAULT,
 		  ntohs(vtcp_hdr(skb)->window));
 }
 

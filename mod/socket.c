@@ -46,7 +46,7 @@ u16 vtcp_advmss(const struct dst_entry *dst)
 			   sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 
 	return clamp_t(unsigned int, dst_mtu(dst) - iph - VTCP_HDR_MIN,
-		       64, 65535);
+		       VTCP_MIN_MSS, U16_MAX);
 }
 
 /* What @sk offers: the route's MSS, at most the user's (TCP_MAXSEG). */
@@ -62,9 +62,9 @@ static void vtcp_clear_conn(struct sock *sk)
 
 	memset_startat(vsk, 0, iss);
 	vtcp_rtx_init(sk);
-	vsk->advmss = 536;
-	vsk->mss = 536;
-	vsk->cwnd = 10 * 536;
+	vsk->advmss = TCP_MSS_DEFAULT;
+	vsk->mss = TCP_MSS_DEFAULT;
+	vsk->cwnd = TCP_INIT_CWND * TCP_MSS_DEFAULT;
 	vsk->ssthresh = U32_MAX;
 }
 
@@ -311,7 +311,7 @@ static void init_active_seq(struct sock *sk)
 	vsk->advmss = vtcp_user_advmss(sk, __sk_dst_get(sk));
 	vtcp_offer_options(sk);
 	vtcp_sync_mss(sk, dst_mtu(__sk_dst_get(sk)));
-	vsk->cwnd = 10 * vsk->mss;
+	vsk->cwnd = TCP_INIT_CWND * vsk->mss;
 	vsk->snd_wnd = vsk->mss;	/* until the SYN-ACK says */
 	vtcp_cong_start(sk);
 	atomic_set(&inet_sk(sk)->inet_id, get_random_u16());
@@ -409,15 +409,18 @@ static void vtcp_keepalive(struct sock *sk, int on)
  * TCP_DEFER_ACCEPT's seconds as TCP keeps them: SYN-ACK timeouts from
  * 1 s, doubling up to 120 s (secs_to_retrans() in tcp.c).
  */
+#define SYNACK_RTO_INIT_SECS	(TCP_TIMEOUT_INIT / HZ)
+#define SYNACK_RTO_MAX_SECS	(TCP_RTO_MAX / HZ)
+
 static u8 secs_to_synack_timeouts(int secs)
 {
-	int rto = 1, period = 1;
+	int rto = SYNACK_RTO_INIT_SECS, period = rto;
 	u8 n = 0;
 
 	if (secs <= 0)
 		return 0;
 	for (n = 1; secs > period && n < U8_MAX; n++) {
-		rto = min(rto * 2, 120);
+		rto = min_t(int, rto * 2, SYNACK_RTO_MAX_SECS);
 		period += rto;
 	}
 	return n;
@@ -426,10 +429,10 @@ static u8 secs_to_synack_timeouts(int secs)
 /* And back, as getsockopt() shows them (retrans_to_secs() in tcp.c). */
 static int synack_timeouts_to_secs(u8 n)
 {
-	int rto = 1, period = n ? 1 : 0;
+	int rto = SYNACK_RTO_INIT_SECS, period = n ? rto : 0;
 
 	while (n-- > 1) {
-		rto = min(rto * 2, 120);
+		rto = min_t(int, rto * 2, SYNACK_RTO_MAX_SECS);
 		period += rto;
 	}
 	return period;

@@ -124,7 +124,7 @@ static int check_cookie(const struct sk_buff *skb)
  */
 static u32 mss_index(const struct sk_buff *skb, const struct vtcp_opts *peer)
 {
-	u16 mss = (peer->has & VTCP_OPT_MSS) ? peer->mss : 536;
+	u16 mss = (peer->has & VTCP_OPT_MSS) ? peer->mss : TCP_MSS_DEFAULT;
 	const u16 *table = mss_table(skb);
 	u32 i;
 
@@ -214,7 +214,7 @@ static bool cookie_options(struct net *net, const struct sk_buff *skb,
 		if (!vtcp_sysctl(net, window_scaling))
 			return false;
 		c->opts |= VTCP_OPT_WSCALE;
-		c->snd_wscale = min_t(u32, bits & TS_WSCALE, VTCP_WSCALE_MAX);
+		c->snd_wscale = min_t(u32, bits & TS_WSCALE, TCP_MAX_WSCALE);
 	}
 	return true;
 }

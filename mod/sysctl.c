@@ -20,16 +20,18 @@
 #include "sysctl.h"
 
 static const struct vtcp_sysctl vtcp_sysctl_defaults = {
-	.syn_retries		= 6,
-	.synack_retries		= 5,
-	.fin_retries		= 8,
-	.data_retries		= 15,
-	.msl_ms			= 30000,
-	.rto_initial_ms		= 1000,
-	.rto_min_ms		= 200,
-	.rto_max_ms		= 120000,
-	.fin_timeout_ms		= 60000,
-	.delack_ms		= 40,
+	.syn_retries		= TCP_SYN_RETRIES,
+	.synack_retries		= TCP_SYNACK_RETRIES,
+	.fin_retries		= 8,		/* TCP's orphan_retries 0 means 8 */
+	.data_retries		= TCP_RETR2,
+	/* TIME-WAIT lasts 2 MSL: TCP's TCP_TIMEWAIT_LEN. */
+	.msl_ms			= VTCP_JIFFIES_MS(TCP_TIMEWAIT_LEN) / 2,
+	.rto_initial_ms		= VTCP_JIFFIES_MS(TCP_TIMEOUT_INIT),
+	.rto_min_ms		= VTCP_JIFFIES_MS(TCP_RTO_MIN),
+	.rto_max_ms		= VTCP_JIFFIES_MS(TCP_RTO_MAX),
+	.fin_timeout_ms		= VTCP_JIFFIES_MS(TCP_FIN_TIMEOUT),
+	/* TCP's first delay (its ato then adapts; ours stays). */
+	.delack_ms		= VTCP_JIFFIES_MS(TCP_DELACK_MIN),
 	.accept_tcp_csum	= 0,
 	.timestamps		= 1,
 	.sack			= 1,

@@ -374,7 +374,7 @@ static u64 rto_ns(struct sock *sk)
 			    ms_to_ns(vtcp_sysctl(net, rto_min_ms)));
 	else
 		rto = ms_to_ns(vtcp_sysctl(net, rto_initial_ms));
-	rto <<= min_t(u8, vsk->retries + vsk->probes, 20);
+	rto <<= min_t(u8, vsk->retries + vsk->probes, VTCP_BACKOFF_MAX);
 	return min(rto, max);
 }
 

@@ -5,6 +5,8 @@
 #ifndef _VTCP_TIMERS_H
 #define _VTCP_TIMERS_H
 
+#include <net/tcp.h>
+
 #include "vtcp.h"
 
 void vtcp_init_timers(struct sock *sk);
@@ -20,9 +22,15 @@ void vtcp_arm_keepalive_idle(struct sock *sk);
 void vtcp_release_cb(struct sock *sk);
 void vtcp_rtt_sample(struct sock *sk, u32 rtt_us);
 
-/* Keepalive defaults, as TCP's (tcp(7)). */
-#define VTCP_KEEPIDLE_DEFAULT_MS	(7200 * 1000)
-#define VTCP_KEEPINTVL_DEFAULT_MS	(75 * 1000)
-#define VTCP_KEEPCNT_DEFAULT		9
+/* Keepalive defaults, TCP's (tcp(7)). */
+#define VTCP_KEEPIDLE_DEFAULT_MS	VTCP_JIFFIES_MS(TCP_KEEPALIVE_TIME)
+#define VTCP_KEEPINTVL_DEFAULT_MS	VTCP_JIFFIES_MS(TCP_KEEPALIVE_INTVL)
+#define VTCP_KEEPCNT_DEFAULT		TCP_KEEPALIVE_PROBES
+
+/*
+ * The most times an RTO doubles: from the smallest, more than any
+ * rto_max_ms (an hour at most), and no overflow of its nanoseconds.
+ */
+#define VTCP_BACKOFF_MAX		20
 
 #endif /* _VTCP_TIMERS_H */

@@ -16,6 +16,7 @@
 #include <net/ipv6.h>
 #include <net/netns/generic.h>
 #include <net/snmp.h>
+#include <net/tcp.h>
 #include <net/tcp_states.h>
 
 #include <uapi/linux/vtcp.h>
@@ -252,7 +253,7 @@ enum vtcp_ca_state {
 	VTCP_CA_LOSS,		/* after a retransmission timeout */
 };
 
-#define VTCP_CONG_NAME_MAX	16
+#define VTCP_CONG_NAME_MAX	TCP_CA_NAME_MAX
 
 #define VTCP_SKB_CB(skb) ((struct vtcp_skb_cb *)&((skb)->cb[0]))
 
@@ -387,5 +388,12 @@ static inline struct vtcp_net *vtcp_pernet(const struct net *net)
 
 /* A setting of a namespace, read once. */
 #define vtcp_sysctl(net, name) READ_ONCE(vtcp_pernet(net)->sysctl.name)
+
+/*
+ * A time constant of TCP's, in jiffies, in milliseconds as vtcp keeps
+ * times: a constant expression (jiffies_to_msecs() is not one), exact
+ * for each of them at every HZ the kernel offers (100, 250, 300, 1000).
+ */
+#define VTCP_JIFFIES_MS(j)	((j) * MSEC_PER_SEC / HZ)
 
 #endif /* _VTCP_H */

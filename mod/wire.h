@@ -18,10 +18,6 @@
 /* Room for our header plus everything below it (IP, link layer). */
 #define VTCP_MAX_HEADER	(VTCP_HDR_MAX + sizeof(struct ipv6hdr) + MAX_HEADER)
 
-/* The options we speak (RFC 9293 3.2, RFC 7323, RFC 2018). */
-#define VTCP_MAX_SACKS		4	/* blocks in one option */
-#define VTCP_WSCALE_MAX		14	/* RFC 7323 2.3 */
-
 struct vtcp_sack_block {
 	u32 start;
 	u32 end;
@@ -35,7 +31,7 @@ struct vtcp_opts {
 	u16 mss;
 	u32 tsval;
 	u32 tsecr;
-	struct vtcp_sack_block sacks[VTCP_MAX_SACKS];
+	struct vtcp_sack_block sacks[TCP_NUM_SACKS];
 };
 
 #define VTCP_OPT_MSS		BIT(6)
