@@ -273,10 +273,19 @@ static const struct vtcp_transition vtcp_table[TCP_MAX_STATES][VTCP_NR_EVENTS] =
 },
 };
 
-/*
- * Run event @ev on @sk (locked by the caller; a timewait socket for the
- * TIME-WAIT row). Returns -EINVAL when the state has no such transition,
- * else what the action returned.
+/**
+ * vtcp_fsm() - run an event of the state machine on a socket
+ * @sk: the socket (locked by the caller), or a timewait socket for the
+ * TIME-WAIT row
+ * @ev: the event
+ * @skb: the segment that caused it, or NULL
+ *
+ * Looks up the transition of @sk's state on @ev in the table, runs its action
+ * and enters the next state.
+ *
+ * Context: @sk locked (owned, or bh_lock_sock() in softirq).
+ * Return: -EINVAL when the state has no such transition, else what the action
+ * returned.
  */
 int vtcp_fsm(struct sock *sk, enum vtcp_fsm_event ev, struct sk_buff *skb)
 {
@@ -310,6 +319,13 @@ static const char *const vtcp_state_names[TCP_MAX_STATES] = {
 	[TCP_CLOSING]		= "CLOSING",
 };
 
+/**
+ * vtcp_state_name() - the name of a TCP state, as RFC 9293 spells it
+ * @state: a TCP_* state
+ *
+ * Context: any context.
+ * Return: the name, or "UNKNOWN" for a value that is not a state.
+ */
 const char *vtcp_state_name(int state)
 {
 	if (state < 0 || state >= TCP_MAX_STATES || !vtcp_state_names[state])

@@ -78,7 +78,14 @@ static const struct net_offload vtcp_offload = {
 	},
 };
 
-/* One for both families: the length delta fixes either pseudo-header. */
+/**
+ * vtcp_offload_init() - register segmentation offload for our protocol number
+ *
+ * One for both families: the length delta fixes either pseudo-header.
+ *
+ * Context: process context, at module load.
+ * Return: 0, or a negative errno.
+ */
 int vtcp_offload_init(void)
 {
 	int err = inet_add_offload(&vtcp_offload, vtcp_protocol);
@@ -91,17 +98,28 @@ int vtcp_offload_init(void)
 	return err;
 }
 
+/**
+ * vtcp_offload_exit() - unregister segmentation offload
+ *
+ * Context: process context, at module unload.
+ */
 void vtcp_offload_exit(void)
 {
 	inet6_del_offload(&vtcp_offload, vtcp_protocol);
 	inet_del_offload(&vtcp_offload, vtcp_protocol);
 }
 
-/*
- * The route's capabilities, as TCP gets them: segmentation always, done by
- * the stack just before the device when the device cannot (one pass down
- * the stack and one softirq on the peer's side for a whole burst instead
- * of one per segment), with scatter-gather and checksums it then finishes.
+/**
+ * vtcp_setup_caps() - take a route's offload capabilities for a socket
+ * @sk: the socket
+ * @dst: its new route
+ *
+ * As TCP gets them: segmentation always, done by the stack just before the
+ * device when the device cannot (one pass down the stack and one softirq on
+ * the peer's side for a whole burst instead of one per segment), with
+ * scatter-gather and checksums it then finishes.
+ *
+ * Context: @sk locked.
  */
 void vtcp_setup_caps(struct sock *sk, struct dst_entry *dst)
 {

@@ -61,6 +61,17 @@ static void read_option(const u8 *p, unsigned int len, bool syn,
 	}
 }
 
+/**
+ * vtcp_parse_options() - read the options of a segment
+ * @th: the segment's header, with its options after it
+ * @o: filled with what they say
+ *
+ * Reading stops at the first malformed option, as TCP's does: what was read
+ * before it still counts. MSS, window scale and SACK-permitted count only on
+ * a SYN, SACK blocks only off one.
+ *
+ * Context: any context.
+ */
 void vtcp_parse_options(const struct tcphdr *th, struct vtcp_opts *o)
 {
 	const u8 *p = (const u8 *)(th + 1);
@@ -82,7 +93,13 @@ void vtcp_parse_options(const struct tcphdr *th, struct vtcp_opts *o)
 	}
 }
 
-/* Bytes of options @o needs on the wire, a multiple of four. */
+/**
+ * vtcp_options_len() - the bytes that options take on the wire
+ * @o: the options
+ *
+ * Context: any context.
+ * Return: their length, a multiple of four.
+ */
 unsigned int vtcp_options_len(const struct vtcp_opts *o)
 {
 	unsigned int len = 0;
@@ -110,7 +127,15 @@ static u8 *put_word(u8 *p, u8 a, u8 b, u8 c, u8 d)
 	return p + 4;
 }
 
-/* Write @o at @p, laid out as Linux TCP does (tshark reads it as TCP). */
+/**
+ * vtcp_write_options() - write options after a header
+ * @p: where they go, vtcp_options_len() bytes
+ * @o: the options
+ *
+ * Laid out as Linux TCP does, so that tshark reads them as TCP's.
+ *
+ * Context: any context.
+ */
 void vtcp_write_options(u8 *p, const struct vtcp_opts *o)
 {
 	unsigned int i;
@@ -150,11 +175,12 @@ void vtcp_write_options(u8 *p, const struct vtcp_opts *o)
 }
 
 /**
- * vtcp_wscale_for - the window scale a SYN or SYN-ACK of @sk offers
+ * vtcp_wscale_for() - the window scale a SYN or SYN-ACK of a socket offers
  * @sk: the socket, or the listener of a SYN cookie
  *
- * Return: the smallest shift that lets the window reach the largest
- * receive buffer.
+ * Context: any context.
+ * Return: the smallest shift that lets the window reach the largest receive
+ * buffer.
  */
 u8 vtcp_wscale_for(const struct sock *sk)
 {
@@ -167,7 +193,15 @@ u8 vtcp_wscale_for(const struct sock *sk)
 	return shift;
 }
 
-/* What our SYN or SYN-ACK offers, as the namespace's settings say. */
+/**
+ * vtcp_offer_options() - choose the options a SYN or SYN-ACK of a socket
+ * offers
+ * @sk: the socket
+ *
+ * As the namespace's settings say: timestamps, SACK, window scaling.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_offer_options(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);

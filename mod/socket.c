@@ -39,7 +39,14 @@
 
 static DEFINE_PER_CPU(unsigned int, vtcp_orphan_count);
 
-/* Largest payload we accept on a route: its MTU less the headers. */
+/**
+ * vtcp_advmss() - the largest payload we accept on a route
+ * @dst: the route
+ *
+ * Context: any context.
+ * Return: its MTU less the IP header and ours, within VTCP_MIN_MSS and
+ * U16_MAX.
+ */
 u16 vtcp_advmss(const struct dst_entry *dst)
 {
 	unsigned int iph = dst->ops->family == AF_INET6 ?
@@ -49,7 +56,14 @@ u16 vtcp_advmss(const struct dst_entry *dst)
 		       VTCP_MIN_MSS, U16_MAX);
 }
 
-/* What @sk offers: the route's MSS, at most the user's (TCP_MAXSEG). */
+/**
+ * vtcp_user_advmss() - the MSS a socket offers on a route
+ * @sk: the socket
+ * @dst: the route
+ *
+ * Context: any context.
+ * Return: the route's MSS, at most the user's (TCP_MAXSEG).
+ */
 u16 vtcp_user_advmss(const struct sock *sk, const struct dst_entry *dst)
 {
 	return min_not_zero(vtcp_advmss(dst), vtcp_sk(sk)->user_mss);
@@ -68,7 +82,14 @@ static void vtcp_clear_conn(struct sock *sk)
 	vsk->ssthresh = U32_MAX;
 }
 
-/* Our part of a new socket, or of a child cloned from its listener. */
+/**
+ * vtcp_init_sock_state() - our part of a new socket, or of a listener's clone
+ * @sk: the socket
+ *
+ * An empty connection, queues and timers, and its congestion control.
+ *
+ * Context: @sk not yet visible to others.
+ */
 void vtcp_init_sock_state(struct sock *sk)
 {
 	vtcp_clear_conn(sk);
@@ -152,7 +173,15 @@ static void vtcp_destroy_sock(struct sock *sk)
 		inet_put_port(sk);
 }
 
-/* Every change of state: leaving for CLOSED unhashes and frees the port. */
+/**
+ * vtcp_set_state() - every change of state
+ * @sk: the socket
+ * @state: its new state
+ *
+ * Leaving for CLOSED unhashes it and frees its port.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_set_state(struct sock *sk, int state)
 {
 	if (state == TCP_CLOSE) {
@@ -166,7 +195,14 @@ void vtcp_set_state(struct sock *sk, int state)
 	inet_sk_set_state(sk, state);
 }
 
-/* The connection is over: stop everything, free it if nobody holds it. */
+/**
+ * vtcp_done() - the connection is over: stop everything
+ * @sk: the socket
+ *
+ * It is closed, its timers stop and its user is woken; an orphan is freed.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_done(struct sock *sk)
 {
 	if (sk->sk_state != TCP_CLOSE)
@@ -181,10 +217,16 @@ void vtcp_done(struct sock *sk)
 		inet_csk_destroy_sock(sk);
 }
 
-/*
- * An RST or a timeout ends the connection with @err for the user. The
- * error is reported after the socket is closed and shut down, as TCP's
- * tcp_done_with_error(): a poller it wakes sees ERR, HUP and IN at once.
+/**
+ * vtcp_reset_sock() - end a connection with an error for its user
+ * @sk: the socket
+ * @err: the positive errno its user is told, or 0
+ *
+ * For an RST or a timeout. The error is reported after the socket is closed
+ * and shut down, as TCP's tcp_done_with_error(): a poller it wakes sees ERR,
+ * HUP and IN at once.
+ *
+ * Context: @sk locked.
  */
 void vtcp_reset_sock(struct sock *sk, int err)
 {
@@ -202,7 +244,14 @@ static bool has_unread_data(struct sock *sk)
 	return !skb_queue_empty(&sk->sk_receive_queue);
 }
 
-/* Closed sockets still finishing, in all namespaces (as TCP counts them). */
+/**
+ * vtcp_orphans() - how many closed sockets are still finishing
+ *
+ * In all namespaces, as TCP counts them.
+ *
+ * Context: any context.
+ * Return: the count.
+ */
 unsigned int vtcp_orphans(void)
 {
 	unsigned int orphans = 0;
@@ -328,7 +377,14 @@ static void connect_failed(struct sock *sk)
 	inet_sk(sk)->inet_dport = 0;
 }
 
-/* Before either family routes a connect(): nothing left of a last one. */
+/**
+ * vtcp_connect_prepare() - before either family routes a connect()
+ * @sk: the socket, locked
+ *
+ * Nothing left of a last connection: its queues, shutdown and soft error.
+ *
+ * Context: process context, @sk owned.
+ */
 void vtcp_connect_prepare(struct sock *sk)
 {
 	vtcp_purge_queues(sk);
@@ -341,6 +397,7 @@ void vtcp_connect_prepare(struct sock *sk)
  * @sk: the socket, locked
  * @err: what routing and hashing it returned
  *
+ * Context: process context, @sk owned.
  * Return: 0, or @err or the state machine's error, the socket closed again.
  */
 int vtcp_connect_routed(struct sock *sk, int err)
@@ -354,7 +411,15 @@ int vtcp_connect_routed(struct sock *sk, int err)
 	return err;
 }
 
-/* connect() to an IPv4 address: an AF_INET socket's, or a v4-mapped one. */
+/**
+ * vtcp_connect_v4() - connect() to an IPv4 address
+ * @sk: an AF_INET socket, or an AF_INET6 one to a v4-mapped address
+ * @uaddr: the address, a struct sockaddr_in
+ * @addr_len: its length
+ *
+ * Context: process context, @sk owned.
+ * Return: 0 once the SYN is on its way, or a negative errno.
+ */
 int vtcp_connect_v4(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 {
 	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
@@ -704,6 +769,15 @@ static int vtcp_ioctl(struct sock *sk, int cmd, unsigned long arg)
 }
 #endif
 
+/**
+ * vtcp_listen() - listen(): proto_ops->listen for both families
+ * @sock: the socket
+ * @backlog: the accept queue's length, at most somaxconn
+ *
+ * Context: process context; takes the socket lock.
+ * Return: 0, -EINVAL if the socket is connected or neither closed nor
+ * listening, or the state machine's error.
+ */
 int vtcp_listen(struct socket *sock, int backlog)
 {
 	struct sock *sk = sock->sk;
@@ -733,6 +807,19 @@ static bool readable(struct sock *sk)
 	return avail > 0 && avail >= sock_rcvlowat(sk, 0, INT_MAX);
 }
 
+/**
+ * vtcp_poll() - poll(): proto_ops->poll for both families
+ * @file: the socket's file
+ * @sock: the socket
+ * @wait: the poll table
+ *
+ * As tcp_poll(): readable with enough data (SO_RCVLOWAT), writable when the
+ * send buffer has room (and TCP_NOTSENT_LOWAT allows), ERR, HUP and RDHUP as
+ * the state says.
+ *
+ * Context: process context, without the socket lock.
+ * Return: the events ready.
+ */
 __poll_t vtcp_poll(struct file *file, struct socket *sock, poll_table *wait)
 {
 	struct sock *sk = sock->sk;

@@ -240,10 +240,12 @@ static bool sent_cookies_lately(const struct sock *sk)
 }
 
 /**
- * vtcp_syncookies_listen - a new listener has sent no cookie
+ * vtcp_syncookies_listen() - a new listener has sent no cookie
  * @sk: the listener
  *
  * Until it sends one, no ACK that comes to it is taken for a cookie's.
+ *
+ * Context: @sk locked.
  */
 void vtcp_syncookies_listen(struct sock *sk)
 {
@@ -263,15 +265,16 @@ static void flood_warning(struct sock *sk, int mode)
 }
 
 /**
- * vtcp_want_syncookie - answer this SYN with a cookie?
+ * vtcp_want_syncookie() - answer this SYN with a cookie?
  * @sk: the listener
  * @skb: the SYN
  *
- * syncookies 2: always; 1: when the SYN queue is full; 0: never (a full
- * queue then evicts its oldest half-open child, request.c). A SYN that
- * ends a TIME-WAIT entry gets a child in any case: it must start at the
- * ISN that succeeds the old connection's (RFC 6191), not a cookie's.
+ * syncookies 2: always; 1: when the SYN queue is full; 0: never (a full queue
+ * then evicts its oldest half-open child, request.c). A SYN that ends a
+ * TIME-WAIT entry gets a child in any case: it must start at the ISN that
+ * succeeds the old connection's (RFC 6191), not a cookie's.
  *
+ * Context: @sk locked.
  * Return: true to send a cookie.
  */
 bool vtcp_want_syncookie(struct sock *sk, const struct sk_buff *skb)
@@ -289,9 +292,10 @@ bool vtcp_want_syncookie(struct sock *sk, const struct sk_buff *skb)
 }
 
 /**
- * vtcp_syncookie_window - the window a SYN cookie's SYN-ACK offers
+ * vtcp_syncookie_window() - the window a SYN cookie's SYN-ACK offers
  * @sk: the listener
  *
+ * Context: any context.
  * Return: half the receive buffer, at most 65535 (a SYN's window is not
  * scaled, RFC 7323 2.3): what a child's own SYN-ACK would offer.
  */
@@ -301,12 +305,13 @@ u16 vtcp_syncookie_window(const struct sock *sk)
 }
 
 /**
- * vtcp_send_syncookie - answer a SYN with a cookie, keeping nothing
+ * vtcp_send_syncookie() - answer a SYN with a cookie, keeping nothing
  * @sk: the listener
  * @skb: the SYN
  *
  * Counts SyncookiesSent.
  *
+ * Context: @sk locked.
  * Return: 0 once the SYN-ACK is sent, or a negative errno.
  */
 int vtcp_send_syncookie(struct sock *sk, const struct sk_buff *skb)
@@ -327,7 +332,7 @@ int vtcp_send_syncookie(struct sock *sk, const struct sk_buff *skb)
 }
 
 /**
- * vtcp_syncookie_check - does this ACK echo one of our SYN cookies?
+ * vtcp_syncookie_check() - does this ACK echo one of our SYN cookies?
  * @sk: the listener it came to
  * @skb: the ACK, without SYN or RST
  * @c: what the cookie kept, filled in when it is good
@@ -336,6 +341,7 @@ int vtcp_send_syncookie(struct sock *sk, const struct sk_buff *skb)
  * cookie in the last two minutes; then it counts in SyncookiesRecv or
  * SyncookiesFailed. Otherwise it is no handshake of ours, uncounted.
  *
+ * Context: @sk locked.
  * Return: true for a good cookie.
  */
 bool vtcp_syncookie_check(struct sock *sk, const struct sk_buff *skb,

@@ -90,7 +90,13 @@ static int proc_cong_name(VTCP_CTL_TABLE *table, int write, void *buffer,
 	return 0;
 }
 
-/* The namespace's default algorithm, copied into @name. */
+/**
+ * vtcp_default_cong() - the default congestion control of a namespace
+ * @net: the namespace
+ * @name: filled with its name, VTCP_CONG_NAME_MAX bytes
+ *
+ * Context: any context but hard interrupts; takes a spinlock.
+ */
 void vtcp_default_cong(struct net *net, char *name)
 {
 	spin_lock_bh(&vtcp_cong_name_lock);
@@ -170,6 +176,15 @@ static struct ctl_table_header *register_table(struct net *net,
 #endif
 }
 
+/**
+ * vtcp_sysctl_net_init() - a namespace's settings and /proc/sys/net/vtcp/
+ * @net: the namespace
+ *
+ * The settings start at their defaults; the table is the namespace's own.
+ *
+ * Context: process context, as the namespace is set up.
+ * Return: 0, or -ENOMEM.
+ */
 int vtcp_sysctl_net_init(struct net *net)
 {
 	struct vtcp_net *vn = vtcp_pernet(net);
@@ -191,6 +206,12 @@ int vtcp_sysctl_net_init(struct net *net)
 	return 0;
 }
 
+/**
+ * vtcp_sysctl_net_exit() - unregister a namespace's /proc/sys/net/vtcp/
+ * @net: the namespace
+ *
+ * Context: process context, as the namespace is dismantled.
+ */
 void vtcp_sysctl_net_exit(struct net *net)
 {
 	struct ctl_table_header *hdr = vtcp_pernet(net)->sysctl_hdr;

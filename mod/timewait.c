@@ -192,7 +192,14 @@ static u16 window_left(const struct vtcp_sock *vsk)
 	return max(left, 0) >> vsk->rcv_wscale;
 }
 
-/* Move @sk's connection into a timewait socket, then finish @sk. */
+/**
+ * vtcp_enter_timewait() - move a connection into TIME-WAIT
+ * @sk: the socket: its connection goes to a timewait socket, then @sk is done
+ *
+ * If no timewait socket can be allocated, the connection just ends.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_enter_timewait(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -227,7 +234,13 @@ void vtcp_enter_timewait(struct sock *sk)
 	vtcp_done(sk);
 }
 
-/* How long @tw has left in TIME-WAIT, for sock_diag. */
+/**
+ * vtcp_tw_remaining_ms() - how long a timewait socket has left
+ * @tw: the timewait socket
+ *
+ * Context: any context; a racy read.
+ * Return: milliseconds, 0 if its time is up.
+ */
 u32 vtcp_tw_remaining_ms(const struct inet_timewait_sock *tw)
 {
 	s32 left = vtcp_tw_sk((const struct sock *)tw)->expires_ms -
@@ -244,7 +257,16 @@ static void send_ack(struct inet_timewait_sock *tw, struct sk_buff *skb)
 			vtw->vtw_rcv_nxt, vtw->window);
 }
 
-/* FSM actions of the TIME-WAIT row; @sk is the timewait socket. */
+/**
+ * vtcp_tw_ack() - TIME-WAIT x segment: ACK it, rate limited
+ * @sk: the timewait socket
+ * @skb: the segment
+ *
+ * An action of the TIME-WAIT row of the state table.
+ *
+ * Context: softirq.
+ * Return: 0.
+ */
 int vtcp_tw_ack(struct sock *sk, struct sk_buff *skb)
 {
 	if (!vtcp_oow_rate_limited(sock_net(sk), skb,
@@ -254,7 +276,16 @@ int vtcp_tw_ack(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-/* A retransmitted FIN: our ACK was lost. ACK again, restart 2MSL. */
+/**
+ * vtcp_tw_reack() - TIME-WAIT x FIN: our ACK was lost
+ * @sk: the timewait socket
+ * @skb: the retransmitted FIN
+ *
+ * ACK again, and restart 2MSL.
+ *
+ * Context: softirq.
+ * Return: 0.
+ */
 int vtcp_tw_reack(struct sock *sk, struct sk_buff *skb)
 {
 	struct inet_timewait_sock *tw = inet_twsk(sk);
@@ -267,7 +298,16 @@ int vtcp_tw_reack(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-/* Unhash and release; the caller keeps (and later drops) its reference. */
+/**
+ * vtcp_tw_kill() - end a TIME-WAIT entry now
+ * @sk: the timewait socket
+ * @skb: the segment that ended it, or NULL
+ *
+ * Unhashes and releases it; the caller keeps (and later drops) its reference.
+ *
+ * Context: softirq, or process context (SOCK_DESTROY).
+ * Return: 0.
+ */
 int vtcp_tw_kill(struct sock *sk, struct sk_buff *skb)
 {
 	struct inet_timewait_sock *tw = inet_twsk(sk);
@@ -317,18 +357,32 @@ static u32 successor_isn(const struct vtcp_tw_sock *vtw)
 	return vtw->vtw_snd_nxt + BIT(16);
 }
 
-/* FSM action: a new SYN came (see syn_is_newer()). Make way for it. */
+/**
+ * vtcp_tw_reopen() - TIME-WAIT x new SYN: make way for it
+ * @sk: the timewait socket
+ * @skb: the SYN, newer than the old connection (see syn_is_newer())
+ *
+ * Context: softirq.
+ * Return: 0.
+ */
 int vtcp_tw_reopen(struct sock *sk, struct sk_buff *skb)
 {
 	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_TW_REOPENED);
 	return vtcp_tw_kill(sk, skb);
 }
 
-/*
- * A segment for a TIME-WAIT 4-tuple, which came in on VRF slave @sdif (or
- * 0). Consumes the lookup reference, and the segment unless it is a SYN
- * that ends TIME-WAIT: then it returns the listener that is to take it
- * (under RCU, not held).
+/**
+ * vtcp_tw_rcv() - a segment for a TIME-WAIT 4-tuple
+ * @tw: the timewait socket the lookup found, with a reference
+ * @skb: the segment
+ * @sdif: the VRF slave it came in on, or 0
+ *
+ * Consumes the lookup reference, and the segment unless it is a SYN that ends
+ * TIME-WAIT.
+ *
+ * Context: softirq.
+ * Return: the listener that is to take that SYN (under RCU, not held), or
+ * NULL.
  */
 struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb,
 			 int sdif)
@@ -399,6 +453,12 @@ restart:
 	synchronize_net();	/* callbacks still running finish first */
 }
 
+/**
+ * vtcp_tw_net_init() - set up a namespace's 2MSL queue and timer
+ * @net: the namespace
+ *
+ * Context: process context, as the namespace is set up.
+ */
 void vtcp_tw_net_init(struct net *net)
 {
 	struct vtcp_net *vn = vtcp_pernet(net);
@@ -409,6 +469,12 @@ void vtcp_tw_net_init(struct net *net)
 	vn->tw_timer.function = tw_timer_fired;
 }
 
+/**
+ * vtcp_tw_net_exit() - end a namespace's TIME-WAIT entries
+ * @net: the namespace
+ *
+ * Context: process context, as the namespace is dismantled.
+ */
 void vtcp_tw_net_exit(struct net *net)
 {
 	struct vtcp_net *vn = vtcp_pernet(net);
