@@ -18,7 +18,10 @@
 #   make check-debug     the whole suite under it, then a kmemleak scan
 #   make demo            the demo, in a VM
 #   make bench           vtcp against Linux TCP, in a VM (scripts/bench)
-#   make checkpatch      checkpatch.pl --strict over every source file
+#   make checkpatch      checkpatch.pl --strict over every source file,
+#                        then make kernel-doc
+#   make kernel-doc      each prototype of mod/ in its file's header, with
+#                        kernel-doc -Wall clean at its definition
 #   make install         the module for the running kernel (KVER= names
 #                        others) under /lib/modules/<release>/extra, depmod,
 #                        the tools under PREFIX (/usr/local); DESTDIR= stages
@@ -60,8 +63,8 @@ MAN1 := Documentation/vtcpcat.1 Documentation/vtcpperf.1
 MAN7 := Documentation/vtcp.7
 MAN8 := Documentation/vtcp.8
 
-.PHONY: all modules tools selftests deps check demo bench checkpatch clean \
-	unit unit-coverage clean-unit \
+.PHONY: all modules tools selftests deps check demo bench checkpatch \
+	kernel-doc clean unit unit-coverage clean-unit \
 	debug-kernel check-debug $(addprefix module-,$(KVER) debug) \
 	install uninstall install-modules uninstall-modules install-tools \
 	uninstall-tools dkms-src install-dkms-src deb \
@@ -132,6 +135,9 @@ bench: deps
 
 checkpatch:
 	@scripts/checkpatch
+
+kernel-doc:
+	@scripts/check-headers && scripts/kernel-doc
 
 # make install, for a system without DKMS: per release, a tree of links to
 # the module's sources alone (no test modules) in build/install/<release>/,

@@ -10,6 +10,8 @@
 #include <linux/spinlock.h>
 
 #include "vtcp.h"
+#include "cong.h"
+#include "sysctl.h"
 
 static LIST_HEAD(vtcp_cong_list);
 static DEFINE_SPINLOCK(vtcp_cong_lock);
@@ -24,6 +26,18 @@ static struct vtcp_cong_ops *find(const char *name)
 	return NULL;
 }
 
+/**
+ * vtcp_cong_register() - make a congestion control algorithm available by
+ * name
+ * @ops: the algorithm: ssthresh(), cong_avoid() and a name at least
+ *
+ * Sockets find it by @ops->name (VTCP_CONGESTION, the congestion_control
+ * sysctl) and pin @ops->owner while they use it.
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL if @ops lacks what every algorithm needs, or -EEXIST if
+ * the name is taken.
+ */
 int vtcp_cong_register(struct vtcp_cong_ops *ops)
 {
 	int err = 0;
@@ -40,6 +54,15 @@ int vtcp_cong_register(struct vtcp_cong_ops *ops)
 }
 EXPORT_SYMBOL_GPL(vtcp_cong_register);
 
+/**
+ * vtcp_cong_unregister() - withdraw a congestion control algorithm
+ * @ops: an algorithm vtcp_cong_register() took
+ *
+ * No new socket finds it once this returns; those that use it hold its
+ * module.
+ *
+ * Context: process context; sleeps (synchronize_rcu()).
+ */
 void vtcp_cong_unregister(struct vtcp_cong_ops *ops)
 {
 	spin_lock(&vtcp_cong_lock);
@@ -49,6 +72,14 @@ void vtcp_cong_unregister(struct vtcp_cong_ops *ops)
 }
 EXPORT_SYMBOL_GPL(vtcp_cong_unregister);
 
+/**
+ * vtcp_cong_exists() - is a congestion control algorithm of that name
+ * registered?
+ * @name: its name
+ *
+ * Context: any context.
+ * Return: true if vtcp_cong_register() took an algorithm called @name.
+ */
 bool vtcp_cong_exists(const char *name)
 {
 	bool found;
@@ -59,7 +90,18 @@ bool vtcp_cong_exists(const char *name)
 	return found;
 }
 
-/* Take @name for @sk, pinning the module that provides it. */
+/**
+ * vtcp_cong_set() - take a congestion control algorithm for a socket
+ * @sk: the socket
+ * @name: the algorithm's name
+ *
+ * Pins the module that provides it, lets go of the one @sk had, and
+ * initializes the new one.
+ *
+ * Context: @sk locked, or not yet visible to others.
+ * Return: 0, or -ENOENT when no algorithm of that name is registered (or its
+ * module is going away).
+ */
 int vtcp_cong_set(struct sock *sk, const char *name)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -80,7 +122,15 @@ int vtcp_cong_set(struct sock *sk, const char *name)
 	return 0;
 }
 
-/* A new socket takes the default; a child keeps its listener's. */
+/**
+ * vtcp_cong_init_sock() - give a new socket its congestion control
+ * @sk: a new socket, or a listener's clone
+ *
+ * A new socket takes its namespace's default (NewReno if that is gone); a
+ * child keeps its listener's, with a module reference of its own.
+ *
+ * Context: @sk not yet visible to others.
+ */
 void vtcp_cong_init_sock(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -94,6 +144,12 @@ void vtcp_cong_init_sock(struct sock *sk)
 		vsk->cc = &vtcp_newreno;
 }
 
+/**
+ * vtcp_cong_release_sock() - let go of a socket's congestion control
+ * @sk: the socket, being destroyed
+ *
+ * Context: @sk no longer used by anyone else.
+ */
 void vtcp_cong_release_sock(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -103,7 +159,14 @@ void vtcp_cong_release_sock(struct sock *sk)
 	vsk->cc = NULL;
 }
 
-/* A new connection starts the algorithm afresh. */
+/**
+ * vtcp_cong_start() - start a connection's congestion control afresh
+ * @sk: the socket, at the start of a connection
+ *
+ * Clears the algorithm's private state and runs its init().
+ *
+ * Context: @sk locked.
+ */
 void vtcp_cong_start(struct sock *sk)
 {
 	memset(vtcp_sk(sk)->cc_priv, 0, sizeof(vtcp_sk(sk)->cc_priv));
@@ -111,9 +174,18 @@ void vtcp_cong_start(struct sock *sk)
 		vtcp_sk(sk)->cc->init(sk);
 }
 
-/*
- * Slow start (RFC 5681), counting bytes acked (RFC 3465) without its
- * per-ACK limit: one ACK may cover a whole offloaded burst, as for TCP.
+/**
+ * vtcp_slow_start() - grow the congestion window in slow start
+ * @sk: the socket
+ * @acked: bytes newly acknowledged
+ *
+ * Slow start (RFC 5681), counting bytes acked (RFC 3465) without its per-ACK
+ * limit: one ACK may cover a whole offloaded burst, as for TCP. The window
+ * grows by @acked, up to ssthresh.
+ *
+ * Context: @sk locked.
+ * Return: the bytes of @acked left once the window reached ssthresh, for
+ * congestion avoidance.
  */
 u32 vtcp_slow_start(struct sock *sk, u32 acked)
 {
@@ -124,6 +196,12 @@ u32 vtcp_slow_start(struct sock *sk, u32 acked)
 	return acked - min(acked, grow);
 }
 
+/**
+ * vtcp_cong_init() - register the built-in algorithms, NewReno and CUBIC
+ *
+ * Context: process context, at module load.
+ * Return: 0, or the negative errno of vtcp_cong_register().
+ */
 int vtcp_cong_init(void)
 {
 	int err = vtcp_cong_register(&vtcp_newreno);
@@ -135,6 +213,11 @@ int vtcp_cong_init(void)
 	return err;
 }
 
+/**
+ * vtcp_cong_exit() - unregister the built-in algorithms
+ *
+ * Context: process context, at module unload; sleeps.
+ */
 void vtcp_cong_exit(void)
 {
 	struct vtcp_cong_ops *ops, *tmp;

@@ -8,6 +8,7 @@
 #include <linux/math64.h>
 
 #include "vtcp.h"
+#include "cong.h"
 
 #define CUBIC_BETA	717		/* 0.7, in 1024ths */
 #define CUBIC_C_DIV	(5ULL * 1000 * 1000 * 1000 / 2)	/* 1/C = 2.5, ms^3 */

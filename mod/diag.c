@@ -20,6 +20,12 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "diag.h"
+#include "fsm.h"
+#include "hash.h"
+#include "info.h"
+#include "netlink.h"
+#include "timewait.h"
 
 /* Sockets held at once, out of the bucket lock, per pass over a bucket. */
 #define VTCP_DIAG_BATCH		16
@@ -50,7 +56,16 @@ struct vtcp_batch {
 	int n;
 };
 
-/* sock_gen_cookie() needs __sock_gen_cookie(), which is not exported. */
+/**
+ * vtcp_cookie() - the socket cookie that sock_diag shows for a socket
+ * @sk: a full, request or timewait socket
+ *
+ * sock_gen_cookie() needs __sock_gen_cookie(), which is not exported: the
+ * cookie is taken through sock_diag_save_cookie() instead.
+ *
+ * Context: any context.
+ * Return: the cookie, made on first use.
+ */
 u64 vtcp_cookie(struct sock *sk)
 {
 	u32 cookie[2];
@@ -396,11 +411,17 @@ static void abort_timewait(struct sock *sk)
 	local_bh_enable();
 }
 
-/*
- * proto->diag_destroy: end the connection as an abortive close does (an
- * RST where the state wants one), telling its user @err, as tcp_abort().
- * Orphans go too. A listener is stopped owned but not spinlocked: it
- * locks its children.
+/**
+ * vtcp_abort() - end a connection for SOCK_DESTROY (proto->diag_destroy)
+ * @sk: the socket: full, listening or timewait; its caller holds a reference
+ * @err: the positive errno its user is told
+ *
+ * Ends the connection as an abortive close does (an RST where the state wants
+ * one), telling its user @err, as tcp_abort(). Orphans go too. A listener is
+ * stopped owned but not spinlocked: it locks its children.
+ *
+ * Context: process context; takes the socket lock.
+ * Return: 0.
  */
 int vtcp_abort(struct sock *sk, int err)
 {
@@ -444,12 +465,23 @@ static struct inet_diag_handler vtcp_diag_handler = {
 	.idiag_info_size = sizeof(struct vtcp_info),
 };
 
+/**
+ * vtcp_diag_init() - register the sock_diag handler for our protocol number
+ *
+ * Context: process context, at module load.
+ * Return: 0, or the negative errno of inet_diag_register().
+ */
 int vtcp_diag_init(void)
 {
 	vtcp_diag_handler.idiag_type = vtcp_protocol;
 	return inet_diag_register(&vtcp_diag_handler);
 }
 
+/**
+ * vtcp_diag_exit() - unregister the sock_diag handler
+ *
+ * Context: process context, at module unload.
+ */
 void vtcp_diag_exit(void)
 {
 	inet_diag_unregister(&vtcp_diag_handler);

@@ -16,6 +16,14 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "fsm.h"
+#include "netlink.h"
+#include "output.h"
+#include "request.h"
+#include "socket.h"
+#include "syncookies.h"
+#include "timers.h"
+#include "timewait.h"
 
 typedef int (*vtcp_action_t)(struct sock *sk, struct sk_buff *skb);
 typedef int (*vtcp_tw_action_t)(struct vtcp_tw_sock *vtw, struct sk_buff *skb);
@@ -336,6 +344,7 @@ static int hand_to_timewait(struct sock *sk, const struct vtcp_transition *t,
  * The socket moves to the next state, then the action runs: it finds
  * the socket in its new state (TIME-WAIT aside: hand_to_timewait()).
  *
+ * Context: @sk locked (owned, or bh_lock_sock() in softirq).
  * Return: -EINVAL when the state has no such transition, else what the
  * action returned.
  */
@@ -362,6 +371,7 @@ int vtcp_fsm(struct sock *sk, enum vtcp_fsm_event ev, struct sk_buff *skb)
  *
  * Its state stays TIME-WAIT: the action frees it when the next is CLOSED.
  *
+ * Context: softirq, or process context (SOCK_DESTROY, the namespace's end).
  * Return: -EINVAL when TIME-WAIT has no such transition, else what the
  * action returned.
  */
@@ -390,6 +400,13 @@ static const char *const vtcp_state_names[TCP_MAX_STATES] = {
 	[TCP_CLOSING]		= "CLOSING",
 };
 
+/**
+ * vtcp_state_name() - the name of a TCP state, as RFC 9293 spells it
+ * @state: a TCP_* state
+ *
+ * Context: any context.
+ * Return: the name, or "UNKNOWN" for a value that is not a state.
+ */
 const char *vtcp_state_name(int state)
 {
 	if (state < 0 || state >= TCP_MAX_STATES || !vtcp_state_names[state])

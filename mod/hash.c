@@ -9,6 +9,7 @@
 #include <linux/slab.h>
 
 #include "vtcp.h"
+#include "hash.h"
 
 /*
  * inet_csk_get_port() and inet_hash() find the table through
@@ -74,6 +75,12 @@ static void vtcp_hashinfo_free(struct inet_hashinfo *h)
 	memset(h, 0, sizeof(*h));
 }
 
+/**
+ * vtcp_hashinfo_init() - allocate the connection, listen and bind hash tables
+ *
+ * Context: process context, at module load.
+ * Return: 0, or -ENOMEM.
+ */
 int vtcp_hashinfo_init(void)
 {
 	struct inet_hashinfo *h = &vtcp_hashinfo;
@@ -93,6 +100,11 @@ int vtcp_hashinfo_init(void)
 	return 0;
 }
 
+/**
+ * vtcp_hashinfo_destroy() - free the hash tables
+ *
+ * Context: process context, at module unload, with no socket left.
+ */
 void vtcp_hashinfo_destroy(void)
 {
 	vtcp_hashinfo_free(&vtcp_hashinfo);

@@ -17,6 +17,11 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "fsm.h"
+#include "hash.h"
+#include "icmp.h"
+#include "ipv6.h"
+#include "pmtu.h"
 
 /*
  * The quoted segment must be one in flight: off-path attackers who guess
@@ -204,12 +209,13 @@ static void handle(struct sock *sk, struct sk_buff *skb,
 }
 
 /**
- * vtcp_icmp_deliver - an ICMP or ICMPv6 error to the connection it quotes
+ * vtcp_icmp_deliver() - an ICMP or ICMPv6 error to the connection it quotes
  * @sk: what the family's lookup found (a reference, dropped here), or NULL
  * @skb: the error, its data at the IP header it quotes
  * @th: our header, as quoted
  * @e: what the error asks, by its family's rules
  *
+ * Context: softirq.
  * Return: 0, or -ENOENT when it quotes no connection of ours.
  */
 int vtcp_icmp_deliver(struct sock *sk, struct sk_buff *skb,
@@ -234,9 +240,14 @@ int vtcp_icmp_deliver(struct sock *sk, struct sk_buff *skb,
 	return 0;
 }
 
-/*
- * skb->data is the IP header we sent, as the error quotes it, and at
- * least 8 bytes after it: the ports and our sequence number.
+/**
+ * vtcp_err() - IPv4's error handler: an ICMP error that quotes our segment
+ * @skb: the error; skb->data is the IP header we sent, as the error quotes
+ * it, and at least 8 bytes after it: the ports and our sequence number
+ * @info: the ICMP error's info (the MTU of "fragmentation needed")
+ *
+ * Context: softirq.
+ * Return: 0, or -ENOENT when it quotes no connection of ours.
  */
 int vtcp_err(struct sk_buff *skb, u32 info)
 {

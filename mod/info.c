@@ -11,6 +11,11 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "cong.h"
+#include "info.h"
+#include "rtx.h"
+#include "timers.h"
+#include "timewait.h"
 
 /* What the retransmission timer guards, from the head of the write queue. */
 static u8 rtx_kind(const struct sock *sk)
@@ -30,7 +35,14 @@ static u8 rtx_kind(const struct sock *sk)
 	return VTCP_TK_RETRANS;
 }
 
-/* The kind of timer @t of a full socket would be if it fired now. */
+/**
+ * vtcp_timer_kind() - what a timer of a full socket would be if it fired now
+ * @sk: the socket
+ * @t: the timer
+ *
+ * Context: any context; a racy read.
+ * Return: its enum vtcp_timer_kind.
+ */
 u8 vtcp_timer_kind(const struct sock *sk, enum vtcp_timer t)
 {
 	switch (t) {
@@ -47,7 +59,15 @@ u8 vtcp_timer_kind(const struct sock *sk, enum vtcp_timer t)
 	}
 }
 
-/* How often a timer of this kind has expired without progress. */
+/**
+ * vtcp_timer_retries() - how often a timer of this kind expired without
+ * progress
+ * @sk: the socket
+ * @kind: an enum vtcp_timer_kind
+ *
+ * Context: any context; a racy read.
+ * Return: the count: retries, zero-window or keepalive probes.
+ */
 u8 vtcp_timer_retries(const struct sock *sk, u8 kind)
 {
 	const struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -66,10 +86,16 @@ u8 vtcp_timer_retries(const struct sock *sk, u8 kind)
 	}
 }
 
-/*
- * The timer that matters most, not always the next to fire: the
- * retransmission timer, else keepalive (or FIN-WAIT-2), else the delayed
- * ACK; 2MSL for a timewait socket.
+/**
+ * vtcp_next_timer() - the timer of a socket that matters most, for ss and
+ * events
+ * @sk: a full or timewait socket
+ * @ts: filled with its kind, its expiries and when it fires
+ *
+ * Not always the next to fire: the retransmission timer, else keepalive (or
+ * FIN-WAIT-2), else the delayed ACK; 2MSL for a timewait socket.
+ *
+ * Context: any context; a racy read.
  */
 void vtcp_next_timer(const struct sock *sk, struct vtcp_timer_state *ts)
 {
@@ -99,7 +125,7 @@ void vtcp_next_timer(const struct sock *sk, struct vtcp_timer_state *ts)
 
 static u8 backoff(const struct vtcp_sock *vsk)
 {
-	return min_t(u32, vsk->retries + vsk->probes, 20);
+	return min_t(u32, vsk->retries + vsk->probes, VTCP_BACKOFF_MAX);
 }
 
 /* The RTO the next arming uses, backoff and bounds in (as timers.c). */
@@ -190,6 +216,13 @@ static void check_info_layout(void)
 	BUILD_BUG_ON(sizeof(struct vtcp_info) != 168);
 }
 
+/**
+ * vtcp_get_info() - fill struct vtcp_info for a socket
+ * @sk: a full, listening or timewait socket
+ * @info: what getsockopt(VTCP_INFO) and sock_diag report
+ *
+ * Context: @sk locked, or a racy read (sock_diag dumps).
+ */
 void vtcp_get_info(const struct sock *sk, struct vtcp_info *info)
 {
 	struct vtcp_timer_state ts;
@@ -218,7 +251,16 @@ static int put_info(const void *info, size_t size, char __user *optval,
 	return 0;
 }
 
-/* getsockopt(VTCP_INFO): struct vtcp_info. */
+/**
+ * vtcp_getsockopt_info() - getsockopt(VTCP_INFO): struct vtcp_info
+ * @sk: the socket
+ * @optval: the user's buffer
+ * @optlen: the user's length, set to what was copied
+ * @len: the length the user asked for
+ *
+ * Context: process context; takes the socket lock.
+ * Return: 0, or -EFAULT.
+ */
 int vtcp_getsockopt_info(struct sock *sk, char __user *optval,
 			 int __user *optlen, int len)
 {
@@ -344,7 +386,19 @@ static void vtcp_get_tcp_info(struct sock *sk, struct tcp_info *ti)
 	get_tcp_counts(sk, ti);
 }
 
-/* getsockopt(IPPROTO_TCP, TCP_INFO): TCP's struct and length rules. */
+/**
+ * vtcp_getsockopt_tcp_info() - getsockopt(IPPROTO_TCP, TCP_INFO)
+ * @sk: the socket
+ * @optval: the user's buffer
+ * @optlen: the user's length, set to what was copied
+ * @len: the length the user asked for
+ *
+ * TCP's struct tcp_info and its length rules, for programs that ask a vtcp
+ * socket as they would a TCP one.
+ *
+ * Context: process context; takes the socket lock.
+ * Return: 0, or -EFAULT.
+ */
 int vtcp_getsockopt_tcp_info(struct sock *sk, char __user *optval,
 			     int __user *optlen, int len)
 {

@@ -20,6 +20,21 @@
 #include <net/xfrm.h>
 
 #include "vtcp.h"
+#include "fsm.h"
+#include "hash.h"
+#include "input.h"
+#include "memory.h"
+#include "netlink.h"
+#include "options.h"
+#include "output.h"
+#include "pmtu.h"
+#include "ratelimit.h"
+#include "recovery.h"
+#include "request.h"
+#include "rtx.h"
+#include "stream.h"
+#include "timers.h"
+#include "timewait.h"
 #include "wire.h"
 
 static void drop(struct sk_buff *skb, struct net *net, enum vtcp_mib why)
@@ -70,13 +85,14 @@ static bool checksum_is_good(struct sk_buff *skb, struct net *net)
 }
 
 /**
- * vtcp_rcv_checks - the checks every segment passes first
+ * vtcp_rcv_checks() - the checks every segment passes first
  * @skb: a segment from IP or IPv6, its data at our header
  * @net: its namespace
  *
  * For this host, a whole header, a good checksum: counted in InSegs, and
  * then, if it fails, dropped and counted (InHdrErrors, InCsumErrors).
  *
+ * Context: softirq.
  * Return: true when @skb may go on to its socket.
  */
 bool vtcp_rcv_checks(struct sk_buff *skb, struct net *net)
@@ -127,7 +143,7 @@ static void fill_cb(struct sk_buff *skb)
 	cb->end_seq = cb->seq + th->syn + th->fin + skb->len - vtcp_hdr_len(th);
 	cb->ack_seq = ntohl(th->ack_seq);
 	cb->flags = tcp_flag_byte(th);
-	if (th->doff > 5) {
+	if (th->doff > VTCP_HDR_MIN / 4) {
 		vtcp_parse_options(th, &o);
 		if (o.has & VTCP_OPT_TIMESTAMPS) {
 			cb->has_ts = 1;
@@ -189,7 +205,15 @@ static struct sock *time_wait(struct sock *sk, struct sk_buff *skb, u32 *isn)
 	return sk;
 }
 
-/* Nobody to take it: an RST, unless IPsec policy wants it dropped. */
+/**
+ * vtcp_rcv_no_socket() - answer a segment that no socket takes
+ * @net: its namespace
+ * @skb: the segment, freed here
+ *
+ * An RST, unless IPsec policy wants it dropped.
+ *
+ * Context: softirq.
+ */
 void vtcp_rcv_no_socket(struct net *net, struct sk_buff *skb)
 {
 	if (xfrm_policy_check(NULL, XFRM_POLICY_IN, skb, skb_family(skb))) {
@@ -223,7 +247,15 @@ static bool admitted(struct sock *sk, struct sk_buff *skb)
 	return true;
 }
 
-/* IPv4's handler: IPv6's is in ipv6.c. Both go on in vtcp_rcv_segment(). */
+/**
+ * vtcp_rcv() - IPv4's handler for our protocol number
+ * @skb: a segment from IP
+ *
+ * IPv6's is in ipv6.c; both go on in vtcp_rcv_segment().
+ *
+ * Context: softirq.
+ * Return: 0 (the segment is always taken).
+ */
 int vtcp_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
@@ -240,9 +272,18 @@ int vtcp_rcv(struct sk_buff *skb)
 	return vtcp_rcv_segment(net, skb, sk, refcounted);
 }
 
-/*
- * @skb (checked, of either family) for @sk, which the lookup found: a
- * reference if @refcounted, else under RCU.
+/**
+ * vtcp_rcv_segment() - hand a checked segment to the socket the lookup found
+ * @net: its namespace
+ * @skb: the segment, of either family, past vtcp_rcv_checks()
+ * @sk: its socket, or a timewait socket
+ * @refcounted: whether the lookup took a reference on @sk (else RCU protects
+ * it)
+ *
+ * Processed at once, or queued to the backlog when a user owns @sk.
+ *
+ * Context: softirq, in an RCU read-side section.
+ * Return: what vtcp_do_rcv() returned, or 0.
  */
 int vtcp_rcv_segment(struct net *net, struct sk_buff *skb, struct sock *sk,
 		     bool refcounted)
@@ -517,6 +558,13 @@ static bool disordered_ack(const struct sock *sk, const struct sk_buff *skb)
 }
 
 /*
+ * RFC 7323 5.5: a ts_recent this old (seconds) may have wrapped, so it
+ * says nothing. 6.1 calls it TCP_PAWS_24DAYS; 6.12 dropped the name (its
+ * TCP_PAWS_WRAP is the bound for microsecond timestamps).
+ */
+#define VTCP_PAWS_24DAYS	(60 * 60 * 24 * 24)
+
+/*
  * RFC 7323 5.3 (PAWS): a timestamp older than the last one echoed marks
  * an old duplicate, unless that one is more than 24 days old. RSTs pass.
  */
@@ -528,7 +576,7 @@ static bool paws_rejects(const struct sock *sk, const struct sk_buff *skb)
 	return cb->has_ts && (vsk->opts & VTCP_OPT_TIMESTAMPS) &&
 	       !(cb->flags & TCPHDR_RST) &&
 	       (s32)(cb->tsval - vsk->ts_recent) < 0 &&
-	       (u32)ktime_get_seconds() - vsk->ts_recent_stamp < 24 * 86400 &&
+	       (u32)ktime_get_seconds() - vsk->ts_recent_stamp < VTCP_PAWS_24DAYS &&
 	       !disordered_ack(sk, skb);
 }
 
@@ -704,7 +752,14 @@ static void rcv_listen(struct sock *sk, struct sk_buff *skb)
 	local_bh_enable();
 }
 
-/* A segment for @sk, which we hold: its lock, or ownership. Takes @skb. */
+/**
+ * vtcp_do_rcv() - process a segment for a socket that we hold
+ * @sk: the socket, locked (bh_lock_sock()) or owned (its backlog)
+ * @skb: the segment, taken by this function
+ *
+ * Context: softirq, or process context from release_sock().
+ * Return: 0.
+ */
 int vtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	vtcp_sk(sk)->segs_in++;

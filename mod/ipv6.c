@@ -25,6 +25,16 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "hash.h"
+#include "icmp.h"
+#include "input.h"
+#include "ipv6.h"
+#include "offload.h"
+#include "output.h"
+#include "request.h"
+#include "socket.h"
+#include "stream.h"
+#include "timewait.h"
 #include "wire.h"
 
 /* An AF_INET6 socket: ipv6_pinfo last, where 6.1's inet6_create() looks. */
@@ -66,16 +76,17 @@ const struct vtcp_af_ops vtcp_ipv6_ops = {
 };
 
 /**
- * vtcp6_reply_route - the route of a reply to the IPv6 segment @in
+ * vtcp6_reply_route() - the route of a reply to the IPv6 segment @in
  * @net: the namespace
  * @sk: the listener that answers (a SYN cookie), or NULL
  * @in: the segment
  * @r: filled with the flow and the route
  *
- * From the address @in came to, back to its source; on the interface it
- * came in on when the peer's address is link-local, through the VRF it
- * came in by if any (the route is in the VRF's table), as TCP.
+ * From the address @in came to, back to its source; on the interface it came
+ * in on when the peer's address is link-local, through the VRF it came in by
+ * if any (the route is in the VRF's table), as TCP.
  *
+ * Context: softirq, or process context (the backlog).
  * Return: 0, or a negative errno.
  */
 int vtcp6_reply_route(struct net *net, struct sock *sk,
@@ -108,7 +119,16 @@ int vtcp6_reply_route(struct net *net, struct sock *sk,
 	return 0;
 }
 
-/* Send the reply @skb on @r's route, from the namespace's control socket. */
+/**
+ * vtcp6_reply_xmit() - send a reply that has no socket, over IPv6
+ * @net: the namespace
+ * @skb: the reply, our header built
+ * @r: its route, from vtcp6_reply_route(); @skb takes its reference
+ *
+ * Sent from the namespace's control socket.
+ *
+ * Context: softirq, or process context (the backlog).
+ */
 void vtcp6_reply_xmit(struct net *net, struct sk_buff *skb,
 		      struct vtcp_reply *r)
 {
@@ -153,7 +173,15 @@ static int vtcp6_rcv(struct sk_buff *skb)
 	return vtcp_rcv_segment(net, skb, sk, refcounted);
 }
 
-/* @sdif: read before our control block hid IPv6's; the iif is in ours. */
+/**
+ * vtcp6_lookup_listener() - the listener an IPv6 segment is for
+ * @skb: the segment, its control block already ours
+ * @sdif: the slave interface, read before our control block hid IPv6's (the
+ * iif is in ours)
+ *
+ * Context: softirq, in an RCU read-side section.
+ * Return: the listener, or NULL; RCU protects it, no reference is taken.
+ */
 struct sock *vtcp6_lookup_listener(struct sk_buff *skb, int sdif)
 {
 	const struct tcphdr *th = vtcp_hdr(skb);
@@ -226,10 +254,16 @@ static void store_route(struct sock *sk, struct dst_entry *dst)
 
 /* ---- passive open -------------------------------------------------------- */
 
-/*
- * The request of an IPv6 SYN. As TCP, a listener bound to no device
- * answers through the VRF the SYN came in by (tcp_l3mdev_accept), and a
- * link-local peer on the interface the SYN came in on.
+/**
+ * vtcp6_init_ticket() - the IPv6 part of the request of a SYN
+ * @req: the request
+ * @skb: the SYN
+ *
+ * As TCP, a listener bound to no device answers through the VRF the SYN came
+ * in by (tcp_l3mdev_accept), and a link-local peer on the interface the SYN
+ * came in on.
+ *
+ * Context: softirq.
  */
 void vtcp6_init_ticket(struct request_sock *req, const struct sk_buff *skb)
 {
@@ -245,10 +279,15 @@ void vtcp6_init_ticket(struct request_sock *req, const struct sk_buff *skb)
 		ireq->ir_iif = VTCP_SKB_CB(skb)->iif;
 }
 
-/*
- * A child of AF_INET6 listener @listener: the clone shares the listener's
- * ipv6_pinfo until it has its own copy, without the lists and options
- * that are the listener's alone.
+/**
+ * vtcp6_adopt_pinfo() - give the child of an AF_INET6 listener its ipv6_pinfo
+ * @child: the listener's clone
+ * @listener: the listener
+ *
+ * The clone shares the listener's ipv6_pinfo until it has its own copy,
+ * without the lists and options that are the listener's alone.
+ *
+ * Context: softirq, the listener locked.
  */
 void vtcp6_adopt_pinfo(struct sock *child, const struct sock *listener)
 {
@@ -266,12 +305,13 @@ void vtcp6_adopt_pinfo(struct sock *child, const struct sock *listener)
 }
 
 /**
- * vtcp6_setup_child - the addresses, route and options of an IPv6 child
+ * vtcp6_setup_child() - the addresses, route and options of an IPv6 child
  * @sk: the listener
  * @child: its clone, locked, with its own ipv6_pinfo
  * @req: the request, with the SYN's addresses
  * @skb: the SYN (or a cookie's ACK)
  *
+ * Context: softirq, the listener locked.
  * Return: 0 with the route stored in @child, or a negative errno.
  */
 int vtcp6_setup_child(struct sock *sk, struct sock *child,
@@ -518,18 +558,36 @@ static void make_v6_protos(void)
 	memset(&vtcpv6_prot.node, 0, sizeof(vtcpv6_prot.node));
 }
 
-/* Each namespace's control socket for IPv6 replies. */
+/**
+ * vtcp6_net_init() - create a namespace's control socket for IPv6 replies
+ * @net: the namespace
+ *
+ * Context: process context, as the namespace is set up.
+ * Return: 0, or a negative errno.
+ */
 int vtcp6_net_init(struct net *net)
 {
 	return inet_ctl_sock_create(&vtcp_pernet(net)->ctl6_sk, PF_INET6,
 				    SOCK_RAW, vtcp_protocol, net);
 }
 
+/**
+ * vtcp6_net_exit() - destroy a namespace's control socket for IPv6 replies
+ * @net: the namespace
+ *
+ * Context: process context, as the namespace is dismantled.
+ */
 void vtcp6_net_exit(struct net *net)
 {
 	inet_ctl_sock_destroy(vtcp_pernet(net)->ctl6_sk);
 }
 
+/**
+ * vtcp_ipv6_init() - register vtcp with IPv6: AF_INET6 sockets and segments
+ *
+ * Context: process context, at module load.
+ * Return: 0, or a negative errno, with nothing left registered.
+ */
 int vtcp_ipv6_init(void)
 {
 	int err;
@@ -553,6 +611,11 @@ int vtcp_ipv6_init(void)
 	return err;
 }
 
+/**
+ * vtcp_ipv6_exit() - unregister vtcp from IPv6
+ *
+ * Context: process context, at module unload.
+ */
 void vtcp_ipv6_exit(void)
 {
 	inet6_unregister_protosw(&vtcpv6_protosw);

@@ -14,6 +14,20 @@
 #include <net/sock.h>
 
 #include "vtcp.h"
+#include "cong.h"
+#include "diag.h"
+#include "hash.h"
+#include "icmp.h"
+#include "input.h"
+#include "ipv6.h"
+#include "memory.h"
+#include "netlink.h"
+#include "offload.h"
+#include "output.h"
+#include "socket.h"
+#include "stats.h"
+#include "sysctl.h"
+#include "timewait.h"
 
 static int proto = IPPROTO_VTCP;
 module_param(proto, int, 0444);

@@ -13,6 +13,8 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "memory.h"
+#include "recovery.h"
 #include "wire.h"
 
 static atomic_long_t vtcp_memory_allocated;
@@ -33,7 +35,15 @@ static void vtcp_leave_memory_pressure(struct sock *sk)
 	WRITE_ONCE(vtcp_memory_pressure, 0);
 }
 
-/* The protocol's share of the machine: as tcp_mem, from free pages. */
+/**
+ * vtcp_memory_init() - set up the protocol's memory accounting
+ * @prot: our struct proto, whose limits and counters these are
+ *
+ * The protocol's share of the machine, as tcp_mem, from free pages.
+ *
+ * Context: process context, at module load.
+ * Return: 0, or -ENOMEM.
+ */
 int vtcp_memory_init(struct proto *prot)
 {
 	unsigned long limit = nr_free_buffer_pages() / 16;
@@ -54,6 +64,11 @@ int vtcp_memory_init(struct proto *prot)
 	return percpu_counter_init(&vtcp_sockets_allocated, 0, GFP_KERNEL);
 }
 
+/**
+ * vtcp_memory_exit() - free what vtcp_memory_init() allocated
+ *
+ * Context: process context, at module unload.
+ */
 void vtcp_memory_exit(void)
 {
 	percpu_counter_destroy(&vtcp_sockets_allocated);
@@ -64,7 +79,14 @@ static atomic_long_t *ns_mem(const struct sock *sk)
 	return &vtcp_pernet(sock_net(sk))->mem_bytes;
 }
 
-/* Is @sk's namespace past net.vtcp.mem_max_kb? */
+/**
+ * vtcp_under_pressure() - is the namespace of a socket past its memory limit?
+ * @sk: the socket
+ *
+ * Context: any context.
+ * Return: true if net.vtcp.mem_max_kb is set and the namespace's sockets hold
+ * more.
+ */
 bool vtcp_under_pressure(const struct sock *sk)
 {
 	long max_kb = vtcp_sysctl(sock_net(sk), mem_max_kb);
@@ -72,18 +94,29 @@ bool vtcp_under_pressure(const struct sock *sk)
 	return max_kb && atomic_long_read(ns_mem(sk)) > max_kb * 1024L;
 }
 
-/* May the user queue another @size bytes to send? */
+/**
+ * vtcp_wmem_schedule() - may the user queue more data to send?
+ * @sk: the socket
+ * @size: the bytes it would add
+ *
+ * Context: @sk locked.
+ * Return: true if the namespace and the protocol have room for @size.
+ */
 bool vtcp_wmem_schedule(struct sock *sk, int size)
 {
 	return !vtcp_under_pressure(sk) && sk_wmem_schedule(sk, size);
 }
 
-/*
- * An ACK freed room: the send buffer follows the congestion window, as
- * TCP's does (tcp_sndbuf_expand()), so that a path whose bandwidth-delay
+/**
+ * vtcp_expand_sndbuf() - let the send buffer follow the congestion window
+ * @sk: the socket, after an ACK freed room
+ *
+ * As TCP's does (tcp_sndbuf_expand()), so that a path whose bandwidth-delay
  * product passes wmem_default is not limited by it. Twice the window's
  * segments at their true size, up to wmem[2]; not when the user set
  * SO_SNDBUF, memory is short, or the window, not the buffer, limits.
+ *
+ * Context: @sk locked.
  */
 void vtcp_expand_sndbuf(struct sock *sk)
 {
@@ -121,6 +154,13 @@ static void check_truesize(const struct sk_buff *skb)
 			       SKB_TRUESIZE(skb_end_offset(skb)) + skb->data_len);
 }
 
+/**
+ * vtcp_charge_write() - charge a segment queued to send to its socket
+ * @sk: the socket
+ * @skb: the segment, joining the write queue
+ *
+ * Context: @sk locked.
+ */
 void vtcp_charge_write(struct sock *sk, struct sk_buff *skb)
 {
 	check_truesize(skb);
@@ -129,7 +169,13 @@ void vtcp_charge_write(struct sock *sk, struct sk_buff *skb)
 	atomic_long_add(skb->truesize, ns_mem(sk));
 }
 
-/* The user's data grew a queued segment by @n bytes. */
+/**
+ * vtcp_charge_bytes() - charge data the user added to a queued segment
+ * @sk: the socket
+ * @n: the bytes the segment grew by
+ *
+ * Context: @sk locked.
+ */
 void vtcp_charge_bytes(struct sock *sk, int n)
 {
 	sk_wmem_queued_add(sk, n);
@@ -137,7 +183,13 @@ void vtcp_charge_bytes(struct sock *sk, int n)
 	atomic_long_add(n, ns_mem(sk));
 }
 
-/* @skb leaves the write queue, to be freed. */
+/**
+ * vtcp_uncharge_write() - a segment leaves the write queue, to be freed
+ * @sk: the socket
+ * @skb: the segment
+ *
+ * Context: @sk locked.
+ */
 void vtcp_uncharge_write(struct sock *sk, struct sk_buff *skb)
 {
 	sk_wmem_queued_add(sk, -skb->truesize);
@@ -151,7 +203,13 @@ static void vtcp_rfree(struct sk_buff *skb)
 	sock_rfree(skb);
 }
 
-/* A received buffer grew by @delta, taking another's data (coalescing). */
+/**
+ * vtcp_charge_coalesced() - a received buffer took another's data
+ * @sk: the socket
+ * @delta: what its true size grew by (coalescing)
+ *
+ * Context: @sk locked.
+ */
 void vtcp_charge_coalesced(struct sock *sk, int delta)
 {
 	atomic_add(delta, &sk->sk_rmem_alloc);
@@ -159,9 +217,18 @@ void vtcp_charge_coalesced(struct sock *sk, int delta)
 	atomic_long_add(delta, ns_mem(sk));
 }
 
-/*
- * Charge a received @skb to @sk, if its buffer and memory allow: false
- * means drop it. Under pressure only in-order data (@in_order) is taken.
+/**
+ * vtcp_charge_read() - charge a received segment to its socket, if there is
+ * room
+ * @sk: the socket
+ * @skb: the segment
+ * @in_order: whether it is the next the user reads
+ *
+ * Within the receive buffer and the memory limits; under pressure only
+ * in-order data is taken.
+ *
+ * Context: @sk locked.
+ * Return: true if charged, false if @skb is to be dropped.
  */
 bool vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order)
 {

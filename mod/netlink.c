@@ -16,6 +16,11 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "diag.h"
+#include "info.h"
+#include "netlink.h"
+#include "output.h"
+#include "stats.h"
 #include "wire.h"
 
 enum { VTCP_GRP_EVENTS };
@@ -218,9 +223,15 @@ static void event_send(struct net *net, struct sk_buff *msg, void *hdr)
 				VTCP_GRP_EVENTS, GFP_ATOMIC);
 }
 
-/*
- * @sk (a full or timewait socket) goes from @old to @new on @ev, an enum
- * vtcp_fsm_event, or VTCP_NR_EVENTS for a change the table did not make.
+/**
+ * vtcp_event_state() - tell the netlink listeners a state change
+ * @sk: a full or timewait socket
+ * @old: the state it leaves
+ * @new: the state it enters
+ * @ev: the enum vtcp_fsm_event that caused it, or VTCP_NR_EVENTS for a change
+ * the table did not make
+ *
+ * Context: any context.
  */
 void vtcp_event_state(struct sock *sk, int old, int new, int ev)
 {
@@ -245,7 +256,13 @@ void vtcp_event_state(struct sock *sk, int old, int new, int ev)
 	event_send(net, msg, hdr);
 }
 
-/* The path MTU of @sk changed, and with it the MSS (pmtu.c). */
+/**
+ * vtcp_event_pmtu() - tell the netlink listeners the path MTU of a socket
+ * changed
+ * @sk: the socket; the MSS changed with it (pmtu.c)
+ *
+ * Context: @sk locked.
+ */
 void vtcp_event_pmtu(struct sock *sk)
 {
 	struct net *net = sock_net(sk);
@@ -267,7 +284,14 @@ void vtcp_event_pmtu(struct sock *sk)
 	event_send(net, msg, hdr);
 }
 
-/* Timer @t of @sk fired; for a timewait socket, its 2MSL (@t unused). */
+/**
+ * vtcp_event_timer() - tell the netlink listeners a timer fired
+ * @sk: a full or timewait socket
+ * @t: the timer (unused for a timewait socket: its 2MSL)
+ *
+ * Context: softirq, or process context for a timer deferred to
+ * release_sock().
+ */
 void vtcp_event_timer(struct sock *sk, enum vtcp_timer t)
 {
 	struct net *net = sock_net(sk);
@@ -333,10 +357,15 @@ static void event_segment(struct net *net, u8 type,
 	event_send(net, msg, hdr);
 }
 
-/*
- * A segment arrived for @sk. The 4-tuple is the segment's, so that a SYN
- * at a listener names the connection it starts (with the listener's
- * cookie).
+/**
+ * vtcp_event_seg_in() - tell the netlink listeners a segment arrived
+ * @sk: the socket that takes it (full, listening or timewait)
+ * @skb: the segment
+ *
+ * The 4-tuple is the segment's, so that a SYN at a listener names the
+ * connection it starts (with the listener's cookie).
+ *
+ * Context: softirq, or process context from the backlog.
  */
 void vtcp_event_seg_in(struct sock *sk, const struct sk_buff *skb)
 {
@@ -352,7 +381,13 @@ void vtcp_event_seg_in(struct sock *sk, const struct sk_buff *skb)
 		      sk->sk_state == TCP_TIME_WAIT ? 0 : vtcp_sk(sk)->snd_wscale);
 }
 
-/* @sk sends @skb, its header built. */
+/**
+ * vtcp_event_seg_out() - tell the netlink listeners a socket sends a segment
+ * @sk: the socket
+ * @skb: the segment, its header built
+ *
+ * Context: @sk locked.
+ */
 void vtcp_event_seg_out(struct sock *sk, const struct sk_buff *skb)
 {
 	struct vtcp_event_id id;
@@ -364,9 +399,16 @@ void vtcp_event_seg_out(struct sock *sk, const struct sk_buff *skb)
 		      vtcp_sk(sk)->rcv_wscale);
 }
 
-/*
- * A reply @skb sent without a socket (RSTs, TIME-WAIT's ACKs), to the
- * segment @in: cookie 0.
+/**
+ * vtcp_event_reply() - tell the netlink listeners a reply went without a
+ * socket
+ * @net: the namespace
+ * @skb: the reply (an RST, or an ACK from TIME-WAIT)
+ * @in: the segment it answers
+ *
+ * Reported with cookie 0.
+ *
+ * Context: softirq, or process context.
  */
 void vtcp_event_reply(struct net *net, const struct sk_buff *skb,
 		      const struct sk_buff *in)
@@ -379,11 +421,22 @@ void vtcp_event_reply(struct net *net, const struct sk_buff *skb,
 	event_segment(net, VTCP_EVT_SEG_OUT, &id, skb, 0);
 }
 
+/**
+ * vtcp_genl_init() - register the generic netlink family "vtcp"
+ *
+ * Context: process context, at module load.
+ * Return: 0, or a negative errno.
+ */
 int vtcp_genl_init(void)
 {
 	return genl_register_family(&vtcp_genl_family);
 }
 
+/**
+ * vtcp_genl_exit() - unregister the generic netlink family
+ *
+ * Context: process context, at module unload.
+ */
 void vtcp_genl_exit(void)
 {
 	genl_unregister_family(&vtcp_genl_family);

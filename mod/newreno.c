@@ -4,7 +4,15 @@
  * trip in congestion avoidance. Recovery itself is in recovery.c.
  */
 #include "vtcp.h"
+#include "cong.h"
 
+/**
+ * vtcp_reno_ssthresh() - the slow start threshold after a loss, RFC 5681's
+ * @sk: the socket
+ *
+ * Context: @sk locked.
+ * Return: half the data in flight, two segments at least.
+ */
 u32 vtcp_reno_ssthresh(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);

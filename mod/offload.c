@@ -14,6 +14,7 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "offload.h"
 #include "wire.h"
 
 #if VTCP_HAVE_NET_GSO_H
@@ -77,7 +78,14 @@ static const struct net_offload vtcp_offload = {
 	},
 };
 
-/* One for both families: the length delta fixes either pseudo-header. */
+/**
+ * vtcp_offload_init() - register segmentation offload for our protocol number
+ *
+ * One for both families: the length delta fixes either pseudo-header.
+ *
+ * Context: process context, at module load.
+ * Return: 0, or a negative errno.
+ */
 int vtcp_offload_init(void)
 {
 	int err = inet_add_offload(&vtcp_offload, vtcp_protocol);
@@ -90,21 +98,33 @@ int vtcp_offload_init(void)
 	return err;
 }
 
+/**
+ * vtcp_offload_exit() - unregister segmentation offload
+ *
+ * Context: process context, at module unload.
+ */
 void vtcp_offload_exit(void)
 {
 	inet6_del_offload(&vtcp_offload, vtcp_protocol);
 	inet_del_offload(&vtcp_offload, vtcp_protocol);
 }
 
-/*
- * The route's capabilities, as TCP gets them: segmentation always, done by
- * the stack just before the device when the device cannot (one pass down
- * the stack and one softirq on the peer's side for a whole burst instead
- * of one per segment), with scatter-gather and checksums it then finishes.
+/**
+ * vtcp_setup_caps() - take a route's offload capabilities for a socket
+ * @sk: the socket
+ * @dst: its new route
+ *
+ * As TCP gets them: segmentation always, done by the stack just before the
+ * device when the device cannot (one pass down the stack and one softirq on
+ * the peer's side for a whole burst instead of one per segment), with
+ * scatter-gather and checksums it then finishes.
+ *
+ * Context: @sk locked.
  */
 void vtcp_setup_caps(struct sock *sk, struct dst_entry *dst)
 {
-	u32 max_size = min_t(u32, READ_ONCE(dst->dev->gso_max_size), 65536);
+	u32 max_size = min_t(u32, READ_ONCE(dst->dev->gso_max_size),
+			     GSO_LEGACY_MAX_SIZE);
 
 	sk_setup_caps(sk, dst);
 	if ((sk->sk_route_caps & NETIF_F_GSO_SCTP) || dst->header_len ||

@@ -9,15 +9,16 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "options.h"
 #include "wire.h"
 
 static void read_sacks(const u8 *p, unsigned int len, struct vtcp_opts *o)
 {
-	unsigned int i, n = (len - 2) / TCPOLEN_SACK_PERBLOCK;
+	unsigned int i, n = (len - TCPOLEN_SACK_BASE) / TCPOLEN_SACK_PERBLOCK;
 
-	if ((len - 2) % TCPOLEN_SACK_PERBLOCK || !n)
+	if ((len - TCPOLEN_SACK_BASE) % TCPOLEN_SACK_PERBLOCK || !n)
 		return;
-	n = min_t(unsigned int, n, VTCP_MAX_SACKS);
+	n = min_t(unsigned int, n, TCP_NUM_SACKS);
 	for (i = 0; i < n; i++) {
 		o->sacks[i].start = get_unaligned_be32(p + 2 + 8 * i);
 		o->sacks[i].end = get_unaligned_be32(p + 6 + 8 * i);
@@ -38,7 +39,7 @@ static void read_option(const u8 *p, unsigned int len, bool syn,
 		break;
 	case TCPOPT_WINDOW:
 		if (len == TCPOLEN_WINDOW && syn) {
-			o->wscale = min_t(u8, p[2], VTCP_WSCALE_MAX);
+			o->wscale = min_t(u8, p[2], TCP_MAX_WSCALE);
 			o->has |= VTCP_OPT_WSCALE;
 		}
 		break;
@@ -47,7 +48,7 @@ static void read_option(const u8 *p, unsigned int len, bool syn,
 			o->has |= VTCP_OPT_SACK;
 		break;
 	case TCPOPT_SACK:
-		if (len >= 2 + TCPOLEN_SACK_PERBLOCK && !syn)
+		if (len >= TCPOLEN_SACK_BASE + TCPOLEN_SACK_PERBLOCK && !syn)
 			read_sacks(p, len, o);
 		break;
 	case TCPOPT_TIMESTAMP:
@@ -60,6 +61,17 @@ static void read_option(const u8 *p, unsigned int len, bool syn,
 	}
 }
 
+/**
+ * vtcp_parse_options() - read the options of a segment
+ * @th: the segment's header, with its options after it
+ * @o: filled with what they say
+ *
+ * Reading stops at the first malformed option, as TCP's does: what was read
+ * before it still counts. MSS, window scale and SACK-permitted count only on
+ * a SYN, SACK blocks only off one.
+ *
+ * Context: any context.
+ */
 void vtcp_parse_options(const struct tcphdr *th, struct vtcp_opts *o)
 {
 	const u8 *p = (const u8 *)(th + 1);
@@ -81,21 +93,28 @@ void vtcp_parse_options(const struct tcphdr *th, struct vtcp_opts *o)
 	}
 }
 
-/* Bytes of options @o needs on the wire, a multiple of four. */
+/**
+ * vtcp_options_len() - the bytes that options take on the wire
+ * @o: the options
+ *
+ * Context: any context.
+ * Return: their length, a multiple of four.
+ */
 unsigned int vtcp_options_len(const struct vtcp_opts *o)
 {
 	unsigned int len = 0;
 
 	if (o->has & VTCP_OPT_MSS)
-		len += TCPOLEN_MSS;
+		len += TCPOLEN_MSS_ALIGNED;
 	if (o->has & VTCP_OPT_TIMESTAMPS)
 		len += TCPOLEN_TSTAMP_ALIGNED;
 	else if (o->has & VTCP_OPT_SACK)
-		len += 4;
+		len += TCPOLEN_SACKPERM_ALIGNED;
 	if (o->has & VTCP_OPT_WSCALE)
-		len += 4;
+		len += TCPOLEN_WSCALE_ALIGNED;
 	if (o->has & VTCP_OPT_SACK_BLOCKS)
-		len += 4 + o->nr_sacks * TCPOLEN_SACK_PERBLOCK;
+		len += TCPOLEN_SACK_BASE_ALIGNED +
+		       o->nr_sacks * TCPOLEN_SACK_PERBLOCK;
 	return len;
 }
 
@@ -108,7 +127,15 @@ static u8 *put_word(u8 *p, u8 a, u8 b, u8 c, u8 d)
 	return p + 4;
 }
 
-/* Write @o at @p, laid out as Linux TCP does (tshark reads it as TCP). */
+/**
+ * vtcp_write_options() - write options after a header
+ * @p: where they go, vtcp_options_len() bytes
+ * @o: the options
+ *
+ * Laid out as Linux TCP does, so that tshark reads them as TCP's.
+ *
+ * Context: any context.
+ */
 void vtcp_write_options(u8 *p, const struct vtcp_opts *o)
 {
 	unsigned int i;
@@ -116,7 +143,7 @@ void vtcp_write_options(u8 *p, const struct vtcp_opts *o)
 	if (o->has & VTCP_OPT_MSS) {
 		put_word(p, TCPOPT_MSS, TCPOLEN_MSS, 0, 0);
 		put_unaligned_be16(o->mss, p + 2);
-		p += 4;
+		p += TCPOLEN_MSS_ALIGNED;
 	}
 	if (o->has & VTCP_OPT_TIMESTAMPS) {
 		if (o->has & VTCP_OPT_SACK)
@@ -137,7 +164,8 @@ void vtcp_write_options(u8 *p, const struct vtcp_opts *o)
 			     o->wscale);
 	if (o->has & VTCP_OPT_SACK_BLOCKS) {
 		p = put_word(p, TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK,
-			     2 + o->nr_sacks * TCPOLEN_SACK_PERBLOCK);
+			     TCPOLEN_SACK_BASE +
+			     o->nr_sacks * TCPOLEN_SACK_PERBLOCK);
 		for (i = 0; i < o->nr_sacks; i++) {
 			put_unaligned_be32(o->sacks[i].start, p);
 			put_unaligned_be32(o->sacks[i].end, p + 4);
@@ -147,11 +175,12 @@ void vtcp_write_options(u8 *p, const struct vtcp_opts *o)
 }
 
 /**
- * vtcp_wscale_for - the window scale a SYN or SYN-ACK of @sk offers
+ * vtcp_wscale_for() - the window scale a SYN or SYN-ACK of a socket offers
  * @sk: the socket, or the listener of a SYN cookie
  *
- * Return: the smallest shift that lets the window reach the largest
- * receive buffer.
+ * Context: any context.
+ * Return: the smallest shift that lets the window reach the largest receive
+ * buffer.
  */
 u8 vtcp_wscale_for(const struct sock *sk)
 {
@@ -159,12 +188,20 @@ u8 vtcp_wscale_for(const struct sock *sk)
 			  vtcp_sysctl(sock_net(sk), rmem_max));
 	u8 shift = 0;
 
-	while (shift < VTCP_WSCALE_MAX && ((u32)U16_MAX << shift) < space)
+	while (shift < TCP_MAX_WSCALE && ((u32)U16_MAX << shift) < space)
 		shift++;
 	return shift;
 }
 
-/* What our SYN or SYN-ACK offers, as the namespace's settings say. */
+/**
+ * vtcp_offer_options() - choose the options a SYN or SYN-ACK of a socket
+ * offers
+ * @sk: the socket
+ *
+ * As the namespace's settings say: timestamps, SACK, window scaling.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_offer_options(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);

@@ -12,6 +12,17 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "ipv6.h"
+#include "memory.h"
+#include "netlink.h"
+#include "options.h"
+#include "output.h"
+#include "pmtu.h"
+#include "recovery.h"
+#include "rtx.h"
+#include "socket.h"
+#include "stream.h"
+#include "timers.h"
 #include "wire.h"
 
 /* A full software checksum: replies from the control socket. */
@@ -64,13 +75,24 @@ static struct tcphdr *push_header(struct sk_buff *skb, __be16 sport,
 	return th;
 }
 
-/* The clock our timestamps count: milliseconds. */
+/**
+ * vtcp_ts_clock() - the clock our timestamps count
+ *
+ * Context: any context.
+ * Return: milliseconds of the monotonic clock, truncated to 32 bits.
+ */
 u32 vtcp_ts_clock(void)
 {
 	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
 }
 
-/* Our timestamp clock (RFC 7323 5.4): milliseconds, from a random start. */
+/**
+ * vtcp_ts_now() - a socket's timestamp clock now (RFC 7323 5.4)
+ * @sk: the socket
+ *
+ * Context: any context.
+ * Return: vtcp_ts_clock() from the socket's random start, ts_offset.
+ */
 u32 vtcp_ts_now(const struct sock *sk)
 {
 	return vtcp_ts_clock() + vtcp_sk(sk)->ts_offset;
@@ -81,10 +103,11 @@ static unsigned int sack_room(const struct vtcp_sock *vsk, unsigned int len)
 {
 	unsigned int room = vsk->mss > len ? vsk->mss - len : 0;
 	unsigned int max = (vsk->opts & VTCP_OPT_TIMESTAMPS) ?
-			   VTCP_MAX_SACKS - 1 : VTCP_MAX_SACKS;
+			   TCP_NUM_SACKS - 1 : TCP_NUM_SACKS;
 
-	return room < 4 + TCPOLEN_SACK_PERBLOCK ? 0 :
-	       min(max, (room - 4) / TCPOLEN_SACK_PERBLOCK);
+	return room < TCPOLEN_SACK_BASE_ALIGNED + TCPOLEN_SACK_PERBLOCK ? 0 :
+	       min(max, (room - TCPOLEN_SACK_BASE_ALIGNED) /
+			TCPOLEN_SACK_PERBLOCK);
 }
 
 /*
@@ -114,7 +137,14 @@ static void build_options(struct sock *sk, u8 flags, unsigned int len,
 	o->tsecr = vsk->ts_recent;
 }
 
-/* How much window we could offer now, in bytes: half the free buffer. */
+/**
+ * vtcp_window_room() - how much window a socket could offer now
+ * @sk: the socket
+ *
+ * Context: @sk locked.
+ * Return: half its free receive buffer, in bytes, at most what the window
+ * field can say at its scale.
+ */
 u32 vtcp_window_room(const struct sock *sk)
 {
 	int space = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
@@ -213,9 +243,15 @@ static struct sk_buff *alloc_ctl_skb(struct sock *sk, gfp_t gfp)
 	return skb;
 }
 
-/*
- * A segment for the write queue: with a companion clone (fclone), so that
- * sending it, which clones it, allocates nothing more.
+/**
+ * vtcp_alloc_queued_skb() - allocate a segment for the write queue
+ * @gfp: the allocation's flags
+ *
+ * With a companion clone (fclone), so that sending it, which clones it,
+ * allocates nothing more; room for every header is reserved.
+ *
+ * Context: as @gfp allows.
+ * Return: the segment, or NULL.
  */
 struct sk_buff *vtcp_alloc_queued_skb(gfp_t gfp)
 {
@@ -238,18 +274,37 @@ static void send_bare(struct sock *sk, u32 seq, u8 flags)
 	transmit(sk, skb, false);
 }
 
+/**
+ * vtcp_send_ack() - send a bare ACK of where a connection is
+ * @sk: the socket
+ *
+ * Context: @sk locked.
+ */
 void vtcp_send_ack(struct sock *sk)
 {
 	send_bare(sk, vtcp_sk(sk)->snd_nxt, TCPHDR_ACK);
 }
 
-/* An ACK of an old sequence number: the peer answers with its state. */
+/**
+ * vtcp_send_probe() - send an ACK of an old sequence number
+ * @sk: the socket
+ *
+ * The peer must answer it with an ACK of its own state: a zero-window or
+ * keepalive probe.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_send_probe(struct sock *sk)
 {
 	send_bare(sk, vtcp_sk(sk)->snd_una - 1, TCPHDR_ACK);
 }
 
-/* An RST for our connection; callers know the state wants one. */
+/**
+ * vtcp_send_active_reset() - send an RST for a connection
+ * @sk: the socket; callers know that its state wants one
+ *
+ * Context: @sk locked.
+ */
 void vtcp_send_active_reset(struct sock *sk)
 {
 	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RESETS_OUT);
@@ -262,7 +317,17 @@ static void enqueue(struct sock *sk, struct sk_buff *skb)
 	vtcp_charge_write(sk, skb);
 }
 
-/* Queue a SYN or FIN (one sequence number, no data) and send it. */
+/**
+ * vtcp_queue_ctl() - queue a SYN or a FIN and send it
+ * @sk: the socket
+ * @flags: TCPHDR_SYN or TCPHDR_FIN
+ *
+ * It takes one sequence number and carries no data; it is queued even beyond
+ * the send buffer.
+ *
+ * Context: @sk locked; may sleep in process context (__GFP_NOFAIL).
+ * Return: 0, or -ENOBUFS in softirq when no memory is left.
+ */
 int vtcp_queue_ctl(struct sock *sk, u8 flags)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -281,6 +346,15 @@ int vtcp_queue_ctl(struct sock *sk, u8 flags)
 	return 0;
 }
 
+/**
+ * vtcp_queue_data() - queue a segment of the user's data, not yet sent
+ * @sk: the socket
+ * @skb: the segment, its payload in place and charged
+ *
+ * It takes the next sequence numbers of the stream; vtcp_push() sends it.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_queue_data(struct sock *sk, struct sk_buff *skb)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -315,7 +389,8 @@ static u32 burst_limit(const struct vtcp_sock *vsk)
 		return U32_MAX;
 	rate = div_u64((u64)vsk->cwnd * USEC_PER_MSEC *
 		       (vsk->cwnd < vsk->ssthresh ? 2 : 1), vsk->srtt_us);
-	return max_t(u32, rounddown(min_t(u64, rate, 65536), vsk->mss),
+	return max_t(u32, rounddown(min_t(u64, rate, GSO_LEGACY_MAX_SIZE),
+					 vsk->mss),
 		     2 * vsk->mss);
 }
 
@@ -345,9 +420,17 @@ static u32 send_allowance(const struct sock *sk, const struct sk_buff *skb)
 	return 0;
 }
 
-/*
- * Cut the queued @skb after @len bytes; the rest follows it, with the
- * same marks (the scoreboard's sums count bytes, so they stand).
+/**
+ * vtcp_split_segment() - cut a queued segment in two
+ * @sk: the socket
+ * @skb: a segment of the write or the retransmit queue
+ * @len: the bytes it keeps
+ *
+ * The rest follows it in its queue, with the same marks (the scoreboard's
+ * sums count bytes, so they stand).
+ *
+ * Context: @sk locked.
+ * Return: 0, -EINVAL if @len does not fall inside @skb, or -ENOBUFS.
  */
 int vtcp_split_segment(struct sock *sk, struct sk_buff *skb, u32 len)
 {
@@ -399,6 +482,14 @@ static bool hold_small(const struct sock *sk, const struct sk_buff *skb)
 	return !vsk->nodelay && vsk->snd_nxt != vsk->snd_una;
 }
 
+/**
+ * vtcp_transmit_queued() - send a copy of a queued segment again
+ * @sk: the socket
+ * @skb: a segment of the retransmit queue
+ *
+ * Context: @sk locked.
+ * Return: 0, or a negative errno (no memory, or IP's error).
+ */
 int vtcp_transmit_queued(struct sock *sk, struct sk_buff *skb)
 {
 	return transmit(sk, skb, true);
@@ -419,7 +510,15 @@ static void make_mtu_probe(struct sock *sk, struct sk_buff *skb)
 	vtcp_mtu_probe_sent(sk, size);
 }
 
-/* Send what the windows allow: lost segments first, then new ones. */
+/**
+ * vtcp_push() - send what the windows allow
+ * @sk: the socket
+ *
+ * Lost segments first, then new ones, within the congestion and the peer's
+ * windows, Nagle and cork; arms the timers that what went needs.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_push(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -456,7 +555,14 @@ void vtcp_push(struct sock *sk)
 		vtcp_arm_rtx(sk);
 }
 
-/* Does the peer's window keep the next new segment back? */
+/**
+ * vtcp_window_blocks() - does the peer's window keep the next new segment
+ * back?
+ * @sk: the socket
+ *
+ * Context: @sk locked.
+ * Return: true if a segment waits and the window has no room for it.
+ */
 bool vtcp_window_blocks(const struct sock *sk)
 {
 	const struct sk_buff *skb = vtcp_send_head(sk);
@@ -464,10 +570,15 @@ bool vtcp_window_blocks(const struct sock *sk)
 	return skb && peer_window_closed(sk, skb);
 }
 
-/*
- * The zero-window probe timer: send what fits of the next segment if the
- * window has room for any of it (RFC 9293 3.8.6.2.1, the override
- * timeout), else a probe that the peer must answer.
+/**
+ * vtcp_probe_window() - the zero-window probe timer's work
+ * @sk: the socket
+ *
+ * Sends what fits of the next segment if the window has room for any of it
+ * (RFC 9293 3.8.6.2.1, the override timeout), else a probe that the peer must
+ * answer.
+ *
+ * Context: @sk locked.
  */
 void vtcp_probe_window(struct sock *sk)
 {
@@ -489,7 +600,15 @@ void vtcp_probe_window(struct sock *sk)
 	vsk->snd_nxt = VTCP_SKB_CB(skb)->end_seq;
 }
 
-/* Resend the head now (a SYN-ACK for a simultaneous open). */
+/**
+ * vtcp_retransmit_head() - resend the oldest segment in flight now
+ * @sk: the socket
+ *
+ * For a SYN-ACK in a simultaneous open; with nothing in flight, a push.
+ *
+ * Context: @sk locked.
+ * Return: 0, or a negative errno from sending.
+ */
 int vtcp_retransmit_head(struct sock *sk)
 {
 	struct sk_buff *skb = vtcp_rtx_head(sk);
@@ -568,10 +687,19 @@ static void reply_xmit(struct net *net, struct sk_buff *skb,
 	VTCP_INC_STATS(net, VTCP_MIB_OUT_SEGS);
 }
 
-/*
- * A reply for a segment that has no socket, or only a timewait socket:
- * RSTs and the ACKs of TIME-WAIT. Sent from the namespace's control
- * socket, with addresses and ports taken from @in.
+/**
+ * vtcp_send_reply() - send a segment that no socket sends
+ * @net: the namespace
+ * @in: the segment it answers, whose addresses and ports it swaps
+ * @flags: its TCPHDR_* flags
+ * @seq: its sequence number
+ * @ack: its acknowledgment number
+ * @win: its window field
+ *
+ * RSTs and the ACKs of TIME-WAIT, sent from the namespace's control socket.
+ * Nothing is reported if it cannot go.
+ *
+ * Context: softirq, or process context (the backlog).
  */
 void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
 		     u32 seq, u32 ack, u16 win)
@@ -592,16 +720,17 @@ void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
 }
 
 /**
- * vtcp_send_synack - answer a SYN with a SYN-ACK that no socket keeps
+ * vtcp_send_synack() - answer a SYN with a SYN-ACK that no socket keeps
  * @sk: the listener the SYN came to
  * @syn: the SYN
  * @isn: our initial sequence number: a SYN cookie
  * @win: the window to offer
  * @opts: our options; the MSS is filled in here, from the route
  *
- * A SYN cookie's SYN-ACK: nothing is allocated for it but the segment,
- * which leaves from the namespace's control socket, as RSTs do.
+ * A SYN cookie's SYN-ACK: nothing is allocated for it but the segment, which
+ * leaves from the namespace's control socket, as RSTs do.
  *
+ * Context: softirq, or process context (the backlog); the listener locked.
  * Return: 0, or a negative errno (no route, no memory).
  */
 int vtcp_send_synack(struct sock *sk, const struct sk_buff *syn, u32 isn,
@@ -628,7 +757,16 @@ int vtcp_send_synack(struct sock *sk, const struct sk_buff *syn, u32 isn,
 	return 0;
 }
 
-/* RFC 9293 section 3.10.7.1: the RST for a segment nobody can take. */
+/**
+ * vtcp_send_reset_for() - send the RST for a segment nobody can take
+ * @net: the namespace
+ * @in: the segment; none answers an RST
+ *
+ * As RFC 9293 section 3.10.7.1 says: at its ACK number, or acknowledging it
+ * when it has none.
+ *
+ * Context: softirq, or process context (the backlog).
+ */
 void vtcp_send_reset_for(struct net *net, const struct sk_buff *in)
 {
 	const struct tcphdr *th = vtcp_hdr(in);
@@ -664,7 +802,14 @@ static u32 hash_4tuple(const struct in6_addr *saddr,
 	return siphash(&in, sizeof(in), &seq_key);
 }
 
-/* The addresses of @skb, as it came: IPv4 ones v4-mapped. */
+/**
+ * vtcp_skb_addrs() - the addresses of a segment, as it came
+ * @skb: the segment
+ * @saddr: its source, IPv4's v4-mapped
+ * @daddr: its destination, IPv4's v4-mapped
+ *
+ * Context: any context.
+ */
 void vtcp_skb_addrs(const struct sk_buff *skb, struct in6_addr *saddr,
 		    struct in6_addr *daddr)
 {
@@ -678,16 +823,17 @@ void vtcp_skb_addrs(const struct sk_buff *skb, struct in6_addr *saddr,
 }
 
 /**
- * vtcp_ts_offset - where a connection's timestamp clock starts
+ * vtcp_ts_offset() - where a connection's timestamp clock starts
  * @saddr: our address
  * @daddr: the peer's
  * @sport: our port
  * @dport: the peer's
  *
- * A keyed hash of the 4-tuple, the same for every incarnation of it (RFC
- * 7323 7.1, RFC 6191), and for a SYN cookie's SYN-ACK and the connection
- * its ACK makes.
+ * A keyed hash of the 4-tuple, the same for every incarnation of it (RFC 7323
+ * 7.1, RFC 6191), and for a SYN cookie's SYN-ACK and the connection its ACK
+ * makes.
  *
+ * Context: any context.
  * Return: the offset added to vtcp_ts_clock().
  */
 u32 vtcp_ts_offset(const struct in6_addr *saddr, const struct in6_addr *daddr,
@@ -696,14 +842,19 @@ u32 vtcp_ts_offset(const struct in6_addr *saddr, const struct in6_addr *daddr,
 	return hash_4tuple(saddr, daddr, sport, dport, 1);
 }
 
-/*
- * Where @sk's sequence space and timestamp clock start, its addresses and
- * ports set: at @iss if not 0, else at an RFC 6528 initial sequence number
- * (a keyed hash of the 4-tuple plus a clock ticking every 4 microseconds,
- * RFC 9293 3.4.1). The timestamp clock starts at another hash of the
- * 4-tuple (RFC 7323 7.1), so that each incarnation of a 4-tuple carries on
- * the clock of the last, and a SYN can show a TIME-WAIT entry that it is
- * new (RFC 6191).
+/**
+ * vtcp_init_sequence() - start a connection's sequence space and timestamp
+ * clock
+ * @sk: the socket, its addresses and ports set
+ * @iss: the initial sequence number, or 0 to make one
+ *
+ * At @iss if not 0, else at an RFC 6528 initial sequence number (a keyed hash
+ * of the 4-tuple plus a clock ticking every 4 microseconds, RFC 9293 3.4.1).
+ * The timestamp clock starts at another hash of the 4-tuple (RFC 7323 7.1),
+ * so that each incarnation of a 4-tuple carries on the clock of the last, and
+ * a SYN can show a TIME-WAIT entry that it is new (RFC 6191).
+ *
+ * Context: @sk locked.
  */
 void vtcp_init_sequence(struct sock *sk, u32 iss)
 {
@@ -729,6 +880,16 @@ void vtcp_init_sequence(struct sock *sk, u32 iss)
 	vsk->recover = vsk->iss;
 }
 
+/**
+ * vtcp_output_net_init() - create a namespace's control sockets, IPv4's and
+ * IPv6's
+ * @net: the namespace
+ *
+ * They send the replies that no socket sends.
+ *
+ * Context: process context, as the namespace is set up.
+ * Return: 0, or a negative errno.
+ */
 int vtcp_output_net_init(struct net *net)
 {
 	int err;
@@ -743,6 +904,12 @@ int vtcp_output_net_init(struct net *net)
 	return err;
 }
 
+/**
+ * vtcp_output_net_exit() - destroy a namespace's control sockets
+ * @net: the namespace
+ *
+ * Context: process context, as the namespace is dismantled.
+ */
 void vtcp_output_net_exit(struct net *net)
 {
 	vtcp6_net_exit(net);

@@ -13,11 +13,12 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "ipv6.h"
+#include "netlink.h"
+#include "pmtu.h"
+#include "recovery.h"
 #include "wire.h"
 
-#define VTCP_BASE_MSS		1024	/* where a search starts (tcp_base_mss) */
-#define VTCP_MIN_MSS		64	/* the smallest MSS we accept from peers */
-#define VTCP_PROBE_THRESHOLD	8	/* a search ends this close, in bytes */
 #define VTCP_PROBE_MIN_CWND	11	/* segments: room for a probe and more */
 
 static int mtu_to_mss(const struct sock *sk, int mtu)
@@ -38,10 +39,15 @@ static unsigned int option_bytes(const struct vtcp_sock *vsk)
 	return (vsk->opts & VTCP_OPT_TIMESTAMPS) ? TCPOLEN_TSTAMP_ALIGNED : 0;
 }
 
-/*
- * A connection's search starts once the peer's MSS is known: at most the
- * route's MTU and what the peer takes, from VTCP_BASE_MSS; mtu_probing=2
- * starts at the bottom (RFC 4821 7.2), 1 waits for a black hole.
+/**
+ * vtcp_mtup_init() - start a connection's path MTU search
+ * @sk: the socket, once the peer's MSS is known
+ *
+ * At most the route's MTU and what the peer takes, from TCP_BASE_MSS;
+ * mtu_probing=2 starts at the bottom (RFC 4821 7.2), 1 waits for a black
+ * hole. Sets the MSS.
+ *
+ * Context: @sk locked.
  */
 void vtcp_mtup_init(struct sock *sk)
 {
@@ -52,13 +58,22 @@ void vtcp_mtup_init(struct sock *sk)
 	icsk->icsk_mtup.enabled = vtcp_sysctl(sock_net(sk), mtu_probing) > 1;
 	icsk->icsk_mtup.search_high = min(pmtu,
 					  mss_to_mtu(sk, vtcp_sk(sk)->mss_clamp));
-	icsk->icsk_mtup.search_low = min(mss_to_mtu(sk, VTCP_BASE_MSS),
+	icsk->icsk_mtup.search_low = min(mss_to_mtu(sk, TCP_BASE_MSS),
 					 icsk->icsk_mtup.search_high);
 	icsk->icsk_mtup.probe_size = 0;
 	vtcp_sync_mss(sk, pmtu);
 }
 
-/* The MSS for a path MTU of @pmtu, the peer's MSS, and the search. */
+/**
+ * vtcp_sync_mss() - set the MSS of a socket for a path MTU
+ * @sk: the socket
+ * @pmtu: the path MTU
+ *
+ * The MSS follows @pmtu, the peer's MSS (mss_clamp) and the search's floor,
+ * less the options every segment carries.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_sync_mss(struct sock *sk, u32 pmtu)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
@@ -83,7 +98,14 @@ static void resync_mss(struct sock *sk, u32 pmtu)
 		vtcp_event_pmtu(sk);
 }
 
-/* Before sending: did the route learn a new MTU (another socket's ICMP)? */
+/**
+ * vtcp_check_pmtu() - follow an MTU that the route learned, before sending
+ * @sk: the socket
+ *
+ * Another socket's ICMP error may have lowered the route's MTU.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_check_pmtu(struct sock *sk)
 {
 	struct dst_entry *dst = __sk_dst_get(sk);
@@ -92,10 +114,14 @@ void vtcp_check_pmtu(struct sock *sk)
 		resync_mss(sk, dst_mtu(dst));
 }
 
-/*
- * "Fragmentation needed" for one of our segments (socket locked, not
- * owned): the route learns the MTU; if it is below the one the MSS
- * follows, what was in flight at the old size goes again at once.
+/**
+ * vtcp_mtu_reduced() - act on "fragmentation needed" or "packet too big"
+ * @sk: the socket; the MTU is in its mtu_info
+ *
+ * The route learns the MTU; if it is below the one the MSS follows, what was
+ * in flight at the old size goes again at once.
+ *
+ * Context: @sk locked, not owned (softirq), or at release_sock().
  */
 void vtcp_mtu_reduced(struct sock *sk)
 {
@@ -125,10 +151,14 @@ void vtcp_mtu_reduced(struct sock *sk)
 	vtcp_resend_oversized(sk);
 }
 
-/*
- * The same segment timed out again and again: with mtu_probing, suspect
- * a black hole. The first time the search begins (from VTCP_BASE_MSS),
- * each later time its floor halves (tcp_mtu_probing()).
+/**
+ * vtcp_mtu_black_hole() - suspect a black hole after repeated timeouts
+ * @sk: the socket
+ *
+ * With mtu_probing only. The first time the search begins (from
+ * TCP_BASE_MSS), each later time its floor halves (tcp_mtu_probing()).
+ *
+ * Context: @sk locked.
  */
 void vtcp_mtu_black_hole(struct sock *sk)
 {
@@ -141,7 +171,7 @@ void vtcp_mtu_black_hole(struct sock *sk)
 		icsk->icsk_mtup.enabled = 1;
 	} else {
 		mss = mtu_to_mss(sk, icsk->icsk_mtup.search_low) >> 1;
-		mss = clamp(mss, VTCP_MIN_MSS, VTCP_BASE_MSS);
+		mss = clamp(mss, VTCP_MIN_MSS, TCP_BASE_MSS);
 		icsk->icsk_mtup.search_low = mss_to_mtu(sk, mss);
 	}
 	icsk->icsk_mtup.probe_size = 0;
@@ -149,10 +179,17 @@ void vtcp_mtu_black_hole(struct sock *sk)
 	resync_mss(sk, icsk->icsk_pmtu_cookie);
 }
 
-/*
- * The payload of the next probe (RFC 4821 7.3): half way up the search
- * range, when one may go now; else 0. Only in an open, unhurried window
- * with room for the probe and the segments that tell of its loss.
+/**
+ * vtcp_mtu_probe_size() - the payload of the next path MTU probe (RFC 4821
+ * 7.3)
+ * @sk: the socket
+ *
+ * Half way up the search range, when one may go now. Only in an open,
+ * unhurried window with room for the probe and the segments that tell of its
+ * loss.
+ *
+ * Context: @sk locked.
+ * Return: the payload in bytes, or 0 when no probe goes now.
  */
 u32 vtcp_mtu_probe_size(const struct sock *sk)
 {
@@ -165,12 +202,19 @@ u32 vtcp_mtu_probe_size(const struct sock *sk)
 	if (likely(!icsk->icsk_mtup.enabled) || icsk->icsk_mtup.probe_size ||
 	    sk->sk_state != TCP_ESTABLISHED || vsk->ca_state != VTCP_CA_OPEN ||
 	    vsk->cwnd < VTCP_PROBE_MIN_CWND * vsk->mss ||
-	    high - low < VTCP_PROBE_THRESHOLD)
+	    high - low < TCP_PROBE_THRESHOLD)
 		return 0;
 	size = mtu_to_mss(sk, (low + high) / 2) - option_bytes(vsk);
 	return size > vsk->mss ? size : 0;
 }
 
+/**
+ * vtcp_mtu_probe_sent() - a path MTU probe went
+ * @sk: the socket
+ * @size: its payload
+ *
+ * Context: @sk locked.
+ */
 void vtcp_mtu_probe_sent(struct sock *sk, u32 size)
 {
 	inet_csk(sk)->icsk_mtup.probe_size =
@@ -178,7 +222,12 @@ void vtcp_mtu_probe_sent(struct sock *sk, u32 size)
 	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_MTU_PROBES);
 }
 
-/* The probe arrived: the path carries its size, the MSS grows to it. */
+/**
+ * vtcp_mtu_probe_acked() - the probe arrived: the MSS grows to its size
+ * @sk: the socket
+ *
+ * Context: @sk locked.
+ */
 void vtcp_mtu_probe_acked(struct sock *sk)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
@@ -190,7 +239,14 @@ void vtcp_mtu_probe_acked(struct sock *sk)
 	resync_mss(sk, icsk->icsk_pmtu_cookie);
 }
 
-/* The probe @skb was lost: the path's MTU is below its size. */
+/**
+ * vtcp_mtu_probe_lost() - the probe was lost: the path's MTU is below its
+ * size
+ * @sk: the socket
+ * @skb: the probe
+ *
+ * Context: @sk locked.
+ */
 void vtcp_mtu_probe_lost(struct sock *sk, struct sk_buff *skb)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);

@@ -22,7 +22,8 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
-#include "compat.h"
+#include "output.h"
+#include "ratelimit.h"
 
 /* True if the last answer, at *@last (jiffies), is too recent. */
 static bool too_soon(struct net *net, u32 *last, enum vtcp_mib skipped)
@@ -39,12 +40,15 @@ static bool too_soon(struct net *net, u32 *last, enum vtcp_mib skipped)
 }
 
 /**
- * vtcp_oow_rate_limited - may we answer this unacceptable segment?
+ * vtcp_oow_rate_limited() - may we answer this unacceptable segment?
  * @net: its namespace
  * @skb: the segment
  * @skipped: the counter of answers held back for this reason
  * @last: when this connection last answered one (jiffies; 0: never)
  *
+ * Segments with data (not SYNs) are always answered: they are no ACK loop.
+ *
+ * Context: softirq, or process context (the backlog).
  * Return: true if the answer is to be skipped.
  */
 bool vtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
@@ -78,11 +82,13 @@ static bool namespace_allows(struct net *net)
 }
 
 /**
- * vtcp_challenge_ack - answer a segment that may be blind (RFC 5961)
+ * vtcp_challenge_ack() - answer a segment that may be blind (RFC 5961)
  * @sk: the connection it claims to belong to
  *
  * Sends an ACK of where we are, unless this connection sent one within
  * invalid_ratelimit_ms or the namespace's budget for this second is spent.
+ *
+ * Context: @sk locked.
  */
 void vtcp_challenge_ack(struct sock *sk)
 {

@@ -21,6 +21,12 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "cong.h"
+#include "output.h"
+#include "pmtu.h"
+#include "recovery.h"
+#include "rtx.h"
+#include "timers.h"
 #include "wire.h"
 
 /* Sequence space a queued segment takes: data, SYN and FIN. */
@@ -29,7 +35,13 @@ static u32 seg_len(const struct sk_buff *skb)
 	return VTCP_SKB_CB(skb)->end_seq - VTCP_SKB_CB(skb)->seq;
 }
 
-/* RFC 6675 pipe: bytes sent, not acked, SACKed or lost, or resent. */
+/**
+ * vtcp_in_flight() - the data in the network, RFC 6675's pipe
+ * @sk: the socket
+ *
+ * Context: @sk locked.
+ * Return: bytes sent and not acked, SACKed or lost, plus those resent.
+ */
 u32 vtcp_in_flight(const struct sock *sk)
 {
 	const struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -94,7 +106,7 @@ static void mark_head_lost(struct sock *sk)
 /* Segments that may come out of order before the one below is lost. */
 static u32 dupthresh(const struct vtcp_sock *vsk)
 {
-	return max_t(u32, vsk->reordering, 3);
+	return max_t(u32, vsk->reordering, TCP_FASTRETRANS_THRESH);
 }
 
 /* RFC 8985: did (@t1, @seq1) go out after (@t2, @seq2)? */
@@ -152,10 +164,16 @@ static void note_delivered(struct sock *sk, const struct vtcp_skb_cb *cb,
 	}
 }
 
-/*
- * @skb leaves the write queue, acknowledged: drop it from the sums. Only
- * the one at snd_una (@first) can tell of reordering: those after it may
- * have had their SACK blocks lost.
+/**
+ * vtcp_forget_acked() - a segment leaves the retransmit queue, acknowledged
+ * @sk: the socket
+ * @skb: the segment
+ * @first: whether it was at snd_una
+ *
+ * Drops it from the scoreboard's sums. Only the one at snd_una can tell of
+ * reordering: those after it may have had their SACK blocks lost.
+ *
+ * Context: @sk locked.
  */
 void vtcp_forget_acked(struct sock *sk, struct sk_buff *skb, bool first)
 {
@@ -449,13 +467,22 @@ static void detect_loss(struct sock *sk)
 	}
 	if (vsk->ca_state != VTCP_CA_OPEN || !vtcp_rtx_head(sk))
 		return;
-	if (vsk->dupacks >= 3 && seq_geq(vsk->snd_una, vsk->recover))
+	if (vsk->dupacks >= TCP_FASTRETRANS_THRESH && seq_geq(vsk->snd_una, vsk->recover))
 		mark_head_lost(sk);
 	if (vsk->lost_out)
 		enter_recovery(sk);
 }
 
-/* An ACK that acknowledged nothing new: duplicate, or SACK news. */
+/**
+ * vtcp_ack_no_progress() - an ACK that acknowledged nothing new
+ * @sk: the socket
+ * @o: the ACK's options (SACK blocks), or NULL
+ * @dupack: whether it counts as a duplicate ACK
+ *
+ * Counts duplicates and SACK news, and looks for losses.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_ack_no_progress(struct sock *sk, const struct vtcp_opts *o,
 			  bool dupack)
 {
@@ -535,11 +562,16 @@ static void undo_episode(struct sock *sk, u32 prior_una)
 		vsk->sacked_out = 0;
 }
 
-/*
- * After a push: was the window full, or how much of it was used, this
- * round trip? As TCP's tcp_cwnd_validate(), so that a sender limited by
- * its application, its send buffer or the peer's window does not grow a
- * window it never fills (RFC 7661, RFC 5681 4.1).
+/**
+ * vtcp_note_cwnd_use() - note how much of the window a push used
+ * @sk: the socket, after a push
+ *
+ * Was the window full, or how much of it was used, this round trip? As TCP's
+ * tcp_cwnd_validate(), so that a sender limited by its application, its send
+ * buffer or the peer's window does not grow a window it never fills (RFC
+ * 7661, RFC 5681 4.1).
+ *
+ * Context: @sk locked.
  */
 void vtcp_note_cwnd_use(struct sock *sk)
 {
@@ -563,9 +595,16 @@ static bool window_was_used(const struct vtcp_sock *vsk)
 	return vsk->cwnd_limited;
 }
 
-/*
- * @skb's ACK moved snd_una by @acked bytes (the write queue is cleaned
- * already). Grows the window, ends recovery, undoes it, or goes on with it.
+/**
+ * vtcp_ack_progress() - an ACK that moved snd_una
+ * @sk: the socket
+ * @skb: the ACK
+ * @o: its options (SACK blocks), or NULL
+ * @acked: the bytes snd_una moved by (the queue is cleaned already)
+ *
+ * Grows the window, ends recovery, undoes it, or goes on with it.
+ *
+ * Context: @sk locked.
  */
 void vtcp_ack_progress(struct sock *sk, const struct sk_buff *skb,
 		       const struct vtcp_opts *o, u32 acked)
@@ -630,9 +669,14 @@ static int resend(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-/*
- * Resend lost segments, oldest first, while the window allows; the search
- * starts where the last one stopped (lost_hint), not at snd_una.
+/**
+ * vtcp_retransmit_lost() - resend lost segments while the window allows
+ * @sk: the socket
+ *
+ * Oldest first; the search starts where the last one stopped (lost_hint), not
+ * at snd_una.
+ *
+ * Context: @sk locked.
  */
 void vtcp_retransmit_lost(struct sock *sk)
 {
@@ -661,14 +705,20 @@ void vtcp_retransmit_lost(struct sock *sk)
 	vsk->lost_hint = vsk->snd_nxt;
 }
 
-/*
- * Tail loss probe (RFC 8985 section 7): when the last segments of a flight
- * are lost, no ACK comes to tell it. Two round trips on (plus a delayed
- * ACK's worth when one segment is out), well before the RTO, the last
- * segment goes again; its ACK or SACK lets RACK find what else was lost.
- * One probe per flight; none in recovery, after a timeout, without SACK, or
- * for a SYN or a FIN (their timer backs off as the RTO does). Returns
- * when it is due, or 0.
+/**
+ * vtcp_probe_timeout_ns() - when a tail loss probe is due (RFC 8985 section
+ * 7)
+ * @sk: the socket
+ *
+ * When the last segments of a flight are lost, no ACK comes to tell it. Two
+ * round trips on (plus a delayed ACK's worth when one segment is out), well
+ * before the RTO, the last segment goes again; its ACK or SACK lets RACK find
+ * what else was lost. One probe per flight; none in recovery, after a
+ * timeout, without SACK, or for a SYN or a FIN (their timer backs off as the
+ * RTO does).
+ *
+ * Context: @sk locked.
+ * Return: the delay in nanoseconds, or 0 for no probe.
  */
 u64 vtcp_probe_timeout_ns(const struct sock *sk)
 {
@@ -682,11 +732,18 @@ u64 vtcp_probe_timeout_ns(const struct sock *sk)
 		return 0;
 	pto = 2ULL * vsk->srtt_us * NSEC_PER_USEC + 10 * NSEC_PER_MSEC;
 	if (vsk->snd_nxt - vsk->snd_una <= vsk->mss)
-		pto += 200 * NSEC_PER_MSEC;
+		pto += (u64)TCP_DELACK_MAX * NSEC_PER_SEC / HZ;
 	return pto;
 }
 
-/* The probe is due: resend the last segment sent, one MSS of it. */
+/**
+ * vtcp_tlp_timeout() - the tail loss probe is due
+ * @sk: the socket
+ *
+ * Resends the last segment sent, one MSS of it, and arms the RTX timer again.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_tlp_timeout(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -708,7 +765,14 @@ void vtcp_tlp_timeout(struct sock *sk)
 	vtcp_arm_rtx(sk);
 }
 
-/* RACK's time to look again came (the RTX timer ran for it). */
+/**
+ * vtcp_reo_timeout() - RACK's reordering window ended
+ * @sk: the socket
+ *
+ * The RTX timer ran for it: looks for losses again, resends them.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_reo_timeout(struct sock *sk)
 {
 	detect_loss(sk);
@@ -716,10 +780,15 @@ void vtcp_reo_timeout(struct sock *sk)
 	vtcp_arm_rtx(sk);
 }
 
-/*
- * The path MTU fell below segments in flight, which were dropped on the
- * way: resend them at the new size at once. The window stays, since the
- * network did not say it was congested (as tcp_simple_retransmit()).
+/**
+ * vtcp_resend_oversized() - resend what no longer fits the path MTU
+ * @sk: the socket
+ *
+ * The path MTU fell below segments in flight, which were dropped on the way:
+ * resend them at the new size at once. The window stays, since the network
+ * did not say it was congested (as tcp_simple_retransmit()).
+ *
+ * Context: @sk locked.
  */
 void vtcp_resend_oversized(struct sock *sk)
 {
@@ -743,14 +812,18 @@ void vtcp_resend_oversized(struct sock *sk)
 	vtcp_retransmit_lost(sk);
 }
 
-/*
- * The retransmission timer expired: everything in flight that was not
- * SACKed is lost, and the window starts again from one segment (RFC 5681
- * 3.1). SACK marks stand the first time, as Linux keeps them (resending
- * what the peer holds only costs time under heavy loss); from the second
- * timeout in a row they are forgotten, in case the peer reneged (RFC 2018
- * section 8: vtcp's own receiver drops out-of-order data when in-order
- * data needs the room).
+/**
+ * vtcp_enter_loss() - the retransmission timer expired: everything is lost
+ * @sk: the socket
+ *
+ * Everything in flight that was not SACKed is lost, and the window starts
+ * again from one segment (RFC 5681 3.1). SACK marks stand the first time, as
+ * Linux keeps them (resending what the peer holds only costs time under heavy
+ * loss); from the second timeout in a row they are forgotten, in case the
+ * peer reneged (RFC 2018 section 8: vtcp's own receiver drops out-of-order
+ * data when in-order data needs the room).
+ *
+ * Context: @sk locked.
  */
 void vtcp_enter_loss(struct sock *sk)
 {

@@ -22,6 +22,19 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "cong.h"
+#include "fsm.h"
+#include "input.h"
+#include "ipv6.h"
+#include "netlink.h"
+#include "offload.h"
+#include "options.h"
+#include "output.h"
+#include "pmtu.h"
+#include "request.h"
+#include "socket.h"
+#include "syncookies.h"
+#include "timers.h"
 #include "wire.h"
 
 static void vtcp_reqsk_destructor(struct request_sock *req)
@@ -65,13 +78,19 @@ static void take_peer(struct sock *sk, const struct sk_buff *skb, u8 opts,
 	vsk->snd_wl2 = cb->ack_seq;
 	vsk->mss_clamp = min_not_zero(mss_clamp, vsk->user_mss);
 	vtcp_mtup_init(sk);
-	vsk->cwnd = 10 * vsk->mss;
+	vsk->cwnd = TCP_INIT_CWND * vsk->mss;
 	vsk->rcv_tstamp_ns = ktime_get_ns();
 }
 
-/*
- * Sequence numbers, sizes and options of a connection from the peer's
- * SYN: the options we offered stay only if the peer offered them too.
+/**
+ * vtcp_init_from_syn() - start a connection from the peer's SYN
+ * @sk: the socket that answers the SYN (a child, or a simultaneous open)
+ * @skb: the SYN
+ *
+ * Sequence numbers, sizes and options: the options we offered stay only if
+ * the peer offered them too.
+ *
+ * Context: @sk locked.
  */
 void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb)
 {
@@ -86,7 +105,8 @@ void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb)
 	vsk->rcv_wup = vsk->rcv_nxt;
 	/* RFC 9293 3.7.1: 536 without the option. */
 	take_peer(sk, skb, o.has, o.wscale,
-		  (o.has & VTCP_OPT_MSS) ? max_t(u16, o.mss, 64) : 536,
+		  (o.has & VTCP_OPT_MSS) ? max_t(u16, o.mss, VTCP_MIN_MSS) :
+					   TCP_MSS_DEFAULT,
 		  ntohs(vtcp_hdr(skb)->window));
 }
 
@@ -213,7 +233,12 @@ static void abort_child(struct sock *child)
 	sock_put(child);
 }
 
-/* The listener (owned by its closing user) aborts what it started. */
+/**
+ * vtcp_abort_children() - abort the half-open children of a listener
+ * @listener: the listener, owned by its closing user
+ *
+ * Context: process context, @listener owned.
+ */
 void vtcp_abort_children(struct sock *listener)
 {
 	struct sock *child;
@@ -346,7 +371,17 @@ static struct sock *clone_child(struct sock *sk, struct sk_buff *skb,
 	return child;
 }
 
-/* LISTEN x SYN: make the child and send its SYN-ACK, or send a cookie. */
+/**
+ * vtcp_listen_rcv_syn() - LISTEN x SYN: make the child and send its SYN-ACK
+ * @sk: the listener
+ * @skb: the SYN
+ *
+ * Or, under a SYN flood, a SYN cookie instead of a child.
+ *
+ * Context: @sk locked.
+ * Return: 0, -ENOBUFS when the queues are full, or another negative errno
+ * when the child could not be made.
+ */
 int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb)
 {
 	struct request_sock *req;
@@ -398,22 +433,21 @@ static void cookie_established(struct sock *child, struct request_sock *req,
 }
 
 /**
- * vtcp_listen_rcv_cookie - LISTEN x ACK: the ACK of a SYN cookie
+ * vtcp_listen_rcv_cookie() - LISTEN x ACK: the ACK of a SYN cookie
  * @sk: the listener
  * @skb: an ACK without SYN or RST
  *
  * When @skb echoes one of our cookies, makes the child it stands for,
- * ESTABLISHED, with what the cookie kept, queues it for accept(), and
- * hands it @skb, whose data and window are the connection's first.
- *
+ * ESTABLISHED, with what the cookie kept, queues it for accept(), and hands
+ * it @skb, whose data and window are the connection's first.
  * TCP_DEFER_ACCEPT does not hold a bare ACK back here, as TCP's
  * cookie_v4_check() does not: nothing was kept that would send the SYN-ACK
- * again, so a client that waits for the server to speak would wait for
- * ever.
+ * again, so a client that waits for the server to speak would wait for ever.
  *
- * Return: 0 when the child took @skb; -ENOENT when @skb is no cookie's
- * ACK (the caller answers it with an RST); another negative errno when
- * the child could not be made (the peer's next segment tries again).
+ * Context: @sk locked.
+ * Return: 0 when the child took @skb; -ENOENT when @skb is no cookie's ACK
+ * (the caller answers it with an RST); another negative errno when the child
+ * could not be made (the peer's next segment tries again).
  */
 int vtcp_listen_rcv_cookie(struct sock *sk, struct sk_buff *skb)
 {
@@ -449,9 +483,14 @@ int vtcp_listen_rcv_cookie(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-/*
- * SYN-RECEIVED x ACK: out of the SYN queue (a cookie's child was never
- * in it), into the accept queue.
+/**
+ * vtcp_child_established() - SYN-RECEIVED x ACK: into the accept queue
+ * @child: the child whose handshake completed
+ *
+ * Out of the SYN queue (a cookie's child was never in it), into the
+ * listener's accept queue; if the listener is gone, the child is reset.
+ *
+ * Context: @child locked.
  */
 void vtcp_child_established(struct sock *child)
 {
@@ -490,14 +529,15 @@ static bool ack_held_back(const struct sock *child)
 }
 
 /**
- * vtcp_child_defers - is this ACK of our SYN held back by TCP_DEFER_ACCEPT?
+ * vtcp_child_defers() - is this ACK of our SYN held back by TCP_DEFER_ACCEPT?
  * @child: a socket in SYN-RECEIVED
  * @skb: an acceptable ACK that covers our SYN
  *
  * While fewer of its SYN-ACK's timeouts have passed than the listener's
- * TCP_DEFER_ACCEPT, a child's handshake is completed by data (or a FIN),
- * not by a bare ACK; after them, by any ACK (TCP's tcp_check_req()).
+ * TCP_DEFER_ACCEPT, a child's handshake is completed by data (or a FIN), not
+ * by a bare ACK; after them, by any ACK (TCP's tcp_check_req()).
  *
+ * Context: @child locked.
  * Return: true when @skb is to be dropped and the child to wait.
  */
 bool vtcp_child_defers(const struct sock *child, const struct sk_buff *skb)
@@ -508,17 +548,31 @@ bool vtcp_child_defers(const struct sock *child, const struct sk_buff *skb)
 	       vtcp_sk(child)->retries < defer_accept(child);
 }
 
-/* SYN-RECEIVED x BARE_ACK: the peer is there; its data is waited for. */
+/**
+ * vtcp_child_wait_for_data() - SYN-RECEIVED x BARE_ACK: wait for the peer's
+ * data
+ * @child: the child, whose bare ACK was held back
+ *
+ * The peer is known to be there; its data is waited for.
+ *
+ * Context: @child locked.
+ */
 void vtcp_child_wait_for_data(struct sock *child)
 {
 	inet_rsk(vtcp_sk(child)->req)->acked = 1;
 	VTCP_INC_STATS(sock_net(child), VTCP_MIB_DEFER_ACCEPT_DROP);
 }
 
-/*
- * The SYN-ACK timeouts after which @child gives up: synack_retries, or,
- * once an ACK was held back, the deferral if it is longer: the peer is
- * known to be there, and its data may come still.
+/**
+ * vtcp_child_synack_retries() - the SYN-ACK timeouts after which a child
+ * gives up
+ * @child: a socket in SYN-RECEIVED
+ *
+ * synack_retries, or, once an ACK was held back, the deferral if it is
+ * longer: the peer is known to be there, and its data may come still.
+ *
+ * Context: @child locked.
+ * Return: the number of timeouts.
  */
 unsigned int vtcp_child_synack_retries(const struct sock *child)
 {
@@ -529,12 +583,18 @@ unsigned int vtcp_child_synack_retries(const struct sock *child)
 	return n;
 }
 
-/*
- * Does @child's SYN-ACK timeout pass without resending it? Once an ACK
- * was held back, another SYN-ACK would only bring another that is held
- * back too: none goes until the deferral's last timeout, whose SYN-ACK
+/**
+ * vtcp_child_synack_waits() - does a child's SYN-ACK timeout pass without
+ * resending?
+ * @child: a socket in SYN-RECEIVED
+ *
+ * Once an ACK was held back, another SYN-ACK would only bring another that is
+ * held back too: none goes until the deferral's last timeout, whose SYN-ACK
  * asks for the ACK that then completes the handshake (TCP's
  * syn_ack_recalc()).
+ *
+ * Context: @child locked.
+ * Return: true if the timeout is to pass quietly.
  */
 bool vtcp_child_synack_waits(const struct sock *child)
 {
@@ -542,7 +602,12 @@ bool vtcp_child_synack_waits(const struct sock *child)
 	       vtcp_sk(child)->retries + 1 < defer_accept(child);
 }
 
-/* A child dies before its handshake completes: it is nobody's. */
+/**
+ * vtcp_child_drop_req() - a child dies before its handshake completes
+ * @child: the child, which becomes nobody's: an orphan
+ *
+ * Context: @child locked.
+ */
 void vtcp_child_drop_req(struct sock *child)
 {
 	struct request_sock *req = vtcp_sk(child)->req;

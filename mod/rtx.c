@@ -17,7 +17,15 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "memory.h"
+#include "rtx.h"
 
+/**
+ * vtcp_rtx_init() - an empty retransmit queue
+ * @sk: the socket
+ *
+ * Context: @sk locked, or not yet visible to others.
+ */
 void vtcp_rtx_init(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -27,6 +35,13 @@ void vtcp_rtx_init(struct sock *sk)
 	INIT_LIST_HEAD(&vsk->tsorted);
 }
 
+/**
+ * vtcp_tsorted_skb() - the segment of an entry of the send-time list
+ * @node: its tsorted node, in its control block
+ *
+ * Context: any context.
+ * Return: the segment.
+ */
 struct sk_buff *vtcp_tsorted_skb(struct list_head *node)
 {
 	return (struct sk_buff *)((char *)node -
@@ -54,9 +69,12 @@ static void insert_last(struct sock *sk, struct sk_buff *skb)
 	link_at(sk, skb, parent, link);
 }
 
-/*
- * @skb went out, for the first time (it leaves the write queue) or again:
- * either way it is now the most recently sent in flight.
+/**
+ * vtcp_rtx_sent() - a segment went out: the most recently sent in flight
+ * @sk: the socket
+ * @skb: the segment, for the first time (it leaves the write queue) or again
+ *
+ * Context: @sk locked.
  */
 void vtcp_rtx_sent(struct sock *sk, struct sk_buff *skb)
 {
@@ -71,7 +89,14 @@ void vtcp_rtx_sent(struct sock *sk, struct sk_buff *skb)
 	list_move_tail(&cb->tsorted, &vtcp_sk(sk)->tsorted);
 }
 
-/* @rest, split off the end of @skb, follows it in both orders. */
+/**
+ * vtcp_rtx_insert_after() - put a split-off segment after its first part
+ * @sk: the socket
+ * @skb: a segment of the retransmit queue
+ * @rest: split off its end; it follows @skb in both orders
+ *
+ * Context: @sk locked.
+ */
 void vtcp_rtx_insert_after(struct sock *sk, struct sk_buff *skb,
 			   struct sk_buff *rest)
 {
@@ -92,7 +117,14 @@ void vtcp_rtx_insert_after(struct sock *sk, struct sk_buff *skb,
 		list_add(&VTCP_SKB_CB(rest)->tsorted, &cb->tsorted);
 }
 
-/* The first segment sent that ends after @seq, or NULL. */
+/**
+ * vtcp_rtx_find() - look up a sequence number in the retransmit queue
+ * @sk: the socket
+ * @seq: the sequence number
+ *
+ * Context: @sk locked.
+ * Return: the first segment sent that ends after @seq, or NULL.
+ */
 struct sk_buff *vtcp_rtx_find(const struct sock *sk, u32 seq)
 {
 	struct rb_node *node = vtcp_sk(sk)->rtx_queue.rb_node;
@@ -111,16 +143,27 @@ struct sk_buff *vtcp_rtx_find(const struct sock *sk, u32 seq)
 	return found;
 }
 
-/* SACKed, or deemed lost: no longer in flight until it is resent. */
+/**
+ * vtcp_rtx_leave_flight() - a segment is no longer in flight until resent
+ * @skb: a segment of the retransmit queue, SACKed or deemed lost
+ *
+ * Context: its socket locked.
+ */
 void vtcp_rtx_leave_flight(struct sk_buff *skb)
 {
 	list_del_init(&VTCP_SKB_CB(skb)->tsorted);
 }
 
-/*
- * @skb is in flight again without being resent (a loss undone): back in
- * its place by the time it went, found from the oldest end, where such
- * segments belong.
+/**
+ * vtcp_rtx_rejoin_flight() - a segment is in flight again without being
+ * resent
+ * @sk: the socket
+ * @skb: the segment (a loss undone)
+ *
+ * Back in its place by the time it went, found from the oldest end, where
+ * such segments belong.
+ *
+ * Context: @sk locked.
  */
 void vtcp_rtx_rejoin_flight(struct sock *sk, struct sk_buff *skb)
 {
@@ -135,7 +178,13 @@ void vtcp_rtx_rejoin_flight(struct sock *sk, struct sk_buff *skb)
 	list_add_tail(&cb->tsorted, pos);
 }
 
-/* @skb leaves the queue (acknowledged, or the socket is done). */
+/**
+ * vtcp_rtx_unlink() - take a segment off the retransmit queue
+ * @sk: the socket
+ * @skb: the segment: acknowledged, or the socket is done
+ *
+ * Context: @sk locked.
+ */
 void vtcp_rtx_unlink(struct sock *sk, struct sk_buff *skb)
 {
 	list_del(&VTCP_SKB_CB(skb)->tsorted);
@@ -143,6 +192,12 @@ void vtcp_rtx_unlink(struct sock *sk, struct sk_buff *skb)
 	skb->dev = NULL;	/* it shared rbnode's memory */
 }
 
+/**
+ * vtcp_rtx_purge() - free the whole retransmit queue
+ * @sk: the socket, done
+ *
+ * Context: @sk locked.
+ */
 void vtcp_rtx_purge(struct sock *sk)
 {
 	struct sk_buff *skb;

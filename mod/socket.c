@@ -17,21 +17,53 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "cong.h"
+#include "diag.h"
+#include "fsm.h"
+#include "hash.h"
+#include "info.h"
+#include "input.h"
+#include "ipv6.h"
+#include "netlink.h"
+#include "offload.h"
+#include "options.h"
+#include "output.h"
+#include "pmtu.h"
+#include "request.h"
+#include "rtx.h"
+#include "socket.h"
+#include "stream.h"
+#include "timers.h"
+#include "timewait.h"
 #include "wire.h"
 
 static DEFINE_PER_CPU(unsigned int, vtcp_orphan_count);
 
-/* Largest payload we accept on a route: its MTU less the headers. */
+/**
+ * vtcp_advmss() - the largest payload we accept on a route
+ * @dst: the route
+ *
+ * Context: any context.
+ * Return: its MTU less the IP header and ours, within VTCP_MIN_MSS and
+ * U16_MAX.
+ */
 u16 vtcp_advmss(const struct dst_entry *dst)
 {
 	unsigned int iph = dst->ops->family == AF_INET6 ?
 			   sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 
 	return clamp_t(unsigned int, dst_mtu(dst) - iph - VTCP_HDR_MIN,
-		       64, 65535);
+		       VTCP_MIN_MSS, U16_MAX);
 }
 
-/* What @sk offers: the route's MSS, at most the user's (TCP_MAXSEG). */
+/**
+ * vtcp_user_advmss() - the MSS a socket offers on a route
+ * @sk: the socket
+ * @dst: the route
+ *
+ * Context: any context.
+ * Return: the route's MSS, at most the user's (TCP_MAXSEG).
+ */
 u16 vtcp_user_advmss(const struct sock *sk, const struct dst_entry *dst)
 {
 	return min_not_zero(vtcp_advmss(dst), vtcp_sk(sk)->user_mss);
@@ -44,13 +76,20 @@ static void vtcp_clear_conn(struct sock *sk)
 
 	memset_startat(vsk, 0, iss);
 	vtcp_rtx_init(sk);
-	vsk->advmss = 536;
-	vsk->mss = 536;
-	vsk->cwnd = 10 * 536;
+	vsk->advmss = TCP_MSS_DEFAULT;
+	vsk->mss = TCP_MSS_DEFAULT;
+	vsk->cwnd = TCP_INIT_CWND * TCP_MSS_DEFAULT;
 	vsk->ssthresh = U32_MAX;
 }
 
-/* Our part of a new socket, or of a child cloned from its listener. */
+/**
+ * vtcp_init_sock_state() - our part of a new socket, or of a listener's clone
+ * @sk: the socket
+ *
+ * An empty connection, queues and timers, and its congestion control.
+ *
+ * Context: @sk not yet visible to others.
+ */
 void vtcp_init_sock_state(struct sock *sk)
 {
 	vtcp_clear_conn(sk);
@@ -150,6 +189,8 @@ static void unhash_and_unbind(struct sock *sk)
  *
  * For vtcp_fsm() alone: every change goes through its table. Leaving
  * for CLOSED unhashes the socket and frees its port.
+ *
+ * Context: @sk locked.
  */
 void vtcp_set_state(struct sock *sk, int state)
 {
@@ -161,7 +202,14 @@ void vtcp_set_state(struct sock *sk, int state)
 	inet_sk_set_state(sk, state);
 }
 
-/* The connection is over, CLOSED: stop all, free it if nobody holds it. */
+/**
+ * vtcp_done() - the connection is over: stop everything
+ * @sk: the socket
+ *
+ * It is closed, its timers stop and its user is woken; an orphan is freed.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_done(struct sock *sk)
 {
 	if (WARN_ON_ONCE(sk->sk_state != TCP_CLOSE))
@@ -176,10 +224,16 @@ void vtcp_done(struct sock *sk)
 		inet_csk_destroy_sock(sk);
 }
 
-/*
- * An RST or a timeout ends the connection with @err for the user. The
- * error is reported after the socket is closed and shut down, as TCP's
- * tcp_done_with_error(): a poller it wakes sees ERR, HUP and IN at once.
+/**
+ * vtcp_reset_sock() - end a connection with an error for its user
+ * @sk: the socket
+ * @err: the positive errno its user is told, or 0
+ *
+ * For an RST or a timeout. The error is reported after the socket is closed
+ * and shut down, as TCP's tcp_done_with_error(): a poller it wakes sees ERR,
+ * HUP and IN at once.
+ *
+ * Context: @sk locked.
  */
 void vtcp_reset_sock(struct sock *sk, int err)
 {
@@ -197,7 +251,14 @@ static bool has_unread_data(struct sock *sk)
 	return !skb_queue_empty(&sk->sk_receive_queue);
 }
 
-/* Closed sockets still finishing, in all namespaces (as TCP counts them). */
+/**
+ * vtcp_orphans() - how many closed sockets are still finishing
+ *
+ * In all namespaces, as TCP counts them.
+ *
+ * Context: any context.
+ * Return: the count.
+ */
 unsigned int vtcp_orphans(void)
 {
 	unsigned int orphans = 0;
@@ -306,7 +367,7 @@ static void init_active_seq(struct sock *sk)
 	vsk->advmss = vtcp_user_advmss(sk, __sk_dst_get(sk));
 	vtcp_offer_options(sk);
 	vtcp_sync_mss(sk, dst_mtu(__sk_dst_get(sk)));
-	vsk->cwnd = 10 * vsk->mss;
+	vsk->cwnd = TCP_INIT_CWND * vsk->mss;
 	vsk->snd_wnd = vsk->mss;	/* until the SYN-ACK says */
 	vtcp_cong_start(sk);
 	atomic_set(&inet_sk(sk)->inet_id, get_random_u16());
@@ -326,7 +387,14 @@ static void connect_failed(struct sock *sk)
 	inet_sk(sk)->inet_dport = 0;
 }
 
-/* Before either family routes a connect(): nothing left of a last one. */
+/**
+ * vtcp_connect_prepare() - before either family routes a connect()
+ * @sk: the socket, locked
+ *
+ * Nothing left of a last connection: its queues, shutdown and soft error.
+ *
+ * Context: process context, @sk owned.
+ */
 void vtcp_connect_prepare(struct sock *sk)
 {
 	vtcp_purge_queues(sk);
@@ -339,6 +407,7 @@ void vtcp_connect_prepare(struct sock *sk)
  * @sk: the socket, locked
  * @err: what routing and hashing it returned
  *
+ * Context: process context, @sk owned.
  * Return: 0, or @err or the state machine's error, the socket closed again.
  */
 int vtcp_connect_routed(struct sock *sk, int err)
@@ -352,7 +421,15 @@ int vtcp_connect_routed(struct sock *sk, int err)
 	return err;
 }
 
-/* connect() to an IPv4 address: an AF_INET socket's, or a v4-mapped one. */
+/**
+ * vtcp_connect_v4() - connect() to an IPv4 address
+ * @sk: an AF_INET socket, or an AF_INET6 one to a v4-mapped address
+ * @uaddr: the address, a struct sockaddr_in
+ * @addr_len: its length
+ *
+ * Context: process context, @sk owned.
+ * Return: 0 once the SYN is on its way, or a negative errno.
+ */
 int vtcp_connect_v4(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 {
 	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
@@ -405,15 +482,18 @@ static void vtcp_keepalive(struct sock *sk, int on)
  * TCP_DEFER_ACCEPT's seconds as TCP keeps them: SYN-ACK timeouts from
  * 1 s, doubling up to 120 s (secs_to_retrans() in tcp.c).
  */
+#define SYNACK_RTO_INIT_SECS	(TCP_TIMEOUT_INIT / HZ)
+#define SYNACK_RTO_MAX_SECS	(TCP_RTO_MAX / HZ)
+
 static u8 secs_to_synack_timeouts(int secs)
 {
-	int rto = 1, period = 1;
+	int rto = SYNACK_RTO_INIT_SECS, period = rto;
 	u8 n = 0;
 
 	if (secs <= 0)
 		return 0;
 	for (n = 1; secs > period && n < U8_MAX; n++) {
-		rto = min(rto * 2, 120);
+		rto = min_t(int, rto * 2, SYNACK_RTO_MAX_SECS);
 		period += rto;
 	}
 	return n;
@@ -422,10 +502,10 @@ static u8 secs_to_synack_timeouts(int secs)
 /* And back, as getsockopt() shows them (retrans_to_secs() in tcp.c). */
 static int synack_timeouts_to_secs(u8 n)
 {
-	int rto = 1, period = n ? 1 : 0;
+	int rto = SYNACK_RTO_INIT_SECS, period = n ? rto : 0;
 
 	while (n-- > 1) {
-		rto = min(rto * 2, 120);
+		rto = min_t(int, rto * 2, SYNACK_RTO_MAX_SECS);
 		period += rto;
 	}
 	return period;
@@ -697,6 +777,15 @@ static int vtcp_ioctl(struct sock *sk, int cmd, unsigned long arg)
 }
 #endif
 
+/**
+ * vtcp_listen() - listen(): proto_ops->listen for both families
+ * @sock: the socket
+ * @backlog: the accept queue's length, at most somaxconn
+ *
+ * Context: process context; takes the socket lock.
+ * Return: 0, -EINVAL if the socket is connected or neither closed nor
+ * listening, or the state machine's error.
+ */
 int vtcp_listen(struct socket *sock, int backlog)
 {
 	struct sock *sk = sock->sk;
@@ -726,6 +815,19 @@ static bool readable(struct sock *sk)
 	return avail > 0 && avail >= sock_rcvlowat(sk, 0, INT_MAX);
 }
 
+/**
+ * vtcp_poll() - poll(): proto_ops->poll for both families
+ * @file: the socket's file
+ * @sock: the socket
+ * @wait: the poll table
+ *
+ * As tcp_poll(): readable with enough data (SO_RCVLOWAT), writable when the
+ * send buffer has room (and TCP_NOTSENT_LOWAT allows), ERR, HUP and RDHUP as
+ * the state says.
+ *
+ * Context: process context, without the socket lock.
+ * Return: the events ready.
+ */
 __poll_t vtcp_poll(struct file *file, struct socket *sock, poll_table *wait)
 {
 	struct sock *sk = sock->sk;

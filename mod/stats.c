@@ -9,6 +9,8 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "socket.h"
+#include "stats.h"
 
 static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_IN_SEGS]		= "InSegs",
@@ -80,17 +82,39 @@ static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_DEFER_ACCEPT_DROP]	= "DeferAcceptDrop",
 };
 
+/**
+ * vtcp_stat_name() - the name of a counter, as /proc/net/vtcp_stats shows it
+ * @mib: an enum vtcp_mib
+ *
+ * Context: any context.
+ * Return: the name.
+ */
 const char *vtcp_stat_name(int mib)
 {
 	return vtcp_mib_names[mib];
 }
 
+/**
+ * vtcp_stat_read() - the value of a counter in a namespace
+ * @net: the namespace
+ * @mib: an enum vtcp_mib
+ *
+ * Context: any context.
+ * Return: its sum over all CPUs.
+ */
 u64 vtcp_stat_read(struct net *net, int mib)
 {
 	return snmp_fold_field(vtcp_pernet(net)->mib, mib);
 }
 
-/* Increments racing with this are lost, which a reset may forgive. */
+/**
+ * vtcp_stats_reset() - zero a namespace's counters
+ * @net: the namespace
+ *
+ * Increments racing with this are lost, which a reset may forgive.
+ *
+ * Context: any context.
+ */
 void vtcp_stats_reset(struct net *net)
 {
 	struct vtcp_mib_set __percpu *mib = vtcp_pernet(net)->mib;
@@ -101,7 +125,13 @@ void vtcp_stats_reset(struct net *net)
 			WRITE_ONCE(per_cpu_ptr(mib, cpu)->mibs[i], 0);
 }
 
-/* The retransmission timer resends @skb: count it, and what it carries. */
+/**
+ * vtcp_count_timeout_retrans() - count a retransmission by the timer
+ * @sk: the socket
+ * @skb: the segment resent: counted, and what it carries (SYN, FIN)
+ *
+ * Context: @sk locked.
+ */
 void vtcp_count_timeout_retrans(struct sock *sk, const struct sk_buff *skb)
 {
 	struct net *net = sock_net(sk);
@@ -144,6 +174,13 @@ static int vtcp_sockstat_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+/**
+ * vtcp_stats_net_init() - a namespace's counters and its /proc/net files
+ * @net: the namespace
+ *
+ * Context: process context, as the namespace is set up.
+ * Return: 0, or -ENOMEM.
+ */
 int vtcp_stats_net_init(struct net *net)
 {
 	struct vtcp_net *vn = vtcp_pernet(net);
@@ -165,6 +202,12 @@ fail:
 	return -ENOMEM;
 }
 
+/**
+ * vtcp_stats_net_exit() - free a namespace's counters and /proc/net files
+ * @net: the namespace
+ *
+ * Context: process context, as the namespace is dismantled.
+ */
 void vtcp_stats_net_exit(struct net *net)
 {
 	remove_proc_entry(VTCP_PROC_SOCKSTAT, net->proc_net);

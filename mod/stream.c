@@ -12,6 +12,12 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "fsm.h"
+#include "memory.h"
+#include "output.h"
+#include "rtx.h"
+#include "stream.h"
+#include "timers.h"
 #include "wire.h"
 
 static void free_queue(struct sock *sk, struct sk_buff_head *q, bool wmem)
@@ -37,6 +43,15 @@ static void purge_ooo(struct sock *sk)
 	}
 }
 
+/**
+ * vtcp_purge_queues() - free every queue of a socket
+ * @sk: the socket
+ *
+ * The write and retransmit queues, the received and the out-of-order data;
+ * the memory goes back to the protocol.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_purge_queues(struct sock *sk)
 {
 	free_queue(sk, &sk->sk_write_queue, true);
@@ -100,7 +115,16 @@ static void note_dsack(struct sock *sk, u32 start, u32 end)
 	vsk->dsack = 1;
 }
 
-/* Of @cb's segment, what is below rcv_nxt came before: report it. */
+/**
+ * vtcp_note_old_data() - report the part of a segment that came before
+ * @sk: the socket
+ * @cb: the segment's control block
+ *
+ * What of it is below rcv_nxt is a duplicate: our next ACK reports it as a
+ * D-SACK (RFC 2883).
+ *
+ * Context: @sk locked.
+ */
 void vtcp_note_old_data(struct sock *sk, const struct vtcp_skb_cb *cb)
 {
 	u32 rcv_nxt = vtcp_sk(sk)->rcv_nxt;
@@ -177,10 +201,18 @@ static struct sk_buff *ooo_range(struct sk_buff *skb, struct vtcp_sack_block *b)
 	return skb;
 }
 
-/*
- * The SACK blocks for our next ACK (RFC 2018 section 4): a duplicate's
- * first, once, if @dsack (RFC 2883), then the range that holds the latest
- * arrival, then the others in sequence order.
+/**
+ * vtcp_sack_blocks() - the SACK blocks for our next ACK (RFC 2018 section 4)
+ * @sk: the socket
+ * @out: filled with the blocks
+ * @max: the most that fit
+ * @dsack: whether a duplicate is to be reported first
+ *
+ * A duplicate's first, once, if @dsack (RFC 2883), then the range that holds
+ * the latest arrival, then the others in sequence order.
+ *
+ * Context: @sk locked.
+ * Return: the number of blocks in @out.
  */
 unsigned int vtcp_sack_blocks(struct sock *sk, struct vtcp_sack_block *out,
 			      unsigned int max, bool dsack)
@@ -259,9 +291,15 @@ static bool charge(struct sock *sk, struct sk_buff *skb)
 	return vtcp_charge_read(sk, skb, true);
 }
 
-/*
- * A segment's payload (header pulled) and FIN, already found acceptable.
- * Takes @skb.
+/**
+ * vtcp_queue_rcv() - take the payload and FIN of an acceptable segment
+ * @sk: the socket
+ * @skb: the segment, its header pulled, taken by this function
+ *
+ * In order to the receive queue, or to the out-of-order queue; what it fills
+ * wakes the user.
+ *
+ * Context: @sk locked.
  */
 void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
@@ -361,6 +399,17 @@ static bool stop_short(struct sock *sk, long timeo)
 	       sk->sk_state == TCP_CLOSE || !timeo || signal_pending(current);
 }
 
+/**
+ * vtcp_recvmsg() - recvmsg(): proto->recvmsg
+ * @sk: the socket
+ * @msg: where the data goes
+ * @len: the most to read
+ * @flags: MSG_* flags (MSG_PEEK, MSG_WAITALL, MSG_ERRQUEUE, ...)
+ * @addr_len: the length of the address, for MSG_ERRQUEUE
+ *
+ * Context: process context; takes the socket lock, may sleep.
+ * Return: the bytes read, 0 at the end of the stream, or a negative errno.
+ */
 int vtcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 		 int *addr_len)
 {
@@ -441,10 +490,20 @@ static struct sk_buff *segment_at(struct sock *sk, u32 seq, u32 *offset)
 	return NULL;
 }
 
-/*
- * splice() from a socket: the received segments' pages go into the pipe
- * by reference (skb_splice_bits()), as tcp_splice_read() moves them; only
- * what sits in a segment's linear part is copied. Stops at a full pipe.
+/**
+ * vtcp_splice_read() - splice() from a socket: proto_ops->splice_read
+ * @sock: the socket
+ * @ppos: the position, unused
+ * @pipe: the pipe
+ * @len: the most to move
+ * @flags: SPLICE_F_* flags
+ *
+ * The received segments' pages go into the pipe by reference
+ * (skb_splice_bits()), as tcp_splice_read() moves them; only what sits in a
+ * segment's linear part is copied. Stops at a full pipe.
+ *
+ * Context: process context; takes the socket lock, may sleep.
+ * Return: the bytes moved, 0 at the end of the stream, or a negative errno.
  */
 ssize_t vtcp_splice_read(struct socket *sock, loff_t *ppos,
 			 struct pipe_inode_info *pipe, size_t len,
@@ -744,6 +803,15 @@ out_err:
 	return copied;
 }
 
+/**
+ * vtcp_sendmsg() - sendmsg(): proto->sendmsg
+ * @sk: the socket
+ * @msg: the data, and its flags (MSG_SPLICE_PAGES from 6.5 on)
+ * @size: its length
+ *
+ * Context: process context; takes the socket lock, may sleep.
+ * Return: the bytes queued, or a negative errno (-EOPNOTSUPP for MSG_OOB).
+ */
 int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
 	if (msg->msg_flags & MSG_OOB)
@@ -756,10 +824,21 @@ int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 }
 
 #if !VTCP_HAVE_SPLICE_PAGES
-/*
- * 6.1: sendfile() and splice() hand over one page at a time, saying when
- * the next one follows (MSG_SENDPAGE_NOTLAST): the segment then waits to
- * fill, and its last partial one waits for more, as with MSG_MORE.
+/**
+ * vtcp_sendpage() - sendfile() and splice() to a socket on 6.1:
+ * proto->sendpage
+ * @sk: the socket
+ * @page: the page
+ * @offset: where its data starts
+ * @size: its length
+ * @flags: MSG_* flags
+ *
+ * They hand over one page at a time, saying when the next one follows
+ * (MSG_SENDPAGE_NOTLAST): the segment then waits to fill, and its last
+ * partial one waits for more, as with MSG_MORE.
+ *
+ * Context: process context; takes the socket lock, may sleep.
+ * Return: the bytes queued, or a negative errno.
  */
 int vtcp_sendpage(struct sock *sk, struct page *page, int offset,
 		  size_t size, int flags)

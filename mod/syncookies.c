@@ -34,6 +34,9 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "options.h"
+#include "output.h"
+#include "syncookies.h"
 #include "wire.h"
 
 #define COOKIE_BITS	24		/* below the minute counter */
@@ -121,7 +124,7 @@ static int check_cookie(const struct sk_buff *skb)
  */
 static u32 mss_index(const struct sk_buff *skb, const struct vtcp_opts *peer)
 {
-	u16 mss = (peer->has & VTCP_OPT_MSS) ? peer->mss : 536;
+	u16 mss = (peer->has & VTCP_OPT_MSS) ? peer->mss : TCP_MSS_DEFAULT;
 	const u16 *table = mss_table(skb);
 	u32 i;
 
@@ -211,7 +214,7 @@ static bool cookie_options(struct net *net, const struct sk_buff *skb,
 		if (!vtcp_sysctl(net, window_scaling))
 			return false;
 		c->opts |= VTCP_OPT_WSCALE;
-		c->snd_wscale = min_t(u32, bits & TS_WSCALE, VTCP_WSCALE_MAX);
+		c->snd_wscale = min_t(u32, bits & TS_WSCALE, TCP_MAX_WSCALE);
 	}
 	return true;
 }
@@ -237,10 +240,12 @@ static bool sent_cookies_lately(const struct sock *sk)
 }
 
 /**
- * vtcp_syncookies_listen - a new listener has sent no cookie
+ * vtcp_syncookies_listen() - a new listener has sent no cookie
  * @sk: the listener
  *
  * Until it sends one, no ACK that comes to it is taken for a cookie's.
+ *
+ * Context: @sk locked.
  */
 void vtcp_syncookies_listen(struct sock *sk)
 {
@@ -260,15 +265,16 @@ static void flood_warning(struct sock *sk, int mode)
 }
 
 /**
- * vtcp_want_syncookie - answer this SYN with a cookie?
+ * vtcp_want_syncookie() - answer this SYN with a cookie?
  * @sk: the listener
  * @skb: the SYN
  *
- * syncookies 2: always; 1: when the SYN queue is full; 0: never (a full
- * queue then evicts its oldest half-open child, request.c). A SYN that
- * ends a TIME-WAIT entry gets a child in any case: it must start at the
- * ISN that succeeds the old connection's (RFC 6191), not a cookie's.
+ * syncookies 2: always; 1: when the SYN queue is full; 0: never (a full queue
+ * then evicts its oldest half-open child, request.c). A SYN that ends a
+ * TIME-WAIT entry gets a child in any case: it must start at the ISN that
+ * succeeds the old connection's (RFC 6191), not a cookie's.
  *
+ * Context: @sk locked.
  * Return: true to send a cookie.
  */
 bool vtcp_want_syncookie(struct sock *sk, const struct sk_buff *skb)
@@ -286,9 +292,10 @@ bool vtcp_want_syncookie(struct sock *sk, const struct sk_buff *skb)
 }
 
 /**
- * vtcp_syncookie_window - the window a SYN cookie's SYN-ACK offers
+ * vtcp_syncookie_window() - the window a SYN cookie's SYN-ACK offers
  * @sk: the listener
  *
+ * Context: any context.
  * Return: half the receive buffer, at most 65535 (a SYN's window is not
  * scaled, RFC 7323 2.3): what a child's own SYN-ACK would offer.
  */
@@ -298,12 +305,13 @@ u16 vtcp_syncookie_window(const struct sock *sk)
 }
 
 /**
- * vtcp_send_syncookie - answer a SYN with a cookie, keeping nothing
+ * vtcp_send_syncookie() - answer a SYN with a cookie, keeping nothing
  * @sk: the listener
  * @skb: the SYN
  *
  * Counts SyncookiesSent.
  *
+ * Context: @sk locked.
  * Return: 0 once the SYN-ACK is sent, or a negative errno.
  */
 int vtcp_send_syncookie(struct sock *sk, const struct sk_buff *skb)
@@ -324,7 +332,7 @@ int vtcp_send_syncookie(struct sock *sk, const struct sk_buff *skb)
 }
 
 /**
- * vtcp_syncookie_check - does this ACK echo one of our SYN cookies?
+ * vtcp_syncookie_check() - does this ACK echo one of our SYN cookies?
  * @sk: the listener it came to
  * @skb: the ACK, without SYN or RST
  * @c: what the cookie kept, filled in when it is good
@@ -333,6 +341,7 @@ int vtcp_send_syncookie(struct sock *sk, const struct sk_buff *skb)
  * cookie in the last two minutes; then it counts in SyncookiesRecv or
  * SyncookiesFailed. Otherwise it is no handshake of ours, uncounted.
  *
+ * Context: @sk locked.
  * Return: true for a good cookie.
  */
 bool vtcp_syncookie_check(struct sock *sk, const struct sk_buff *skb,

@@ -16,18 +16,22 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "cong.h"
+#include "sysctl.h"
 
 static const struct vtcp_sysctl vtcp_sysctl_defaults = {
-	.syn_retries		= 6,
-	.synack_retries		= 5,
-	.fin_retries		= 8,
-	.data_retries		= 15,
-	.msl_ms			= 30000,
-	.rto_initial_ms		= 1000,
-	.rto_min_ms		= 200,
-	.rto_max_ms		= 120000,
-	.fin_timeout_ms		= 60000,
-	.delack_ms		= 40,
+	.syn_retries		= TCP_SYN_RETRIES,
+	.synack_retries		= TCP_SYNACK_RETRIES,
+	.fin_retries		= 8,		/* TCP's orphan_retries 0 means 8 */
+	.data_retries		= TCP_RETR2,
+	/* TIME-WAIT lasts 2 MSL: TCP's TCP_TIMEWAIT_LEN. */
+	.msl_ms			= VTCP_JIFFIES_MS(TCP_TIMEWAIT_LEN) / 2,
+	.rto_initial_ms		= VTCP_JIFFIES_MS(TCP_TIMEOUT_INIT),
+	.rto_min_ms		= VTCP_JIFFIES_MS(TCP_RTO_MIN),
+	.rto_max_ms		= VTCP_JIFFIES_MS(TCP_RTO_MAX),
+	.fin_timeout_ms		= VTCP_JIFFIES_MS(TCP_FIN_TIMEOUT),
+	/* TCP's first delay (its ato then adapts; ours stays). */
+	.delack_ms		= VTCP_JIFFIES_MS(TCP_DELACK_MIN),
 	.accept_tcp_csum	= 0,
 	.timestamps		= 1,
 	.sack			= 1,
@@ -86,7 +90,13 @@ static int proc_cong_name(VTCP_CTL_TABLE *table, int write, void *buffer,
 	return 0;
 }
 
-/* The namespace's default algorithm, copied into @name. */
+/**
+ * vtcp_default_cong() - the default congestion control of a namespace
+ * @net: the namespace
+ * @name: filled with its name, VTCP_CONG_NAME_MAX bytes
+ *
+ * Context: any context but hard interrupts; takes a spinlock.
+ */
 void vtcp_default_cong(struct net *net, char *name)
 {
 	spin_lock_bh(&vtcp_cong_name_lock);
@@ -166,6 +176,15 @@ static struct ctl_table_header *register_table(struct net *net,
 #endif
 }
 
+/**
+ * vtcp_sysctl_net_init() - a namespace's settings and /proc/sys/net/vtcp/
+ * @net: the namespace
+ *
+ * The settings start at their defaults; the table is the namespace's own.
+ *
+ * Context: process context, as the namespace is set up.
+ * Return: 0, or -ENOMEM.
+ */
 int vtcp_sysctl_net_init(struct net *net)
 {
 	struct vtcp_net *vn = vtcp_pernet(net);
@@ -187,6 +206,12 @@ int vtcp_sysctl_net_init(struct net *net)
 	return 0;
 }
 
+/**
+ * vtcp_sysctl_net_exit() - unregister a namespace's /proc/sys/net/vtcp/
+ * @net: the namespace
+ *
+ * Context: process context, as the namespace is dismantled.
+ */
 void vtcp_sysctl_net_exit(struct net *net)
 {
 	struct ctl_table_header *hdr = vtcp_pernet(net)->sysctl_hdr;

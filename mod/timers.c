@@ -24,6 +24,15 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "fsm.h"
+#include "netlink.h"
+#include "output.h"
+#include "pmtu.h"
+#include "recovery.h"
+#include "request.h"
+#include "rtx.h"
+#include "stats.h"
+#include "timers.h"
 
 #define NSEC_PER_MSEC_U64 ((u64)NSEC_PER_MSEC)
 
@@ -273,6 +282,14 @@ static enum hrtimer_restart (*const vtcp_timer_callbacks[VTCP_NR_TIMERS])(struct
 	[VTCP_TIMER_KEEPALIVE]	= keepalive_fired,
 };
 
+/**
+ * vtcp_init_timers() - set up the timers of a new socket
+ * @sk: the socket
+ *
+ * Soft hrtimers, none armed.
+ *
+ * Context: @sk not yet visible to others.
+ */
 void vtcp_init_timers(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -289,11 +306,18 @@ void vtcp_init_timers(struct sock *sk)
 	spin_lock_init(&vsk->timer_lock);
 }
 
-/*
- * (Re)arm timer @t to fire in @ns. A timer that is queued, or whose
- * callback runs, holds one reference on the socket (timer_refs says
- * which); the lock keeps that true against a callback ending on another
- * CPU while the socket's owner re-arms it. The caller holds the socket.
+/**
+ * vtcp_arm_timer() - (re)arm a timer to fire after a delay
+ * @sk: the socket, held by the caller
+ * @t: the timer
+ * @ns: the delay
+ *
+ * A timer that is queued, or whose callback runs, holds one reference on the
+ * socket (timer_refs says which); the lock keeps that true against a callback
+ * ending on another CPU while the socket's owner re-arms it. A later deadline
+ * leaves a queued hrtimer where it is: it fires first, then moves on.
+ *
+ * Context: @sk locked.
  */
 void vtcp_arm_timer(struct sock *sk, enum vtcp_timer t, u64 ns)
 {
@@ -307,13 +331,29 @@ void vtcp_arm_timer(struct sock *sk, enum vtcp_timer t, u64 ns)
 	queue_timer(sk, t, due);
 }
 
-/* Lazily: the hrtimer stays queued, and fires for nothing. */
+/**
+ * vtcp_clear_timer() - forget a timer's deadline
+ * @sk: the socket
+ * @t: the timer
+ *
+ * Lazily: the hrtimer stays queued, and fires for nothing.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_clear_timer(struct sock *sk, enum vtcp_timer t)
 {
 	vtcp_sk(sk)->timer_due_ns[t] = 0;
 }
 
-/* Cancel @t. A running callback keeps its reference and drops it when it ends. */
+/**
+ * vtcp_stop_timer() - cancel a timer
+ * @sk: the socket
+ * @t: the timer
+ *
+ * A running callback keeps its reference and drops it when it ends.
+ *
+ * Context: @sk locked, or its last user; takes the timer lock.
+ */
 void vtcp_stop_timer(struct sock *sk, enum vtcp_timer t)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -331,6 +371,12 @@ void vtcp_stop_timer(struct sock *sk, enum vtcp_timer t)
 	clear_bit(t, &vsk->deferred);
 }
 
+/**
+ * vtcp_stop_timers() - cancel every timer of a socket
+ * @sk: the socket, done
+ *
+ * Context: @sk locked, or its last user.
+ */
 void vtcp_stop_timers(struct sock *sk)
 {
 	int t;
@@ -339,12 +385,27 @@ void vtcp_stop_timers(struct sock *sk)
 		vtcp_stop_timer(sk, t);
 }
 
+/**
+ * vtcp_timer_pending() - is a timer armed?
+ * @sk: the socket
+ * @t: the timer
+ *
+ * Context: any context; a racy read.
+ * Return: true if it has a deadline.
+ */
 bool vtcp_timer_pending(const struct sock *sk, enum vtcp_timer t)
 {
 	return READ_ONCE(vtcp_sk(sk)->timer_due_ns[t]);
 }
 
-/* How long until @t's deadline (0 if due or not armed). */
+/**
+ * vtcp_timer_remaining_ns() - how long until a timer's deadline
+ * @sk: the socket
+ * @t: the timer
+ *
+ * Context: any context; a racy read.
+ * Return: nanoseconds, 0 if it is due or not armed.
+ */
 u64 vtcp_timer_remaining_ns(const struct sock *sk, enum vtcp_timer t)
 {
 	u64 due = READ_ONCE(vtcp_sk(sk)->timer_due_ns[t]), now = ktime_get_ns();
@@ -364,7 +425,7 @@ static u64 rto_ns(struct sock *sk)
 			    ms_to_ns(vtcp_sysctl(net, rto_min_ms)));
 	else
 		rto = ms_to_ns(vtcp_sysctl(net, rto_initial_ms));
-	rto <<= min_t(u8, vsk->retries + vsk->probes, 20);
+	rto <<= min_t(u8, vsk->retries + vsk->probes, VTCP_BACKOFF_MAX);
 	return min(rto, max);
 }
 
@@ -384,9 +445,14 @@ static u64 user_timeout_left_ns(const struct sock *sk)
 	return spent < limit ? limit - spent : 1;
 }
 
-/*
- * The RTO, or sooner when RACK has a verdict due or a tail loss probe
- * applies (recovery.c), or TCP_USER_TIMEOUT ends.
+/**
+ * vtcp_arm_rtx() - arm the RTX timer for what it runs for next
+ * @sk: the socket
+ *
+ * The RTO, or sooner when RACK has a verdict due or a tail loss probe applies
+ * (recovery.c), or TCP_USER_TIMEOUT ends.
+ *
+ * Context: @sk locked.
  */
 void vtcp_arm_rtx(struct sock *sk)
 {
@@ -410,6 +476,14 @@ void vtcp_arm_rtx(struct sock *sk)
 	vtcp_arm_timer(sk, VTCP_TIMER_RTX, wait);
 }
 
+/**
+ * vtcp_arm_keepalive_idle() - arm keepalive for the idle time
+ * @sk: the socket
+ *
+ * TCP_KEEPIDLE, or TCP's default of two hours.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_arm_keepalive_idle(struct sock *sk)
 {
 	u32 idle_ms = vtcp_sk(sk)->keepalive_idle_ms;
@@ -418,7 +492,15 @@ void vtcp_arm_keepalive_idle(struct sock *sk)
 		       ms_to_ns(idle_ms ?: VTCP_KEEPIDLE_DEFAULT_MS));
 }
 
-/* The keepalive timer's job for this state, if it has one. */
+/**
+ * vtcp_arm_keepalive() - arm the keepalive timer for its job in this state
+ * @sk: the socket
+ *
+ * The FIN-WAIT-2 timeout of an orphan, keepalive with SO_KEEPALIVE, or
+ * nothing.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_arm_keepalive(struct sock *sk)
 {
 	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD))
@@ -428,7 +510,15 @@ void vtcp_arm_keepalive(struct sock *sk)
 		vtcp_arm_keepalive_idle(sk);
 }
 
-/* An RTT sample (RFC 6298 2; the caller minds Karn's rule). */
+/**
+ * vtcp_rtt_sample() - take an RTT sample (RFC 6298 section 2)
+ * @sk: the socket
+ * @rtt: the sample, in microseconds; the caller minds Karn's rule
+ *
+ * Updates the smoothed RTT, its variation, the RTO and the minimum RTT.
+ *
+ * Context: @sk locked.
+ */
 void vtcp_rtt_sample(struct sock *sk, u32 rtt)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
@@ -447,7 +537,14 @@ void vtcp_rtt_sample(struct sock *sk, u32 rtt)
 	vsk->rto_us = vsk->srtt_us + max_t(u32, 4 * vsk->rttvar_us, 1000);
 }
 
-/* Timers that fired while the socket was owned run at release_sock(). */
+/**
+ * vtcp_release_cb() - run what fired while the socket was owned
+ * @sk: the socket, at release_sock()
+ *
+ * Timers, and a path MTU reduction, deferred by their callbacks.
+ *
+ * Context: process context, @sk owned (proto->release_cb).
+ */
 void vtcp_release_cb(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);

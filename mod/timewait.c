@@ -24,6 +24,14 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "fsm.h"
+#include "hash.h"
+#include "ipv6.h"
+#include "netlink.h"
+#include "output.h"
+#include "ratelimit.h"
+#include "socket.h"
+#include "timewait.h"
 #include "wire.h"
 
 /* Milliseconds, wrapping: enough for expiries at most hours away. */
@@ -184,9 +192,14 @@ static u16 window_left(const struct vtcp_sock *vsk)
 	return max(left, 0) >> vsk->rcv_wscale;
 }
 
-/*
- * Move @sk's connection into a timewait socket, which takes its 4-tuple
- * and port; vtcp_fsm() then closes @sk.
+/**
+ * vtcp_enter_timewait() - move a connection into TIME-WAIT
+ * @sk: the socket: its connection (4-tuple and port) goes to a timewait
+ * socket; vtcp_fsm() then closes @sk
+ *
+ * If no timewait socket can be allocated, the connection just ends.
+ *
+ * Context: @sk locked.
  */
 void vtcp_enter_timewait(struct sock *sk)
 {
@@ -222,7 +235,13 @@ void vtcp_enter_timewait(struct sock *sk)
 	}
 }
 
-/* How long @tw has left in TIME-WAIT, for sock_diag. */
+/**
+ * vtcp_tw_remaining_ms() - how long a timewait socket has left
+ * @tw: the timewait socket
+ *
+ * Context: any context; a racy read.
+ * Return: milliseconds, 0 if its time is up.
+ */
 u32 vtcp_tw_remaining_ms(const struct inet_timewait_sock *tw)
 {
 	s32 left = vtcp_tw_sk((const struct sock *)tw)->expires_ms -
@@ -237,7 +256,16 @@ static void send_ack(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
 			vtw->vtw_rcv_nxt, vtw->window);
 }
 
-/* The actions of TIME-WAIT's row (fsm.c), and an answer to old data. */
+/**
+ * vtcp_tw_ack() - TIME-WAIT x segment: ACK it, rate limited
+ * @vtw: the timewait socket
+ * @skb: the segment
+ *
+ * An action of TIME-WAIT's table (fsm.c), and the answer to old data.
+ *
+ * Context: softirq.
+ * Return: 0.
+ */
 int vtcp_tw_ack(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
 {
 	if (!vtcp_oow_rate_limited(twsk_net(&vtw->tw), skb,
@@ -247,7 +275,16 @@ int vtcp_tw_ack(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
 	return 0;
 }
 
-/* A retransmitted FIN: our ACK was lost. ACK again, restart 2MSL. */
+/**
+ * vtcp_tw_reack() - TIME-WAIT x FIN: our ACK was lost
+ * @vtw: the timewait socket
+ * @skb: the retransmitted FIN
+ *
+ * ACK again, and restart 2MSL.
+ *
+ * Context: softirq.
+ * Return: 0.
+ */
 int vtcp_tw_reack(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
 {
 	struct inet_timewait_sock *tw = &vtw->tw;
@@ -259,7 +296,16 @@ int vtcp_tw_reack(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
 	return 0;
 }
 
-/* Unhash and release; the caller keeps (and later drops) its reference. */
+/**
+ * vtcp_tw_kill() - end a TIME-WAIT entry now
+ * @vtw: the timewait socket
+ * @skb: the segment that ended it, or NULL
+ *
+ * Unhashes and releases it; the caller keeps (and later drops) its reference.
+ *
+ * Context: softirq, or process context (SOCK_DESTROY).
+ * Return: 0.
+ */
 int vtcp_tw_kill(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
 {
 	dequeue(vtw);
@@ -307,18 +353,32 @@ static u32 successor_isn(const struct vtcp_tw_sock *vtw)
 	return vtw->vtw_snd_nxt + BIT(16);
 }
 
-/* FSM action: a new SYN came (see syn_is_newer()). Make way for it. */
+/**
+ * vtcp_tw_reopen() - TIME-WAIT x new SYN: make way for it
+ * @vtw: the timewait socket
+ * @skb: the SYN, newer than the old connection (see syn_is_newer())
+ *
+ * Context: softirq.
+ * Return: 0.
+ */
 int vtcp_tw_reopen(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
 {
 	VTCP_INC_STATS(twsk_net(&vtw->tw), VTCP_MIB_TW_REOPENED);
 	return vtcp_tw_kill(vtw, skb);
 }
 
-/*
- * A segment for a TIME-WAIT 4-tuple, which came in on VRF slave @sdif (or
- * 0). Consumes the lookup reference, and the segment unless it is a SYN
- * that ends TIME-WAIT: then it returns the listener that is to take it
- * (under RCU, not held).
+/**
+ * vtcp_tw_rcv() - a segment for a TIME-WAIT 4-tuple
+ * @tw: the timewait socket the lookup found, with a reference
+ * @skb: the segment
+ * @sdif: the VRF slave it came in on, or 0
+ *
+ * Consumes the lookup reference, and the segment unless it is a SYN that ends
+ * TIME-WAIT.
+ *
+ * Context: softirq.
+ * Return: the listener that is to take that SYN (under RCU, not held), or
+ * NULL.
  */
 struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb,
 			 int sdif)
@@ -388,6 +448,12 @@ restart:
 	synchronize_net();	/* callbacks still running finish first */
 }
 
+/**
+ * vtcp_tw_net_init() - set up a namespace's 2MSL queue and timer
+ * @net: the namespace
+ *
+ * Context: process context, as the namespace is set up.
+ */
 void vtcp_tw_net_init(struct net *net)
 {
 	struct vtcp_net *vn = vtcp_pernet(net);
@@ -398,6 +464,12 @@ void vtcp_tw_net_init(struct net *net)
 	vn->tw_timer.function = tw_timer_fired;
 }
 
+/**
+ * vtcp_tw_net_exit() - end a namespace's TIME-WAIT entries
+ * @net: the namespace
+ *
+ * Context: process context, as the namespace is dismantled.
+ */
 void vtcp_tw_net_exit(struct net *net)
 {
 	struct vtcp_net *vn = vtcp_pernet(net);

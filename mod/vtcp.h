@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vtcp internals shared by the files of the module.
+ * The core of vtcp that every file of the module uses: the socket and its
+ * TIME-WAIT twin, the control block of a segment, the per-namespace state
+ * and its counters. What a file shares with the others is declared in its
+ * own header (foo.h for foo.c); this one is also main.c's.
  */
 #ifndef _VTCP_H
 #define _VTCP_H
@@ -13,6 +16,7 @@
 #include <net/ipv6.h>
 #include <net/netns/generic.h>
 #include <net/snmp.h>
+#include <net/tcp.h>
 #include <net/tcp_states.h>
 
 #include <uapi/linux/vtcp.h>
@@ -21,10 +25,6 @@
 
 /* The IP protocol number we registered, from the "proto" parameter. */
 extern u8 vtcp_protocol;
-
-extern struct inet_hashinfo vtcp_hashinfo;
-extern struct proto vtcp_prot;
-extern const struct proto_ops vtcp_stream_ops;
 
 /*
  * What differs between the families for a connection's own segments:
@@ -38,9 +38,6 @@ struct vtcp_af_ops {
 	/* Teach the route a smaller MTU: the route, or NULL. */
 	struct dst_entry *(*update_pmtu)(struct sock *sk, u32 mtu);
 };
-
-extern const struct vtcp_af_ops vtcp_ipv4_ops;
-extern const struct vtcp_af_ops vtcp_ipv6_ops;
 
 /* A segment's family: IP hands us both, each to its own handler. */
 static inline bool vtcp_skb_is_v6(const struct sk_buff *skb)
@@ -186,12 +183,6 @@ static inline struct vtcp_sock *vtcp_sk(const struct sock *sk)
 	return (struct vtcp_sock *)sk;
 }
 
-/* Does @sk send IPv6 (not IPv4, as AF_INET and v4-mapped sockets do)? */
-static inline bool vtcp_sends_ipv6(const struct sock *sk)
-{
-	return vtcp_sk(sk)->af == &vtcp_ipv6_ops;
-}
-
 /*
  * TIME-WAIT: the kernel's small timewait socket plus what we need. It
  * waits on its namespace's 2MSL queue (timewait.c), in expiry order.
@@ -264,36 +255,7 @@ enum vtcp_ca_state {
 	VTCP_CA_LOSS,		/* after a retransmission timeout */
 };
 
-/*
- * A congestion control algorithm (cong.c, newreno.c, cubic.c). Windows
- * are in bytes. ssthresh() is asked on loss; cong_avoid() on each ACK of
- * new data outside recovery; the rest are optional.
- */
-struct vtcp_cong_ops {
-	struct list_head list;
-	char name[16];
-	struct module *owner;
-	void (*init)(struct sock *sk);
-	u32 (*ssthresh)(struct sock *sk);
-	void (*cong_avoid)(struct sock *sk, u32 acked);
-	void (*on_loss)(struct sock *sk);	/* entering recovery or loss */
-};
-
-#define VTCP_CONG_NAME_MAX	16
-
-/* cong.c, newreno.c, cubic.c */
-int vtcp_cong_register(struct vtcp_cong_ops *ops);
-void vtcp_cong_unregister(struct vtcp_cong_ops *ops);
-bool vtcp_cong_exists(const char *name);
-int vtcp_cong_set(struct sock *sk, const char *name);
-void vtcp_cong_init_sock(struct sock *sk);
-void vtcp_cong_release_sock(struct sock *sk);
-void vtcp_cong_start(struct sock *sk);
-u32 vtcp_slow_start(struct sock *sk, u32 acked);
-u32 vtcp_reno_ssthresh(struct sock *sk);
-int vtcp_cong_init(void);
-void vtcp_cong_exit(void);
-extern struct vtcp_cong_ops vtcp_newreno, vtcp_cubic;
+#define VTCP_CONG_NAME_MAX	TCP_CA_NAME_MAX
 
 #define VTCP_SKB_CB(skb) ((struct vtcp_skb_cb *)&((skb)->cb[0]))
 
@@ -429,317 +391,11 @@ static inline struct vtcp_net *vtcp_pernet(const struct net *net)
 /* A setting of a namespace, read once. */
 #define vtcp_sysctl(net, name) READ_ONCE(vtcp_pernet(net)->sysctl.name)
 
-void vtcp_default_cong(struct net *net, char *name);
-int vtcp_stats_net_init(struct net *net);
-void vtcp_stats_net_exit(struct net *net);
-const char *vtcp_stat_name(int mib);
-u64 vtcp_stat_read(struct net *net, int mib);
-void vtcp_stats_reset(struct net *net);
-void vtcp_count_timeout_retrans(struct sock *sk, const struct sk_buff *skb);
-unsigned int vtcp_orphans(void);
-int vtcp_sysctl_net_init(struct net *net);
-void vtcp_sysctl_net_exit(struct net *net);
-
-/* memory.c: accounting, per socket and per namespace. */
-int vtcp_memory_init(struct proto *prot);
-void vtcp_memory_exit(void);
-bool vtcp_under_pressure(const struct sock *sk);
-void vtcp_expand_sndbuf(struct sock *sk);
-bool vtcp_wmem_schedule(struct sock *sk, int size);
-void vtcp_charge_write(struct sock *sk, struct sk_buff *skb);
-void vtcp_charge_bytes(struct sock *sk, int n);
-void vtcp_uncharge_write(struct sock *sk, struct sk_buff *skb);
-bool vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order);
-void vtcp_charge_coalesced(struct sock *sk, int delta);
-
-/* pmtu.c: path MTU discovery (RFC 1191, RFC 4821) and the MSS. */
-#define VTCP_DEFER_MTU	VTCP_NR_TIMERS	/* bit in vtcp_sock.deferred */
-void vtcp_mtup_init(struct sock *sk);
-void vtcp_sync_mss(struct sock *sk, u32 pmtu);
-void vtcp_check_pmtu(struct sock *sk);
-void vtcp_mtu_reduced(struct sock *sk);
-void vtcp_mtu_black_hole(struct sock *sk);
-u32 vtcp_mtu_probe_size(const struct sock *sk);
-void vtcp_mtu_probe_sent(struct sock *sk, u32 size);
-void vtcp_mtu_probe_acked(struct sock *sk);
-void vtcp_mtu_probe_lost(struct sock *sk, struct sk_buff *skb);
-
-/* offload.c: segmentation offload. */
-int vtcp_offload_init(void);
-void vtcp_offload_exit(void);
-
-/* hash.c: the connection, listen and bind hash tables. */
-int vtcp_hashinfo_init(void);
-void vtcp_hashinfo_destroy(void);
-
-/* fsm.c: the state machine; its events are in the uapi header. */
-
-int vtcp_fsm(struct sock *sk, enum vtcp_fsm_event ev, struct sk_buff *skb);
-int vtcp_tw_fsm(struct vtcp_tw_sock *vtw, enum vtcp_fsm_event ev,
-		struct sk_buff *skb);
-const char *vtcp_state_name(int state);
-
-/* socket.c */
-void vtcp_init_sock_state(struct sock *sk);
-u16 vtcp_advmss(const struct dst_entry *dst);
-u16 vtcp_user_advmss(const struct sock *sk, const struct dst_entry *dst);
-int vtcp_listen(struct socket *sock, int backlog);
-__poll_t vtcp_poll(struct file *file, struct socket *sock, poll_table *wait);
-void vtcp_connect_prepare(struct sock *sk);
-int vtcp_connect_routed(struct sock *sk, int err);
-int vtcp_connect_v4(struct sock *sk, struct sockaddr *uaddr, int addr_len);
-void vtcp_set_state(struct sock *sk, int state);
-void vtcp_done(struct sock *sk);
-void vtcp_reset_sock(struct sock *sk, int err);
-
-/* input.c: segments from IP. */
-int vtcp_rcv(struct sk_buff *skb);
-int vtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
-bool vtcp_rcv_checks(struct sk_buff *skb, struct net *net);
-int vtcp_rcv_segment(struct net *net, struct sk_buff *skb, struct sock *sk,
-		     bool refcounted);
-void vtcp_rcv_no_socket(struct net *net, struct sk_buff *skb);
-
-/* ratelimit.c: answers to segments we drop. */
-bool vtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
-			   enum vtcp_mib skipped, u32 *last);
-void vtcp_challenge_ack(struct sock *sk);
-
-/* icmp.c: ICMP errors about our segments. */
-int vtcp_err(struct sk_buff *skb, u32 info);
-
-/* What an ICMP or ICMPv6 error asks of a connection. */
-enum vtcp_icmp_action {
-	VTCP_ICMP_IGNORE,
-	VTCP_ICMP_PMTU,		/* fragmentation needed, packet too big */
-	VTCP_ICMP_REDIRECT,
-	VTCP_ICMP_ERROR,	/* report err, hard if fatal */
-};
-
-struct vtcp_icmp {
-	enum vtcp_icmp_action action;
-	int err;		/* positive errno, for VTCP_ICMP_ERROR */
-	bool fatal;
-	u32 info;		/* the MTU, for VTCP_ICMP_PMTU */
-};
-
-int vtcp_icmp_deliver(struct sock *sk, struct sk_buff *skb,
-		      const struct tcphdr *th, const struct vtcp_icmp *e);
-
-/* output.c: segments to IP. */
-struct vtcp_opts;
-int vtcp_queue_ctl(struct sock *sk, u8 flags);
-struct sk_buff *vtcp_alloc_queued_skb(gfp_t gfp);
-void vtcp_queue_data(struct sock *sk, struct sk_buff *skb);
-void vtcp_push(struct sock *sk);
-int vtcp_retransmit_head(struct sock *sk);
-int vtcp_transmit_queued(struct sock *sk, struct sk_buff *skb);
-int vtcp_split_segment(struct sock *sk, struct sk_buff *skb, u32 len);
-bool vtcp_window_blocks(const struct sock *sk);
-void vtcp_probe_window(struct sock *sk);
-u32 vtcp_ts_clock(void);
-u32 vtcp_ts_now(const struct sock *sk);
-u32 vtcp_ts_offset(const struct in6_addr *saddr, const struct in6_addr *daddr,
-		   __be16 sport, __be16 dport);
-void vtcp_skb_addrs(const struct sk_buff *skb, struct in6_addr *saddr,
-		    struct in6_addr *daddr);
-u32 vtcp_window_room(const struct sock *sk);
-void vtcp_offer_options(struct sock *sk);
-u8 vtcp_wscale_for(const struct sock *sk);
-void vtcp_send_ack(struct sock *sk);
-void vtcp_send_active_reset(struct sock *sk);
-void vtcp_send_probe(struct sock *sk);
-void vtcp_send_reply(struct net *net, const struct sk_buff *in, u8 flags,
-		     u32 seq, u32 ack, u16 win);
-void vtcp_send_reset_for(struct net *net, const struct sk_buff *in);
-int vtcp_send_synack(struct sock *sk, const struct sk_buff *syn, u32 isn,
-		     u16 win, struct vtcp_opts *opts);
-void vtcp_init_sequence(struct sock *sk, u32 iss);
-int vtcp_output_net_init(struct net *net);
-void vtcp_output_net_exit(struct net *net);
-
-/* A reply that no socket sends: its route, from the segment it answers. */
-struct vtcp_reply {
-	struct flowi fl;
-	struct dst_entry *dst;
-};
-
-/* ipv6.c: AF_INET6 sockets, and IPv6 for all sockets. */
-int vtcp_ipv6_init(void);
-void vtcp_ipv6_exit(void);
-int vtcp6_net_init(struct net *net);
-void vtcp6_net_exit(struct net *net);
-int vtcp6_reply_route(struct net *net, struct sock *sk,
-		      const struct sk_buff *in, struct vtcp_reply *r);
-void vtcp6_reply_xmit(struct net *net, struct sk_buff *skb,
-		      struct vtcp_reply *r);
-int vtcp6_setup_child(struct sock *sk, struct sock *child,
-		      struct request_sock *req, const struct sk_buff *skb);
-void vtcp6_init_ticket(struct request_sock *req, const struct sk_buff *skb);
-struct sock *vtcp6_lookup_listener(struct sk_buff *skb, int sdif);
-void vtcp6_adopt_pinfo(struct sock *child, const struct sock *listener);
-
-/* rtx.c: the retransmit queue, by sequence and by send time. */
-void vtcp_rtx_init(struct sock *sk);
-void vtcp_rtx_sent(struct sock *sk, struct sk_buff *skb);
-void vtcp_rtx_insert_after(struct sock *sk, struct sk_buff *skb,
-			   struct sk_buff *rest);
-struct sk_buff *vtcp_rtx_find(const struct sock *sk, u32 seq);
-void vtcp_rtx_unlink(struct sock *sk, struct sk_buff *skb);
-void vtcp_rtx_purge(struct sock *sk);
-void vtcp_rtx_leave_flight(struct sk_buff *skb);
-void vtcp_rtx_rejoin_flight(struct sock *sk, struct sk_buff *skb);
-struct sk_buff *vtcp_tsorted_skb(struct list_head *node);
-
-/* The first segment never sent, or NULL. */
-static inline struct sk_buff *vtcp_send_head(const struct sock *sk)
-{
-	return skb_peek(&sk->sk_write_queue);
-}
-
-/* The oldest segment in flight (at snd_una), or NULL. */
-static inline struct sk_buff *vtcp_rtx_head(const struct sock *sk)
-{
-	return skb_rb_first(&vtcp_sk(sk)->rtx_queue);
-}
-
-/* The last segment sent, or NULL. */
-static inline struct sk_buff *vtcp_rtx_tail(const struct sock *sk)
-{
-	return skb_rb_last(&vtcp_sk(sk)->rtx_queue);
-}
-
-/* Nothing sent unacknowledged, nothing waiting to be sent. */
-static inline bool vtcp_queues_empty(const struct sock *sk)
-{
-	return !vtcp_rtx_head(sk) && !vtcp_send_head(sk);
-}
-
-/* recovery.c: loss detection and recovery. */
-u32 vtcp_in_flight(const struct sock *sk);
-void vtcp_forget_acked(struct sock *sk, struct sk_buff *skb, bool first);
-void vtcp_ack_no_progress(struct sock *sk, const struct vtcp_opts *o,
-			  bool dupack);
-void vtcp_note_cwnd_use(struct sock *sk);
-void vtcp_ack_progress(struct sock *sk, const struct sk_buff *skb,
-		       const struct vtcp_opts *o, u32 acked);
-void vtcp_retransmit_lost(struct sock *sk);
-void vtcp_enter_loss(struct sock *sk);
-void vtcp_resend_oversized(struct sock *sk);
-void vtcp_setup_caps(struct sock *sk, struct dst_entry *dst);
-void vtcp_reo_timeout(struct sock *sk);
-void vtcp_tlp_timeout(struct sock *sk);
-u64 vtcp_probe_timeout_ns(const struct sock *sk);
-
-/* stream.c: the byte stream, user side. */
-int vtcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len);
-int vtcp_sendpage(struct sock *sk, struct page *page, int offset,
-		  size_t size, int flags);
-ssize_t vtcp_splice_read(struct socket *sock, loff_t *ppos,
-			 struct pipe_inode_info *pipe, size_t len,
-			 unsigned int flags);
-int vtcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags,
-		 int *addr_len);
-void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb);
-void vtcp_purge_queues(struct sock *sk);
-struct vtcp_sack_block;
-unsigned int vtcp_sack_blocks(struct sock *sk, struct vtcp_sack_block *out,
-			      unsigned int max, bool dsack);
-void vtcp_note_old_data(struct sock *sk, const struct vtcp_skb_cb *cb);
-
-/* timers.c */
-void vtcp_init_timers(struct sock *sk);
-void vtcp_arm_timer(struct sock *sk, enum vtcp_timer t, u64 ns);
-void vtcp_clear_timer(struct sock *sk, enum vtcp_timer t);
-void vtcp_stop_timer(struct sock *sk, enum vtcp_timer t);
-void vtcp_stop_timers(struct sock *sk);
-bool vtcp_timer_pending(const struct sock *sk, enum vtcp_timer t);
-u64 vtcp_timer_remaining_ns(const struct sock *sk, enum vtcp_timer t);
-void vtcp_arm_rtx(struct sock *sk);
-void vtcp_arm_keepalive(struct sock *sk);
-void vtcp_arm_keepalive_idle(struct sock *sk);
-void vtcp_release_cb(struct sock *sk);
-void vtcp_rtt_sample(struct sock *sk, u32 rtt_us);
-
-/* request.c: passive open. */
-void vtcp_init_from_syn(struct sock *sk, const struct sk_buff *skb);
-int vtcp_listen_rcv_syn(struct sock *sk, struct sk_buff *skb);
-int vtcp_listen_rcv_cookie(struct sock *sk, struct sk_buff *skb);
-void vtcp_child_established(struct sock *child);
-bool vtcp_child_defers(const struct sock *child, const struct sk_buff *skb);
-void vtcp_child_wait_for_data(struct sock *child);
-unsigned int vtcp_child_synack_retries(const struct sock *child);
-bool vtcp_child_synack_waits(const struct sock *child);
-void vtcp_child_drop_req(struct sock *child);
-void vtcp_abort_children(struct sock *listener);
-extern struct request_sock_ops vtcp_request_sock_ops;
-extern struct request_sock_ops vtcp6_request_sock_ops;
-
-/* syncookies.c: SYN cookies (RFC 4987). */
-struct vtcp_syncookie {
-	u16 mss;		/* the peer's MSS, rounded down to the table */
-	u8 opts;		/* VTCP_OPT_* the peer offered and we take */
-	u8 snd_wscale;		/* the peer's window scale, with VTCP_OPT_WSCALE */
-	u16 window;		/* the window our SYN-ACK offered */
-};
-
-void vtcp_syncookies_listen(struct sock *sk);
-bool vtcp_want_syncookie(struct sock *sk, const struct sk_buff *skb);
-int vtcp_send_syncookie(struct sock *sk, const struct sk_buff *skb);
-bool vtcp_syncookie_check(struct sock *sk, const struct sk_buff *skb,
-			  struct vtcp_syncookie *c);
-u16 vtcp_syncookie_window(const struct sock *sk);
-
-/* Keepalive defaults, as TCP's (tcp(7)). */
-#define VTCP_KEEPIDLE_DEFAULT_MS	(7200 * 1000)
-#define VTCP_KEEPINTVL_DEFAULT_MS	(75 * 1000)
-#define VTCP_KEEPCNT_DEFAULT		9
-
-/* timewait.c */
-void vtcp_enter_timewait(struct sock *sk);
-int vtcp_tw_reack(struct vtcp_tw_sock *vtw, struct sk_buff *skb);
-int vtcp_tw_ack(struct vtcp_tw_sock *vtw, struct sk_buff *skb);
-int vtcp_tw_kill(struct vtcp_tw_sock *vtw, struct sk_buff *skb);
-int vtcp_tw_reopen(struct vtcp_tw_sock *vtw, struct sk_buff *skb);
-struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb,
-			 int sdif);
-void vtcp_tw_net_init(struct net *net);
-void vtcp_tw_net_exit(struct net *net);
-u32 vtcp_tw_remaining_ms(const struct inet_timewait_sock *tw);
-extern struct timewait_sock_ops vtcp_timewait_sock_ops;
-extern struct timewait_sock_ops vtcp6_timewait_sock_ops;
-
-/* info.c: a connection as getsockopt(VTCP_INFO) and sock_diag show it. */
-struct vtcp_timer_state {
-	u8 kind;		/* enum vtcp_timer_kind */
-	u8 retries;		/* expiries so far without progress */
-	u32 expires_ms;		/* from now */
-};
-
-u8 vtcp_timer_kind(const struct sock *sk, enum vtcp_timer t);
-u8 vtcp_timer_retries(const struct sock *sk, u8 kind);
-void vtcp_next_timer(const struct sock *sk, struct vtcp_timer_state *ts);
-void vtcp_get_info(const struct sock *sk, struct vtcp_info *info);
-int vtcp_getsockopt_info(struct sock *sk, char __user *optval,
-			 int __user *optlen, int len);
-int vtcp_getsockopt_tcp_info(struct sock *sk, char __user *optval,
-			     int __user *optlen, int len);
-
-/* diag.c: sock_diag (inet_diag) dumps, lookups and SOCK_DESTROY. */
-int vtcp_diag_init(void);
-void vtcp_diag_exit(void);
-u64 vtcp_cookie(struct sock *sk);
-int vtcp_abort(struct sock *sk, int err);
-
-/* netlink.c: the generic netlink family, its counters and events. */
-int vtcp_genl_init(void);
-void vtcp_genl_exit(void);
-void vtcp_event_state(struct sock *sk, int old, int new, int ev);
-void vtcp_event_timer(struct sock *sk, enum vtcp_timer t);
-void vtcp_event_seg_in(struct sock *sk, const struct sk_buff *skb);
-void vtcp_event_seg_out(struct sock *sk, const struct sk_buff *skb);
-void vtcp_event_pmtu(struct sock *sk);
-void vtcp_event_reply(struct net *net, const struct sk_buff *skb,
-		      const struct sk_buff *in);
+/*
+ * A time constant of TCP's, in jiffies, in milliseconds as vtcp keeps
+ * times: a constant expression (jiffies_to_msecs() is not one), exact
+ * for each of them at every HZ the kernel offers (100, 250, 300, 1000).
+ */
+#define VTCP_JIFFIES_MS(j)	((j) * MSEC_PER_SEC / HZ)
 
 #endif /* _VTCP_H */

@@ -18,10 +18,6 @@
 /* Room for our header plus everything below it (IP, link layer). */
 #define VTCP_MAX_HEADER	(VTCP_HDR_MAX + sizeof(struct ipv6hdr) + MAX_HEADER)
 
-/* The options we speak (RFC 9293 3.2, RFC 7323, RFC 2018). */
-#define VTCP_MAX_SACKS		4	/* blocks in one option */
-#define VTCP_WSCALE_MAX		14	/* RFC 7323 2.3 */
-
 struct vtcp_sack_block {
 	u32 start;
 	u32 end;
@@ -35,7 +31,7 @@ struct vtcp_opts {
 	u16 mss;
 	u32 tsval;
 	u32 tsecr;
-	struct vtcp_sack_block sacks[VTCP_MAX_SACKS];
+	struct vtcp_sack_block sacks[TCP_NUM_SACKS];
 };
 
 #define VTCP_OPT_MSS		BIT(6)
@@ -50,9 +46,5 @@ static inline unsigned int vtcp_hdr_len(const struct tcphdr *th)
 {
 	return th->doff * 4U;
 }
-
-void vtcp_parse_options(const struct tcphdr *th, struct vtcp_opts *o);
-unsigned int vtcp_options_len(const struct vtcp_opts *o);
-void vtcp_write_options(u8 *p, const struct vtcp_opts *o);
 
 #endif /* _VTCP_WIRE_H */

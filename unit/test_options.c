@@ -7,6 +7,7 @@
  */
 #include "ktap.h"
 #include "vtcp.h"
+#include "options.h"
 #include "wire.h"
 
 static union {
@@ -231,7 +232,7 @@ TEST(write_read_round_trip)
 	u8 buf[44];
 
 	for (has = 0; has < 128; has++) {
-		for (n = 0; n <= VTCP_MAX_SACKS; n++) {
+		for (n = 0; n <= TCP_NUM_SACKS; n++) {
 			struct vtcp_opts o = {
 				.has = has, .mss = 536, .wscale = 14,
 				.tsval = 0xdeadbeef, .tsecr = 7,
