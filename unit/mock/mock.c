@@ -243,10 +243,12 @@ void vtcp_set_state(struct sock *sk, int state)
 	sk->sk_state = state;
 }
 
+/* As socket.c's: a socket it finds not CLOSED is a warning. */
 void vtcp_done(struct sock *sk)
 {
 	mock_record("vtcp_done");
-	sk->sk_state = TCP_CLOSE;
+	if (WARN_ON_ONCE(sk->sk_state != TCP_CLOSE))
+		sk->sk_state = TCP_CLOSE;
 }
 
 void vtcp_reset_sock(struct sock *sk, int err)
@@ -296,9 +298,35 @@ void vtcp_child_wait_for_data(struct sock *child)
 	mock_record("vtcp_child_wait_for_data");
 }
 
+/* The state the full socket hands over from: the timewait one copies it. */
 void vtcp_enter_timewait(struct sock *sk)
 {
-	mock_record("vtcp_enter_timewait");
+	mock_record("%s(%d)", __func__, sk->sk_state);
+}
+
+/* timewait.c's actions, on the timewait socket only. */
+int vtcp_tw_reack(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
+{
+	mock_record("vtcp_tw_reack");
+	return 0;
+}
+
+int vtcp_tw_ack(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
+{
+	mock_record("vtcp_tw_ack");
+	return 0;
+}
+
+int vtcp_tw_kill(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
+{
+	mock_record("vtcp_tw_kill");
+	return 0;
+}
+
+int vtcp_tw_reopen(struct vtcp_tw_sock *vtw, struct sk_buff *skb)
+{
+	mock_record("vtcp_tw_reopen");
+	return 0;
 }
 
 void vtcp_default_cong(struct net *net, char *name)
