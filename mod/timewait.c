@@ -334,7 +334,9 @@ struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb,
 	vtcp_event_seg_in(sk, skb);
 	if (th->rst) {		/* RFC 1337: no TIME-WAIT assassination */
 		VTCP_INC_STATS(twsk_net(tw), VTCP_MIB_TW_RST_IGNORED);
-		goto out;
+		vtcp_drop(sk, skb, VTCP_DROP_TIME_WAIT_RST);
+		inet_twsk_put(tw);
+		return NULL;
 	}
 	if (th->syn && syn_is_newer(vtw, cb))
 		listener = listener_for(skb, sdif);
@@ -348,7 +350,6 @@ struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb,
 	} else if (cb->end_seq != cb->seq) {
 		vtcp_tw_ack(sk, skb);	/* old data: tell them where we are */
 	}
-out:
 	inet_twsk_put(tw);
 	if (!listener)
 		consume_skb(skb);
