@@ -20,6 +20,7 @@
 #include <net/xfrm.h>
 
 #include "vtcp.h"
+#include "trace.h"
 #include "wire.h"
 
 /* Count @skb in @mib and drop it, saying @why. */
@@ -615,6 +616,7 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!th->ack || !rcv_ack(sk, skb, &why) || sk->sk_state == TCP_CLOSE)
 		goto drop;
+	trace_vtcp_probe(sk, skb);
 
 	if (cb->end_seq == cb->seq)
 		goto drop;			/* a bare ACK */

@@ -16,6 +16,7 @@
 #include <net/tcp.h>
 
 #include "vtcp.h"
+#include "trace.h"
 #include "wire.h"
 
 enum { VTCP_GRP_EVENTS };
@@ -224,7 +225,10 @@ void vtcp_event_state(struct sock *sk, int old, int new, int ev)
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (old == new || !events_wanted(net))
+	if (old == new)
+		return;
+	trace_vtcp_state(sk, old, new, ev);
+	if (!events_wanted(net))
 		return;
 	id_of_sock(sk, &id);
 	msg = event_new(VTCP_EVT_STATE, &id, &hdr);

@@ -24,6 +24,7 @@
 
 #include "vtcp.h"
 #include "compat.h"
+#include "trace.h"
 #include "wire.h"
 
 /* Milliseconds, wrapping: enough for expiries at most hours away. */
@@ -131,6 +132,7 @@ static enum hrtimer_restart tw_timer_fired(struct hrtimer *h)
 
 	while ((vtw = take_expired(vn))) {
 		VTCP_INC_STATS(twsk_net(&vtw->tw), VTCP_MIB_TW_EXPIRED);
+		trace_vtcp_timer((struct sock *)&vtw->tw, 0);
 		vtcp_event_timer((struct sock *)&vtw->tw, 0);
 		vtcp_fsm((struct sock *)&vtw->tw, VTCP_EV_2MSL, NULL);
 		inet_twsk_put(&vtw->tw);
