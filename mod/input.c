@@ -35,12 +35,15 @@
 #include "stream.h"
 #include "timers.h"
 #include "timewait.h"
+#include "trace.h"
 #include "wire.h"
 
-static void drop(struct sk_buff *skb, struct net *net, enum vtcp_mib why)
+/* Count @skb in @mib and drop it, saying @why. */
+static void drop(struct sock *sk, struct sk_buff *skb, struct net *net,
+		 enum vtcp_mib mib, enum vtcp_drop_reason why)
 {
-	VTCP_INC_STATS(net, why);
-	kfree_skb(skb);
+	VTCP_INC_STATS(net, mib);
+	vtcp_drop(sk, skb, why);
 }
 
 /* Pull the whole header into the linear area, or say why not. */
@@ -98,16 +101,16 @@ static bool checksum_is_good(struct sk_buff *skb, struct net *net)
 bool vtcp_rcv_checks(struct sk_buff *skb, struct net *net)
 {
 	if (skb->pkt_type != PACKET_HOST) {
-		kfree_skb_reason(skb, SKB_DROP_REASON_OTHERHOST);
+		vtcp_drop(NULL, skb, VTCP_DROP_OTHERHOST);
 		return false;
 	}
 	VTCP_INC_STATS(net, VTCP_MIB_IN_SEGS);
 	if (!header_is_sane(skb)) {
-		drop(skb, net, VTCP_MIB_IN_HDR_ERRS);
+		drop(NULL, skb, net, VTCP_MIB_IN_HDR_ERRS, VTCP_DROP_HEADER);
 		return false;
 	}
 	if (!checksum_is_good(skb, net)) {
-		drop(skb, net, VTCP_MIB_IN_CSUM_ERRS);
+		drop(NULL, skb, net, VTCP_MIB_IN_CSUM_ERRS, VTCP_DROP_CSUM);
 		return false;
 	}
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
@@ -189,8 +192,8 @@ static struct sock *time_wait(struct sock *sk, struct sk_buff *skb, u32 *isn)
 	else
 		ipcb.h4 = *IPCB(skb);
 	if (!xfrm_policy_check(NULL, XFRM_POLICY_IN, skb, skb_family(skb))) {
+		vtcp_drop(sk, skb, VTCP_DROP_XFRM);
 		inet_twsk_put(inet_twsk(sk));
-		kfree_skb_reason(skb, SKB_DROP_REASON_XFRM_POLICY);
 		return NULL;
 	}
 	fill_cb(skb);
@@ -220,7 +223,7 @@ void vtcp_rcv_no_socket(struct net *net, struct sk_buff *skb)
 		fill_cb(skb);
 		vtcp_send_reset_for(net, skb);
 	}
-	drop(skb, net, VTCP_MIB_IN_NO_SOCKET);
+	drop(NULL, skb, net, VTCP_MIB_IN_NO_SOCKET, VTCP_DROP_NO_SOCKET);
 }
 
 /*
@@ -234,14 +237,14 @@ static bool admitted(struct sock *sk, struct sk_buff *skb)
 {
 	if (!xfrm_policy_check(sk, XFRM_POLICY_IN, skb, skb_family(skb))) {
 		sk_drops_add(sk, skb);
-		kfree_skb_reason(skb, SKB_DROP_REASON_XFRM_POLICY);
+		vtcp_drop(sk, skb, VTCP_DROP_XFRM);
 		return false;
 	}
 	nf_reset_ct(skb);
 	if (sk_filter_trim_cap(sk, skb, vtcp_hdr_len(vtcp_hdr(skb)))) {
 		sk_drops_add(sk, skb);
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_FILTER_DROP);
-		kfree_skb_reason(skb, SKB_DROP_REASON_SOCKET_FILTER);
+		vtcp_drop(sk, skb, VTCP_DROP_FILTER);
 		return false;
 	}
 	return true;
@@ -308,7 +311,7 @@ int vtcp_rcv_segment(struct net *net, struct sk_buff *skb, struct sock *sk,
 	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
 					   READ_ONCE(sk->sk_sndbuf))) {
 		bh_unlock_sock(sk);
-		drop(skb, net, VTCP_MIB_BACKLOG_DROP);
+		drop(sk, skb, net, VTCP_MIB_BACKLOG_DROP, VTCP_DROP_BACKLOG);
 		goto put;
 	}
 	bh_unlock_sock(sk);
@@ -439,8 +442,12 @@ static u32 never_sent_below(const struct vtcp_sock *vsk)
 	return min_t(u64, vsk->max_window, vsk->bytes_acked);
 }
 
-/* The ACK of an acceptable segment. Returns false to drop the segment. */
-static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
+/*
+ * The ACK of an acceptable segment. Returns false to drop the segment;
+ * then *@why says why, if it counts as a drop.
+ */
+static bool rcv_ack(struct sock *sk, struct sk_buff *skb,
+		    enum vtcp_drop_reason *why)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	u32 ack = VTCP_SKB_CB(skb)->ack_seq;
@@ -452,6 +459,7 @@ static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 	if (seq_after(ack, vsk->snd_nxt)) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_BAD_ACK);
 		answer_invalid(sk, skb, VTCP_MIB_ACK_SKIPPED_BAD_ACK);
+		*why = VTCP_DROP_BAD_ACK;
 		return false;
 	}
 	if (sk->sk_state == TCP_SYN_RECV) {
@@ -461,6 +469,7 @@ static bool rcv_ack(struct sock *sk, struct sk_buff *skb)
 		}
 		if (vtcp_child_defers(sk, skb)) {
 			vtcp_fsm(sk, VTCP_EV_BARE_ACK, skb);
+			*why = VTCP_DROP_DEFER_ACCEPT;
 			return false;		/* TCP_DEFER_ACCEPT waits for data */
 		}
 		vtcp_fsm(sk, VTCP_EV_ACK_OF_SYN, skb);
@@ -598,6 +607,7 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 	const struct tcphdr *th = vtcp_hdr(skb);
+	enum vtcp_drop_reason why = VTCP_NR_DROPS;	/* none */
 
 	/* Our SYN-ACK was lost (their SYN again), or simultaneous open. */
 	if (sk->sk_state == TCP_SYN_RECV && th->syn && cb->seq == vsk->irs) {
@@ -611,6 +621,7 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_IN_PAWS_DROP);
 		vtcp_note_old_data(sk, cb);
 		answer_invalid(sk, skb, VTCP_MIB_ACK_SKIPPED_PAWS);
+		why = VTCP_DROP_PAWS;
 		goto drop;
 	}
 	if (!seg_acceptable(vsk, cb)) {
@@ -621,6 +632,7 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 			vtcp_note_old_data(sk, cb);
 			answer_invalid(sk, skb, VTCP_MIB_ACK_SKIPPED_SEQ);
 		}
+		why = VTCP_DROP_OUT_OF_WINDOW;
 		goto drop;
 	}
 	remember_timestamp(sk, cb);
@@ -639,8 +651,9 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 		vtcp_challenge_ack(sk);		/* RFC 5961 section 4 */
 		goto drop;
 	}
-	if (!th->ack || !rcv_ack(sk, skb) || sk->sk_state == TCP_CLOSE)
+	if (!th->ack || !rcv_ack(sk, skb, &why) || sk->sk_state == TCP_CLOSE)
 		goto drop;
+	trace_vtcp_probe(sk, skb);
 
 	if (cb->end_seq == cb->seq)
 		goto drop;			/* a bare ACK */
@@ -659,7 +672,10 @@ static void rcv_established(struct sock *sk, struct sk_buff *skb)
 	else
 		vtcp_send_ack(sk);
 drop:
-	consume_skb(skb);
+	if (why != VTCP_NR_DROPS)
+		vtcp_drop(sk, skb, why);
+	else
+		consume_skb(skb);
 }
 
 /* RFC 9293 3.10.7.3: SYN-SENT. */
@@ -697,9 +713,12 @@ drop:
 /* LISTEN x SYN: a child, or a SYN cookie. */
 static void listen_syn(struct sock *sk, struct sk_buff *skb)
 {
-	if (vtcp_fsm(sk, VTCP_EV_SYN, skb))
-		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ATTEMPT_FAILS);
-	consume_skb(skb);
+	if (!vtcp_fsm(sk, VTCP_EV_SYN, skb)) {
+		consume_skb(skb);
+		return;
+	}
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ATTEMPT_FAILS);
+	vtcp_drop(sk, skb, VTCP_DROP_LISTEN);
 }
 
 /*
@@ -712,11 +731,13 @@ static void listen_ack(struct sock *sk, struct sk_buff *skb)
 
 	if (!err)
 		return;
-	if (err == -ENOENT)
+	if (err == -ENOENT) {
 		vtcp_send_reset_for(sock_net(sk), skb);
-	else
-		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ATTEMPT_FAILS);
-	consume_skb(skb);
+		vtcp_drop(sk, skb, VTCP_DROP_LISTEN_ACK);
+		return;
+	}
+	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_ATTEMPT_FAILS);
+	vtcp_drop(sk, skb, VTCP_DROP_LISTEN);
 }
 
 static void rcv_listen(struct sock *sk, struct sk_buff *skb)

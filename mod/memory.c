@@ -228,9 +228,11 @@ void vtcp_charge_coalesced(struct sock *sk, int delta)
  * in-order data is taken.
  *
  * Context: @sk locked.
- * Return: true if charged, false if @skb is to be dropped.
+ * Return: 0 if charged; else @skb is to be dropped: -ENOBUFS for the
+ * buffer, -ENOMEM for memory (the namespace's pressure or the protocol's
+ * limit).
  */
-bool vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order)
+int vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order)
 {
 	int limit = READ_ONCE(sk->sk_rcvbuf);
 
@@ -244,15 +246,15 @@ bool vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order)
 				   vtcp_sk(sk)->rcv_wup + vtcp_sk(sk)->rcv_wnd))
 		limit *= 2;
 	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize > limit)
-		return false;
+		return -ENOBUFS;
 	if (!in_order && vtcp_under_pressure(sk)) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_PRESSURE_DROP);
-		return false;
+		return -ENOMEM;
 	}
 	if (!sk_rmem_schedule(sk, skb, skb->truesize))
-		return false;
+		return -ENOMEM;
 	skb_set_owner_r(skb, sk);
 	skb->destructor = vtcp_rfree;
 	atomic_long_add(skb->truesize, ns_mem(sk));
-	return true;
+	return 0;
 }

@@ -15,7 +15,7 @@ bool vtcp_wmem_schedule(struct sock *sk, int size);
 void vtcp_charge_write(struct sock *sk, struct sk_buff *skb);
 void vtcp_charge_bytes(struct sock *sk, int n);
 void vtcp_uncharge_write(struct sock *sk, struct sk_buff *skb);
-bool vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order);
+int vtcp_charge_read(struct sock *sk, struct sk_buff *skb, bool in_order);
 void vtcp_charge_coalesced(struct sock *sk, int delta);
 
 #endif /* _VTCP_MEMORY_H */

@@ -21,6 +21,7 @@
 #include "netlink.h"
 #include "output.h"
 #include "stats.h"
+#include "trace.h"
 #include "wire.h"
 
 enum { VTCP_GRP_EVENTS };
@@ -240,7 +241,10 @@ void vtcp_event_state(struct sock *sk, int old, int new, int ev)
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (old == new || !events_wanted(net))
+	if (old == new)
+		return;
+	trace_vtcp_state(sk, old, new, ev);
+	if (!events_wanted(net))
 		return;
 	id_of_sock(sk, &id);
 	msg = event_new(VTCP_EVT_STATE, &id, &hdr);

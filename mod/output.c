@@ -23,6 +23,7 @@
 #include "socket.h"
 #include "stream.h"
 #include "timers.h"
+#include "trace.h"
 #include "wire.h"
 
 /* A full software checksum: replies from the control socket. */
@@ -587,16 +588,19 @@ void vtcp_probe_window(struct sock *sk)
 	u32 room;
 
 	if (!skb || !seq_after(vsk->snd_una + vsk->snd_wnd, VTCP_SKB_CB(skb)->seq)) {
+		trace_vtcp_retransmit(sk, NULL, VTCP_RETRANS_PROBE);
 		vtcp_send_probe(sk);
 		return;
 	}
 	room = vsk->snd_una + vsk->snd_wnd - VTCP_SKB_CB(skb)->seq;
 	if (room < skb->len && vtcp_split_segment(sk, skb, room)) {
+		trace_vtcp_retransmit(sk, NULL, VTCP_RETRANS_PROBE);
 		vtcp_send_probe(sk);
 		return;
 	}
 	if (transmit(sk, skb, true))
 		return;
+	trace_vtcp_retransmit(sk, skb, VTCP_RETRANS_PROBE);
 	vsk->snd_nxt = VTCP_SKB_CB(skb)->end_seq;
 }
 
@@ -620,6 +624,8 @@ int vtcp_retransmit_head(struct sock *sk)
 	}
 	VTCP_SKB_CB(skb)->retransmitted = 1;
 	err = transmit(sk, skb, true);
+	if (!err)
+		trace_vtcp_retransmit(sk, skb, VTCP_RETRANS_SYNACK);
 	vtcp_arm_rtx(sk);
 	return err;
 }

@@ -27,6 +27,7 @@
 #include "recovery.h"
 #include "rtx.h"
 #include "timers.h"
+#include "trace.h"
 #include "wire.h"
 
 /* Sequence space a queued segment takes: data, SYN and FIN. */
@@ -70,7 +71,8 @@ static void note_lost_at(struct vtcp_sock *vsk, u32 seq)
 		vsk->lost_hint = seq;
 }
 
-static void mark_lost(struct vtcp_sock *vsk, struct sk_buff *skb)
+/* @skb is lost, as @by (a VTCP_RETRANS_* reason) found. */
+static void mark_lost(struct vtcp_sock *vsk, struct sk_buff *skb, u8 by)
 {
 	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 
@@ -80,6 +82,7 @@ static void mark_lost(struct vtcp_sock *vsk, struct sk_buff *skb)
 		vtcp_mtu_probe_lost((struct sock *)vsk, skb);
 	note_lost_at(vsk, cb->seq);
 	cb->lost = 1;
+	cb->lost_by = by;
 	vsk->lost_out += seg_len(skb);
 	vtcp_rtx_leave_flight(skb);
 }
@@ -94,7 +97,7 @@ static void mark_head_lost(struct sock *sk)
 		return;
 	if (head->len > vsk->mss)
 		vtcp_split_segment(sk, head, vsk->mss);
-	mark_lost(vsk, head);
+	mark_lost(vsk, head, VTCP_RETRANS_FAST);
 }
 
 /* What the write queue may exceed twice the send buffer by, in splits. */
@@ -337,7 +340,7 @@ static void mark_lost_by_sack(struct sock *sk)
 		if (VTCP_SKB_CB(skb)->sacked)
 			above += seg_len(skb);
 		else if (above > thresh)
-			mark_lost(vsk, skb);
+			mark_lost(vsk, skb, VTCP_RETRANS_FAST);
 	}
 }
 
@@ -358,7 +361,8 @@ static u64 reo_wnd_ns(const struct vtcp_sock *vsk)
 }
 
 /* Lost, or if resent already, lost again: it is to be sent once more. */
-static void mark_lost_again(struct vtcp_sock *vsk, struct sk_buff *skb)
+static void mark_lost_again(struct vtcp_sock *vsk, struct sk_buff *skb,
+			    u8 by)
 {
 	struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 
@@ -367,9 +371,10 @@ static void mark_lost_again(struct vtcp_sock *vsk, struct sk_buff *skb)
 		vsk->retrans_out -= seg_len(skb);
 	}
 	if (!cb->lost) {
-		mark_lost(vsk, skb);
+		mark_lost(vsk, skb, by);
 		return;
 	}
+	cb->lost_by = by;
 	note_lost_at(vsk, cb->seq);
 	vtcp_rtx_leave_flight(skb);
 }
@@ -399,7 +404,7 @@ static void rack_mark_lost(struct sock *sk)
 			break;
 		if (now - cb->sent_ns >= due) {
 			VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RACK_LOST);
-			mark_lost_again(vsk, skb);
+			mark_lost_again(vsk, skb, VTCP_RETRANS_RACK);
 		} else {
 			wait = max(wait, due - (now - cb->sent_ns));
 		}
@@ -664,6 +669,7 @@ static int resend(struct sock *sk, struct sk_buff *skb)
 	vsk->retrans_segs++;
 	vsk->bytes_retrans += skb->len;
 	VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RETRANS_SEGS);
+	trace_vtcp_retransmit(sk, skb, cb->lost_by);
 	if (!vtcp_timer_pending(sk, VTCP_TIMER_RTX))
 		vtcp_arm_rtx(sk);
 	return 0;
@@ -761,6 +767,7 @@ void vtcp_tlp_timeout(struct sock *sk)
 		vsk->bytes_retrans += skb->len;
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RETRANS_SEGS);
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_LOSS_PROBES);
+		trace_vtcp_retransmit(sk, skb, VTCP_RETRANS_TLP);
 	}
 	vtcp_arm_rtx(sk);
 }
@@ -800,7 +807,8 @@ void vtcp_resend_oversized(struct sock *sk)
 
 		if (skb->len <= vsk->mss || cb->sacked)
 			continue;
-		mark_lost_again(vsk, skb);	/* if resent, at the old size */
+		/* if resent, at the old size */
+		mark_lost_again(vsk, skb, VTCP_RETRANS_PMTU);
 	}
 	if (!vsk->lost_out)
 		return;
@@ -855,6 +863,7 @@ void vtcp_enter_loss(struct sock *sk)
 			vtcp_mtu_probe_lost(sk, skb);
 		cb->sacked = 0;
 		cb->lost = 1;
+		cb->lost_by = VTCP_RETRANS_RTO;
 		vsk->lost_out += seg_len(skb);
 		vtcp_rtx_leave_flight(skb);
 	}

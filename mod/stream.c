@@ -18,6 +18,7 @@
 #include "rtx.h"
 #include "stream.h"
 #include "timers.h"
+#include "trace.h"
 #include "wire.h"
 
 static void free_queue(struct sock *sk, struct sk_buff_head *q, bool wmem)
@@ -276,16 +277,16 @@ static void ack_soon(struct sock *sk, u32 len)
 /*
  * Find room for @skb in the receive buffer. In-order data comes first:
  * for it we give up what waits out of order (the peer resends it).
+ * Returns 0, or vtcp_charge_read()'s error.
  */
-static bool charge(struct sock *sk, struct sk_buff *skb)
+static int charge(struct sock *sk, struct sk_buff *skb)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	bool in_order = !seq_after(VTCP_SKB_CB(skb)->seq, vsk->rcv_nxt);
+	int err = vtcp_charge_read(sk, skb, in_order);
 
-	if (vtcp_charge_read(sk, skb, in_order))
-		return true;
-	if (!in_order || RB_EMPTY_ROOT(&vsk->ooo_queue))
-		return false;
+	if (!err || !in_order || RB_EMPTY_ROOT(&vsk->ooo_queue))
+		return err;
 	purge_ooo(sk);
 	sk_mem_reclaim(sk);
 	return vtcp_charge_read(sk, skb, true);
@@ -307,6 +308,7 @@ void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	const struct vtcp_skb_cb *cb = VTCP_SKB_CB(skb);
 	bool fin;
 	u32 len;
+	int err;
 
 	vtcp_note_old_data(sk, cb);
 	if (seq_leq(cb->end_seq, vsk->rcv_nxt)) {
@@ -315,9 +317,11 @@ void vtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	skb_dst_drop(skb);
-	if (!charge(sk, skb)) {
+	err = charge(sk, skb);
+	if (err) {
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RCVBUF_DROP);
-		kfree_skb(skb);
+		vtcp_drop(sk, skb, err == -ENOMEM ? VTCP_DROP_MEMORY :
+						    VTCP_DROP_RCVBUF);
 		vtcp_send_ack(sk);
 		return;
 	}

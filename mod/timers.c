@@ -33,6 +33,7 @@
 #include "rtx.h"
 #include "stats.h"
 #include "timers.h"
+#include "trace.h"
 
 #define NSEC_PER_MSEC_U64 ((u64)NSEC_PER_MSEC)
 
@@ -99,6 +100,7 @@ static void rtx_timeout(struct sock *sk)
 	struct sk_buff *head = vtcp_rtx_head(sk);
 	u8 mode;
 
+	trace_vtcp_timer(sk, VTCP_TIMER_RTX);
 	vtcp_event_timer(sk, VTCP_TIMER_RTX);
 	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
 		return;
@@ -150,6 +152,7 @@ static void rtx_timeout(struct sock *sk)
 
 static void delack_timeout(struct sock *sk)
 {
+	trace_vtcp_timer(sk, VTCP_TIMER_DELACK);
 	vtcp_event_timer(sk, VTCP_TIMER_DELACK);
 	if (vtcp_sk(sk)->acks_pending && sk->sk_state != TCP_CLOSE)
 		vtcp_send_ack(sk);
@@ -161,6 +164,7 @@ static void keepalive_timeout(struct sock *sk)
 	struct vtcp_sock *vsk = vtcp_sk(sk);
 	u64 idle, limit;
 
+	trace_vtcp_timer(sk, VTCP_TIMER_KEEPALIVE);
 	vtcp_event_timer(sk, VTCP_TIMER_KEEPALIVE);
 	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
 		vtcp_fsm(sk, VTCP_EV_FW2_TIMEOUT, NULL);

@@ -32,6 +32,7 @@
 #include "ratelimit.h"
 #include "socket.h"
 #include "timewait.h"
+#include "trace.h"
 #include "wire.h"
 
 /* Milliseconds, wrapping: enough for expiries at most hours away. */
@@ -139,6 +140,7 @@ static enum hrtimer_restart tw_timer_fired(struct hrtimer *h)
 
 	while ((vtw = take_expired(vn))) {
 		VTCP_INC_STATS(twsk_net(&vtw->tw), VTCP_MIB_TW_EXPIRED);
+		trace_vtcp_timer((struct sock *)&vtw->tw, 0);
 		vtcp_event_timer((struct sock *)&vtw->tw, 0);
 		vtcp_tw_fsm(vtw, VTCP_EV_2MSL, NULL);
 		inet_twsk_put(&vtw->tw);
@@ -391,7 +393,9 @@ struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb,
 	vtcp_event_seg_in((struct sock *)tw, skb);
 	if (th->rst) {		/* RFC 1337: no TIME-WAIT assassination */
 		VTCP_INC_STATS(twsk_net(tw), VTCP_MIB_TW_RST_IGNORED);
-		goto out;
+		vtcp_drop((struct sock *)tw, skb, VTCP_DROP_TIME_WAIT_RST);
+		inet_twsk_put(tw);
+		return NULL;
 	}
 	if (th->syn && syn_is_newer(vtw, cb))
 		listener = listener_for(skb, sdif);
@@ -405,7 +409,6 @@ struct sock *vtcp_tw_rcv(struct inet_timewait_sock *tw, struct sk_buff *skb,
 	} else if (cb->end_seq != cb->seq) {
 		vtcp_tw_ack(vtw, skb);	/* old data: tell them where we are */
 	}
-out:
 	inet_twsk_put(tw);
 	if (!listener)
 		consume_skb(skb);

@@ -238,7 +238,44 @@ struct vtcp_skb_cb {
 	u8 has_sacks:1;		/* in: carried SACK blocks */
 	u8 mtu_probe:1;		/* out: an RFC 4821 probe, one segment */
 	u8 on_rtx:1;		/* out: sent, on the retransmit queue */
+	u8 lost_by;		/* out: what marked it lost, VTCP_RETRANS_* */
 	int iif;		/* in: the interface it came in on */
+};
+
+/* Why a segment is resent: the vtcp_retransmit tracepoint's reason. */
+enum vtcp_retrans_reason {
+	VTCP_RETRANS_RTO,	/* the retransmission timer (SYN, FIN, data) */
+	VTCP_RETRANS_FAST,	/* duplicate ACKs or SACKs (RFC 6675, 6582) */
+	VTCP_RETRANS_RACK,	/* lost by time (RFC 8985) */
+	VTCP_RETRANS_TLP,	/* a tail loss probe (RFC 8985 section 7) */
+	VTCP_RETRANS_PROBE,	/* a zero-window probe */
+	VTCP_RETRANS_PMTU,	/* too large for a smaller path MTU */
+	VTCP_RETRANS_SYNACK,	/* our SYN again, as a SYN-ACK (simultaneous open) */
+};
+
+/*
+ * Why a received segment is dropped: the vtcp_drop tracepoint's reason,
+ * with the counter it counts in. trace.c gives each the kernel's closest
+ * reason, which skb:kfree_skb shows.
+ */
+enum vtcp_drop_reason {
+	VTCP_DROP_OTHERHOST,	/* not for this host */
+	VTCP_DROP_HEADER,	/* InHdrErrors */
+	VTCP_DROP_CSUM,		/* InCsumErrors */
+	VTCP_DROP_NO_SOCKET,	/* InNoSocket */
+	VTCP_DROP_XFRM,		/* IPsec policy */
+	VTCP_DROP_FILTER,	/* InFilterDrop */
+	VTCP_DROP_BACKLOG,	/* BacklogDrop */
+	VTCP_DROP_PAWS,		/* InPawsDrop */
+	VTCP_DROP_OUT_OF_WINDOW, /* InOutOfWindow */
+	VTCP_DROP_BAD_ACK,	/* InBadAck */
+	VTCP_DROP_RCVBUF,	/* RcvbufDrop */
+	VTCP_DROP_MEMORY,	/* RcvbufDrop: PressureDrop, or the proto's limit */
+	VTCP_DROP_TIME_WAIT_RST, /* TimeWaitRstIgnored */
+	VTCP_DROP_LISTEN,	/* AttemptFails: ListenOverflows, or no child */
+	VTCP_DROP_LISTEN_ACK,	/* an ACK at a listener: no cookie of ours */
+	VTCP_DROP_DEFER_ACCEPT,	/* DeferAcceptDrop */
+	VTCP_NR_DROPS
 };
 
 /* What the RTX timer is armed for (timers.c, recovery.c). */
