@@ -22,10 +22,10 @@ import termios
 import threading
 import time
 
-from vtcplib import (ACK, FIN, SYN, RawPeer, Sniffer, Tap, netem, ns,
-                     parse_options, route_raw_peer, seq_add, sh, stat,
-                     stats, sysctl, sysctl_str, two_hosts, vsock, wait_after,
-                     wait_stat, listener)
+from vtcplib import (ACK, FIN, SYN, RawPeer, Sniffer, Tap, connected_pair,
+                     listener, netem, ns, parse_options, recv_exactly,
+                     route_raw_peer, seq_add, sh, stat, stats, sysctl,
+                     sysctl_str, two_hosts, vsock, wait_after, wait_stat)
 from vtcplib import addr, net_addr
 from vtcplib import SOL_VTCP, VTCP_CONGESTION, VTCP_CORK, VTCP_NODELAY
 from vtcpnl import vtcp_info
@@ -56,24 +56,11 @@ def sniffer():
 
 def pair(port, listen_opts=(), connect_opts=()):
     """a connects to b:@port. Options (level, name, value) are set on b's
-    listener before listen() and on a's socket before connect()."""
-    with ns("b"):
-        ls = vsock()
-        for o in listen_opts:
-            ls.setsockopt(*o)
-        ls.bind((B, port))
-        ls.listen(4)
-    ls.settimeout(10)
-    with ns("a"):
-        c = vsock()
-        for o in connect_opts:
-            c.setsockopt(*o)
-        c.settimeout(30)
-        c.connect((B, port))
-    s, _ = ls.accept()
-    s.settimeout(30)
-    ls.close()
-    return c, s
+    listener and on a's socket before they bind and connect."""
+    return connected_pair(
+        port, before=lambda c: [c.setsockopt(*o) for o in connect_opts],
+        listener_before=lambda ls: [ls.setsockopt(*o) for o in listen_opts],
+        timeout=30, accept_timeout=10)
 
 
 def conn(c):
@@ -90,16 +77,6 @@ def abort(s):
 
 def info_of(s):
     return vtcp_info(s.getsockopt(SOL_VTCP, VTCP_INFO, 512))
-
-
-def recv_exactly(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            break
-        buf += chunk
-    return buf
 
 
 def move(src, dst, data):

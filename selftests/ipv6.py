@@ -21,8 +21,8 @@ import subprocess
 import threading
 import time
 
-from vtcplib import (A, B, A6, B6, SYN, Sniffer, Tap, ns, sh, stats, sysctl,
-                     two_hosts, vsock, vtcp_ss)
+from vtcplib import (A, B, A6, B6, SYN, Sniffer, Tap, ns, recv_exactly, sh,
+                     stats, sysctl, two_hosts, vsock, vtcp_ss)
 import vtcpnl
 
 LL_A, LL_B = "fe80::1", "fe80::2"
@@ -154,25 +154,15 @@ def case_dual_stack():
            "peer as fd00::1", (peer4, peer6, s4.getsockname()))
     c4.sendall(b"four" * 1000)
     c6.sendall(b"six!" * 1000)
-    got4 = recv_n(s4, 4000)
-    got6 = recv_n(s6, 4000)
+    got4 = recv_exactly(s4, 4000)
+    got6 = recv_exactly(s6, 4000)
     s4.sendall(b"back")
     tap.ok(got4 == b"four" * 1000 and got6 == b"six!" * 1000 and
-           recv_n(c4, 4) == b"back",
+           recv_exactly(c4, 4) == b"back",
            "one listener on [::]: both connections carry data, the mapped "
            "one as IPv4 on the wire")
     for x in (c4, s4, c6, s6):
         x.close()
-
-
-def recv_n(s, n):
-    buf = bytearray()
-    while len(buf) < n:
-        d = s.recv(n - len(buf))
-        if not d:
-            break
-        buf += d
-    return bytes(buf)
 
 
 def case_v6only():
@@ -198,7 +188,7 @@ def case_mapped_client():
     s, peer = ls.accept()
     c.sendall(b"mapped")
     tap.ok(c.getsockname()[0] == "::ffff:" + A and peer[0] == A and
-           recv_n(s, 6) == b"mapped",
+           recv_exactly(s, 6) == b"mapped",
            "AF_INET6 client of an IPv4 server (::ffff:10.0.0.2): IPv4 on "
            "the wire, mapped names", (c.getsockname(), peer))
     only = v6sock("a", v6only=True)
@@ -221,7 +211,8 @@ def case_link_local():
     s, peer = ls.accept()
     c.sendall(b"link-local")
     tap.ok(e == errno.EINVAL and peer[0] == LL_A and
-           recv_n(s, 10) == b"link-local" and c.getpeername()[3] == ifindex,
+           recv_exactly(s, 10) == b"link-local" and
+           c.getpeername()[3] == ifindex,
            "link-local peer: no scope id is EINVAL; with one, a connection "
            "on that interface", (errno.errorcode.get(e, e), peer,
                                  c.getpeername()))
@@ -243,7 +234,7 @@ def case_wire():
     c.connect((B6, 6006))
     s, _ = ls.accept()
     c.sendall(os.urandom(100000))
-    recv_n(s, 100000)
+    recv_exactly(s, 100000)
     mine = sn.wait(lambda g: g.src == A6 and g.dport == 6006, 20)
     sn.close()
     sh("ip netns exec a ethtool -K a0 tx on tso on gso on "
@@ -274,14 +265,14 @@ def case_flow_label_after_rto():
     c = connect("a", socket.AF_INET6, (B6, 6011))
     s, _ = ls.accept()
     c.sendall(b"x" * 1000)
-    recv_n(s, 1000)
+    recv_exactly(s, 1000)
     drop_at_b(True)
     c.sendall(b"y" * 1000)
     mine = lambda g: g.src == A6 and g.len == 1000 and g.dport == 6011
     # The first copy, the loss probe, two timeouts' resends.
     sent = sn.wait(mine, 4, timeout=15)
     drop_at_b(False)
-    got = recv_n(s, 1000)
+    got = recv_exactly(s, 1000)
     sn.close()
     labels = [g.flow for g in sent]
     tap.ok(got == b"y" * 1000 and len(labels) == 4 and
@@ -340,7 +331,7 @@ def case_packet_too_big():
            "1208 (1280 less IPv6, our header, timestamps)" % mss0,
            "MSS %d" % mss)
     c.sendall(os.urandom(200000))
-    tap.ok(len(recv_n(s, 200000)) == 200000,
+    tap.ok(len(recv_exactly(s, 200000)) == 200000,
            "200000 bytes arrive after the MSS fell")
     for x in (ls, c, s):
         x.close()
@@ -426,7 +417,7 @@ def case_syncookies():
     c = connect("a", socket.AF_INET6, (B6, 6009))
     c.sendall(b"cookie")
     s, peer = ls.accept()
-    ok = recv_n(s, 6) == b"cookie" and peer[0] == A6
+    ok = recv_exactly(s, 6) == b"cookie" and peer[0] == A6
     mss = s.getsockopt(SOL_VTCP, VTCP_MAXSEG)
     after = counters("b")
     sh("ip -n a link set a0 mtu 1500")
@@ -462,7 +453,7 @@ def case_recverr_established():
         results.append(bool(p.poll(0)))
         results.append(c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
         c.sendall(b"still")
-        results.append(recv_n(s, 5))
+        results.append(recv_exactly(s, 5))
         for x in (ls, c, s):
             x.close()
     tap.eq(results, [False, errno.EHOSTUNREACH, b"still",
@@ -692,7 +683,7 @@ def exchange(server_ns, server_sock, addr, client_ns, client_sock, n):
         c.connect(addr)
         c.sendall(data)
         c.shutdown(socket.SHUT_WR)
-        answer = recv_n(c, 32)
+        answer = recv_exactly(c, 32)
     except OSError as e:
         answer = repr(e)
     c.close()

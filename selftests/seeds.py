@@ -8,8 +8,8 @@ import select
 import socket
 import time
 
-from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, inject, ns,
-                     segment, sh, stats, sysctl, two_hosts, vsock)
+from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, connected_pair,
+                     inject, ns, segment, sh, stats, sysctl, two_hosts, vsock)
 from vtcplib import addr, u32_match
 
 A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
@@ -107,21 +107,6 @@ def synack_not_for_us():
     ls.close()
 
 
-def connected_pair(port, a_port=0):
-    ls = listener(port)
-    with ns("a"):
-        c = vsock()
-        if a_port:
-            c.bind((A, a_port))
-        c.connect((B, port))
-    with ns("b"):
-        ls.setblocking(True)
-        ls.settimeout(5)
-        s, _ = ls.accept()
-    ls.close()
-    return c, s
-
-
 def lost_last_ack():
     """3: the last ACK is lost: FIN again, ACK again, 2MSL starts again."""
     with ns("a"):
@@ -131,7 +116,7 @@ def lost_last_ack():
         sysctl("rto_initial_ms", 500)
         sysctl("rto_min_ms", 500)
         sysctl("fin_retries", 3)
-    c, s = connected_pair(7003)
+    c, s = connected_pair(7003, timeout=None)
     with ns("a"):
         sn = Sniffer("a0")
     c.close()				# a: FIN-WAIT-1 .. FIN-WAIT-2
@@ -169,7 +154,7 @@ def timewait_holds_port():
     """4: TIME-WAIT holds the 4-tuple: bind fails until 2MSL is over."""
     with ns("a"):
         sysctl("msl_ms", 1500)
-    c, s = connected_pair(7004, a_port=5555)
+    c, s = connected_pair(7004, client_port=5555, timeout=None)
     c.close()
     time.sleep(0.2)
     s.close()

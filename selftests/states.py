@@ -14,8 +14,9 @@ import socket
 import struct
 import time
 
-from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, inject, ns,
-                     segment, sysctl, two_hosts, vsock)
+from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, connected_pair,
+                     inject, ns, recv_exactly, segment, sysctl, two_hosts,
+                     vsock)
 from vtcplib import listener, netem, seq_add, stat, wait_stat
 from vtcplib import make_options, parse_options, vtcp_states
 from vtcplib import addr, mss
@@ -31,31 +32,6 @@ two_hosts(mtu=MTU)
 for _h in ("a", "b"):
     with ns(_h):
         sysctl("msl_ms", MSL_MS)
-
-
-def pair(port, a_port=0):
-    """a connects to b:@port; returns (a's socket, b's accepted socket)."""
-    ls = listener(port)
-    with ns("a"):
-        c = vsock()
-        c.settimeout(5)
-        if a_port:
-            c.bind((A, a_port))
-        c.connect((B, port))
-    s, _ = ls.accept()
-    s.settimeout(5)
-    ls.close()
-    return c, s
-
-
-def recv_n(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            break
-        buf += chunk
-    return buf
 
 
 def recv_or_errno(sock):
@@ -96,7 +72,7 @@ def handshake():
     port = 7101
     with ns("a"):
         sn = Sniffer("a0")
-    c, s = pair(port)
+    c, s = connected_pair(port, timeout=5)
     cp = c.getsockname()[1]
     mine = conn(cp, port)
     syn = sn.wait(lambda x: mine(x) and x.src == A and x.is_(SYN))
@@ -120,9 +96,9 @@ def handshake():
            "option %r in %r" % (opt, syn[0].options if syn else None))
     try:
         c.sendall(b"ping")
-        got_b = recv_n(s, 4)
+        got_b = recv_exactly(s, 4)
         s.sendall(b"pong!")
-        got_a = recv_n(c, 5)
+        got_a = recv_exactly(c, 5)
     except OSError as e:
         got_a = got_b = e
     tap.ok(got_b == b"ping" and got_a == b"pong!",
@@ -141,14 +117,14 @@ def teardown(active, port):
     tw0 = {h: stat(h, "TimeWaitCreated") for h in ("a", "b")}
     with ns("a"):
         sn = Sniffer("a0")
-    c, s = pair(port)
+    c, s = connected_pair(port, timeout=5)
     cp = c.getsockname()[1]
     mine = conn(cp, port)
     # Some data each way, so that the FINs' numbers are not just ISS + 1.
     c.sendall(b"a" * 300)
-    recv_n(s, 300)
+    recv_exactly(s, 300)
     s.sendall(b"b" * 200)
-    recv_n(c, 200)
+    recv_exactly(c, 200)
     syn = sn.wait(lambda x: mine(x) and x.src == A and x.is_(SYN))
     synack = sn.wait(lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
     if not (syn and synack):
@@ -229,7 +205,7 @@ def half_close():
     tw0 = stat("a", "TimeWaitCreated")
     with ns("a"):
         sn = Sniffer("a0")
-    c, s = pair(port)
+    c, s = connected_pair(port, timeout=5)
     cp = c.getsockname()[1]
     mine = conn(cp, port)
     c.shutdown(socket.SHUT_WR)
@@ -251,7 +227,7 @@ def half_close():
     data = bytes(range(256)) * 40		# 10240 bytes, several segments
     try:
         s.sendall(data)
-        got = recv_n(c, len(data))
+        got = recv_exactly(c, len(data))
     except OSError as e:
         got = e
     end = seq_add(fin[0].ack, len(data)) if fin else None
@@ -345,8 +321,8 @@ def simultaneous():
     try:
         ca.sendall(b"from a")
         cb.sendall(b"from b")
-        got_b = recv_n(cb, 6)
-        got_a = recv_n(ca, 6)
+        got_b = recv_exactly(cb, 6)
+        got_a = recv_exactly(ca, 6)
     except OSError as e:
         got_a = got_b = e
     tap.ok(got_a == b"from b" and got_b == b"from a",
@@ -393,13 +369,13 @@ def rst_processing():
     port = 7106
     with ns("a"):
         sn = Sniffer("a0")
-    c, s = pair(port)
+    c, s = connected_pair(port, timeout=5)
     cp = c.getsockname()[1]
     mine = conn(cp, port)
     c.sendall(b"x" * 10)
-    recv_n(s, 10)
+    recv_exactly(s, 10)
     s.sendall(b"y" * 20)
-    recv_n(c, 20)
+    recv_exactly(c, 20)
     syn = sn.wait(lambda x: mine(x) and x.src == A and x.is_(SYN))
     synack = sn.wait(lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
     if not (syn and synack):
@@ -421,9 +397,9 @@ def rst_processing():
     def alive(tag):
         try:
             s.sendall(tag)
-            got = recv_n(c, len(tag))
+            got = recv_exactly(c, len(tag))
             c.sendall(tag)
-            got2 = recv_n(s, len(tag))
+            got2 = recv_exactly(s, len(tag))
         except OSError as e:
             return e
         return got == tag and got2 == tag
@@ -527,7 +503,7 @@ def server_timewait(ls, port, aport):
         c.connect((B, port))
     s, _ = ls.accept()
     c.sendall(b"q" * 100)
-    recv_n(s, 100)
+    recv_exactly(s, 100)
     s.close()
     recv_or_errno(c)
     c.close()
@@ -557,7 +533,7 @@ def reconnect(ls, port, aport):
         c.connect((B, port))
         s, _ = ls.accept()
         c.sendall(b"again")
-        err = 0 if recv_n(s, 5) == b"again" else "no data"
+        err = 0 if recv_exactly(s, 5) == b"again" else "no data"
         s.close()
     except OSError as e:
         err = e.errno

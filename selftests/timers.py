@@ -16,8 +16,8 @@ import subprocess
 import time
 
 from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap,
-                     as_container_root, inject, ns, segment, sh, stats,
-                     sysctl, two_hosts, vsock)
+                     as_container_root, connected_pair, inject, ns, segment,
+                     sh, stats, sysctl, two_hosts, vsock)
 from vtcplib import listener, seq_add, stat, wait_stat
 from vtcplib import addr, net_addr, u32_match
 
@@ -128,24 +128,6 @@ class Undrop:
         self.p.stdin.write(b"go\n")
         self.p.stdin.close()
         return self.p.wait() == 0
-
-
-def pair(port, a_port=0, srv="b"):
-    """A connection: the client in the other host, the server in @srv.
-    Returns (a's socket, b's socket)."""
-    cli = "a" if srv == "b" else "b"
-    saddr = B if srv == "b" else A
-    ls = listener(port, srv, saddr)
-    with ns(cli):
-        c = vsock()
-        c.settimeout(5)
-        if a_port:
-            c.bind((A if cli == "a" else B, a_port))
-        c.connect((saddr, port))
-    s, _ = ls.accept()
-    s.settimeout(5)
-    ls.close()
-    return (c, s) if cli == "a" else (s, c)
 
 
 def close_all(*socks):
@@ -333,7 +315,7 @@ def fin_retries():
         d = vsock()
     per_sock = refcnt() - r_start		# what one socket holds
     d.close()
-    c, s = pair(port)
+    c, s = connected_pair(port, timeout=5)
     r_conn = settle()
     with ns("a"):
         sn = Sniffer("a0")
@@ -442,7 +424,7 @@ def data_retries():
         # The RTO's own schedule: no tail loss probe before it.
         sysctl("rack", 0)
         to0 = stats()["Timeouts"]
-    c, s = pair(port)
+    c, s = connected_pair(port, timeout=5)
     with ns("a"):
         sn = Sniffer("a0")
     drop("b", "b0")
@@ -484,7 +466,7 @@ def fin_wait2_timeout():
         d = vsock()
     per_sock = refcnt() - r_start
     d.close()
-    c, s = pair(port)
+    c, s = connected_pair(port, timeout=5)
     r_conn = settle()
     with ns("a"):
         sn = Sniffer("a0")
@@ -520,7 +502,7 @@ def time_wait():
         sysctl("msl_ms", 500)
         tw0 = stats()
         sn = Sniffer("a0")
-    c, s = pair(port, a_port=a_port)
+    c, s = connected_pair(port, client_port=a_port, timeout=5)
     c.close()
     mine = lambda x: port in (x.sport, x.dport)
     fina = sn.wait(lambda x: mine(x) and x.src == A and x.has(FIN))
@@ -679,7 +661,7 @@ def teardown_safety():
     with ns("a"):
         sysctl("msl_ms", 20000)		# 40 s: only the namespace's end kills it
         tw0 = stats()["TimeWaitCreated"]
-    c, s = pair(7601)
+    c, s = connected_pair(7601, timeout=5)
     c.close()
     time.sleep(0.2)
     s.close()
@@ -709,7 +691,7 @@ def teardown_safety():
         sn = Sniffer("a0")
     sh("ip -n a neigh replace %s lladdr %s dev a0 nud permanent" %
        (GHOST2, mac("b", "b0")))
-    live1 = pair(7602)				# a is the client
+    live1 = connected_pair(7602, timeout=5)				# a is the client
     la = listener(7603, "a", A)		# stays listening
     with ns("b"):
         cb = vsock()
@@ -719,7 +701,7 @@ def teardown_safety():
     with ns("b"):
         inject(GHOST2, A, segment(GHOST2, A, 40009, 7603, 9000, flags=SYN))
     child = sn.wait(lambda x: x.dst == GHOST2 and x.is_(SYN | ACK))
-    c, s = pair(7604)
+    c, s = connected_pair(7604, timeout=5)
     c.close()
     time.sleep(0.2)
     s.close()

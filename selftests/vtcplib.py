@@ -13,6 +13,7 @@ connected_pair(), u32_match() and mss() follow the family too, and
 segment(), inject() and the Sniffer take either.
 """
 import atexit
+import contextlib
 import ctypes
 import os
 import socket
@@ -282,6 +283,32 @@ def sysctl(name, value=None):
         f.write(str(value))
 
 
+@contextlib.contextmanager
+def sysctls(hosts=None, **values):
+    """Set the net.vtcp sysctls @values in the namespaces of @hosts (a
+    host, a tuple of them, None for the caller's own) for a block, and
+    put back what they were when it ends, however it ends:
+    `with sysctls(("a", "b"), msl_ms=100):`."""
+    if hosts is None or isinstance(hosts, str):
+        hosts = (hosts,)
+    saved = []
+    try:
+        for host in hosts:
+            with _netns(host):
+                for name, value in values.items():
+                    saved.append((host, name, sysctl(name)))
+                    sysctl(name, value)
+        yield
+    finally:
+        for host, name, value in reversed(saved):
+            with _netns(host):
+                sysctl(name, value)
+
+
+def _netns(host):
+    return contextlib.nullcontext() if host is None else ns(host)
+
+
 def stats():
     """The counters of the calling thread's namespace (/proc/net would
     be the main thread's: a thread's `with ns(...)` does not move it)."""
@@ -305,15 +332,20 @@ def wait_stat(host, name, above, timeout=5.0):
         time.sleep(0.02)
 
 
-def listener(port, host="b", addr=None):
-    """A vtcp listener on @host at @addr (by default the host's address in
-    FAMILY), with a 5 s accept() timeout."""
+def listener(port, host="b", addr=None, proto=PROTO, before=None,
+             timeout=5):
+    """A listener of @proto on @host at @addr (by default the host's
+    address in FAMILY). @before(ls) runs before bind() (socket options);
+    accept() times out after @timeout s (None: it blocks)."""
     addr = addr or HOST_ADDR[host]
     with ns(host):
-        ls = vsock(family=family_of(addr))
+        ls = vsock(proto, family_of(addr))
+        if before:
+            before(ls)
         ls.bind((addr, port))
         ls.listen(8)
-    ls.settimeout(5)
+    if timeout is not None:
+        ls.settimeout(timeout)
     return ls
 
 
@@ -877,18 +909,51 @@ class Stream:
             self.received == self.sent
 
 
-def connected_pair(port, host="a", peer="b", addr=None):
-    """A connection from @host to a listener of @peer at @addr:@port (by
-    default @peer's address in FAMILY): (client socket, accepted socket)."""
+def host_addr(host, family=None):
+    """Host @host's address in @family (by default FAMILY)."""
+    v6 = V6 if family is None else family == socket.AF_INET6
+    return {"a": (A, A6), "b": (B, B6)}[host][v6]
+
+
+def connected_pair(port, host="a", peer="b", addr=None, proto=PROTO,
+                   client_port=0, before=None, listener_before=None,
+                   timeout=10, accept_timeout=5):
+    """A connection of @proto from @host to a listener of @peer at
+    @addr:@port (by default @peer's address in FAMILY): (client socket,
+    accepted socket). The listener is closed once it has accepted.
+
+    @client_port: the client binds @host's address and this port first.
+    @before(c) and @listener_before(ls) set options on the client before
+    it connects and on the listener before it binds. @timeout: the
+    client's and the accepted socket's (socket.settimeout), None leaves
+    them blocking; @accept_timeout: the listener's."""
     addr = addr or HOST_ADDR[peer]
-    ls = listener(port, peer, addr)
+    ls = listener(port, peer, addr, proto, listener_before, accept_timeout)
     with ns(host):
-        c = vsock(family=family_of(addr))
-    c.settimeout(10)
+        c = vsock(proto, family_of(addr))
+    if before:
+        before(c)
+    if timeout is not None:
+        c.settimeout(timeout)
+    if client_port:
+        c.bind((host_addr(host, family_of(addr)), client_port))
     c.connect((addr, port))
     s, _ = ls.accept()
     ls.close()
+    if timeout is not None:
+        s.settimeout(timeout)
     return c, s
+
+
+def recv_exactly(s, n):
+    """@n bytes from @s, fewer only if the stream ends first."""
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            break
+        buf += chunk
+    return bytes(buf)
 
 
 def vtcp_ss(host, *args):
