@@ -25,7 +25,8 @@ import time
 from vtcplib import (ACK, FIN, SYN, RawPeer, Sniffer, Tap, connected_pair,
                      listener, netem, ns, parse_options, recv_exactly,
                      route_raw_peer, seq_add, sh, stat, stats, sysctl,
-                     sysctl_str, two_hosts, vsock, wait_after, wait_stat)
+                     sysctl_str, sysctls, two_hosts, vsock, wait_after,
+                     wait_stat)
 from vtcplib import addr, net_addr
 from vtcplib import SOL_VTCP, VTCP_CONGESTION, VTCP_CORK, VTCP_NODELAY
 from vtcpnl import vtcp_info
@@ -144,57 +145,55 @@ def window_scaling():
     """1: WS offered from rmem_max in SYN and SYN-ACK, used by both."""
     with open("/proc/sys/net/core/rmem_default") as f:
         rmem_default = int(f.read())
-    with ns("b"):
-        sysctl("rmem_max", 1 << 20)
     want_a = wscale_for(max(rmem_default, 6 << 20))
     want_b = wscale_for(max(rmem_default, 1 << 20))
-    sn = sniffer()
-    c, s = pair(9101)
-    mine = conn(c)
-    syn = first(sn, lambda x: mine(x) and x.src == A and x.is_(SYN))
-    synack = first(sn, lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
-    ws_a = parse_options(syn.options).get("wscale") if syn else None
-    ws_b = parse_options(synack.options).get("wscale") if synack else None
-    tap.ok(ws_a == want_a, "window scaling: a's SYN offers shift %d for "
-           "rmem_max 6 MiB (got %r)" % (want_a, ws_a))
-    tap.ok(ws_b == want_b, "window scaling: b's SYN-ACK offers shift %d for "
-           "its rmem_max 1 MiB (got %r)" % (want_b, ws_b))
-    ok = move(c, s, os.urandom(2 << 20))
-    segs = sn.all(mine)
-    wins = [x.win << (ws_b or 0) for x in segs
-            if x.src == B and not x.has(SYN)]
-    flight = max_in_flight(segs, A)
-    tap.ok(ok and wins and max(wins) > 65535,
-           "window scaling: during 2 MiB a->b, b's window reaches %d bytes "
-           "(> 65535) once scaled; a had up to %d bytes in flight" %
-           (max(wins or [0]), flight))
-    c.close()
-    s.close()
-    sn.close()
+    with sysctls("b", rmem_max=1 << 20):
+        sn = sniffer()
+        c, s = pair(9101)
+        mine = conn(c)
+        syn = first(sn, lambda x: mine(x) and x.src == A and x.is_(SYN))
+        synack = first(sn, lambda x: mine(x) and x.src == B and
+                       x.is_(SYN | ACK))
+        ws_a = parse_options(syn.options).get("wscale") if syn else None
+        ws_b = (parse_options(synack.options).get("wscale") if synack
+                else None)
+        tap.ok(ws_a == want_a, "window scaling: a's SYN offers shift %d for "
+               "rmem_max 6 MiB (got %r)" % (want_a, ws_a))
+        tap.ok(ws_b == want_b, "window scaling: b's SYN-ACK offers shift %d "
+               "for its rmem_max 1 MiB (got %r)" % (want_b, ws_b))
+        ok = move(c, s, os.urandom(2 << 20))
+        segs = sn.all(mine)
+        wins = [x.win << (ws_b or 0) for x in segs
+                if x.src == B and not x.has(SYN)]
+        flight = max_in_flight(segs, A)
+        tap.ok(ok and wins and max(wins) > 65535,
+               "window scaling: during 2 MiB a->b, b's window reaches %d "
+               "bytes (> 65535) once scaled; a had up to %d bytes in flight" %
+               (max(wins or [0]), flight))
+        c.close()
+        s.close()
+        sn.close()
 
-    with ns("b"):
-        sysctl("rmem_max", 6 << 20)
-        sysctl("window_scaling", 0)
     sn = sniffer()
-    c, s = pair(9102)
-    mine = conn(c)
-    syn = first(sn, lambda x: mine(x) and x.src == A and x.is_(SYN))
-    synack = first(sn, lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
-    tap.ok(syn and "wscale" in parse_options(syn.options) and synack and
-           "wscale" not in parse_options(synack.options),
-           "window_scaling=0 on b: a offers WS, b's SYN-ACK has none",
-           "%r %r" % (syn and parse_options(syn.options),
-                      synack and parse_options(synack.options)))
-    ok = move(c, s, os.urandom(1 << 20))
-    segs = sn.all(mine)
-    a_wins = [x.win for x in segs if x.src == A and not x.has(SYN)]
-    flight = max_in_flight(segs, A)
-    tap.ok(ok and a_wins and min(a_wins) >= 16384 and flight <= 65535,
-           "window_scaling=0 on b: neither side scales (a's window fields "
-           ">= 16384 unscaled: min %d; a's bytes in flight <= 65535: %d), "
-           "1 MiB byte-exact" % (min(a_wins or [0]), flight))
-    with ns("b"):
-        sysctl("window_scaling", 1)
+    with sysctls("b", window_scaling=0):
+        c, s = pair(9102)
+        mine = conn(c)
+        syn = first(sn, lambda x: mine(x) and x.src == A and x.is_(SYN))
+        synack = first(sn, lambda x: mine(x) and x.src == B and
+                       x.is_(SYN | ACK))
+        tap.ok(syn and "wscale" in parse_options(syn.options) and synack and
+               "wscale" not in parse_options(synack.options),
+               "window_scaling=0 on b: a offers WS, b's SYN-ACK has none",
+               "%r %r" % (syn and parse_options(syn.options),
+                          synack and parse_options(synack.options)))
+        ok = move(c, s, os.urandom(1 << 20))
+        segs = sn.all(mine)
+        a_wins = [x.win for x in segs if x.src == A and not x.has(SYN)]
+        flight = max_in_flight(segs, A)
+        tap.ok(ok and a_wins and min(a_wins) >= 16384 and flight <= 65535,
+               "window_scaling=0 on b: neither side scales (a's window "
+               "fields >= 16384 unscaled: min %d; a's bytes in flight <= "
+               "65535: %d), 1 MiB byte-exact" % (min(a_wins or [0]), flight))
     c.close()
     s.close()
     sn.close()
@@ -260,12 +259,10 @@ def sack_blocks_sent():
     sn.close()
 
 
-def long_rto(on):
-    """Host b's RTO at 3 s (@on) or back to the defaults: a resend within
-    a second of what caused it is then never the RTO's."""
-    with ns("b"):
-        sysctl("rto_min_ms", 3000 if on else 200)
-        sysctl("rto_initial_ms", 3000 if on else 1000)
+def long_rto():
+    """Host b's RTO at 3 s, for a case (a decorator): a resend within a
+    second of what caused it is then never the RTO's."""
+    return sysctls("b", rto_min_ms=3000, rto_initial_ms=3000)
 
 
 def raw_sender(port, rtt=0.0):
@@ -306,20 +303,17 @@ def resent(sn, p, base):
     return out
 
 
+@long_rto()
+@sysctls("b", rack=0)		# RFC 6675 alone; rack_used() has RACK
 def sack_used():
     """3: the sender uses SACK blocks: a hole is resent as soon as three
     segments are SACKed above it (RFC 6675 IsLost, before three duplicate
     ACKs), a second hole without waiting for a partial ACK, and nothing
     SACKed is ever resent."""
-    long_rto(True)
-    with ns("b"):
-        sysctl("rack", 0)		# RFC 6675 alone; rack_used() has RACK
     got = raw_sender(9301)
     if not got:
         for _ in range(3):
             tap.ok(False, "SACK recovery: b did not send 10 segments")
-        with ns("b"):
-            sysctl("rack", 1)
         return
     sn, p, s, mss, segs = got
     base = segs[0].seq
@@ -366,16 +360,14 @@ def sack_used():
     p.send(ack=start(10))
     abort(s)
     sn.close()
-    with ns("b"):
-        sysctl("rack", 1)
 
 
+@long_rto()
 def rack_used():
     """4: RACK (RFC 8985, sysctl rack): one segment SACKed above a hole,
     too few for RFC 6675, gets the hole resent by time, long before the
     RTO; and a lost retransmission is resent again once a segment sent
     after it is SACKed, again without the RTO."""
-    long_rto(True)
     got = raw_sender(9351)
     if not got:
         for _ in range(2):
@@ -427,14 +419,13 @@ def rack_used():
     p.send(ack=start(12))
     abort(s)
     sn.close()
-    long_rto(False)
 
 
+@long_rto()
 def tail_loss_probe():
     """5: the last two segments of a flight are lost and no ACK says so:
     a tail loss probe resends the last one two round trips on, long
     before the RTO (RFC 8985 section 7)."""
-    long_rto(True)
     with ns("b"):
         probes = stats()["LossProbes"]
     # An RTT of 300 ms: the probe (two of them on) cannot beat our ACK.
@@ -460,17 +451,13 @@ def tail_loss_probe():
     p.send(ack=seq_add(base, 10 * mss))
     abort(s)
     sn.close()
-    long_rto(False)
 
 
+@long_rto()
 def fast_retransmit():
     """6: without SACK, the third duplicate ACK resends the head."""
-    long_rto(True)
-    with ns("b"):
-        sysctl("sack", 0)
-    got = raw_sender(9401)
-    with ns("b"):
-        sysctl("sack", 1)
+    with sysctls("b", sack=0):
+        got = raw_sender(9401)
     if not got:
         for _ in range(3):
             tap.ok(False, "fast retransmit: b did not send 10 segments")
@@ -500,17 +487,14 @@ def fast_retransmit():
     p.send(ack=seq_add(base, 10 * mss))
     abort(s)
     sn.close()
-    long_rto(False)
 
 
+@sysctls("a", rto_min_ms=100, rto_max_ms=10000)
 def zero_window():
     """7: a reader that stops: the sender fills the window, probes the
     zero window on a backed-off timer, and goes on when the reader reads.
     A receive buffer whose whole window is smaller than one segment still
     gets its data."""
-    with ns("a"):
-        sysctl("rto_min_ms", 100)
-        sysctl("rto_max_ms", 10000)
     sn = sniffer()
     c, s = pair(9501, listen_opts=[(socket.SOL_SOCKET, socket.SO_RCVBUF,
                                     4096)])
@@ -584,9 +568,6 @@ def zero_window():
            (time.monotonic() - t0))
     abort(c)
     abort(s)
-    with ns("a"):
-        sysctl("rto_min_ms", 200)
-        sysctl("rto_max_ms", 120000)
 
 
 # As TCP's tcp_sendmsg_locked(), vtcp asks for room in the send buffer
@@ -790,8 +771,7 @@ def congestion_control():
         tap.eq(sysctl_str("congestion_control"), "cubic",
                "congestion: the default is cubic")
         x = vsock()
-    with ns("b"):
-        sysctl_str("congestion_control", "newreno")
+    with ns("b"), sysctls(congestion_control="newreno"):
         y = vsock()
         tap.eq((sysctl_str("congestion_control"),
                 y.getsockopt(SOL_VTCP, VTCP_CONGESTION, 16).rstrip(b"\0")),
@@ -800,7 +780,6 @@ def congestion_control():
         tap.errno(lambda: sysctl_str("congestion_control", "bogus"),
                   errno.EINVAL, "congestion: an unknown name in the sysctl: "
                   "EINVAL")
-        sysctl_str("congestion_control", "cubic")
     y.close()
     names = []
     for n in (b"newreno", b"cubic", b"newreno"):
@@ -1001,13 +980,13 @@ def settled(s):
         return info_of(s)["snd_cwnd"], stats()
 
 
+@long_rto()
 def spurious_recovery():
     """14: a fast retransmit whose hole an ACK then fills with the first
     copy's timestamp echoed was spurious (RFC 3522): the window it cut
     comes back (RFC 4015) and the path is known to reorder. The same ACK
     echoing the retransmission's timestamp undoes nothing, until a D-SACK
     says the retransmission arrived twice (RFC 3708)."""
-    long_rto(True)
     for port, echo_first in ((9421, True), (9422, False)):
         got = raw_sender(port)
         if not got:
@@ -1058,7 +1037,6 @@ def spurious_recovery():
                    (cwnd_dsack, undo, got))
         abort(s)
         sn.close()
-    long_rto(False)
 
 
 def sndbuf_follows_cwnd():

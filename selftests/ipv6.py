@@ -22,7 +22,7 @@ import threading
 import time
 
 from vtcplib import (A, B, A6, B6, SYN, Sniffer, Tap, ns, recv_exactly, sh,
-                     stats, sysctl, two_hosts, vsock, vtcp_ss)
+                     stats, sysctl, sysctls, two_hosts, vsock, vtcp_ss)
 import vtcpnl
 
 LL_A, LL_B = "fe80::1", "fe80::2"
@@ -346,11 +346,10 @@ def drop_at_b(on):
         sh("ip netns exec b tc qdisc del dev b0 clsact 2>/dev/null; true")
 
 
+@sysctls("a", rto_initial_ms=3000)
 def case_unreachable():
     drop_at_b(True)
     with ns("a"):
-        rto = sysctl("rto_initial_ms")
-        sysctl("rto_initial_ms", 3000)
         c = vsock(family=socket.AF_INET6)
     c.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
     c.setblocking(False)
@@ -370,8 +369,6 @@ def case_unreachable():
         time.sleep(0.01)
     after = counters("a")
     drop_at_b(False)
-    with ns("a"):
-        sysctl("rto_initial_ms", rto)
     tap.ok(err == errno.ECONNREFUSED and took < 2.5 and
            delta(before, after, "IcmpUnreach") == 1 and
            delta(before, after, "IcmpAborts") == 1,
@@ -405,12 +402,10 @@ def case_refused():
            "ECONNREFUSED", errno.errorcode.get(e, e))
 
 
+@sysctls("b", syncookies=2)
 def case_syncookies():
     """a's link at IPv6's minimum MTU: its SYN says MSS 1220, which IPv6's
     cookie table keeps (IPv4's would round it down to 536)."""
-    with ns("b"):
-        old = sysctl("syncookies")
-        sysctl("syncookies", 2)
     sh("ip -n a link set a0 mtu 1280")
     before = counters("b")
     ls = listen6(6009)
@@ -421,8 +416,6 @@ def case_syncookies():
     mss = s.getsockopt(SOL_VTCP, VTCP_MAXSEG)
     after = counters("b")
     sh("ip -n a link set a0 mtu 1500")
-    with ns("b"):
-        sysctl("syncookies", old)
     tap.ok(ok and delta(before, after, "SyncookiesSent") == 1 and
            delta(before, after, "SyncookiesRecv") == 1,
            "SYN cookies over IPv6 (syncookies=2): the ACK's cookie makes the "
@@ -692,10 +685,8 @@ def exchange(server_ns, server_sock, addr, client_ns, client_sock, n):
     return answer == hashlib.sha256(data).digest(), got
 
 
+@sysctls("b", accept_tcp_csum=1)
 def case_linux_tcp():
-    with ns("b"):
-        old = sysctl("accept_tcp_csum")
-        sysctl("accept_tcp_csum", 1)
     rewrite_tcp_at_a(True)
     pcap = "/tmp/ipv6-interop.pcap"
     with ns("b"):
@@ -716,8 +707,6 @@ def case_linux_tcp():
     dump.close()
     dump.write_pcap(pcap)
     rewrite_tcp_at_a(False)
-    with ns("b"):
-        sysctl("accept_tcp_csum", old)
     out = subprocess.run(["tshark", "-r", pcap, "-d", "ip.proto==253,tcp",
                           "-T", "fields", "-e", "ipv6.src",
                           "-e", "tcp.flags.str", "-e", "tcp.len",

@@ -15,8 +15,8 @@ import struct
 import time
 
 from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, connected_pair,
-                     inject, ns, recv_exactly, segment, sysctl, two_hosts,
-                     vsock)
+                     inject, ns, recv_exactly, segment, sysctl, sysctls,
+                     two_hosts, vsock)
 from vtcplib import listener, netem, seq_add, stat, wait_stat
 from vtcplib import make_options, parse_options, vtcp_states
 from vtcplib import addr, mss
@@ -264,14 +264,10 @@ def half_close():
     sn.close()
 
 
+@sysctls(("a", "b"), rto_initial_ms=3000)	# no SYN retransmission
 def simultaneous():
     """Simultaneous open, then simultaneous close, on the same connection."""
     pa, pb = 6001, 6002
-    saved = {}
-    for h in ("a", "b"):
-        with ns(h):
-            saved[h] = sysctl("rto_initial_ms")
-            sysctl("rto_initial_ms", 3000)	# no SYN retransmission
     netem("delay %dms" % DELAY_MS)
     mine = conn(pa, pb)
     with ns("a"):
@@ -360,9 +356,6 @@ def simultaneous():
     cb.close()
     sn.close()
     netem("")
-    for h in ("a", "b"):
-        with ns(h):
-            sysctl("rto_initial_ms", saved[h])
 
 
 def rst_processing():
@@ -493,23 +486,20 @@ def server_timewait(ls, port, aport):
     or None if the teardown was not seen."""
     with ns("a"):
         sn = Sniffer("a0")
-    with ns("b"):
-        sysctl("msl_ms", 10000)
     tw0 = stat("b", "TimeWaitCreated")
-    with ns("a"):
-        c = vsock()
-        c.settimeout(5)
-        c.bind((A, aport))
-        c.connect((B, port))
-    s, _ = ls.accept()
-    c.sendall(b"q" * 100)
-    recv_exactly(s, 100)
-    s.close()
-    recv_or_errno(c)
-    c.close()
-    wait_stat("b", "TimeWaitCreated", tw0)
-    with ns("b"):
-        sysctl("msl_ms", MSL_MS)
+    with sysctls("b", msl_ms=10000):
+        with ns("a"):
+            c = vsock()
+            c.settimeout(5)
+            c.bind((A, aport))
+            c.connect((B, port))
+        s, _ = ls.accept()
+        c.sendall(b"q" * 100)
+        recv_exactly(s, 100)
+        s.close()
+        recv_or_errno(c)
+        c.close()
+        wait_stat("b", "TimeWaitCreated", tw0)
     mine = conn(aport, port)
     fin_b = sn.wait(lambda x: mine(x) and x.src == B and x.has(FIN))
     fin_a = sn.wait(lambda x: mine(x) and x.src == A and x.has(FIN))
@@ -611,21 +601,18 @@ def timewait_reopen():
     sn.close()
 
     # Without timestamps the sequence number decides.
-    with ns("a"):
-        sysctl("timestamps", 0)
-    got = server_timewait(ls, port, aport + 1)
-    if got:
-        got[0].close()
-        err, took, retrans = reconnect(ls, port, aport + 1)
-    ls.close()
+    with sysctls("a", timestamps=0):
+        got = server_timewait(ls, port, aport + 1)
+        if got:
+            got[0].close()
+            err, took, retrans = reconnect(ls, port, aport + 1)
+        ls.close()
     tap.ok(bool(got) and err == 0 and retrans == 0 and
            stat("b", "TimeWaitReopened") == reopened0 + 2,
            "TIME-WAIT without timestamps: a new SYN past RCV.NXT is accepted "
            "at once (TimeWaitReopened +1, no SYN resent)",
            "error %r in %.1f s, SynRetrans +%d" %
            (err if got else "-", took if got else 0, retrans if got else 0))
-    with ns("a"):
-        sysctl("timestamps", 1)
 
 
 handshake()

@@ -17,7 +17,7 @@ import time
 
 from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap,
                      as_container_root, connected_pair, inject, ns, segment,
-                     sh, stats, sysctl, two_hosts, vsock)
+                     sh, stats, sysctl, sysctls, two_hosts, vsock)
 from vtcplib import listener, seq_add, stat, wait_stat
 from vtcplib import addr, net_addr, u32_match
 
@@ -206,11 +206,11 @@ def lossy_handshake():
     sn.close()
 
 
+@sysctls("a", syn_retries=2)
 def syn_retries():
     port = 7202
     with ns("a"):
         sysctl("rto_initial_ms", 200)
-        sysctl("syn_retries", 2)
         to0 = stats()["Timeouts"]
     ls = listener(port)
     drop("b", "b0")			# b never hears from a
@@ -239,15 +239,12 @@ def syn_retries():
     undrop("b", "b0")
     close_all(c, ls)
     sn.close()
-    with ns("a"):
-        sysctl("syn_retries", 6)
 
 
+@sysctls("b", synack_retries=2, rto_initial_ms=200)
 def synack_retries():
     port = 7301
     with ns("b"):
-        sysctl("synack_retries", 2)
-        sysctl("rto_initial_ms", 200)
         st0 = stats()
     # b's SYN-ACKs for GHOST reach a0 (where the sniffer sees them) and die
     # there: a does not forward and answers nothing.
@@ -298,15 +295,12 @@ def synack_retries():
            "gets an RST <SEQ=SEG.ACK> from the listener", str(sn))
     close_all(ls)
     sn.close()
-    with ns("b"):
-        sysctl("synack_retries", 5)
-        sysctl("rto_initial_ms", 1000)
 
 
+@sysctls("a", fin_retries=2)
 def fin_retries():
     port = 7401
     with ns("a"):
-        sysctl("fin_retries", 2)
         sysctl("rto_min_ms", 200)
         sysctl("rto_initial_ms", 200)
         to0 = stats()["Timeouts"]
@@ -341,17 +335,14 @@ def fin_retries():
     tap.eq(r_end, r_start, "fin_retries=2: once b's side is closed too, the "
            "module refcount is back to its value before the connection")
     sn.close()
-    with ns("a"):
-        sysctl("fin_retries", 8)
 
 
+# SYN-ACKs at 0, .3, .9, 2.1 s
+@sysctls("b", synack_retries=3, rto_initial_ms=300)
 def listener_close_drops_child():
     """Closing a listener ends its half-open connections (BSD soclose()
     aborts so_q0; Linux drops a request whose listener is gone)."""
     port = 7302
-    with ns("b"):
-        sysctl("synack_retries", 3)
-        sysctl("rto_initial_ms", 300)	# SYN-ACKs at 0, .3, .9, 2.1 s
     r0 = settle()
     ls = listener(port)
     is_sa = lambda x: x.dst == GHOST and x.is_(SYN | ACK) and x.sport == port
@@ -373,17 +364,13 @@ def listener_close_drops_child():
         tap.msg("the child went %.1f s after its listener (refcnt %s)" %
                 (secs + 1.5, r1))
     sn.close()
-    with ns("b"):
-        sysctl("synack_retries", 5)
-        sysctl("rto_initial_ms", 1000)
 
 
+@sysctls("a", rto_max_ms=250, syn_retries=3)
 def rto_max():
     port = 7203
     with ns("a"):
         sysctl("rto_initial_ms", 200)
-        sysctl("rto_max_ms", 250)
-        sysctl("syn_retries", 3)
     ls = listener(port)
     drop("b", "b0")
     with ns("a"):
@@ -411,18 +398,13 @@ def rto_max():
     undrop("b", "b0")
     close_all(c, ls)
     sn.close()
-    with ns("a"):
-        sysctl("rto_max_ms", 120000)
-        sysctl("syn_retries", 6)
 
 
+# rack 0: the RTO's own schedule, no tail loss probe before it.
+@sysctls("a", rto_min_ms=300, data_retries=2, rack=0)
 def data_retries():
     port = 7204
     with ns("a"):
-        sysctl("rto_min_ms", 300)
-        sysctl("data_retries", 2)
-        # The RTO's own schedule: no tail loss probe before it.
-        sysctl("rack", 0)
         to0 = stats()["Timeouts"]
     c, s = connected_pair(port, timeout=5)
     with ns("a"):
@@ -451,16 +433,11 @@ def data_retries():
     undrop("b", "b0")
     close_all(c, s)
     sn.close()
-    with ns("a"):
-        sysctl("rto_min_ms", 200)
-        sysctl("data_retries", 15)
-        sysctl("rack", 1)
 
 
+@sysctls("a", fin_timeout_ms=500)
 def fin_wait2_timeout():
     port = 7402
-    with ns("a"):
-        sysctl("fin_timeout_ms", 500)
     r_start = settle()
     with ns("a"):
         d = vsock()
@@ -492,8 +469,6 @@ def fin_wait2_timeout():
            "(RST)",
            str(sn))
     sn.close()
-    with ns("a"):
-        sysctl("fin_timeout_ms", 60000)
 
 
 def time_wait():
@@ -548,7 +523,7 @@ def time_wait():
     sn.close()
 
 
-def sysctls():
+def sysctl_table():
     sh("ip netns add s1 && ip netns add s2")
     try:
         with ns("s1"):
@@ -635,8 +610,7 @@ def where(name):
 def host_wide():
     """max_orphans limits a count of every namespace's orphans: one value,
     the initial namespace's, read-only in the others."""
-    sysctl("max_orphans", 4321)
-    try:
+    with sysctls(max_orphans=4321):
         with ns("s1"):
             seen = sysctl("max_orphans")
             try:
@@ -646,8 +620,6 @@ def host_wide():
                 other = e.errno
         container = as_container_root(lambda: sysctl("max_orphans", 1))
         home = sysctl("max_orphans")
-    finally:
-        sysctl("max_orphans", SYSCTLS["max_orphans"][0])
     tap.eq((seen, other, container, home),
            (4321, errno.EACCES, errno.EACCES, 4321),
            "sysctls: max_orphans is the host's: another namespace reads the "
@@ -756,6 +728,6 @@ data_retries()
 fin_retries()
 fin_wait2_timeout()
 time_wait()
-sysctls()
+sysctl_table()
 teardown_safety()
 tap.finish()

@@ -275,6 +275,8 @@ def family_of(addr):
 
 
 def sysctl(name, value=None):
+    """net.vtcp.@name of the current namespace: read (an int), or set to
+    @value. For a while only: sysctls()."""
     path = "/proc/sys/net/vtcp/" + name
     if value is None:
         with open(path) as f:
@@ -285,10 +287,11 @@ def sysctl(name, value=None):
 
 @contextlib.contextmanager
 def sysctls(hosts=None, **values):
-    """Set the net.vtcp sysctls @values in the namespaces of @hosts (a
-    host, a tuple of them, None for the caller's own) for a block, and
-    put back what they were when it ends, however it ends:
-    `with sysctls(("a", "b"), msl_ms=100):`."""
+    """Set sysctls for a block in the namespaces of @hosts (a host, a
+    tuple of them, None for the caller's own) and put back what they
+    were when it ends, however it ends: `with sysctls("a", msl_ms=100):`.
+    A name is net.vtcp's, or a dotted one (`**{"net.ipv4.x": 1}`); set
+    in order, restored in reverse."""
     if hosts is None or isinstance(hosts, str):
         hosts = (hosts,)
     saved = []
@@ -296,17 +299,28 @@ def sysctls(hosts=None, **values):
         for host in hosts:
             with _netns(host):
                 for name, value in values.items():
-                    saved.append((host, name, sysctl(name)))
-                    sysctl(name, value)
+                    saved.append((host, name, _sysctl_text(name)))
+                    _sysctl_text(name, str(value))
         yield
     finally:
-        for host, name, value in reversed(saved):
+        for host, name, text in reversed(saved):
             with _netns(host):
-                sysctl(name, value)
+                _sysctl_text(name, text)
 
 
 def _netns(host):
     return contextlib.nullcontext() if host is None else ns(host)
+
+
+def _sysctl_text(name, text=None):
+    """Sysctl @name (net.vtcp's, or dotted) as text; written if @text."""
+    path = "/proc/sys/" + (name.replace(".", "/") if "." in name else
+                           "net/vtcp/" + name)
+    if text is None:
+        with open(path) as f:
+            return f.read().strip()
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def stats():
