@@ -22,8 +22,8 @@ import termios
 import threading
 import time
 
-from vtcplib import (ACK, FIN, SYN, RawPeer, Sniffer, Tap, connected_pair,
-                     listener, netem, ns, parse_options, recv_exactly,
+from vtcplib import (ACK, FIN, SYN, RawPeer, Sniffer, Tap, case,
+                     connected_pair, listener, netem, ns, parse_options, recv_exactly,
                      route_raw_peer, seq_add, sh, stat, stats, sysctl,
                      sysctl_str, sysctls, two_hosts, vsock, wait_after,
                      wait_stat)
@@ -38,7 +38,7 @@ BIG_NETEM = "delay 1ms reorder 5% 50% loss 1% duplicate 1% corrupt 0.5%"
 A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
 C = net_addr(3)			# the RawPeer's
 
-tap = Tap(57, family=True)
+tap = Tap(family=True)
 two_hosts()
 route_raw_peer()
 for _h in ("a", "b"):
@@ -141,6 +141,7 @@ def first(sn, pred):
 # ---------------------------------------------------------------- cases
 
 
+@case(5)
 def window_scaling():
     """1: WS offered from rmem_max in SYN and SYN-ACK, used by both."""
     with open("/proc/sys/net/core/rmem_default") as f:
@@ -199,6 +200,7 @@ def window_scaling():
     sn.close()
 
 
+@case(7)
 def sack_blocks_sent():
     """2: segments beyond a hole are reported in SACK blocks (RFC 2018)."""
     ls = listener(9201)
@@ -303,6 +305,7 @@ def resent(sn, p, base):
     return out
 
 
+@case(3)
 @long_rto()
 @sysctls("b", rack=0)		# RFC 6675 alone; rack_used() has RACK
 def sack_used():
@@ -362,6 +365,7 @@ def sack_used():
     sn.close()
 
 
+@case(2)
 @long_rto()
 def rack_used():
     """4: RACK (RFC 8985, sysctl rack): one segment SACKed above a hole,
@@ -421,6 +425,7 @@ def rack_used():
     sn.close()
 
 
+@case(1)
 @long_rto()
 def tail_loss_probe():
     """5: the last two segments of a flight are lost and no ACK says so:
@@ -453,6 +458,7 @@ def tail_loss_probe():
     sn.close()
 
 
+@case(3)
 @long_rto()
 def fast_retransmit():
     """6: without SACK, the third duplicate ACK resends the head."""
@@ -489,6 +495,7 @@ def fast_retransmit():
     sn.close()
 
 
+@case(5)
 @sysctls("a", rto_min_ms=100, rto_max_ms=10000)
 def zero_window():
     """7: a reader that stops: the sender fills the window, probes the
@@ -578,6 +585,7 @@ def zero_window():
 GROWTH = 65536
 
 
+@case(6)
 def memory_limits():
     """8: SO_SNDBUF and SO_RCVBUF bound the queues of a slow connection."""
     c, s = pair(9601,
@@ -684,6 +692,7 @@ def memory_limits():
     abort(s)
 
 
+@case(4)
 def timestamps():
     """9: timestamps on every segment, echoed; PAWS drops an old one."""
     sn = sniffer()
@@ -765,6 +774,7 @@ def timestamps():
     sn.close()
 
 
+@case(7)
 def congestion_control():
     """10: algorithms by name, by sysctl and by socket option."""
     with ns("a"):
@@ -807,6 +817,7 @@ def congestion_control():
     sh("ip netns exec a tc qdisc del dev a0 root")
 
 
+@case(3)
 def nagle_and_cork():
     """11: Nagle merges small writes; cork and MSG_MORE hold them."""
     sn = sniffer()
@@ -869,6 +880,7 @@ def nagle_and_cork():
     sn.close()
 
 
+@case(2)
 def long_transfer():
     """13: a long transfer both ways at once through everything netem does."""
     for h in ("a", "b"):
@@ -929,6 +941,7 @@ def long_transfer():
     s.close()
 
 
+@case(2)
 def offloads_off():
     """12: a device that offloads nothing: the stack finishes vtcp's
     CHECKSUM_PARTIAL and cuts its GSO packets in software."""
@@ -980,6 +993,7 @@ def settled(s):
         return info_of(s)["snd_cwnd"], stats()
 
 
+@case(3)
 @long_rto()
 def spurious_recovery():
     """14: a fast retransmit whose hole an ACK then fills with the first
@@ -1039,6 +1053,7 @@ def spurious_recovery():
         sn.close()
 
 
+@case(3)
 def sndbuf_follows_cwnd():
     """15: on a long path the send buffer grows with the window, as TCP's
     does (tcp_sndbuf_expand), up to wmem[2] (4 MiB); one the user set stays
@@ -1077,6 +1092,7 @@ def sndbuf_follows_cwnd():
     netem("")
 
 
+@case(1)
 def sockets_freed():
     """16: once every socket is closed, none stays allocated. (Pages
     charged are shown, not judged: since 6.0 the kernel keeps up to 1 MiB
@@ -1102,10 +1118,5 @@ CASES = [window_scaling, sack_blocks_sent, sack_used, rack_used,
          nagle_and_cork, offloads_off, long_transfer, spurious_recovery,
          sndbuf_follows_cwnd, sockets_freed]
 only = os.environ.get("VTCP_DATAPATH_CASES")
-for i, case in enumerate(CASES):
-    if only and str(i + 1) not in only.split(","):
-        continue
-    t0 = time.monotonic()
-    case()
-    tap.msg("%s: %.1f s" % (case.__name__, time.monotonic() - t0))
-tap.finish()
+tap.run([c for i, c in enumerate(CASES)
+         if not only or str(i + 1) in only.split(",")])

@@ -21,8 +21,8 @@ import subprocess
 import threading
 import time
 
-from vtcplib import (A, B, A6, B6, SYN, Sniffer, Tap, ns, recv_exactly, sh,
-                     stats, sysctl, sysctls, two_hosts, vsock, vtcp_ss)
+from vtcplib import (A, B, A6, B6, SYN, Sniffer, Tap, case, ns, recv_exactly,
+                     sh, stats, sysctl, sysctls, two_hosts, vsock, vtcp_ss)
 import vtcpnl
 
 LL_A, LL_B = "fe80::1", "fe80::2"
@@ -31,7 +31,7 @@ IPV6_ADDRFORM = 1
 IPV6_RECVERR = 25
 MSG_ERRQUEUE = 0x2000
 
-tap = Tap(41)
+tap = Tap()
 
 
 def setup():
@@ -114,6 +114,7 @@ def info_of(s):
 
 # ---------------------------------------------------------------- sockets
 
+@case(3)
 def case_data():
     ls = listen6(6001, B6)
     c = connect("a", socket.AF_INET6, (B6, 6001))
@@ -141,6 +142,7 @@ def case_data():
     s.close()
 
 
+@case(2)
 def case_dual_stack():
     ls = listen6(6002)
     c4 = connect("a", socket.AF_INET, (B, 6002))
@@ -165,6 +167,7 @@ def case_dual_stack():
         x.close()
 
 
+@case(1)
 def case_v6only():
     ls = listen6(6003, v6only=True)
     e = errno_of(lambda: connect("a", socket.AF_INET, (B, 6003), 3))
@@ -178,6 +181,7 @@ def case_v6only():
         x.close()
 
 
+@case(2)
 def case_mapped_client():
     with ns("b"):
         ls = vsock()
@@ -200,6 +204,7 @@ def case_mapped_client():
         x.close()
 
 
+@case(1)
 def case_link_local():
     ls = listen6(6005)
     with ns("a"):
@@ -220,6 +225,7 @@ def case_link_local():
         x.close()
 
 
+@case(3)
 def case_wire():
     """Offloads off: each segment leaves with its own checksum."""
     sh("ip netns exec a ethtool -K a0 tx off tso off gso off "
@@ -255,6 +261,7 @@ def case_wire():
         x.close()
 
 
+@case(1)
 def case_flow_label_after_rto():
     """A retransmission timeout picks a new flow label (another path, if
     the network hashes on it), as TCP's sk_rethink_txhash(); the tail
@@ -301,6 +308,7 @@ def forge_icmp6(typ, code, sport, dport, seq, info=0, src=A6, dst=B6):
         s.close()
 
 
+@case(3)
 def case_packet_too_big():
     ls = listen6(6007)
     c = connect("a", socket.AF_INET6, (B6, 6007))
@@ -346,6 +354,7 @@ def drop_at_b(on):
         sh("ip netns exec b tc qdisc del dev b0 clsact 2>/dev/null; true")
 
 
+@case(2)
 @sysctls("a", rto_initial_ms=3000)
 def case_unreachable():
     drop_at_b(True)
@@ -393,6 +402,7 @@ def case_unreachable():
 
 # ------------------------------------------------------- RST, cookies, TIME-WAIT
 
+@case(1)
 def case_refused():
     before = counters("b")
     e = errno_of(lambda: connect("a", socket.AF_INET6, (B6, 6999), 3))
@@ -402,6 +412,7 @@ def case_refused():
            "ECONNREFUSED", errno.errorcode.get(e, e))
 
 
+@case(2)
 @sysctls("b", syncookies=2)
 def case_syncookies():
     """a's link at IPv6's minimum MTU: its SYN says MSS 1220, which IPv6's
@@ -428,6 +439,7 @@ def case_syncookies():
         x.close()
 
 
+@case(1)
 def case_recverr_established():
     """IPV6_RECVERR: an established connection's ICMPv6 error at once, as
     tcp_v6_err(); without it, a soft error only."""
@@ -456,6 +468,7 @@ def case_recverr_established():
            "not); with it, POLLERR at once; the connection lives on")
 
 
+@case(7)
 def case_diag_and_events():
     with ns("a"):
         g = vtcpnl.Genl()
@@ -521,6 +534,7 @@ def case_diag_and_events():
     return sm_port
 
 
+@case(1)
 def case_syn_received():
     """A child whose handshake's last ACK is lost: SYN-RECEIVED in b's
     AF_INET6 dump, with its IPv6 addresses."""
@@ -548,6 +562,7 @@ def tool(host, *args, timeout=30):
                           capture_output=True, text=True, timeout=timeout)
 
 
+@case(3)
 def case_tools():
     """vtcp monitor, vtcpcat and vtcpperf over IPv6."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -588,6 +603,7 @@ def case_tools():
 
 # ---------------------------------------------------------------- options
 
+@case(3)
 def case_options():
     x = v6sock("a")
     e = errno_of(lambda: x.setsockopt(socket.IPPROTO_IPV6, IPV6_ADDRFORM,
@@ -608,6 +624,7 @@ def case_options():
     y.close()
 
 
+@case(1)
 def case_proto_param():
     with open("/sys/module/vtcp/parameters/proto") as f:
         proto = int(f.read())
@@ -685,6 +702,7 @@ def exchange(server_ns, server_sock, addr, client_ns, client_sock, n):
     return answer == hashlib.sha256(data).digest(), got
 
 
+@case(4)
 @sysctls("b", accept_tcp_csum=1)
 def case_linux_tcp():
     rewrite_tcp_at_a(True)
@@ -727,25 +745,12 @@ def main():
     setup()
     with ns("a"):
         sysctl("fin_timeout_ms", 1000)
-    case_data()			# 3
-    case_dual_stack()		# 2
-    case_v6only()		# 1
-    case_mapped_client()	# 2
-    case_link_local()		# 1
-    case_wire()			# 3
-    case_flow_label_after_rto()	# 1
-    case_packet_too_big()	# 3
-    case_unreachable()		# 2
-    case_refused()		# 1
-    case_syncookies()		# 2
-    case_recverr_established()	# 1
-    case_diag_and_events()	# 7
-    case_syn_received()		# 1
-    case_tools()		# 3
-    case_options()		# 3
-    case_proto_param()		# 1
-    case_linux_tcp()		# 4
-    tap.finish()
+    tap.run([case_data, case_dual_stack, case_v6only, case_mapped_client,
+             case_link_local, case_wire, case_flow_label_after_rto,
+             case_packet_too_big, case_unreachable, case_refused,
+             case_syncookies, case_recverr_established, case_diag_and_events,
+             case_syn_received, case_tools, case_options, case_proto_param,
+             case_linux_tcp])
 
 
 main()

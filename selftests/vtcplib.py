@@ -88,10 +88,14 @@ class Tap:
     @family: the test takes VTCP_FAMILY, and in an IPv6 run each case's
     description starts with "IPv6: ". A test that does not take it skips
     as a whole when asked for IPv6: the helpers' defaults would follow the
-    family, its own addresses not."""
+    family, its own addresses not.
 
-    def __init__(self, plan, family=False):
-        self.plan = plan
+    @plan: the number of results, or None when run() plans them from the
+    cases (functions marked by case()) before it runs them."""
+
+    def __init__(self, plan=None, family=False):
+        self.plan = None
+        self.miscounted = []
         self.n = 0
         self.fails = 0
         self.skips = 0
@@ -102,8 +106,28 @@ class Tap:
             print("TAP version 13\n1..0 # SKIP the test does not take "
                   "VTCP_FAMILY=6", flush=True)
             sys.exit(4)
-        print("TAP version 13\n1..%d" % plan, flush=True)
+        print("TAP version 13", flush=True)
+        if plan is not None:
+            self._set_plan(plan)
         atexit.register(self._at_exit)
+
+    def _set_plan(self, plan):
+        self.plan = plan
+        print("1..%d" % plan, flush=True)
+
+    def run(self, cases):
+        """Plan what @cases report, run them in order, then finish().
+        A case that reports more or fewer results than case() said fails
+        the test, named."""
+        self._set_plan(sum(fn.results for fn in cases))
+        for fn in cases:
+            n, t0 = self.n, time.monotonic()
+            fn()
+            self.msg("%s: %.1f s" % (fn.__name__, time.monotonic() - t0))
+            if self.n - n != fn.results:
+                self.miscounted.append("%s reported %d results, not %d" %
+                                       (fn.__name__, self.n - n, fn.results))
+        self.finish()
 
     def ok(self, cond, desc, diag=None):
         self.n += 1
@@ -143,6 +167,13 @@ class Tap:
         passes = self.n - self.fails - self.skips
         print("# Totals: pass:%d fail:%d skip:%d" %
               (passes, self.fails, self.skips), flush=True)
+        if self.plan is None:
+            print("# the test ended before its plan", flush=True)
+            return 1
+        for line in self.miscounted:
+            print("# " + line, flush=True)
+        if self.miscounted:
+            return 1
         if self.n != self.plan:
             print("# planned %d cases, ran %d: the test did not run them "
                   "all" % (self.plan, self.n), flush=True)
@@ -164,6 +195,15 @@ class Tap:
         self._verdict()
         sys.stdout.flush()
         os._exit(1)
+
+
+def case(results):
+    """Marks a function as a case of Tap.run() that reports @results
+    results: `@case(3)` above its def."""
+    def mark(fn):
+        fn.results = results
+        return fn
+    return mark
 
 
 def sh(cmd):
