@@ -8,13 +8,13 @@ import select
 import socket
 import time
 
-from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, connected_pair,
+from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, case, connected_pair,
                      inject, ns, segment, sh, stats, sysctl, two_hosts, vsock)
 from vtcplib import addr, u32_match
 
 A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
 
-tap = Tap(19, family=True)
+tap = Tap(family=True)
 two_hosts()
 
 
@@ -39,6 +39,7 @@ def listener(port):
     return ls
 
 
+@case(5)
 def stale_syn():
     """1: a stale SYN: SYN-ACK, RST from the other host, nothing accepted."""
     with ns("b"):
@@ -65,6 +66,7 @@ def stale_syn():
     ls.close()
 
 
+@case(3)
 def synack_not_for_us():
     """2: in SYN-SENT, a SYN-ACK with a wrong ACK gets RST; connect goes on."""
     ls = listener(7002)
@@ -107,6 +109,7 @@ def synack_not_for_us():
     ls.close()
 
 
+@case(5)
 def lost_last_ack():
     """3: the last ACK is lost: FIN again, ACK again, 2MSL starts again."""
     with ns("a"):
@@ -150,6 +153,7 @@ def lost_last_ack():
     sn.close()
 
 
+@case(5)
 def timewait_holds_port():
     """4: TIME-WAIT holds the 4-tuple: bind fails until 2MSL is over."""
     with ns("a"):
@@ -202,6 +206,7 @@ def timewait_holds_port():
     sn.close()
 
 
+@case(1)
 def rst_to_closed_port():
     with ns("a"):
         c = vsock()
@@ -211,9 +216,5 @@ def rst_to_closed_port():
         c.close()
 
 
-stale_syn()
-synack_not_for_us()
-lost_last_ack()
-timewait_holds_port()
-rst_to_closed_port()
-tap.finish()
+tap.run([stale_syn, synack_not_for_us, lost_last_ack, timewait_holds_port,
+         rst_to_closed_port])

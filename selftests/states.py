@@ -14,9 +14,9 @@ import socket
 import struct
 import time
 
-from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, connected_pair,
-                     inject, ns, recv_exactly, segment, sysctl, sysctls,
-                     two_hosts, vsock)
+from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, case,
+                     connected_pair, inject, ns, recv_exactly, segment,
+                     sysctl, sysctls, two_hosts, vsock)
 from vtcplib import listener, netem, seq_add, stat, wait_stat
 from vtcplib import make_options, parse_options, vtcp_states
 from vtcplib import addr, mss
@@ -27,7 +27,7 @@ MTU = 1500
 MSL_MS = 300			# TIME-WAIT lasts 0.6 s: nothing outlives the test
 DELAY_MS = 300			# one-way netem delay that makes SYNs/FINs cross
 
-tap = Tap(33, family=True)
+tap = Tap(family=True)
 two_hosts(mtu=MTU)
 for _h in ("a", "b"):
     with ns(_h):
@@ -68,6 +68,7 @@ def mss_option(seg):
 # ---------------------------------------------------------------- cases
 
 
+@case(4)
 def handshake():
     port = 7101
     with ns("a"):
@@ -109,6 +110,7 @@ def handshake():
     sn.close()
 
 
+@case(4)
 def teardown(active, port):
     """Four-way teardown started by @active ("a" or "b")."""
     passive = "b" if active == "a" else "a"
@@ -200,6 +202,7 @@ def covers_exactly(segs, start, length):
     return at == length
 
 
+@case(4)
 def half_close():
     port = 7104
     tw0 = stat("a", "TimeWaitCreated")
@@ -264,6 +267,7 @@ def half_close():
     sn.close()
 
 
+@case(6)
 @sysctls(("a", "b"), rto_initial_ms=3000)	# no SYN retransmission
 def simultaneous():
     """Simultaneous open, then simultaneous close, on the same connection."""
@@ -358,6 +362,7 @@ def simultaneous():
     netem("")
 
 
+@case(4)
 def rst_processing():
     port = 7106
     with ns("a"):
@@ -372,7 +377,7 @@ def rst_processing():
     syn = sn.wait(lambda x: mine(x) and x.src == A and x.is_(SYN))
     synack = sn.wait(lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
     if not (syn and synack):
-        for _ in range(5):
+        for _ in range(4):
             tap.ok(False, "RST processing: handshake not seen", str(sn))
         return
     a_nxt = seq_add(syn[0].seq, 11)		# a's SND.NXT
@@ -455,6 +460,7 @@ def rst_processing():
     sn.close()
 
 
+@case(2)
 def refused():
     port = 7999
     with ns("a"):
@@ -532,6 +538,7 @@ def reconnect(ls, port, aport):
     return err, took, stat("a", "SynRetrans") - retrans0
 
 
+@case(5)
 def timewait_reopen():
     """RFC 6191: a SYN newer than b's TIME-WAIT entry (by timestamp, or by
     sequence number without them) opens a new connection at once; an old
@@ -615,12 +622,5 @@ def timewait_reopen():
            (err if got else "-", took if got else 0, retrans if got else 0))
 
 
-handshake()
-teardown("a", 7102)
-teardown("b", 7103)
-half_close()
-simultaneous()
-rst_processing()
-refused()
-timewait_reopen()
-tap.finish()
+tap.run([handshake, (teardown, "a", 7102), (teardown, "b", 7103), half_close,
+         simultaneous, rst_processing, refused, timewait_reopen])

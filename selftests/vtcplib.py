@@ -116,17 +116,21 @@ class Tap:
         print("1..%d" % plan, flush=True)
 
     def run(self, cases):
-        """Plan what @cases report, run them in order, then finish().
-        A case that reports more or fewer results than case() said fails
-        the test, named."""
-        self._set_plan(sum(fn.results for fn in cases))
-        for fn in cases:
+        """Plan what @cases report, run them in order, then finish(). A
+        case is a function marked by case(), or a tuple of one and its
+        arguments. One that reports more or fewer results than case()
+        said fails the test, named."""
+        cases = [c if isinstance(c, tuple) else (c,) for c in cases]
+        self._set_plan(sum(c[0].results for c in cases))
+        for fn, *args in cases:
+            name = "%s(%s)" % (fn.__name__, ", ".join(map(repr, args))) \
+                if args else fn.__name__
             n, t0 = self.n, time.monotonic()
-            fn()
-            self.msg("%s: %.1f s" % (fn.__name__, time.monotonic() - t0))
+            fn(*args)
+            self.msg("%s: %.1f s" % (name, time.monotonic() - t0))
             if self.n - n != fn.results:
                 self.miscounted.append("%s reported %d results, not %d" %
-                                       (fn.__name__, self.n - n, fn.results))
+                                       (name, self.n - n, fn.results))
         self.finish()
 
     def ok(self, cond, desc, diag=None):
