@@ -15,8 +15,8 @@ import socket
 import subprocess
 import time
 
-from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap,
-                     as_container_root, connected_pair, inject, ns, segment,
+from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, as_container_root,
+                     case, connected_pair, inject, ns, segment,
                      sh, stats, sysctl, sysctls, two_hosts, vsock)
 from vtcplib import listener, seq_add, stat, wait_stat
 from vtcplib import addr, net_addr, u32_match
@@ -55,7 +55,7 @@ HOST_WIDE = ("max_orphans",)
 # name: (default, another valid value); unknown names are EINVAL.
 STRING_SYSCTLS = {"congestion_control": ("cubic", "newreno")}
 
-tap = Tap(29 + len(SYSCTLS) + len(STRING_SYSCTLS), family=True)
+tap = Tap(family=True)
 two_hosts()
 for _h in ("a", "b"):
     with ns(_h):
@@ -154,6 +154,7 @@ def backoff_ok(segs, first, n):
 # ---------------------------------------------------------------- cases
 
 
+@case(3)
 def lossy_handshake():
     port = 7201
     with ns("a"):
@@ -206,6 +207,7 @@ def lossy_handshake():
     sn.close()
 
 
+@case(3)
 @sysctls("a", syn_retries=2)
 def syn_retries():
     port = 7202
@@ -241,6 +243,7 @@ def syn_retries():
     sn.close()
 
 
+@case(3)
 @sysctls("b", synack_retries=2, rto_initial_ms=200)
 def synack_retries():
     port = 7301
@@ -297,6 +300,7 @@ def synack_retries():
     sn.close()
 
 
+@case(3)
 @sysctls("a", fin_retries=2)
 def fin_retries():
     port = 7401
@@ -338,6 +342,7 @@ def fin_retries():
 
 
 # SYN-ACKs at 0, .3, .9, 2.1 s
+@case(1)
 @sysctls("b", synack_retries=3, rto_initial_ms=300)
 def listener_close_drops_child():
     """Closing a listener ends its half-open connections (BSD soclose()
@@ -366,6 +371,7 @@ def listener_close_drops_child():
     sn.close()
 
 
+@case(1)
 @sysctls("a", rto_max_ms=250, syn_retries=3)
 def rto_max():
     port = 7203
@@ -401,6 +407,7 @@ def rto_max():
 
 
 # rack 0: the RTO's own schedule, no tail loss probe before it.
+@case(2)
 @sysctls("a", rto_min_ms=300, data_retries=2, rack=0)
 def data_retries():
     port = 7204
@@ -435,6 +442,7 @@ def data_retries():
     sn.close()
 
 
+@case(2)
 @sysctls("a", fin_timeout_ms=500)
 def fin_wait2_timeout():
     port = 7402
@@ -471,6 +479,7 @@ def fin_wait2_timeout():
     sn.close()
 
 
+@case(3)
 def time_wait():
     port, a_port = 7501, 5601
     with ns("a"):
@@ -523,6 +532,7 @@ def time_wait():
     sn.close()
 
 
+@case(3 + len(STRING_SYSCTLS) + len(SYSCTLS))
 def sysctl_table():
     sh("ip netns add s1 && ip netns add s2")
     try:
@@ -627,6 +637,7 @@ def host_wide():
            "write it (EACCES)")
 
 
+@case(5)
 def teardown_safety():
     r0, _ = wait_refcnt(0, 5)
     # 1. A TIME-WAIT entry in a living namespace pins the module.
@@ -719,15 +730,6 @@ def teardown_safety():
            ins.stderr.decode() if ins else "")
 
 
-lossy_handshake()
-syn_retries()
-synack_retries()
-listener_close_drops_child()
-rto_max()
-data_retries()
-fin_retries()
-fin_wait2_timeout()
-time_wait()
-sysctl_table()
-teardown_safety()
-tap.finish()
+tap.run([lossy_handshake, syn_retries, synack_retries,
+         listener_close_drops_child, rto_max, data_retries, fin_retries,
+         fin_wait2_timeout, time_wait, sysctl_table, teardown_safety])
