@@ -61,7 +61,7 @@ def pair(port, listen_opts=(), connect_opts=()):
     return connected_pair(
         port, before=lambda c: [c.setsockopt(*o) for o in connect_opts],
         listener_before=lambda ls: [ls.setsockopt(*o) for o in listen_opts],
-        timeout=30, accept_timeout=10)
+        timeout=30, server_timeout=30, accept_timeout=10)
 
 
 def conn(c):

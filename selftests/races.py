@@ -196,7 +196,7 @@ tap.ok(refs == 0, "and all of them are freed (%.1f s)" % secs,
 # 1. rmmod while the module is in use, three ways.
 settings("ab", msl_ms=300, rto_initial_ms=100, rto_min_ms=20,
          rto_max_ms=200, fin_retries=5)
-c, s = connected_pair(7500, timeout=5)
+c, s = connected_pair(7500, timeout=5, server_timeout=5)
 refused("while a connection lives")
 c.sendall(b"still")
 tap.eq(s.recv(16), b"still", "the connection works after the refused rmmod")
@@ -214,7 +214,7 @@ tap.eq(refs, 0, "the orphans give up or finish within fin_retries "
 
 # TIME-WAIT entries only, no socket.
 for i in range(3):
-    c, s = connected_pair(7510 + i, timeout=5)
+    c, s = connected_pair(7510 + i, timeout=5, server_timeout=5)
     c.close()				# a closes first: a's TIME-WAIT
     s.recv(1)
     s.close()
@@ -229,7 +229,7 @@ tap.ok(err == 0 and not loaded(), "after 2MSL (%.1f s) the refcount is 0 "
 tap.ok(insmod() and loaded(), "the module loads again")
 two_hosts()				# the namespaces lost vtcp's state
 settings("ab", rto_initial_ms=100, rto_min_ms=20, msl_ms=300)
-c, s = connected_pair(7520, timeout=5)
+c, s = connected_pair(7520, timeout=5, server_timeout=5)
 c.sendall(b"again")
 tap.eq(s.recv(16), b"again", "connections work after the reload")
 c.close()

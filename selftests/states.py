@@ -73,7 +73,7 @@ def handshake():
     port = 7101
     with ns("a"):
         sn = Sniffer("a0")
-    c, s = connected_pair(port, timeout=5)
+    c, s = connected_pair(port, timeout=5, server_timeout=5)
     cp = c.getsockname()[1]
     mine = conn(cp, port)
     syn = sn.wait(lambda x: mine(x) and x.src == A and x.is_(SYN))
@@ -119,7 +119,7 @@ def teardown(active, port):
     tw0 = {h: stat(h, "TimeWaitCreated") for h in ("a", "b")}
     with ns("a"):
         sn = Sniffer("a0")
-    c, s = connected_pair(port, timeout=5)
+    c, s = connected_pair(port, timeout=5, server_timeout=5)
     cp = c.getsockname()[1]
     mine = conn(cp, port)
     # Some data each way, so that the FINs' numbers are not just ISS + 1.
@@ -208,7 +208,7 @@ def half_close():
     tw0 = stat("a", "TimeWaitCreated")
     with ns("a"):
         sn = Sniffer("a0")
-    c, s = connected_pair(port, timeout=5)
+    c, s = connected_pair(port, timeout=5, server_timeout=5)
     cp = c.getsockname()[1]
     mine = conn(cp, port)
     c.shutdown(socket.SHUT_WR)
@@ -367,7 +367,7 @@ def rst_processing():
     port = 7106
     with ns("a"):
         sn = Sniffer("a0")
-    c, s = connected_pair(port, timeout=5)
+    c, s = connected_pair(port, timeout=5, server_timeout=5)
     cp = c.getsockname()[1]
     mine = conn(cp, port)
     c.sendall(b"x" * 10)

@@ -68,10 +68,8 @@ def pair(proto, before=None, server_before=None):
     accepted one blocking. @before and @server_before set options on the
     client and the listener."""
     _port[0] += 1
-    c, s = connected_pair(_port[0], proto=proto, before=before,
+    return connected_pair(_port[0], proto=proto, before=before,
                           listener_before=server_before, accept_timeout=10)
-    s.settimeout(None)
-    return c, s
 
 
 def tcp_info(s, n=None):

@@ -313,7 +313,7 @@ def fin_retries():
         d = vsock()
     per_sock = refcnt() - r_start		# what one socket holds
     d.close()
-    c, s = connected_pair(port, timeout=5)
+    c, s = connected_pair(port, timeout=5, server_timeout=5)
     r_conn = settle()
     with ns("a"):
         sn = Sniffer("a0")
@@ -413,7 +413,7 @@ def data_retries():
     port = 7204
     with ns("a"):
         to0 = stats()["Timeouts"]
-    c, s = connected_pair(port, timeout=5)
+    c, s = connected_pair(port, timeout=5, server_timeout=5)
     with ns("a"):
         sn = Sniffer("a0")
     drop("b", "b0")
@@ -451,7 +451,7 @@ def fin_wait2_timeout():
         d = vsock()
     per_sock = refcnt() - r_start
     d.close()
-    c, s = connected_pair(port, timeout=5)
+    c, s = connected_pair(port, timeout=5, server_timeout=5)
     r_conn = settle()
     with ns("a"):
         sn = Sniffer("a0")
@@ -486,7 +486,8 @@ def time_wait():
         sysctl("msl_ms", 500)
         tw0 = stats()
         sn = Sniffer("a0")
-    c, s = connected_pair(port, client_port=a_port, timeout=5)
+    c, s = connected_pair(port, client_port=a_port, timeout=5,
+                          server_timeout=5)
     c.close()
     mine = lambda x: port in (x.sport, x.dport)
     fina = sn.wait(lambda x: mine(x) and x.src == A and x.has(FIN))
@@ -644,7 +645,7 @@ def teardown_safety():
     with ns("a"):
         sysctl("msl_ms", 20000)		# 40 s: only the namespace's end kills it
         tw0 = stats()["TimeWaitCreated"]
-    c, s = connected_pair(7601, timeout=5)
+    c, s = connected_pair(7601, timeout=5, server_timeout=5)
     c.close()
     time.sleep(0.2)
     s.close()
@@ -674,7 +675,7 @@ def teardown_safety():
         sn = Sniffer("a0")
     sh("ip -n a neigh replace %s lladdr %s dev a0 nud permanent" %
        (GHOST2, mac("b", "b0")))
-    live1 = connected_pair(7602, timeout=5)				# a is the client
+    live1 = connected_pair(7602, timeout=5, server_timeout=5)	# a: client
     la = listener(7603, "a", A)		# stays listening
     with ns("b"):
         cb = vsock()
@@ -684,7 +685,7 @@ def teardown_safety():
     with ns("b"):
         inject(GHOST2, A, segment(GHOST2, A, 40009, 7603, 9000, flags=SYN))
     child = sn.wait(lambda x: x.dst == GHOST2 and x.is_(SYN | ACK))
-    c, s = connected_pair(7604, timeout=5)
+    c, s = connected_pair(7604, timeout=5, server_timeout=5)
     c.close()
     time.sleep(0.2)
     s.close()

@@ -975,16 +975,18 @@ def host_addr(host, family=None):
 
 def connected_pair(port, host="a", peer="b", addr=None, proto=PROTO,
                    client_port=0, before=None, listener_before=None,
-                   timeout=10, accept_timeout=5):
+                   timeout=10, server_timeout=None, accept_timeout=5):
     """A connection of @proto from @host to a listener of @peer at
     @addr:@port (by default @peer's address in FAMILY): (client socket,
     accepted socket). The listener is closed once it has accepted.
 
     @client_port: the client binds @host's address and this port first.
     @before(c) and @listener_before(ls) set options on the client before
-    it connects and on the listener before it binds. @timeout: the
-    client's and the accepted socket's (socket.settimeout), None leaves
-    them blocking; @accept_timeout: the listener's."""
+    it connects and on the listener before it binds. @timeout and
+    @server_timeout: the client's and the accepted socket's
+    (socket.settimeout), None leaves one blocking (recv(MSG_DONTWAIT)
+    then raises BlockingIOError, not a timeout); @accept_timeout: the
+    listener's."""
     addr = addr or HOST_ADDR[peer]
     ls = listener(port, peer, addr, proto, listener_before, accept_timeout)
     with ns(host):
@@ -998,8 +1000,8 @@ def connected_pair(port, host="a", peer="b", addr=None, proto=PROTO,
     c.connect((addr, port))
     s, _ = ls.accept()
     ls.close()
-    if timeout is not None:
-        s.settimeout(timeout)
+    if server_timeout is not None:
+        s.settimeout(server_timeout)
     return c, s
 
 
