@@ -27,9 +27,9 @@ import termios
 import threading
 import time
 
-from vtcplib import (ACK, FIN, RST, SYN, PROTO, Sniffer, Tap, inject, ns,
-                     segment, sh, stats, sysctl, two_hosts,
-                     wait_after)
+from vtcplib import (ACK, FIN, RST, SYN, PROTO, Sniffer, Tap,
+                     connected_pair, inject, ns, recv_exactly, segment, sh,
+                     stats, sysctl, two_hosts, wait_after)
 from vtcplib import AF, V6, addr, mss
 from vtcpnl import EVT_SEG_OUT, EVT_STATE, Genl
 
@@ -99,14 +99,16 @@ def listener(port, proto=PROTO, backlog=16, reuse=False):
 
 
 def pair(proto=PROTO, port=None, reuse=False):
-    """A connected pair: (socket in a, its accepted peer in b)."""
-    port = port or next_port()
-    ls = listener(port, proto, reuse=reuse)
-    with ns("a"):
-        c = bound(sock(proto))
-        c.connect((B, port))
-    s, _ = ls.accept()
-    ls.close()
+    """A connected pair: (socket in a, its accepted peer in b), both
+    blocking under bound()'s kernel timeouts, as the listener."""
+    def listener_opts(ls):
+        if reuse:
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        bound(ls, 5)
+
+    c, s = connected_pair(port or next_port(), proto=proto, before=bound,
+                          listener_before=listener_opts, timeout=None,
+                          accept_timeout=None)
     return c, bound(s)
 
 
@@ -171,16 +173,6 @@ def wait_inq(s, n, timeout=3.0):
     while time.monotonic() < end and inq(s) < n:
         time.sleep(0.01)
     return inq(s)
-
-
-def recv_all(s, n):
-    buf = bytearray()
-    while len(buf) < n:
-        d = s.recv(n - len(buf))
-        if not d:
-            break
-        buf += d
-    return bytes(buf)
 
 
 def drop(proto=PROTO):
@@ -488,9 +480,9 @@ def backlog():
             with ns("a"):
                 cs[i].setblocking(True)
                 bound(cs[i], 3)
-                got = recv_all(cs[i], len(msg))
+                got = recv_exactly(cs[i], len(msg))
                 cs[i].sendall(got[::-1])
-            back = recv_all(s, len(msg))
+            back = recv_exactly(s, len(msg))
         except OSError as e:
             got = back = e
         if got != msg or back != msg[::-1]:
@@ -810,7 +802,7 @@ def half_close():
         m_peer, _ = wait_mask(s, POLLRDHUP)
         m_self = pmask(c)
         s.sendall(back)
-        got = recv_all(c, len(back))
+        got = recv_exactly(c, len(back))
         s.close()
         m_both, _ = wait_mask(c, POLLHUP, 2)
         fin = c.recv(100)
@@ -1287,7 +1279,7 @@ def options():
                          b"\x01\x01\x01\x00")
         after = c.getsockopt(proto, VTCP_MAXSEG)
         c.sendall(b"o" * 100000)
-        got = recv_all(s, 100000)
+        got = recv_exactly(s, 100000)
         c.close()
         s.close()
         return before - after, len(got)
@@ -1360,7 +1352,7 @@ def keepalive():
            "\n".join(map(repr, segs)))
     c.sendall(b"still there?")
     try:
-        got = recv_all(s, 12)
+        got = recv_exactly(s, 12)
     except OSError as e:
         got = e
     tap.ok(got == b"still there?" and
@@ -1587,7 +1579,7 @@ def ioctls():
         o, i = outq(c), inq(s)
     tap.ok(o > 0 and o + i == sent, "SIOCOUTQ, peer not reading: %d unacked "
            "+ %d at the peer = %d sent" % (o, i, sent))
-    recv_all(s, sent)
+    recv_exactly(s, sent)
     time.sleep(0.3)
     tap.eq(outq(c), 0, "SIOCOUTQ once the peer read everything: 0")
     c.close()

@@ -33,7 +33,7 @@ import time
 
 from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, addr, connected_pair,
                      counters_delta, inject, ns, run_fuzzer, segment, stats,
-                     sysctl, two_hosts, vsock, wait_module_refs)
+                     sysctls, two_hosts, vsock, wait_module_refs)
 from vtcpnl import vtcp_info
 
 A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
@@ -286,112 +286,103 @@ else:
 burst_answers(conn, "data out of the window (no ACK loop: exempt, as in "
               "TCP)", lambda s, r: (r + (1 << 30), s, ACK, b"EVIL", b""),
               "AckSkippedSeq", exempt=True)
-with ns("a"):
-    sysctl("invalid_ratelimit_ms", 0)
-burst_answers(conn, "invalid_ratelimit_ms 0 turns the limit off",
-              lambda s, r: (r + (1 << 30), s, ACK, b"", b""),
-              "AckSkippedSeq", exempt=True)
-with ns("a"):
-    sysctl("invalid_ratelimit_ms", 500)
+with sysctls("a", invalid_ratelimit_ms=0):
+    burst_answers(conn, "invalid_ratelimit_ms 0 turns the limit off",
+                  lambda s, r: (r + (1 << 30), s, ACK, b"", b""),
+                  "AckSkippedSeq", exempt=True)
 
 # TIME-WAIT answers old SYNs the same way (a 2MSL of 4 s outlives it).
-with ns("a"):
-    old_msl = sysctl("msl_ms")
-    sysctl("msl_ms", 2000)
-tw = Conn(PORT + 3)
-tw.c.close()
-tw.s.close()
-time.sleep(0.6)
-burst_answers(tw, "old SYNs at a TIME-WAIT entry",
-              lambda s, r: (r - 1000, 0, SYN, b"", b""),
-              "AckSkippedTimeWait")
-tw.sn.close()
-with ns("a"):
-    sysctl("msl_ms", old_msl)
+with sysctls("a", msl_ms=2000):
+    tw = Conn(PORT + 3)
+    tw.c.close()
+    tw.s.close()
+    time.sleep(0.6)
+    burst_answers(tw, "old SYNs at a TIME-WAIT entry",
+                  lambda s, r: (r - 1000, 0, SYN, b"", b""),
+                  "AckSkippedTimeWait")
+    tw.sn.close()
 
 # Challenge ACKs: a connection's limit first, so that one connection's
 # flood cannot spend what the others would answer with (CVE-2016-5696).
 conn2 = Conn(PORT + 2)
-with ns("a"):
-    old_limit = sysctl("challenge_ack_limit")
-    sysctl("challenge_ack_limit", 10)
-conn.exchange()
-time.sleep(0.6)
-before = a_stats()
-mark = len(conn.sn.all())
-t0 = time.monotonic()
-sent, total, rate, out = run_fuzzer("b", [
-    "-m", "established", "-s", B, "-d", A, "-S", PORT, "-D", conn.aport,
-    "-i", "b0", "-c", "rst", "-n", 300, "-M", 1000000, "-R", 250])
-# The other connection, in the same second: still challenged.
-conn2.exchange()
-snd2, rcv2 = conn2.state()
-mark2 = len(conn2.sn.all())
-conn2.spoof(rcv2 + 100, 0, RST)
-secs = time.monotonic() - t0
-got = conn.answers_after(mark, 0.3)
-got2 = [g for g in conn2.answers_after(mark2) if g.is_(ACK) and
-        g.ack == rcv2]
-d = counters_delta(before, a_stats())
-acks = [g for g in got if g.is_(ACK) and not g.len]
-# vtcpfuzz's probe (out of the window) is answered first, and shares the
-# connection's limit (last_oow_ack, as TCP's last_oow_ack_time).
-probes = sum(n for k, n in sent.items() if k != "rst")
-challenged = d["ChallengeAcks"] - len(got2)
-tap.ok(challenged >= 1 and
-       d["ChallengeAcks"] + d.get("AckSkippedChallenge", 0) +
-       d["ChallengeAckLimited"] == sent["rst"] + 1,
-       "challenge ACKs: at most one per 500 ms per connection, the rest "
-       "counted in AckSkippedChallenge",
-       "%d RSTs in %.1f s: ChallengeAcks +%d (%d at the other connection), "
-       "AckSkippedChallenge +%d, ChallengeAckLimited +%d" %
-       (sent["rst"], secs, d["ChallengeAcks"], len(got2),
-        d.get("AckSkippedChallenge", 0), d["ChallengeAckLimited"]))
-tap.ok(len(acks) == challenged + probes - d.get("AckSkippedSeq", 0) and
-       closest(acks) >= LIMIT_GAP,
-       "challenge ACKs: the wire agrees, none closer than 500 ms",
-       "%d on the wire (%d challenges, %d probes, AckSkippedSeq +%d), the "
-       "closest two %.3f s apart%s" %
-       (len(acks), challenged, probes, d.get("AckSkippedSeq", 0),
-        closest(acks), sniffer_drops(conn.sn)))
-tap.eq(len(got2), 1, "challenge ACKs: a flood at one connection leaves "
-       "another's challenge ACK in the same second (no shared budget to "
-       "count: CVE-2016-5696)")
+with sysctls("a", challenge_ack_limit=10):
+    conn.exchange()
+    time.sleep(0.6)
+    before = a_stats()
+    mark = len(conn.sn.all())
+    t0 = time.monotonic()
+    sent, total, rate, out = run_fuzzer("b", [
+        "-m", "established", "-s", B, "-d", A, "-S", PORT, "-D", conn.aport,
+        "-i", "b0", "-c", "rst", "-n", 300, "-M", 1000000, "-R", 250])
+    # The other connection, in the same second: still challenged.
+    conn2.exchange()
+    snd2, rcv2 = conn2.state()
+    mark2 = len(conn2.sn.all())
+    conn2.spoof(rcv2 + 100, 0, RST)
+    secs = time.monotonic() - t0
+    got = conn.answers_after(mark, 0.3)
+    got2 = [g for g in conn2.answers_after(mark2) if g.is_(ACK) and
+            g.ack == rcv2]
+    d = counters_delta(before, a_stats())
+    acks = [g for g in got if g.is_(ACK) and not g.len]
+    # vtcpfuzz's probe (out of the window) is answered first, and shares the
+    # connection's limit (last_oow_ack, as TCP's last_oow_ack_time).
+    probes = sum(n for k, n in sent.items() if k != "rst")
+    challenged = d["ChallengeAcks"] - len(got2)
+    tap.ok(challenged >= 1 and
+           d["ChallengeAcks"] + d.get("AckSkippedChallenge", 0) +
+           d["ChallengeAckLimited"] == sent["rst"] + 1,
+           "challenge ACKs: at most one per 500 ms per connection, the rest "
+           "counted in AckSkippedChallenge",
+           "%d RSTs in %.1f s: ChallengeAcks +%d (%d at the other "
+           "connection), AckSkippedChallenge +%d, ChallengeAckLimited +%d" %
+           (sent["rst"], secs, d["ChallengeAcks"], len(got2),
+            d.get("AckSkippedChallenge", 0), d["ChallengeAckLimited"]))
+    tap.ok(len(acks) == challenged + probes - d.get("AckSkippedSeq", 0) and
+           closest(acks) >= LIMIT_GAP,
+           "challenge ACKs: the wire agrees, none closer than 500 ms",
+           "%d on the wire (%d challenges, %d probes, AckSkippedSeq +%d), the "
+           "closest two %.3f s apart%s" %
+           (len(acks), challenged, probes, d.get("AckSkippedSeq", 0),
+            closest(acks), sniffer_drops(conn.sn)))
+    tap.eq(len(got2), 1, "challenge ACKs: a flood at one connection leaves "
+           "another's challenge ACK in the same second (no shared budget to "
+           "count: CVE-2016-5696)")
 
-# The namespace's budget, without the per-connection limit: drawn each
-# second between half the limit and one and a half times it.
-with ns("a"):
-    sysctl("invalid_ratelimit_ms", 0)
-conn.exchange()
-before = a_stats()
-t0 = time.monotonic()
-sent, total, rate, out = run_fuzzer("b", [
-    "-m", "established", "-s", B, "-d", A, "-S", PORT, "-D", conn.aport,
-    "-i", "b0", "-c", "rst", "-n", 600, "-M", 1000000])
-secs = time.monotonic() - t0
-d = counters_delta(before, a_stats())
-seconds = int(secs) + 2
-tap.ok(d["ChallengeAcks"] >= 5 and d["ChallengeAcks"] <= 14 * seconds and
-       d["ChallengeAcks"] + d["ChallengeAckLimited"] == sent["rst"],
-       "challenge ACKs: the namespace's budget (challenge_ack_limit 10) "
-       "allows 5 to 14 a second, the rest counted in ChallengeAckLimited",
-       "%d RSTs in %.1f s: ChallengeAcks +%d, ChallengeAckLimited +%d" %
-       (sent["rst"], secs, d["ChallengeAcks"], d["ChallengeAckLimited"]))
-# Host b's budget is its own: an RST at b, spoofed from a, now.
-snd, rcv = conn.state()
-with ns("b"):
-    b_before = stats()
-with ns("a"):
-    inject(A, B, segment(A, B, conn.aport, PORT, snd + 100, 0, RST))
-time.sleep(0.3)
-with ns("b"):
-    stat_b = counters_delta(b_before, stats())
-tap.eq(stat_b["ChallengeAcks"], 1,
-       "challenge ACKs: the budget is per namespace (host b still "
-       "challenges while a is limited)")
-with ns("a"):
-    sysctl("challenge_ack_limit", old_limit)
-    sysctl("invalid_ratelimit_ms", 500)
+    # The namespace's budget, without the per-connection limit: drawn each
+    # second between half the limit and one and a half times it.
+    with sysctls("a", invalid_ratelimit_ms=0):
+        conn.exchange()
+        before = a_stats()
+        t0 = time.monotonic()
+        sent, total, rate, out = run_fuzzer("b", [
+            "-m", "established", "-s", B, "-d", A, "-S", PORT,
+            "-D", conn.aport, "-i", "b0", "-c", "rst", "-n", 600,
+            "-M", 1000000])
+        secs = time.monotonic() - t0
+        d = counters_delta(before, a_stats())
+        seconds = int(secs) + 2
+        tap.ok(d["ChallengeAcks"] >= 5 and
+               d["ChallengeAcks"] <= 14 * seconds and
+               d["ChallengeAcks"] + d["ChallengeAckLimited"] == sent["rst"],
+               "challenge ACKs: the namespace's budget (challenge_ack_limit "
+               "10) allows 5 to 14 a second, the rest counted in "
+               "ChallengeAckLimited",
+               "%d RSTs in %.1f s: ChallengeAcks +%d, ChallengeAckLimited "
+               "+%d" % (sent["rst"], secs, d["ChallengeAcks"],
+                        d["ChallengeAckLimited"]))
+        # Host b's budget is its own: an RST at b, spoofed from a, now.
+        snd, rcv = conn.state()
+        with ns("b"):
+            b_before = stats()
+        with ns("a"):
+            inject(A, B, segment(A, B, conn.aport, PORT, snd + 100, 0, RST))
+        time.sleep(0.3)
+        with ns("b"):
+            stat_b = counters_delta(b_before, stats())
+        tap.eq(stat_b["ChallengeAcks"], 1,
+               "challenge ACKs: the budget is per namespace (host b still "
+               "challenges while a is limited)")
 tap.ok(conn.alive() is True, "challenge ACKs: the connection lives on")
 conn2.close()
 

@@ -22,7 +22,7 @@ import threading
 import time
 
 from vtcplib import (ACK, RST, SYN, Sniffer, Tap, inject, segment, sh,
-                     stats, sysctl, vsock)
+                     stats, sysctls, vsock)
 from vtcpnl import vtcp_info
 from runlib import can_trap, nginx_conf, sha256_of
 
@@ -659,30 +659,29 @@ def timewait_holds_the_tuple():
         ls.close()
         tap.eq(got, 2, "TIME-WAIT: the server took both incarnations")
         return
-    sysctl("msl_ms", 1500)
-    barrier("tw-listen")
-    c = vsock()
-    c.bind((ME, cport))
-    connect(PEER, port, c)
-    c.close()			# the client closes first: TIME-WAIT here
-    time.sleep(0.2)
+    with sysctls(msl_ms=1500):
+        barrier("tw-listen")
+        c = vsock()
+        c.bind((ME, cport))
+        connect(PEER, port, c)
+        c.close()			# the client closes first: TIME-WAIT here
+        time.sleep(0.2)
 
-    def again():
-        s = vsock()
+        def again():
+            s = vsock()
+            try:
+                s.bind((ME, cport))
+                connect(PEER, port, s)
+            finally:
+                s.close()
+        tap.errno(again, errno.EADDRINUSE,
+                  "TIME-WAIT: the same 4-tuple is refused (EADDRINUSE)")
+        time.sleep(3.5)
         try:
-            s.bind((ME, cport))
-            connect(PEER, port, s)
-        finally:
-            s.close()
-    tap.errno(again, errno.EADDRINUSE,
-              "TIME-WAIT: the same 4-tuple is refused (EADDRINUSE)")
-    time.sleep(3.5)
-    try:
-        again()
-        ok = True
-    except OSError as e:
-        ok = e
-    sysctl("msl_ms", 30000)
+            again()
+            ok = True
+        except OSError as e:
+            ok = e
     tap.ok(ok is True, "TIME-WAIT: after 2MSL the 4-tuple connects again", ok)
 
 
@@ -726,16 +725,15 @@ def linux_tcp_peer():
         tap.ok(ok, "Linux TCP server: 8 MiB each way with a vtcp client "
                "(%.1f s)" % took, diag)
         return
-    sysctl("accept_tcp_csum", 1)
-    barrier("tcp-listen")
-    try:
-        s = connect(PEER, 8201)
-        ok, took, diag = both_ways(s, 302, 301, size)
-        s.close()
-    except OSError as e:
-        ok, took, diag = False, 0, e
-    barrier("tcp-done")
-    sysctl("accept_tcp_csum", 0)
+    with sysctls(accept_tcp_csum=1):
+        barrier("tcp-listen")
+        try:
+            s = connect(PEER, 8201)
+            ok, took, diag = both_ways(s, 302, 301, size)
+            s.close()
+        except OSError as e:
+            ok, took, diag = False, 0, e
+        barrier("tcp-done")
     tap.ok(ok, "vtcp client: 8 MiB each way with a Linux TCP server "
            "(%.1f s)" % took, diag)
 
@@ -830,20 +828,21 @@ def router_with_smaller_mtu():
     sh("ip route add 10.9.5.0/24 via %s" % PEER)
     for name, port, probing in (("pmtu", 8401, 0), ("blackhole", 8402, 1)):
         sh("ip route flush cache")
-        sysctl("mtu_probing", probing)
-        barrier(name + "-listen")
-        before = counters()
-        try:
-            s = connect(BEHIND, port)
-            t0 = time.monotonic()
-            r = {}
-            send_stream(s, 500 + port, size, r)
-            info = info_of(s)
-            s.close()
-            took = time.monotonic() - t0
-        except OSError as e:
-            info, took, r = {"pmtu": 0, "snd_mss": 0}, 0, {"error": str(e)}
-        after = counters()
+        with sysctls(mtu_probing=probing):
+            barrier(name + "-listen")
+            before = counters()
+            try:
+                s = connect(BEHIND, port)
+                t0 = time.monotonic()
+                r = {}
+                send_stream(s, 500 + port, size, r)
+                info = info_of(s)
+                s.close()
+                took = time.monotonic() - t0
+            except OSError as e:
+                info, took = {"pmtu": 0, "snd_mss": 0}, 0
+                r = {"error": str(e)}
+            after = counters()
         arrived = get(name)
         if name == "pmtu":
             tap.ok(arrived and r.get("sent") == size,
@@ -859,7 +858,6 @@ def router_with_smaller_mtu():
                    "ICMP dropped, mtu_probing=1: 16 MiB in %.1f s, the "
                    "black hole found, MSS %d" % (took, info["snd_mss"]),
                    {"r": r, "MtuBlackHole": after["MtuBlackHole"]})
-    sysctl("mtu_probing", 0)
     sh("ip route del 10.9.5.0/24")
 
 

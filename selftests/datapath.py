@@ -22,10 +22,11 @@ import termios
 import threading
 import time
 
-from vtcplib import (ACK, FIN, SYN, RawPeer, Sniffer, Tap, netem, ns,
-                     parse_options, route_raw_peer, seq_add, sh, stat,
-                     stats, sysctl, sysctl_str, two_hosts, vsock, wait_after,
-                     wait_stat, listener)
+from vtcplib import (ACK, FIN, SYN, RawPeer, Sniffer, Tap, case,
+                     connected_pair, listener, netem, ns, parse_options, recv_exactly,
+                     route_raw_peer, seq_add, sh, stat, stats, sysctl,
+                     sysctl_str, sysctls, two_hosts, vsock, wait_after,
+                     wait_stat)
 from vtcplib import addr, net_addr
 from vtcplib import SOL_VTCP, VTCP_CONGESTION, VTCP_CORK, VTCP_NODELAY
 from vtcpnl import vtcp_info
@@ -37,7 +38,7 @@ BIG_NETEM = "delay 1ms reorder 5% 50% loss 1% duplicate 1% corrupt 0.5%"
 A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
 C = net_addr(3)			# the RawPeer's
 
-tap = Tap(57, family=True)
+tap = Tap(family=True)
 two_hosts()
 route_raw_peer()
 for _h in ("a", "b"):
@@ -56,24 +57,11 @@ def sniffer():
 
 def pair(port, listen_opts=(), connect_opts=()):
     """a connects to b:@port. Options (level, name, value) are set on b's
-    listener before listen() and on a's socket before connect()."""
-    with ns("b"):
-        ls = vsock()
-        for o in listen_opts:
-            ls.setsockopt(*o)
-        ls.bind((B, port))
-        ls.listen(4)
-    ls.settimeout(10)
-    with ns("a"):
-        c = vsock()
-        for o in connect_opts:
-            c.setsockopt(*o)
-        c.settimeout(30)
-        c.connect((B, port))
-    s, _ = ls.accept()
-    s.settimeout(30)
-    ls.close()
-    return c, s
+    listener and on a's socket before they bind and connect."""
+    return connected_pair(
+        port, before=lambda c: [c.setsockopt(*o) for o in connect_opts],
+        listener_before=lambda ls: [ls.setsockopt(*o) for o in listen_opts],
+        timeout=30, server_timeout=30, accept_timeout=10)
 
 
 def conn(c):
@@ -90,16 +78,6 @@ def abort(s):
 
 def info_of(s):
     return vtcp_info(s.getsockopt(SOL_VTCP, VTCP_INFO, 512))
-
-
-def recv_exactly(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            break
-        buf += chunk
-    return buf
 
 
 def move(src, dst, data):
@@ -163,66 +141,66 @@ def first(sn, pred):
 # ---------------------------------------------------------------- cases
 
 
+@case(5)
 def window_scaling():
     """1: WS offered from rmem_max in SYN and SYN-ACK, used by both."""
     with open("/proc/sys/net/core/rmem_default") as f:
         rmem_default = int(f.read())
-    with ns("b"):
-        sysctl("rmem_max", 1 << 20)
     want_a = wscale_for(max(rmem_default, 6 << 20))
     want_b = wscale_for(max(rmem_default, 1 << 20))
+    with sysctls("b", rmem_max=1 << 20):
+        sn = sniffer()
+        c, s = pair(9101)
+        mine = conn(c)
+        syn = first(sn, lambda x: mine(x) and x.src == A and x.is_(SYN))
+        synack = first(sn, lambda x: mine(x) and x.src == B and
+                       x.is_(SYN | ACK))
+        ws_a = parse_options(syn.options).get("wscale") if syn else None
+        ws_b = (parse_options(synack.options).get("wscale") if synack
+                else None)
+        tap.ok(ws_a == want_a, "window scaling: a's SYN offers shift %d for "
+               "rmem_max 6 MiB (got %r)" % (want_a, ws_a))
+        tap.ok(ws_b == want_b, "window scaling: b's SYN-ACK offers shift %d "
+               "for its rmem_max 1 MiB (got %r)" % (want_b, ws_b))
+        ok = move(c, s, os.urandom(2 << 20))
+        segs = sn.all(mine)
+        wins = [x.win << (ws_b or 0) for x in segs
+                if x.src == B and not x.has(SYN)]
+        flight = max_in_flight(segs, A)
+        tap.ok(ok and wins and max(wins) > 65535,
+               "window scaling: during 2 MiB a->b, b's window reaches %d "
+               "bytes (> 65535) once scaled; a had up to %d bytes in flight" %
+               (max(wins or [0]), flight))
+        c.close()
+        s.close()
+        sn.close()
+
     sn = sniffer()
-    c, s = pair(9101)
-    mine = conn(c)
-    syn = first(sn, lambda x: mine(x) and x.src == A and x.is_(SYN))
-    synack = first(sn, lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
-    ws_a = parse_options(syn.options).get("wscale") if syn else None
-    ws_b = parse_options(synack.options).get("wscale") if synack else None
-    tap.ok(ws_a == want_a, "window scaling: a's SYN offers shift %d for "
-           "rmem_max 6 MiB (got %r)" % (want_a, ws_a))
-    tap.ok(ws_b == want_b, "window scaling: b's SYN-ACK offers shift %d for "
-           "its rmem_max 1 MiB (got %r)" % (want_b, ws_b))
-    ok = move(c, s, os.urandom(2 << 20))
-    segs = sn.all(mine)
-    wins = [x.win << (ws_b or 0) for x in segs
-            if x.src == B and not x.has(SYN)]
-    flight = max_in_flight(segs, A)
-    tap.ok(ok and wins and max(wins) > 65535,
-           "window scaling: during 2 MiB a->b, b's window reaches %d bytes "
-           "(> 65535) once scaled; a had up to %d bytes in flight" %
-           (max(wins or [0]), flight))
+    with sysctls("b", window_scaling=0):
+        c, s = pair(9102)
+        mine = conn(c)
+        syn = first(sn, lambda x: mine(x) and x.src == A and x.is_(SYN))
+        synack = first(sn, lambda x: mine(x) and x.src == B and
+                       x.is_(SYN | ACK))
+        tap.ok(syn and "wscale" in parse_options(syn.options) and synack and
+               "wscale" not in parse_options(synack.options),
+               "window_scaling=0 on b: a offers WS, b's SYN-ACK has none",
+               "%r %r" % (syn and parse_options(syn.options),
+                          synack and parse_options(synack.options)))
+        ok = move(c, s, os.urandom(1 << 20))
+        segs = sn.all(mine)
+        a_wins = [x.win for x in segs if x.src == A and not x.has(SYN)]
+        flight = max_in_flight(segs, A)
+        tap.ok(ok and a_wins and min(a_wins) >= 16384 and flight <= 65535,
+               "window_scaling=0 on b: neither side scales (a's window "
+               "fields >= 16384 unscaled: min %d; a's bytes in flight <= "
+               "65535: %d), 1 MiB byte-exact" % (min(a_wins or [0]), flight))
     c.close()
     s.close()
     sn.close()
 
-    with ns("b"):
-        sysctl("rmem_max", 6 << 20)
-        sysctl("window_scaling", 0)
-    sn = sniffer()
-    c, s = pair(9102)
-    mine = conn(c)
-    syn = first(sn, lambda x: mine(x) and x.src == A and x.is_(SYN))
-    synack = first(sn, lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
-    tap.ok(syn and "wscale" in parse_options(syn.options) and synack and
-           "wscale" not in parse_options(synack.options),
-           "window_scaling=0 on b: a offers WS, b's SYN-ACK has none",
-           "%r %r" % (syn and parse_options(syn.options),
-                      synack and parse_options(synack.options)))
-    ok = move(c, s, os.urandom(1 << 20))
-    segs = sn.all(mine)
-    a_wins = [x.win for x in segs if x.src == A and not x.has(SYN)]
-    flight = max_in_flight(segs, A)
-    tap.ok(ok and a_wins and min(a_wins) >= 16384 and flight <= 65535,
-           "window_scaling=0 on b: neither side scales (a's window fields "
-           ">= 16384 unscaled: min %d; a's bytes in flight <= 65535: %d), "
-           "1 MiB byte-exact" % (min(a_wins or [0]), flight))
-    with ns("b"):
-        sysctl("window_scaling", 1)
-    c.close()
-    s.close()
-    sn.close()
 
-
+@case(7)
 def sack_blocks_sent():
     """2: segments beyond a hole are reported in SACK blocks (RFC 2018)."""
     ls = listener(9201)
@@ -283,12 +261,10 @@ def sack_blocks_sent():
     sn.close()
 
 
-def long_rto(on):
-    """Host b's RTO at 3 s (@on) or back to the defaults: a resend within
-    a second of what caused it is then never the RTO's."""
-    with ns("b"):
-        sysctl("rto_min_ms", 3000 if on else 200)
-        sysctl("rto_initial_ms", 3000 if on else 1000)
+def long_rto():
+    """Host b's RTO at 3 s, for a case (a decorator): a resend within a
+    second of what caused it is then never the RTO's."""
+    return sysctls("b", rto_min_ms=3000, rto_initial_ms=3000)
 
 
 def raw_sender(port, rtt=0.0):
@@ -329,20 +305,18 @@ def resent(sn, p, base):
     return out
 
 
+@case(3)
+@long_rto()
+@sysctls("b", rack=0)		# RFC 6675 alone; rack_used() has RACK
 def sack_used():
     """3: the sender uses SACK blocks: a hole is resent as soon as three
     segments are SACKed above it (RFC 6675 IsLost, before three duplicate
     ACKs), a second hole without waiting for a partial ACK, and nothing
     SACKed is ever resent."""
-    long_rto(True)
-    with ns("b"):
-        sysctl("rack", 0)		# RFC 6675 alone; rack_used() has RACK
     got = raw_sender(9301)
     if not got:
         for _ in range(3):
             tap.ok(False, "SACK recovery: b did not send 10 segments")
-        with ns("b"):
-            sysctl("rack", 1)
         return
     sn, p, s, mss, segs = got
     base = segs[0].seq
@@ -389,16 +363,15 @@ def sack_used():
     p.send(ack=start(10))
     abort(s)
     sn.close()
-    with ns("b"):
-        sysctl("rack", 1)
 
 
+@case(2)
+@long_rto()
 def rack_used():
     """4: RACK (RFC 8985, sysctl rack): one segment SACKed above a hole,
     too few for RFC 6675, gets the hole resent by time, long before the
     RTO; and a lost retransmission is resent again once a segment sent
     after it is SACKed, again without the RTO."""
-    long_rto(True)
     got = raw_sender(9351)
     if not got:
         for _ in range(2):
@@ -450,14 +423,14 @@ def rack_used():
     p.send(ack=start(12))
     abort(s)
     sn.close()
-    long_rto(False)
 
 
+@case(1)
+@long_rto()
 def tail_loss_probe():
     """5: the last two segments of a flight are lost and no ACK says so:
     a tail loss probe resends the last one two round trips on, long
     before the RTO (RFC 8985 section 7)."""
-    long_rto(True)
     with ns("b"):
         probes = stats()["LossProbes"]
     # An RTT of 300 ms: the probe (two of them on) cannot beat our ACK.
@@ -483,17 +456,14 @@ def tail_loss_probe():
     p.send(ack=seq_add(base, 10 * mss))
     abort(s)
     sn.close()
-    long_rto(False)
 
 
+@case(3)
+@long_rto()
 def fast_retransmit():
     """6: without SACK, the third duplicate ACK resends the head."""
-    long_rto(True)
-    with ns("b"):
-        sysctl("sack", 0)
-    got = raw_sender(9401)
-    with ns("b"):
-        sysctl("sack", 1)
+    with sysctls("b", sack=0):
+        got = raw_sender(9401)
     if not got:
         for _ in range(3):
             tap.ok(False, "fast retransmit: b did not send 10 segments")
@@ -523,17 +493,15 @@ def fast_retransmit():
     p.send(ack=seq_add(base, 10 * mss))
     abort(s)
     sn.close()
-    long_rto(False)
 
 
+@case(5)
+@sysctls("a", rto_min_ms=100, rto_max_ms=10000)
 def zero_window():
     """7: a reader that stops: the sender fills the window, probes the
     zero window on a backed-off timer, and goes on when the reader reads.
     A receive buffer whose whole window is smaller than one segment still
     gets its data."""
-    with ns("a"):
-        sysctl("rto_min_ms", 100)
-        sysctl("rto_max_ms", 10000)
     sn = sniffer()
     c, s = pair(9501, listen_opts=[(socket.SOL_SOCKET, socket.SO_RCVBUF,
                                     4096)])
@@ -607,9 +575,6 @@ def zero_window():
            (time.monotonic() - t0))
     abort(c)
     abort(s)
-    with ns("a"):
-        sysctl("rto_min_ms", 200)
-        sysctl("rto_max_ms", 120000)
 
 
 # As TCP's tcp_sendmsg_locked(), vtcp asks for room in the send buffer
@@ -620,6 +585,7 @@ def zero_window():
 GROWTH = 65536
 
 
+@case(6)
 def memory_limits():
     """8: SO_SNDBUF and SO_RCVBUF bound the queues of a slow connection."""
     c, s = pair(9601,
@@ -726,6 +692,7 @@ def memory_limits():
     abort(s)
 
 
+@case(4)
 def timestamps():
     """9: timestamps on every segment, echoed; PAWS drops an old one."""
     sn = sniffer()
@@ -807,14 +774,14 @@ def timestamps():
     sn.close()
 
 
+@case(7)
 def congestion_control():
     """10: algorithms by name, by sysctl and by socket option."""
     with ns("a"):
         tap.eq(sysctl_str("congestion_control"), "cubic",
                "congestion: the default is cubic")
         x = vsock()
-    with ns("b"):
-        sysctl_str("congestion_control", "newreno")
+    with ns("b"), sysctls(congestion_control="newreno"):
         y = vsock()
         tap.eq((sysctl_str("congestion_control"),
                 y.getsockopt(SOL_VTCP, VTCP_CONGESTION, 16).rstrip(b"\0")),
@@ -823,7 +790,6 @@ def congestion_control():
         tap.errno(lambda: sysctl_str("congestion_control", "bogus"),
                   errno.EINVAL, "congestion: an unknown name in the sysctl: "
                   "EINVAL")
-        sysctl_str("congestion_control", "cubic")
     y.close()
     names = []
     for n in (b"newreno", b"cubic", b"newreno"):
@@ -851,6 +817,7 @@ def congestion_control():
     sh("ip netns exec a tc qdisc del dev a0 root")
 
 
+@case(3)
 def nagle_and_cork():
     """11: Nagle merges small writes; cork and MSG_MORE hold them."""
     sn = sniffer()
@@ -913,6 +880,7 @@ def nagle_and_cork():
     sn.close()
 
 
+@case(2)
 def long_transfer():
     """13: a long transfer both ways at once through everything netem does."""
     for h in ("a", "b"):
@@ -973,6 +941,7 @@ def long_transfer():
     s.close()
 
 
+@case(2)
 def offloads_off():
     """12: a device that offloads nothing: the stack finishes vtcp's
     CHECKSUM_PARTIAL and cuts its GSO packets in software."""
@@ -1024,13 +993,14 @@ def settled(s):
         return info_of(s)["snd_cwnd"], stats()
 
 
+@case(3)
+@long_rto()
 def spurious_recovery():
     """14: a fast retransmit whose hole an ACK then fills with the first
     copy's timestamp echoed was spurious (RFC 3522): the window it cut
     comes back (RFC 4015) and the path is known to reorder. The same ACK
     echoing the retransmission's timestamp undoes nothing, until a D-SACK
     says the retransmission arrived twice (RFC 3708)."""
-    long_rto(True)
     for port, echo_first in ((9421, True), (9422, False)):
         got = raw_sender(port)
         if not got:
@@ -1081,9 +1051,9 @@ def spurious_recovery():
                    (cwnd_dsack, undo, got))
         abort(s)
         sn.close()
-    long_rto(False)
 
 
+@case(3)
 def sndbuf_follows_cwnd():
     """15: on a long path the send buffer grows with the window, as TCP's
     does (tcp_sndbuf_expand), up to wmem[2] (4 MiB); one the user set stays
@@ -1122,6 +1092,7 @@ def sndbuf_follows_cwnd():
     netem("")
 
 
+@case(1)
 def sockets_freed():
     """16: once every socket is closed, none stays allocated. (Pages
     charged are shown, not judged: since 6.0 the kernel keeps up to 1 MiB
@@ -1147,10 +1118,5 @@ CASES = [window_scaling, sack_blocks_sent, sack_used, rack_used,
          nagle_and_cork, offloads_off, long_transfer, spurious_recovery,
          sndbuf_follows_cwnd, sockets_freed]
 only = os.environ.get("VTCP_DATAPATH_CASES")
-for i, case in enumerate(CASES):
-    if only and str(i + 1) not in only.split(","):
-        continue
-    t0 = time.monotonic()
-    case()
-    tap.msg("%s: %.1f s" % (case.__name__, time.monotonic() - t0))
-tap.finish()
+tap.run([c for i, c in enumerate(CASES)
+         if not only or str(i + 1) in only.split(",")])

@@ -25,8 +25,9 @@ import subprocess
 import threading
 import time
 
-from vtcplib import (B, Tap, listener, module_refs, ns, show_sockets, sysctl,
-                     two_hosts, vsock, vtcp_states, wait_module_refs)
+from vtcplib import (B, Tap, listener, module_refs, ns, recv_exactly,
+                     show_sockets, sysctl, two_hosts, vsock, vtcp_states,
+                     wait_module_refs)
 
 DEBUGFS = "/sys/kernel/debug"
 KNOBS = ("failslab", "fail_page_alloc")
@@ -114,12 +115,7 @@ def worker(ls_addr, stop, result):
             c.connect(ls_addr)
             c.sendall(hashlib.sha256(data).digest() + data)
             c.shutdown(socket.SHUT_WR)
-            got = b""
-            while len(got) < 32:
-                chunk = c.recv(64)
-                if not chunk:
-                    break
-                got += chunk
+            got = recv_exactly(c, 32)
             if got[:32] == hashlib.sha256(data).digest():
                 result["good"] += 1
             elif len(got) == 32:

@@ -48,8 +48,8 @@ import time
 
 from vtcplib import (A, A6, B, B6, SPOOF_NET, SPOOF_NET6, Stream, Tap,
                      connected_pair, counters_delta, family_of, module_refs,
-                     ns, route_to_sink, run_fuzzer, stats, sysctl, two_hosts,
-                     vsock, wait_module_refs)
+                     ns, route_to_sink, run_fuzzer, stats, sysctl, sysctls,
+                     two_hosts, vsock, wait_module_refs)
 
 SEGMENTS = int(os.environ.get("VTCP_FUZZ_SEGMENTS", "1000000"))
 SECONDS = float(os.environ.get("VTCP_FUZZ_SECONDS", "24"))
@@ -388,12 +388,10 @@ with ns("a"):
 for version in FAMILIES:
     fam = Family(version)
     t0 = time.monotonic()
-    phase_idle(fam)
-    phase_time_wait(fam, phase_established(fam))
-    phase_listener(fam)
-    with ns("a"):
-        for name, value in defaults.items():
-            sysctl(name, value)
+    with sysctls("a", **defaults):	# the phases change them
+        phase_idle(fam)
+        phase_time_wait(fam, phase_established(fam))
+        phase_listener(fam)
     tap.msg("IPv%d: the four runs took %.0f s" %
             (version, time.monotonic() - t0))
 refs, secs = wait_module_refs(0, 5)

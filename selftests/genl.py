@@ -19,7 +19,7 @@ import struct
 import time
 
 from vtcplib import (V6, Tap, as_container_root, listener, ns, sh, stats,
-                     sysctl, two_hosts, vsock)
+                     sysctl, sysctls, two_hosts, vsock)
 from vtcplib import addr, net_addr
 from vtcpnl import (A_EV_DADDR, A_EV_DADDR6, A_EV_SADDR, A_EV_SADDR6,
                     A_EV_TYPE, A_STATS, A_STATS_RESET,
@@ -220,9 +220,7 @@ def rfc_order(active):
 
 
 def retransmissions():
-    with ns("a"):
-        sysctl("rto_initial_ms", 100)
-        sysctl("syn_retries", 2)
+    with ns("a"), sysctls(rto_initial_ms=100, syn_retries=2):
         before = stats()
         c = vsock()
         c.settimeout(5)
@@ -231,8 +229,6 @@ def retransmissions():
         took = time.monotonic() - t0
         c.close()
         after = stats()
-        sysctl("rto_initial_ms", 1000)
-        sysctl("syn_retries", 6)
     evs = [e for e in subs["a"].events() if e.dport == 7200]
     want = ["CLOSED>SYN-SENT:CONNECT", "out[S]", "timer:SYN", "out[S]",
             "timer:SYN", "out[S]", "timer:SYN", "SYN-SENT>CLOSED:TIMEOUT"]

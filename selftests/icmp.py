@@ -32,8 +32,8 @@ import threading
 import time
 
 from vtcplib import (AF, DEBUG_KERNEL, SYN, V6, Sniffer, Tap, _csum, mss,
-                     ns, sh, stats, sysctl, u32_match, until_monitoring,
-                     vsock)
+                     ns, sh, stats, sysctl, sysctls, u32_match,
+                     until_monitoring, vsock)
 from vtcpnl import vtcp_info
 
 A4, B4 = "10.0.1.1", "10.0.2.1"
@@ -387,28 +387,23 @@ def case_soft_error(port):
     tap.eq(c.recv(100), b"y" * 100, "after the error the connection works")
 
     # The peer goes silent: the timeout reports the soft error.
-    with ns("a"):
-        sysctl("data_retries", 3)
-        sysctl("rto_max_ms", 400)
-    drop_vtcp_at_b(True)
-    c.sendall(b"z" * 500)
-    forge_icmp(UNREACH, HOST_UNREACH, sport_of(c), port,
-               info_of(c)["snd_una"])
-    c.settimeout(15)
-    try:
-        c.recv(10)
-        err = 0
-    except OSError as e:
-        err = e.errno
-    tap.ok(err == errno.EHOSTUNREACH,
-           "a connection that times out after %s %s fails "
-           "with EHOSTUNREACH, not ETIMEDOUT (RFC 1122 4.2.3.9)" %
-           ("an" if V6 else "a", HOST_UNREACH_NAME),
-           "got %r" % errno.errorcode.get(err, err))
-    drop_vtcp_at_b(False)
-    with ns("a"):
-        sysctl("data_retries", 15)
-        sysctl("rto_max_ms", 120000)
+    with sysctls("a", data_retries=3, rto_max_ms=400):
+        drop_vtcp_at_b(True)
+        c.sendall(b"z" * 500)
+        forge_icmp(UNREACH, HOST_UNREACH, sport_of(c), port,
+                   info_of(c)["snd_una"])
+        c.settimeout(15)
+        try:
+            c.recv(10)
+            err = 0
+        except OSError as e:
+            err = e.errno
+        tap.ok(err == errno.EHOSTUNREACH,
+               "a connection that times out after %s %s fails "
+               "with EHOSTUNREACH, not ETIMEDOUT (RFC 1122 4.2.3.9)" %
+               ("an" if V6 else "a", HOST_UNREACH_NAME),
+               "got %r" % errno.errorcode.get(err, err))
+        drop_vtcp_at_b(False)
     c.close()
     s.close()
 
@@ -540,10 +535,9 @@ def transfer_probing(probing, port, size):
     """@size bytes with mtu_probing @probing, from a fresh route: what
     transfer() says, and the change of a's counters."""
     flush_pmtu()
-    with ns("a"):
-        sysctl("mtu_probing", probing)
     before = counters("a")
-    n, ok, took, info = transfer(port, size, 90)
+    with sysctls("a", mtu_probing=probing):
+        n, ok, took, info = transfer(port, size, 90)
     after = counters("a")
     return n, ok, took, info, {k: after[k] - before[k] for k in after}
 
@@ -551,9 +545,8 @@ def transfer_probing(probing, port, size):
 def case_black_hole(port):
     flush_pmtu()
     drop_icmp_at_r(True)
-    with ns("a"):
-        sysctl("mtu_probing", 0)
-    n, _, _, _ = transfer(port, 1 << 20, 4)
+    with sysctls("a", mtu_probing=0):
+        n, _, _, _ = transfer(port, 1 << 20, 4)
     tap.ok(n < 1 << 20,
            "ICMP filtered, mtu_probing=0: a 1 MiB send does not complete "
            "in 4 s (a black hole)", "%d bytes" % n)
@@ -578,8 +571,6 @@ def case_black_hole(port):
            "MtuProbes %d, MtuProbeFails %d, search %d-%d" %
            (mss, FAR_MSS, d["MtuProbes"], d["MtuProbeFails"],
             info["mtu_probe_low"], info["mtu_probe_high"]))
-    with ns("a"):
-        sysctl("mtu_probing", 0)
     drop_icmp_at_r(False)
 
 

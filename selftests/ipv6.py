@@ -21,8 +21,8 @@ import subprocess
 import threading
 import time
 
-from vtcplib import (A, B, A6, B6, SYN, Sniffer, Tap, ns, sh, stats, sysctl,
-                     two_hosts, vsock, vtcp_ss)
+from vtcplib import (A, B, A6, B6, SYN, Sniffer, Tap, case, ns, recv_exactly,
+                     sh, stats, sysctl, sysctls, two_hosts, vsock, vtcp_ss)
 import vtcpnl
 
 LL_A, LL_B = "fe80::1", "fe80::2"
@@ -31,7 +31,7 @@ IPV6_ADDRFORM = 1
 IPV6_RECVERR = 25
 MSG_ERRQUEUE = 0x2000
 
-tap = Tap(41)
+tap = Tap()
 
 
 def setup():
@@ -114,6 +114,7 @@ def info_of(s):
 
 # ---------------------------------------------------------------- sockets
 
+@case(3)
 def case_data():
     ls = listen6(6001, B6)
     c = connect("a", socket.AF_INET6, (B6, 6001))
@@ -141,6 +142,7 @@ def case_data():
     s.close()
 
 
+@case(2)
 def case_dual_stack():
     ls = listen6(6002)
     c4 = connect("a", socket.AF_INET, (B, 6002))
@@ -154,27 +156,18 @@ def case_dual_stack():
            "peer as fd00::1", (peer4, peer6, s4.getsockname()))
     c4.sendall(b"four" * 1000)
     c6.sendall(b"six!" * 1000)
-    got4 = recv_n(s4, 4000)
-    got6 = recv_n(s6, 4000)
+    got4 = recv_exactly(s4, 4000)
+    got6 = recv_exactly(s6, 4000)
     s4.sendall(b"back")
     tap.ok(got4 == b"four" * 1000 and got6 == b"six!" * 1000 and
-           recv_n(c4, 4) == b"back",
+           recv_exactly(c4, 4) == b"back",
            "one listener on [::]: both connections carry data, the mapped "
            "one as IPv4 on the wire")
     for x in (c4, s4, c6, s6):
         x.close()
 
 
-def recv_n(s, n):
-    buf = bytearray()
-    while len(buf) < n:
-        d = s.recv(n - len(buf))
-        if not d:
-            break
-        buf += d
-    return bytes(buf)
-
-
+@case(1)
 def case_v6only():
     ls = listen6(6003, v6only=True)
     e = errno_of(lambda: connect("a", socket.AF_INET, (B, 6003), 3))
@@ -188,6 +181,7 @@ def case_v6only():
         x.close()
 
 
+@case(2)
 def case_mapped_client():
     with ns("b"):
         ls = vsock()
@@ -198,7 +192,7 @@ def case_mapped_client():
     s, peer = ls.accept()
     c.sendall(b"mapped")
     tap.ok(c.getsockname()[0] == "::ffff:" + A and peer[0] == A and
-           recv_n(s, 6) == b"mapped",
+           recv_exactly(s, 6) == b"mapped",
            "AF_INET6 client of an IPv4 server (::ffff:10.0.0.2): IPv4 on "
            "the wire, mapped names", (c.getsockname(), peer))
     only = v6sock("a", v6only=True)
@@ -210,6 +204,7 @@ def case_mapped_client():
         x.close()
 
 
+@case(1)
 def case_link_local():
     ls = listen6(6005)
     with ns("a"):
@@ -221,7 +216,8 @@ def case_link_local():
     s, peer = ls.accept()
     c.sendall(b"link-local")
     tap.ok(e == errno.EINVAL and peer[0] == LL_A and
-           recv_n(s, 10) == b"link-local" and c.getpeername()[3] == ifindex,
+           recv_exactly(s, 10) == b"link-local" and
+           c.getpeername()[3] == ifindex,
            "link-local peer: no scope id is EINVAL; with one, a connection "
            "on that interface", (errno.errorcode.get(e, e), peer,
                                  c.getpeername()))
@@ -229,6 +225,7 @@ def case_link_local():
         x.close()
 
 
+@case(3)
 def case_wire():
     """Offloads off: each segment leaves with its own checksum."""
     sh("ip netns exec a ethtool -K a0 tx off tso off gso off "
@@ -243,7 +240,7 @@ def case_wire():
     c.connect((B6, 6006))
     s, _ = ls.accept()
     c.sendall(os.urandom(100000))
-    recv_n(s, 100000)
+    recv_exactly(s, 100000)
     mine = sn.wait(lambda g: g.src == A6 and g.dport == 6006, 20)
     sn.close()
     sh("ip netns exec a ethtool -K a0 tx on tso on gso on "
@@ -264,6 +261,7 @@ def case_wire():
         x.close()
 
 
+@case(1)
 def case_flow_label_after_rto():
     """A retransmission timeout picks a new flow label (another path, if
     the network hashes on it), as TCP's sk_rethink_txhash(); the tail
@@ -274,14 +272,14 @@ def case_flow_label_after_rto():
     c = connect("a", socket.AF_INET6, (B6, 6011))
     s, _ = ls.accept()
     c.sendall(b"x" * 1000)
-    recv_n(s, 1000)
+    recv_exactly(s, 1000)
     drop_at_b(True)
     c.sendall(b"y" * 1000)
     mine = lambda g: g.src == A6 and g.len == 1000 and g.dport == 6011
     # The first copy, the loss probe, two timeouts' resends.
     sent = sn.wait(mine, 4, timeout=15)
     drop_at_b(False)
-    got = recv_n(s, 1000)
+    got = recv_exactly(s, 1000)
     sn.close()
     labels = [g.flow for g in sent]
     tap.ok(got == b"y" * 1000 and len(labels) == 4 and
@@ -310,6 +308,7 @@ def forge_icmp6(typ, code, sport, dport, seq, info=0, src=A6, dst=B6):
         s.close()
 
 
+@case(3)
 def case_packet_too_big():
     ls = listen6(6007)
     c = connect("a", socket.AF_INET6, (B6, 6007))
@@ -340,7 +339,7 @@ def case_packet_too_big():
            "1208 (1280 less IPv6, our header, timestamps)" % mss0,
            "MSS %d" % mss)
     c.sendall(os.urandom(200000))
-    tap.ok(len(recv_n(s, 200000)) == 200000,
+    tap.ok(len(recv_exactly(s, 200000)) == 200000,
            "200000 bytes arrive after the MSS fell")
     for x in (ls, c, s):
         x.close()
@@ -355,11 +354,11 @@ def drop_at_b(on):
         sh("ip netns exec b tc qdisc del dev b0 clsact 2>/dev/null; true")
 
 
+@case(2)
+@sysctls("a", rto_initial_ms=3000)
 def case_unreachable():
     drop_at_b(True)
     with ns("a"):
-        rto = sysctl("rto_initial_ms")
-        sysctl("rto_initial_ms", 3000)
         c = vsock(family=socket.AF_INET6)
     c.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
     c.setblocking(False)
@@ -379,8 +378,6 @@ def case_unreachable():
         time.sleep(0.01)
     after = counters("a")
     drop_at_b(False)
-    with ns("a"):
-        sysctl("rto_initial_ms", rto)
     tap.ok(err == errno.ECONNREFUSED and took < 2.5 and
            delta(before, after, "IcmpUnreach") == 1 and
            delta(before, after, "IcmpAborts") == 1,
@@ -405,6 +402,7 @@ def case_unreachable():
 
 # ------------------------------------------------------- RST, cookies, TIME-WAIT
 
+@case(1)
 def case_refused():
     before = counters("b")
     e = errno_of(lambda: connect("a", socket.AF_INET6, (B6, 6999), 3))
@@ -414,24 +412,21 @@ def case_refused():
            "ECONNREFUSED", errno.errorcode.get(e, e))
 
 
+@case(2)
+@sysctls("b", syncookies=2)
 def case_syncookies():
     """a's link at IPv6's minimum MTU: its SYN says MSS 1220, which IPv6's
     cookie table keeps (IPv4's would round it down to 536)."""
-    with ns("b"):
-        old = sysctl("syncookies")
-        sysctl("syncookies", 2)
     sh("ip -n a link set a0 mtu 1280")
     before = counters("b")
     ls = listen6(6009)
     c = connect("a", socket.AF_INET6, (B6, 6009))
     c.sendall(b"cookie")
     s, peer = ls.accept()
-    ok = recv_n(s, 6) == b"cookie" and peer[0] == A6
+    ok = recv_exactly(s, 6) == b"cookie" and peer[0] == A6
     mss = s.getsockopt(SOL_VTCP, VTCP_MAXSEG)
     after = counters("b")
     sh("ip -n a link set a0 mtu 1500")
-    with ns("b"):
-        sysctl("syncookies", old)
     tap.ok(ok and delta(before, after, "SyncookiesSent") == 1 and
            delta(before, after, "SyncookiesRecv") == 1,
            "SYN cookies over IPv6 (syncookies=2): the ACK's cookie makes the "
@@ -444,6 +439,7 @@ def case_syncookies():
         x.close()
 
 
+@case(1)
 def case_recverr_established():
     """IPV6_RECVERR: an established connection's ICMPv6 error at once, as
     tcp_v6_err(); without it, a soft error only."""
@@ -462,7 +458,7 @@ def case_recverr_established():
         results.append(bool(p.poll(0)))
         results.append(c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
         c.sendall(b"still")
-        results.append(recv_n(s, 5))
+        results.append(recv_exactly(s, 5))
         for x in (ls, c, s):
             x.close()
     tap.eq(results, [False, errno.EHOSTUNREACH, b"still",
@@ -472,6 +468,7 @@ def case_recverr_established():
            "not); with it, POLLERR at once; the connection lives on")
 
 
+@case(7)
 def case_diag_and_events():
     with ns("a"):
         g = vtcpnl.Genl()
@@ -537,6 +534,7 @@ def case_diag_and_events():
     return sm_port
 
 
+@case(1)
 def case_syn_received():
     """A child whose handshake's last ACK is lost: SYN-RECEIVED in b's
     AF_INET6 dump, with its IPv6 addresses."""
@@ -564,6 +562,7 @@ def tool(host, *args, timeout=30):
                           capture_output=True, text=True, timeout=timeout)
 
 
+@case(3)
 def case_tools():
     """vtcp monitor, vtcpcat and vtcpperf over IPv6."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -604,6 +603,7 @@ def case_tools():
 
 # ---------------------------------------------------------------- options
 
+@case(3)
 def case_options():
     x = v6sock("a")
     e = errno_of(lambda: x.setsockopt(socket.IPPROTO_IPV6, IPV6_ADDRFORM,
@@ -624,6 +624,7 @@ def case_options():
     y.close()
 
 
+@case(1)
 def case_proto_param():
     with open("/sys/module/vtcp/parameters/proto") as f:
         proto = int(f.read())
@@ -692,7 +693,7 @@ def exchange(server_ns, server_sock, addr, client_ns, client_sock, n):
         c.connect(addr)
         c.sendall(data)
         c.shutdown(socket.SHUT_WR)
-        answer = recv_n(c, 32)
+        answer = recv_exactly(c, 32)
     except OSError as e:
         answer = repr(e)
     c.close()
@@ -701,10 +702,9 @@ def exchange(server_ns, server_sock, addr, client_ns, client_sock, n):
     return answer == hashlib.sha256(data).digest(), got
 
 
+@case(4)
+@sysctls("b", accept_tcp_csum=1)
 def case_linux_tcp():
-    with ns("b"):
-        old = sysctl("accept_tcp_csum")
-        sysctl("accept_tcp_csum", 1)
     rewrite_tcp_at_a(True)
     pcap = "/tmp/ipv6-interop.pcap"
     with ns("b"):
@@ -725,8 +725,6 @@ def case_linux_tcp():
     dump.close()
     dump.write_pcap(pcap)
     rewrite_tcp_at_a(False)
-    with ns("b"):
-        sysctl("accept_tcp_csum", old)
     out = subprocess.run(["tshark", "-r", pcap, "-d", "ip.proto==253,tcp",
                           "-T", "fields", "-e", "ipv6.src",
                           "-e", "tcp.flags.str", "-e", "tcp.len",
@@ -747,25 +745,12 @@ def main():
     setup()
     with ns("a"):
         sysctl("fin_timeout_ms", 1000)
-    case_data()			# 3
-    case_dual_stack()		# 2
-    case_v6only()		# 1
-    case_mapped_client()	# 2
-    case_link_local()		# 1
-    case_wire()			# 3
-    case_flow_label_after_rto()	# 1
-    case_packet_too_big()	# 3
-    case_unreachable()		# 2
-    case_refused()		# 1
-    case_syncookies()		# 2
-    case_recverr_established()	# 1
-    case_diag_and_events()	# 7
-    case_syn_received()		# 1
-    case_tools()		# 3
-    case_options()		# 3
-    case_proto_param()		# 1
-    case_linux_tcp()		# 4
-    tap.finish()
+    tap.run([case_data, case_dual_stack, case_v6only, case_mapped_client,
+             case_link_local, case_wire, case_flow_label_after_rto,
+             case_packet_too_big, case_unreachable, case_refused,
+             case_syncookies, case_recverr_established, case_diag_and_events,
+             case_syn_received, case_tools, case_options, case_proto_param,
+             case_linux_tcp])
 
 
 main()

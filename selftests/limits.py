@@ -32,7 +32,7 @@ import threading
 import time
 
 from vtcplib import (V6, Tap, addr, counters_delta, module_refs, ns, sh,
-                     slab_objects, stats, sysctl, two_hosts, vsock,
+                     slab_objects, stats, sysctl, sysctls, two_hosts, vsock,
                      vtcp_states, wait_module_refs)
 
 B = addr("b")		# in the run's family (VTCP_FAMILY)
@@ -238,41 +238,39 @@ tap.ok(refs <= base, "FIN-WAIT-1: the peer's RSTs free them all (%.1f s)" %
 # namespace, for a count of every namespace's orphans.
 has_max = os.path.exists("/proc/sys/net/vtcp/max_orphans")
 if has_max:
-    old_max = sysctl("max_orphans")
-    sysctl("max_orphans", 50)
-    base, slab0, pages0 = measure()
-    before = a_stats()
-    ss = orphans_in_fin_wait1(ORPHANS, 7820)
-    time.sleep(0.5)
-    refs, slab, pages = measure()
-    d = counters_delta(before, a_stats())
-    alive = vtcp_states("a").get("FIN-WAIT-1", 0)
-    tap.msg("max_orphans 50: %d closes in a: %d orphans live, OrphanAborts "
-            "+%d, +%d protocol pages" % (ORPHANS, alive, d["OrphanAborts"],
-                                         pages - pages0))
-    tap.ok(alive <= 50 and d["OrphanAborts"] == ORPHANS - alive,
-           "max_orphans 50 in the initial namespace: at most 50 of a's "
-           "orphans, its other closes reset (OrphanAborts)",
-           "alive %d, %s" % (alive, d))
-    tap.ok((pages - pages0) * 4096 <= 50 * 4 * 65536,
-           "max_orphans 50: the memory they pin is bounded by the limit "
-           "(%d KiB)" % ((pages - pages0) * 4))
-    silence("a", False)
-    refs, secs = reset_and_wait(ss, base)
-    tap.ok(refs <= base, "max_orphans 50: all freed once the peer resets "
-           "(%.1f s)" % secs)
+    with sysctls(max_orphans=50):
+        base, slab0, pages0 = measure()
+        before = a_stats()
+        ss = orphans_in_fin_wait1(ORPHANS, 7820)
+        time.sleep(0.5)
+        refs, slab, pages = measure()
+        d = counters_delta(before, a_stats())
+        alive = vtcp_states("a").get("FIN-WAIT-1", 0)
+        tap.msg("max_orphans 50: %d closes in a: %d orphans live, "
+                "OrphanAborts +%d, +%d protocol pages" %
+                (ORPHANS, alive, d["OrphanAborts"], pages - pages0))
+        tap.ok(alive <= 50 and d["OrphanAborts"] == ORPHANS - alive,
+               "max_orphans 50 in the initial namespace: at most 50 of a's "
+               "orphans, its other closes reset (OrphanAborts)",
+               "alive %d, %s" % (alive, d))
+        tap.ok((pages - pages0) * 4096 <= 50 * 4 * 65536,
+               "max_orphans 50: the memory they pin is bounded by the limit "
+               "(%d KiB)" % ((pages - pages0) * 4))
+        silence("a", False)
+        refs, secs = reset_and_wait(ss, base)
+        tap.ok(refs <= base, "max_orphans 50: all freed once the peer resets "
+               "(%.1f s)" % secs)
     # The count is back to 0: one orphan is allowed, a close is graceful.
-    sysctl("max_orphans", 1)
-    before = a_stats()
-    cs, ss = connect_many(1, 7830)
-    cs[0].close()
-    got = ss[0].recv(16)
-    d = counters_delta(before, a_stats())
-    tap.ok(got == b"" and d["OrphanAborts"] == 0,
-           "max_orphans 1: a close is a FIN, not a reset: the orphan count "
-           "went back to 0", "recv %r, %s" % (got, d))
-    ss[0].close()
-    sysctl("max_orphans", old_max)
+    with sysctls(max_orphans=1):
+        before = a_stats()
+        cs, ss = connect_many(1, 7830)
+        cs[0].close()
+        got = ss[0].recv(16)
+        d = counters_delta(before, a_stats())
+        tap.ok(got == b"" and d["OrphanAborts"] == 0,
+               "max_orphans 1: a close is a FIN, not a reset: the orphan "
+               "count went back to 0", "recv %r, %s" % (got, d))
+        ss[0].close()
 else:
     for name in ("max_orphans 50: at most 50 orphans, the other closes "
                  "reset", "max_orphans 50: the memory they pin is bounded",

@@ -60,10 +60,11 @@ import subprocess
 import threading
 import time
 
-from vtcplib import (AF, SPOOF_NET, SPOOF_NET6, SYN, V6, Tap, addr, inject,
-                     module_refs, netem, ns, route_to_sink, run_fuzzer,
-                     segment, sh, slab_objects, stats, sysctl, two_hosts,
-                     vsock, vtcp_ss, vtcp_states, wait_module_refs)
+from vtcplib import (AF, SPOOF_NET, SPOOF_NET6, SYN, V6, Tap, addr,
+                     connected_pair, inject, module_refs, netem, ns,
+                     route_to_sink, run_fuzzer, segment, sh, slab_objects,
+                     stats, sysctl, two_hosts, vsock, vtcp_ss, vtcp_states,
+                     wait_module_refs)
 from vtcpnl import TIME_WAIT, Diag
 
 SECONDS = float(os.environ.get("VTCP_RACES_SECONDS", "20"))
@@ -114,22 +115,6 @@ def abort(sock):
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                     struct.pack("ii", 1, 0))
     sock.close()
-
-
-def pair(port, host="a", peer="b", to=B):
-    with ns(peer):
-        ls = vsock()
-        ls.bind((to, port))
-        ls.listen(8)
-    ls.settimeout(5)
-    with ns(host):
-        c = vsock()
-    c.settimeout(5)
-    c.connect((to, port))
-    s, _ = ls.accept()
-    ls.close()
-    s.settimeout(5)
-    return c, s
 
 
 # 0. SYNs on the backlog of a listener owned by its user.
@@ -211,7 +196,7 @@ tap.ok(refs == 0, "and all of them are freed (%.1f s)" % secs,
 # 1. rmmod while the module is in use, three ways.
 settings("ab", msl_ms=300, rto_initial_ms=100, rto_min_ms=20,
          rto_max_ms=200, fin_retries=5)
-c, s = pair(7500)
+c, s = connected_pair(7500, timeout=5, server_timeout=5)
 refused("while a connection lives")
 c.sendall(b"still")
 tap.eq(s.recv(16), b"still", "the connection works after the refused rmmod")
@@ -229,7 +214,7 @@ tap.eq(refs, 0, "the orphans give up or finish within fin_retries "
 
 # TIME-WAIT entries only, no socket.
 for i in range(3):
-    c, s = pair(7510 + i)
+    c, s = connected_pair(7510 + i, timeout=5, server_timeout=5)
     c.close()				# a closes first: a's TIME-WAIT
     s.recv(1)
     s.close()
@@ -244,7 +229,7 @@ tap.ok(err == 0 and not loaded(), "after 2MSL (%.1f s) the refcount is 0 "
 tap.ok(insmod() and loaded(), "the module loads again")
 two_hosts()				# the namespaces lost vtcp's state
 settings("ab", rto_initial_ms=100, rto_min_ms=20, msl_ms=300)
-c, s = pair(7520)
+c, s = connected_pair(7520, timeout=5, server_timeout=5)
 c.sendall(b"again")
 tap.eq(s.recv(16), b"again", "connections work after the reload")
 c.close()

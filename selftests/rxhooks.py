@@ -30,8 +30,8 @@ import subprocess
 import time
 
 from vtcplib import (ACK, AF, PSH, RST, SYN, V6, Sniffer, Tap, addr,
-                     connected_pair, counters_delta, inject, ns, segment,
-                     sh, stats, sysctl, two_hosts, vsock)
+                     connected_pair, counters_delta, inject, ns,
+                     recv_exactly, segment, sh, stats, sysctl, two_hosts)
 
 SO_ATTACH_FILTER, SO_DETACH_FILTER = 26, 27
 IP_XFRM_POLICY, IPV6_XFRM_POLICY = 17, 35
@@ -104,24 +104,12 @@ def blocked_then_passed(port, desc, block, unblock, counter=None):
 
 # 1. Socket filters.
 before = b_stats()
-with ns("b"):
-    ls = vsock()
-    attach(ls, ACCEPT)
-    ls.bind((addr("b"), PORT))
-    ls.listen(8)
-ls.settimeout(5)
-with ns("a"):
-    c = vsock()
-attach(c, ACCEPT)
-c.settimeout(5)
-c.connect((addr("b"), PORT))
-s, _ = ls.accept()
-ls.close()
+c, s = connected_pair(PORT, before=lambda c: attach(c, ACCEPT),
+                      listener_before=lambda ls: attach(ls, ACCEPT),
+                      timeout=5)
 data = os.urandom(200000)
 c.sendall(data)
-got = b""
-while len(got) < len(data):
-    got += s.recv(65536)
+got = recv_exactly(s, len(data))
 s.sendall(b"back")
 back = c.recv(16)
 d = counters_delta(before, b_stats())

@@ -8,13 +8,13 @@ import select
 import socket
 import time
 
-from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, inject, ns,
-                     segment, sh, stats, sysctl, two_hosts, vsock)
+from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, case, connected_pair,
+                     inject, ns, segment, sh, stats, sysctl, two_hosts, vsock)
 from vtcplib import addr, u32_match
 
 A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
 
-tap = Tap(19, family=True)
+tap = Tap(family=True)
 two_hosts()
 
 
@@ -39,6 +39,7 @@ def listener(port):
     return ls
 
 
+@case(5)
 def stale_syn():
     """1: a stale SYN: SYN-ACK, RST from the other host, nothing accepted."""
     with ns("b"):
@@ -65,6 +66,7 @@ def stale_syn():
     ls.close()
 
 
+@case(3)
 def synack_not_for_us():
     """2: in SYN-SENT, a SYN-ACK with a wrong ACK gets RST; connect goes on."""
     ls = listener(7002)
@@ -107,21 +109,7 @@ def synack_not_for_us():
     ls.close()
 
 
-def connected_pair(port, a_port=0):
-    ls = listener(port)
-    with ns("a"):
-        c = vsock()
-        if a_port:
-            c.bind((A, a_port))
-        c.connect((B, port))
-    with ns("b"):
-        ls.setblocking(True)
-        ls.settimeout(5)
-        s, _ = ls.accept()
-    ls.close()
-    return c, s
-
-
+@case(5)
 def lost_last_ack():
     """3: the last ACK is lost: FIN again, ACK again, 2MSL starts again."""
     with ns("a"):
@@ -131,7 +119,7 @@ def lost_last_ack():
         sysctl("rto_initial_ms", 500)
         sysctl("rto_min_ms", 500)
         sysctl("fin_retries", 3)
-    c, s = connected_pair(7003)
+    c, s = connected_pair(7003, timeout=None)
     with ns("a"):
         sn = Sniffer("a0")
     c.close()				# a: FIN-WAIT-1 .. FIN-WAIT-2
@@ -165,11 +153,12 @@ def lost_last_ack():
     sn.close()
 
 
+@case(5)
 def timewait_holds_port():
     """4: TIME-WAIT holds the 4-tuple: bind fails until 2MSL is over."""
     with ns("a"):
         sysctl("msl_ms", 1500)
-    c, s = connected_pair(7004, a_port=5555)
+    c, s = connected_pair(7004, client_port=5555, timeout=None)
     c.close()
     time.sleep(0.2)
     s.close()
@@ -217,6 +206,7 @@ def timewait_holds_port():
     sn.close()
 
 
+@case(1)
 def rst_to_closed_port():
     with ns("a"):
         c = vsock()
@@ -226,9 +216,5 @@ def rst_to_closed_port():
         c.close()
 
 
-stale_syn()
-synack_not_for_us()
-lost_last_ack()
-timewait_holds_port()
-rst_to_closed_port()
-tap.finish()
+tap.run([stale_syn, synack_not_for_us, lost_last_ack, timewait_holds_port,
+         rst_to_closed_port])

@@ -14,8 +14,9 @@ import socket
 import struct
 import time
 
-from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, inject, ns,
-                     segment, sysctl, two_hosts, vsock)
+from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, case,
+                     connected_pair, inject, ns, recv_exactly, segment,
+                     sysctl, sysctls, two_hosts, vsock)
 from vtcplib import listener, netem, seq_add, stat, wait_stat
 from vtcplib import make_options, parse_options, vtcp_states
 from vtcplib import addr, mss
@@ -26,36 +27,11 @@ MTU = 1500
 MSL_MS = 300			# TIME-WAIT lasts 0.6 s: nothing outlives the test
 DELAY_MS = 300			# one-way netem delay that makes SYNs/FINs cross
 
-tap = Tap(33, family=True)
+tap = Tap(family=True)
 two_hosts(mtu=MTU)
 for _h in ("a", "b"):
     with ns(_h):
         sysctl("msl_ms", MSL_MS)
-
-
-def pair(port, a_port=0):
-    """a connects to b:@port; returns (a's socket, b's accepted socket)."""
-    ls = listener(port)
-    with ns("a"):
-        c = vsock()
-        c.settimeout(5)
-        if a_port:
-            c.bind((A, a_port))
-        c.connect((B, port))
-    s, _ = ls.accept()
-    s.settimeout(5)
-    ls.close()
-    return c, s
-
-
-def recv_n(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            break
-        buf += chunk
-    return buf
 
 
 def recv_or_errno(sock):
@@ -92,11 +68,12 @@ def mss_option(seg):
 # ---------------------------------------------------------------- cases
 
 
+@case(4)
 def handshake():
     port = 7101
     with ns("a"):
         sn = Sniffer("a0")
-    c, s = pair(port)
+    c, s = connected_pair(port, timeout=5, server_timeout=5)
     cp = c.getsockname()[1]
     mine = conn(cp, port)
     syn = sn.wait(lambda x: mine(x) and x.src == A and x.is_(SYN))
@@ -120,9 +97,9 @@ def handshake():
            "option %r in %r" % (opt, syn[0].options if syn else None))
     try:
         c.sendall(b"ping")
-        got_b = recv_n(s, 4)
+        got_b = recv_exactly(s, 4)
         s.sendall(b"pong!")
-        got_a = recv_n(c, 5)
+        got_a = recv_exactly(c, 5)
     except OSError as e:
         got_a = got_b = e
     tap.ok(got_b == b"ping" and got_a == b"pong!",
@@ -133,6 +110,7 @@ def handshake():
     sn.close()
 
 
+@case(4)
 def teardown(active, port):
     """Four-way teardown started by @active ("a" or "b")."""
     passive = "b" if active == "a" else "a"
@@ -141,14 +119,14 @@ def teardown(active, port):
     tw0 = {h: stat(h, "TimeWaitCreated") for h in ("a", "b")}
     with ns("a"):
         sn = Sniffer("a0")
-    c, s = pair(port)
+    c, s = connected_pair(port, timeout=5, server_timeout=5)
     cp = c.getsockname()[1]
     mine = conn(cp, port)
     # Some data each way, so that the FINs' numbers are not just ISS + 1.
     c.sendall(b"a" * 300)
-    recv_n(s, 300)
+    recv_exactly(s, 300)
     s.sendall(b"b" * 200)
-    recv_n(c, 200)
+    recv_exactly(c, 200)
     syn = sn.wait(lambda x: mine(x) and x.src == A and x.is_(SYN))
     synack = sn.wait(lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
     if not (syn and synack):
@@ -224,12 +202,13 @@ def covers_exactly(segs, start, length):
     return at == length
 
 
+@case(4)
 def half_close():
     port = 7104
     tw0 = stat("a", "TimeWaitCreated")
     with ns("a"):
         sn = Sniffer("a0")
-    c, s = pair(port)
+    c, s = connected_pair(port, timeout=5, server_timeout=5)
     cp = c.getsockname()[1]
     mine = conn(cp, port)
     c.shutdown(socket.SHUT_WR)
@@ -251,7 +230,7 @@ def half_close():
     data = bytes(range(256)) * 40		# 10240 bytes, several segments
     try:
         s.sendall(data)
-        got = recv_n(c, len(data))
+        got = recv_exactly(c, len(data))
     except OSError as e:
         got = e
     end = seq_add(fin[0].ack, len(data)) if fin else None
@@ -288,14 +267,11 @@ def half_close():
     sn.close()
 
 
+@case(6)
+@sysctls(("a", "b"), rto_initial_ms=3000)	# no SYN retransmission
 def simultaneous():
     """Simultaneous open, then simultaneous close, on the same connection."""
     pa, pb = 6001, 6002
-    saved = {}
-    for h in ("a", "b"):
-        with ns(h):
-            saved[h] = sysctl("rto_initial_ms")
-            sysctl("rto_initial_ms", 3000)	# no SYN retransmission
     netem("delay %dms" % DELAY_MS)
     mine = conn(pa, pb)
     with ns("a"):
@@ -345,8 +321,8 @@ def simultaneous():
     try:
         ca.sendall(b"from a")
         cb.sendall(b"from b")
-        got_b = recv_n(cb, 6)
-        got_a = recv_n(ca, 6)
+        got_b = recv_exactly(cb, 6)
+        got_a = recv_exactly(ca, 6)
     except OSError as e:
         got_a = got_b = e
     tap.ok(got_a == b"from b" and got_b == b"from a",
@@ -384,26 +360,24 @@ def simultaneous():
     cb.close()
     sn.close()
     netem("")
-    for h in ("a", "b"):
-        with ns(h):
-            sysctl("rto_initial_ms", saved[h])
 
 
+@case(4)
 def rst_processing():
     port = 7106
     with ns("a"):
         sn = Sniffer("a0")
-    c, s = pair(port)
+    c, s = connected_pair(port, timeout=5, server_timeout=5)
     cp = c.getsockname()[1]
     mine = conn(cp, port)
     c.sendall(b"x" * 10)
-    recv_n(s, 10)
+    recv_exactly(s, 10)
     s.sendall(b"y" * 20)
-    recv_n(c, 20)
+    recv_exactly(c, 20)
     syn = sn.wait(lambda x: mine(x) and x.src == A and x.is_(SYN))
     synack = sn.wait(lambda x: mine(x) and x.src == B and x.is_(SYN | ACK))
     if not (syn and synack):
-        for _ in range(5):
+        for _ in range(4):
             tap.ok(False, "RST processing: handshake not seen", str(sn))
         return
     a_nxt = seq_add(syn[0].seq, 11)		# a's SND.NXT
@@ -421,9 +395,9 @@ def rst_processing():
     def alive(tag):
         try:
             s.sendall(tag)
-            got = recv_n(c, len(tag))
+            got = recv_exactly(c, len(tag))
             c.sendall(tag)
-            got2 = recv_n(s, len(tag))
+            got2 = recv_exactly(s, len(tag))
         except OSError as e:
             return e
         return got == tag and got2 == tag
@@ -486,6 +460,7 @@ def rst_processing():
     sn.close()
 
 
+@case(2)
 def refused():
     port = 7999
     with ns("a"):
@@ -517,23 +492,20 @@ def server_timewait(ls, port, aport):
     or None if the teardown was not seen."""
     with ns("a"):
         sn = Sniffer("a0")
-    with ns("b"):
-        sysctl("msl_ms", 10000)
     tw0 = stat("b", "TimeWaitCreated")
-    with ns("a"):
-        c = vsock()
-        c.settimeout(5)
-        c.bind((A, aport))
-        c.connect((B, port))
-    s, _ = ls.accept()
-    c.sendall(b"q" * 100)
-    recv_n(s, 100)
-    s.close()
-    recv_or_errno(c)
-    c.close()
-    wait_stat("b", "TimeWaitCreated", tw0)
-    with ns("b"):
-        sysctl("msl_ms", MSL_MS)
+    with sysctls("b", msl_ms=10000):
+        with ns("a"):
+            c = vsock()
+            c.settimeout(5)
+            c.bind((A, aport))
+            c.connect((B, port))
+        s, _ = ls.accept()
+        c.sendall(b"q" * 100)
+        recv_exactly(s, 100)
+        s.close()
+        recv_or_errno(c)
+        c.close()
+        wait_stat("b", "TimeWaitCreated", tw0)
     mine = conn(aport, port)
     fin_b = sn.wait(lambda x: mine(x) and x.src == B and x.has(FIN))
     fin_a = sn.wait(lambda x: mine(x) and x.src == A and x.has(FIN))
@@ -557,7 +529,7 @@ def reconnect(ls, port, aport):
         c.connect((B, port))
         s, _ = ls.accept()
         c.sendall(b"again")
-        err = 0 if recv_n(s, 5) == b"again" else "no data"
+        err = 0 if recv_exactly(s, 5) == b"again" else "no data"
         s.close()
     except OSError as e:
         err = e.errno
@@ -566,6 +538,7 @@ def reconnect(ls, port, aport):
     return err, took, stat("a", "SynRetrans") - retrans0
 
 
+@case(5)
 def timewait_reopen():
     """RFC 6191: a SYN newer than b's TIME-WAIT entry (by timestamp, or by
     sequence number without them) opens a new connection at once; an old
@@ -635,29 +608,19 @@ def timewait_reopen():
     sn.close()
 
     # Without timestamps the sequence number decides.
-    with ns("a"):
-        sysctl("timestamps", 0)
-    got = server_timewait(ls, port, aport + 1)
-    if got:
-        got[0].close()
-        err, took, retrans = reconnect(ls, port, aport + 1)
-    ls.close()
+    with sysctls("a", timestamps=0):
+        got = server_timewait(ls, port, aport + 1)
+        if got:
+            got[0].close()
+            err, took, retrans = reconnect(ls, port, aport + 1)
+        ls.close()
     tap.ok(bool(got) and err == 0 and retrans == 0 and
            stat("b", "TimeWaitReopened") == reopened0 + 2,
            "TIME-WAIT without timestamps: a new SYN past RCV.NXT is accepted "
            "at once (TimeWaitReopened +1, no SYN resent)",
            "error %r in %.1f s, SynRetrans +%d" %
            (err if got else "-", took if got else 0, retrans if got else 0))
-    with ns("a"):
-        sysctl("timestamps", 1)
 
 
-handshake()
-teardown("a", 7102)
-teardown("b", 7103)
-half_close()
-simultaneous()
-rst_processing()
-refused()
-timewait_reopen()
-tap.finish()
+tap.run([handshake, (teardown, "a", 7102), (teardown, "b", 7103), half_close,
+         simultaneous, rst_processing, refused, timewait_reopen])

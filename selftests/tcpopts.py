@@ -23,9 +23,9 @@ import subprocess
 import threading
 import time
 
-from vtcplib import (ACK, PROTO, SYN, Sniffer, Tap, addr, ns, offloads,
-                     parse_options, show_sockets, slab_objects, stat, stats,
-                     two_hosts, vsock)
+from vtcplib import (ACK, PROTO, SYN, Sniffer, Tap, addr, connected_pair,
+                     ns, offloads, parse_options, show_sockets, slab_objects,
+                     stat, stats, two_hosts, vsock)
 from vtcpnl import NEW_SYN_RECV, SYN_RECV, Diag
 
 TCP = socket.IPPROTO_TCP
@@ -64,27 +64,12 @@ _port = [7000]
 
 
 def pair(proto, before=None, server_before=None):
-    """A connection of @proto from a to b: (client, accepted). @before
-    and @server_before run on the client and the listener before the
-    handshake."""
+    """A connection of @proto from a to b: (client, accepted), the
+    accepted one blocking. @before and @server_before set options on the
+    client and the listener."""
     _port[0] += 1
-    with ns("b"):
-        ls = socket.socket(socket.AF_INET6 if ":" in addr("b") else
-                           socket.AF_INET, socket.SOCK_STREAM, proto)
-        ls.bind((addr("b"), _port[0]))
-        if server_before:
-            server_before(ls)
-        ls.listen(4)
-    with ns("a"):
-        c = socket.socket(ls.family, socket.SOCK_STREAM, proto)
-    if before:
-        before(c)
-    c.settimeout(10)
-    c.connect((addr("b"), _port[0]))
-    ls.settimeout(10)
-    s, _ = ls.accept()
-    ls.close()
-    return c, s
+    return connected_pair(_port[0], proto=proto, before=before,
+                          listener_before=server_before, accept_timeout=10)
 
 
 def tcp_info(s, n=None):

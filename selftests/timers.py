@@ -15,9 +15,9 @@ import socket
 import subprocess
 import time
 
-from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap,
-                     as_container_root, inject, ns, segment, sh, stats,
-                     sysctl, two_hosts, vsock)
+from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, as_container_root,
+                     case, connected_pair, inject, ns, segment,
+                     sh, stats, sysctl, sysctls, two_hosts, vsock)
 from vtcplib import listener, seq_add, stat, wait_stat
 from vtcplib import addr, net_addr, u32_match
 
@@ -55,7 +55,7 @@ HOST_WIDE = ("max_orphans",)
 # name: (default, another valid value); unknown names are EINVAL.
 STRING_SYSCTLS = {"congestion_control": ("cubic", "newreno")}
 
-tap = Tap(29 + len(SYSCTLS) + len(STRING_SYSCTLS), family=True)
+tap = Tap(family=True)
 two_hosts()
 for _h in ("a", "b"):
     with ns(_h):
@@ -130,24 +130,6 @@ class Undrop:
         return self.p.wait() == 0
 
 
-def pair(port, a_port=0, srv="b"):
-    """A connection: the client in the other host, the server in @srv.
-    Returns (a's socket, b's socket)."""
-    cli = "a" if srv == "b" else "b"
-    saddr = B if srv == "b" else A
-    ls = listener(port, srv, saddr)
-    with ns(cli):
-        c = vsock()
-        c.settimeout(5)
-        if a_port:
-            c.bind((A if cli == "a" else B, a_port))
-        c.connect((saddr, port))
-    s, _ = ls.accept()
-    s.settimeout(5)
-    ls.close()
-    return (c, s) if cli == "a" else (s, c)
-
-
 def close_all(*socks):
     for s in socks:
         try:
@@ -172,6 +154,7 @@ def backoff_ok(segs, first, n):
 # ---------------------------------------------------------------- cases
 
 
+@case(3)
 def lossy_handshake():
     port = 7201
     with ns("a"):
@@ -224,11 +207,12 @@ def lossy_handshake():
     sn.close()
 
 
+@case(3)
+@sysctls("a", syn_retries=2)
 def syn_retries():
     port = 7202
     with ns("a"):
         sysctl("rto_initial_ms", 200)
-        sysctl("syn_retries", 2)
         to0 = stats()["Timeouts"]
     ls = listener(port)
     drop("b", "b0")			# b never hears from a
@@ -257,15 +241,13 @@ def syn_retries():
     undrop("b", "b0")
     close_all(c, ls)
     sn.close()
-    with ns("a"):
-        sysctl("syn_retries", 6)
 
 
+@case(3)
+@sysctls("b", synack_retries=2, rto_initial_ms=200)
 def synack_retries():
     port = 7301
     with ns("b"):
-        sysctl("synack_retries", 2)
-        sysctl("rto_initial_ms", 200)
         st0 = stats()
     # b's SYN-ACKs for GHOST reach a0 (where the sniffer sees them) and die
     # there: a does not forward and answers nothing.
@@ -316,15 +298,13 @@ def synack_retries():
            "gets an RST <SEQ=SEG.ACK> from the listener", str(sn))
     close_all(ls)
     sn.close()
-    with ns("b"):
-        sysctl("synack_retries", 5)
-        sysctl("rto_initial_ms", 1000)
 
 
+@case(3)
+@sysctls("a", fin_retries=2)
 def fin_retries():
     port = 7401
     with ns("a"):
-        sysctl("fin_retries", 2)
         sysctl("rto_min_ms", 200)
         sysctl("rto_initial_ms", 200)
         to0 = stats()["Timeouts"]
@@ -333,7 +313,7 @@ def fin_retries():
         d = vsock()
     per_sock = refcnt() - r_start		# what one socket holds
     d.close()
-    c, s = pair(port)
+    c, s = connected_pair(port, timeout=5, server_timeout=5)
     r_conn = settle()
     with ns("a"):
         sn = Sniffer("a0")
@@ -359,17 +339,15 @@ def fin_retries():
     tap.eq(r_end, r_start, "fin_retries=2: once b's side is closed too, the "
            "module refcount is back to its value before the connection")
     sn.close()
-    with ns("a"):
-        sysctl("fin_retries", 8)
 
 
+# SYN-ACKs at 0, .3, .9, 2.1 s
+@case(1)
+@sysctls("b", synack_retries=3, rto_initial_ms=300)
 def listener_close_drops_child():
     """Closing a listener ends its half-open connections (BSD soclose()
     aborts so_q0; Linux drops a request whose listener is gone)."""
     port = 7302
-    with ns("b"):
-        sysctl("synack_retries", 3)
-        sysctl("rto_initial_ms", 300)	# SYN-ACKs at 0, .3, .9, 2.1 s
     r0 = settle()
     ls = listener(port)
     is_sa = lambda x: x.dst == GHOST and x.is_(SYN | ACK) and x.sport == port
@@ -391,17 +369,14 @@ def listener_close_drops_child():
         tap.msg("the child went %.1f s after its listener (refcnt %s)" %
                 (secs + 1.5, r1))
     sn.close()
-    with ns("b"):
-        sysctl("synack_retries", 5)
-        sysctl("rto_initial_ms", 1000)
 
 
+@case(1)
+@sysctls("a", rto_max_ms=250, syn_retries=3)
 def rto_max():
     port = 7203
     with ns("a"):
         sysctl("rto_initial_ms", 200)
-        sysctl("rto_max_ms", 250)
-        sysctl("syn_retries", 3)
     ls = listener(port)
     drop("b", "b0")
     with ns("a"):
@@ -429,20 +404,16 @@ def rto_max():
     undrop("b", "b0")
     close_all(c, ls)
     sn.close()
-    with ns("a"):
-        sysctl("rto_max_ms", 120000)
-        sysctl("syn_retries", 6)
 
 
+# rack 0: the RTO's own schedule, no tail loss probe before it.
+@case(2)
+@sysctls("a", rto_min_ms=300, data_retries=2, rack=0)
 def data_retries():
     port = 7204
     with ns("a"):
-        sysctl("rto_min_ms", 300)
-        sysctl("data_retries", 2)
-        # The RTO's own schedule: no tail loss probe before it.
-        sysctl("rack", 0)
         to0 = stats()["Timeouts"]
-    c, s = pair(port)
+    c, s = connected_pair(port, timeout=5, server_timeout=5)
     with ns("a"):
         sn = Sniffer("a0")
     drop("b", "b0")
@@ -469,22 +440,18 @@ def data_retries():
     undrop("b", "b0")
     close_all(c, s)
     sn.close()
-    with ns("a"):
-        sysctl("rto_min_ms", 200)
-        sysctl("data_retries", 15)
-        sysctl("rack", 1)
 
 
+@case(2)
+@sysctls("a", fin_timeout_ms=500)
 def fin_wait2_timeout():
     port = 7402
-    with ns("a"):
-        sysctl("fin_timeout_ms", 500)
     r_start = settle()
     with ns("a"):
         d = vsock()
     per_sock = refcnt() - r_start
     d.close()
-    c, s = pair(port)
+    c, s = connected_pair(port, timeout=5, server_timeout=5)
     r_conn = settle()
     with ns("a"):
         sn = Sniffer("a0")
@@ -510,17 +477,17 @@ def fin_wait2_timeout():
            "(RST)",
            str(sn))
     sn.close()
-    with ns("a"):
-        sysctl("fin_timeout_ms", 60000)
 
 
+@case(3)
 def time_wait():
     port, a_port = 7501, 5601
     with ns("a"):
         sysctl("msl_ms", 500)
         tw0 = stats()
         sn = Sniffer("a0")
-    c, s = pair(port, a_port=a_port)
+    c, s = connected_pair(port, client_port=a_port, timeout=5,
+                          server_timeout=5)
     c.close()
     mine = lambda x: port in (x.sport, x.dport)
     fina = sn.wait(lambda x: mine(x) and x.src == A and x.has(FIN))
@@ -566,7 +533,8 @@ def time_wait():
     sn.close()
 
 
-def sysctls():
+@case(3 + len(STRING_SYSCTLS) + len(SYSCTLS))
+def sysctl_table():
     sh("ip netns add s1 && ip netns add s2")
     try:
         with ns("s1"):
@@ -653,8 +621,7 @@ def where(name):
 def host_wide():
     """max_orphans limits a count of every namespace's orphans: one value,
     the initial namespace's, read-only in the others."""
-    sysctl("max_orphans", 4321)
-    try:
+    with sysctls(max_orphans=4321):
         with ns("s1"):
             seen = sysctl("max_orphans")
             try:
@@ -664,8 +631,6 @@ def host_wide():
                 other = e.errno
         container = as_container_root(lambda: sysctl("max_orphans", 1))
         home = sysctl("max_orphans")
-    finally:
-        sysctl("max_orphans", SYSCTLS["max_orphans"][0])
     tap.eq((seen, other, container, home),
            (4321, errno.EACCES, errno.EACCES, 4321),
            "sysctls: max_orphans is the host's: another namespace reads the "
@@ -673,13 +638,14 @@ def host_wide():
            "write it (EACCES)")
 
 
+@case(5)
 def teardown_safety():
     r0, _ = wait_refcnt(0, 5)
     # 1. A TIME-WAIT entry in a living namespace pins the module.
     with ns("a"):
         sysctl("msl_ms", 20000)		# 40 s: only the namespace's end kills it
         tw0 = stats()["TimeWaitCreated"]
-    c, s = pair(7601)
+    c, s = connected_pair(7601, timeout=5, server_timeout=5)
     c.close()
     time.sleep(0.2)
     s.close()
@@ -709,7 +675,7 @@ def teardown_safety():
         sn = Sniffer("a0")
     sh("ip -n a neigh replace %s lladdr %s dev a0 nud permanent" %
        (GHOST2, mac("b", "b0")))
-    live1 = pair(7602)				# a is the client
+    live1 = connected_pair(7602, timeout=5, server_timeout=5)	# a: client
     la = listener(7603, "a", A)		# stays listening
     with ns("b"):
         cb = vsock()
@@ -719,7 +685,7 @@ def teardown_safety():
     with ns("b"):
         inject(GHOST2, A, segment(GHOST2, A, 40009, 7603, 9000, flags=SYN))
     child = sn.wait(lambda x: x.dst == GHOST2 and x.is_(SYN | ACK))
-    c, s = pair(7604)
+    c, s = connected_pair(7604, timeout=5, server_timeout=5)
     c.close()
     time.sleep(0.2)
     s.close()
@@ -765,15 +731,6 @@ def teardown_safety():
            ins.stderr.decode() if ins else "")
 
 
-lossy_handshake()
-syn_retries()
-synack_retries()
-listener_close_drops_child()
-rto_max()
-data_retries()
-fin_retries()
-fin_wait2_timeout()
-time_wait()
-sysctls()
-teardown_safety()
-tap.finish()
+tap.run([lossy_handshake, syn_retries, synack_retries,
+         listener_close_drops_child, rto_max, data_retries, fin_retries,
+         fin_wait2_timeout, time_wait, sysctl_table, teardown_safety])

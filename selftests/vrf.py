@@ -23,7 +23,7 @@ import subprocess
 import time
 
 from vtcplib import (AF, V6, Tap, addr, counters_delta, ns, sh, stats,
-                     sysctl, two_hosts)
+                     sysctl, sysctls, two_hosts)
 
 SO_BINDTODEVICE = 25
 PORT = 8000
@@ -54,9 +54,8 @@ with ns("a"):
 
 
 def l3mdev_accept(value):
-    with ns("b"):
-        with open("/proc/sys/net/ipv4/tcp_l3mdev_accept", "w") as f:
-            f.write(str(value))
+    """Host b's net.ipv4.tcp_l3mdev_accept at @value, for a block."""
+    return sysctls("b", **{"net.ipv4.tcp_l3mdev_accept": value})
 
 
 def serve(proto, port, dev):
@@ -115,13 +114,12 @@ def case(desc, want, dev, port):
 
 case("a listener bound to the VRF device", "accepted", "vrf-blue", PORT)
 case("a listener bound to the VRF's slave b0", "accepted", "b0", PORT + 2)
-l3mdev_accept(0)
-case("a default-VRF listener, tcp_l3mdev_accept 0", "refused", None,
-     PORT + 4)
-l3mdev_accept(1)
-case("a default-VRF listener, tcp_l3mdev_accept 1", "accepted", None,
-     PORT + 6)
-l3mdev_accept(0)
+with l3mdev_accept(0):
+    case("a default-VRF listener, tcp_l3mdev_accept 0", "refused", None,
+         PORT + 4)
+with l3mdev_accept(1):
+    case("a default-VRF listener, tcp_l3mdev_accept 1", "accepted", None,
+         PORT + 6)
 
 
 def timewait_reopened(proto, port):

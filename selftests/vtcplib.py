@@ -13,6 +13,7 @@ connected_pair(), u32_match() and mss() follow the family too, and
 segment(), inject() and the Sniffer take either.
 """
 import atexit
+import contextlib
 import ctypes
 import os
 import socket
@@ -87,10 +88,14 @@ class Tap:
     @family: the test takes VTCP_FAMILY, and in an IPv6 run each case's
     description starts with "IPv6: ". A test that does not take it skips
     as a whole when asked for IPv6: the helpers' defaults would follow the
-    family, its own addresses not."""
+    family, its own addresses not.
 
-    def __init__(self, plan, family=False):
-        self.plan = plan
+    @plan: the number of results, or None when run() plans them from the
+    cases (functions marked by case()) before it runs them."""
+
+    def __init__(self, plan=None, family=False):
+        self.plan = None
+        self.miscounted = []
         self.n = 0
         self.fails = 0
         self.skips = 0
@@ -101,8 +106,32 @@ class Tap:
             print("TAP version 13\n1..0 # SKIP the test does not take "
                   "VTCP_FAMILY=6", flush=True)
             sys.exit(4)
-        print("TAP version 13\n1..%d" % plan, flush=True)
+        print("TAP version 13", flush=True)
+        if plan is not None:
+            self._set_plan(plan)
         atexit.register(self._at_exit)
+
+    def _set_plan(self, plan):
+        self.plan = plan
+        print("1..%d" % plan, flush=True)
+
+    def run(self, cases):
+        """Plan what @cases report, run them in order, then finish(). A
+        case is a function marked by case(), or a tuple of one and its
+        arguments. One that reports more or fewer results than case()
+        said fails the test, named."""
+        cases = [c if isinstance(c, tuple) else (c,) for c in cases]
+        self._set_plan(sum(c[0].results for c in cases))
+        for fn, *args in cases:
+            name = "%s(%s)" % (fn.__name__, ", ".join(map(repr, args))) \
+                if args else fn.__name__
+            n, t0 = self.n, time.monotonic()
+            fn(*args)
+            self.msg("%s: %.1f s" % (name, time.monotonic() - t0))
+            if self.n - n != fn.results:
+                self.miscounted.append("%s reported %d results, not %d" %
+                                       (name, self.n - n, fn.results))
+        self.finish()
 
     def ok(self, cond, desc, diag=None):
         self.n += 1
@@ -142,6 +171,13 @@ class Tap:
         passes = self.n - self.fails - self.skips
         print("# Totals: pass:%d fail:%d skip:%d" %
               (passes, self.fails, self.skips), flush=True)
+        if self.plan is None:
+            print("# the test ended before its plan", flush=True)
+            return 1
+        for line in self.miscounted:
+            print("# " + line, flush=True)
+        if self.miscounted:
+            return 1
         if self.n != self.plan:
             print("# planned %d cases, ran %d: the test did not run them "
                   "all" % (self.plan, self.n), flush=True)
@@ -163,6 +199,15 @@ class Tap:
         self._verdict()
         sys.stdout.flush()
         os._exit(1)
+
+
+def case(results):
+    """Marks a function as a case of Tap.run() that reports @results
+    results: `@case(3)` above its def."""
+    def mark(fn):
+        fn.results = results
+        return fn
+    return mark
 
 
 def sh(cmd):
@@ -274,12 +319,52 @@ def family_of(addr):
 
 
 def sysctl(name, value=None):
+    """net.vtcp.@name of the current namespace: read (an int), or set to
+    @value. For a while only: sysctls()."""
     path = "/proc/sys/net/vtcp/" + name
     if value is None:
         with open(path) as f:
             return int(f.read())
     with open(path, "w") as f:
         f.write(str(value))
+
+
+@contextlib.contextmanager
+def sysctls(hosts=None, **values):
+    """Set sysctls for a block in the namespaces of @hosts (a host, a
+    tuple of them, None for the caller's own) and put back what they
+    were when it ends, however it ends: `with sysctls("a", msl_ms=100):`.
+    A name is net.vtcp's, or a dotted one (`**{"net.ipv4.x": 1}`); set
+    in order, restored in reverse."""
+    if hosts is None or isinstance(hosts, str):
+        hosts = (hosts,)
+    saved = []
+    try:
+        for host in hosts:
+            with _netns(host):
+                for name, value in values.items():
+                    saved.append((host, name, _sysctl_text(name)))
+                    _sysctl_text(name, str(value))
+        yield
+    finally:
+        for host, name, text in reversed(saved):
+            with _netns(host):
+                _sysctl_text(name, text)
+
+
+def _netns(host):
+    return contextlib.nullcontext() if host is None else ns(host)
+
+
+def _sysctl_text(name, text=None):
+    """Sysctl @name (net.vtcp's, or dotted) as text; written if @text."""
+    path = "/proc/sys/" + (name.replace(".", "/") if "." in name else
+                           "net/vtcp/" + name)
+    if text is None:
+        with open(path) as f:
+            return f.read().strip()
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def stats():
@@ -305,15 +390,20 @@ def wait_stat(host, name, above, timeout=5.0):
         time.sleep(0.02)
 
 
-def listener(port, host="b", addr=None):
-    """A vtcp listener on @host at @addr (by default the host's address in
-    FAMILY), with a 5 s accept() timeout."""
+def listener(port, host="b", addr=None, proto=PROTO, before=None,
+             timeout=5):
+    """A listener of @proto on @host at @addr (by default the host's
+    address in FAMILY). @before(ls) runs before bind() (socket options);
+    accept() times out after @timeout s (None: it blocks)."""
     addr = addr or HOST_ADDR[host]
     with ns(host):
-        ls = vsock(family=family_of(addr))
+        ls = vsock(proto, family_of(addr))
+        if before:
+            before(ls)
         ls.bind((addr, port))
         ls.listen(8)
-    ls.settimeout(5)
+    if timeout is not None:
+        ls.settimeout(timeout)
     return ls
 
 
@@ -877,18 +967,53 @@ class Stream:
             self.received == self.sent
 
 
-def connected_pair(port, host="a", peer="b", addr=None):
-    """A connection from @host to a listener of @peer at @addr:@port (by
-    default @peer's address in FAMILY): (client socket, accepted socket)."""
+def host_addr(host, family=None):
+    """Host @host's address in @family (by default FAMILY)."""
+    v6 = V6 if family is None else family == socket.AF_INET6
+    return {"a": (A, A6), "b": (B, B6)}[host][v6]
+
+
+def connected_pair(port, host="a", peer="b", addr=None, proto=PROTO,
+                   client_port=0, before=None, listener_before=None,
+                   timeout=10, server_timeout=None, accept_timeout=5):
+    """A connection of @proto from @host to a listener of @peer at
+    @addr:@port (by default @peer's address in FAMILY): (client socket,
+    accepted socket). The listener is closed once it has accepted.
+
+    @client_port: the client binds @host's address and this port first.
+    @before(c) and @listener_before(ls) set options on the client before
+    it connects and on the listener before it binds. @timeout and
+    @server_timeout: the client's and the accepted socket's
+    (socket.settimeout), None leaves one blocking (recv(MSG_DONTWAIT)
+    then raises BlockingIOError, not a timeout); @accept_timeout: the
+    listener's."""
     addr = addr or HOST_ADDR[peer]
-    ls = listener(port, peer, addr)
+    ls = listener(port, peer, addr, proto, listener_before, accept_timeout)
     with ns(host):
-        c = vsock(family=family_of(addr))
-    c.settimeout(10)
+        c = vsock(proto, family_of(addr))
+    if before:
+        before(c)
+    if timeout is not None:
+        c.settimeout(timeout)
+    if client_port:
+        c.bind((host_addr(host, family_of(addr)), client_port))
     c.connect((addr, port))
     s, _ = ls.accept()
     ls.close()
+    if server_timeout is not None:
+        s.settimeout(server_timeout)
     return c, s
+
+
+def recv_exactly(s, n):
+    """@n bytes from @s, fewer only if the stream ends first."""
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            break
+        buf += chunk
+    return bytes(buf)
 
 
 def vtcp_ss(host, *args):

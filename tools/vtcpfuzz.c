@@ -1224,133 +1224,172 @@ static void parse_net(const char *arg, struct target *t)
 	t->spoof_hosts = (1ULL << host_bits) - 2;
 }
 
-int main(int argc, char **argv)
-{
-	struct target t = { .proto = 253, .closed_port = 1 };
-	unsigned long sent[NR_CLASSES + 1] = { 0 }, total = 0, count = 1000000;
-	double secs = 0, rate = 0, t0, elapsed;
-	const char *dev = NULL, *classes = NULL;
-	const char *peer = NULL, *addr = NULL, *net = NULL;
-	struct seg *batch;
-	bool v6 = false;
-	int opt, pfd = -1, idle = 0;
-	unsigned int k, n;
+/* What the command line asks for, beyond the target itself. */
+struct options {
+	const char *dev, *classes, *peer, *addr, *net;
+	unsigned long count;	/* segments at most */
+	double secs, rate;	/* how long at most; segments a second, 0: any */
+	bool v6;
+};
 
-	rng = 1;
+static enum mode parse_mode(const char *arg)
+{
+	if (!strcmp(arg, "established"))
+		return M_ESTABLISHED;
+	if (!strcmp(arg, "listener"))
+		return M_LISTENER;
+	if (!strcmp(arg, "timewait"))
+		return M_TIMEWAIT;
+	bad_usage();
+	return M_ESTABLISHED;
+}
+
+static void parse_options(int argc, char **argv, struct target *t,
+			  struct options *o)
+{
+	int opt;
+
 	while ((opt = getopt(argc, argv, "6m:s:d:S:D:i:n:t:r:p:A:N:c:M:R:")) != -1) {
 		switch (opt) {
 		case '6':
-			v6 = true;
+			o->v6 = true;
 			break;
 		case 'm':
-			if (!strcmp(optarg, "established"))
-				t.mode = M_ESTABLISHED;
-			else if (!strcmp(optarg, "listener"))
-				t.mode = M_LISTENER;
-			else if (!strcmp(optarg, "timewait"))
-				t.mode = M_TIMEWAIT;
-			else
-				bad_usage();
+			t->mode = parse_mode(optarg);
 			break;
 		case 's':
-			peer = optarg;
+			o->peer = optarg;
 			break;
 		case 'd':
-			addr = optarg;
+			o->addr = optarg;
 			break;
 		case 'S':
-			t.peer_port = atoi(optarg);
+			t->peer_port = atoi(optarg);
 			break;
 		case 'D':
-			t.port = atoi(optarg);
+			t->port = atoi(optarg);
 			break;
 		case 'i':
-			dev = optarg;
+			o->dev = optarg;
 			break;
 		case 'n':
-			count = strtoul(optarg, NULL, 0);
+			o->count = strtoul(optarg, NULL, 0);
 			break;
 		case 't':
-			secs = atof(optarg);
+			o->secs = atof(optarg);
 			break;
 		case 'r':
 			rng = strtoull(optarg, NULL, 0) * 2 + 1;
 			break;
 		case 'p':
-			t.proto = atoi(optarg);
+			t->proto = atoi(optarg);
 			break;
 		case 'A':
-			net = optarg;
+			o->net = optarg;
 			break;
 		case 'N':
-			t.closed_port = atoi(optarg);
+			t->closed_port = atoi(optarg);
 			break;
 		case 'c':
-			classes = optarg;
+			o->classes = optarg;
 			break;
 		case 'M':
 			mutate_one_in = atoi(optarg);
 			break;
 		case 'R':
-			rate = atof(optarg);
+			o->rate = atof(optarg);
 			break;
 		default:
 			bad_usage();
 		}
 	}
-	if (!addr || !t.port)
+	if (!o->addr || !t->port)
 		bad_usage();
-	if (t.mode != M_LISTENER && (!peer || !t.peer_port || !dev))
+	if (t->mode != M_LISTENER && (!o->peer || !t->peer_port || !o->dev))
 		bad_usage();
-	/* The family: -6, or an IPv6 address; the addresses must all be its. */
-	if (strchr(addr, ':') || (peer && strchr(peer, ':')) ||
-	    (net && strchr(net, ':')))
-		v6 = true;
-	fam = v6 ? &ipv6 : &ipv4;
-	parse_addr(addr, &t.addr);
-	if (peer)
-		parse_addr(peer, &t.peer);
-	parse_net(net ? net : fam->spoof_net, &t);
-	memcpy(weight, weights[t.mode], sizeof(weight));
-	if (classes)
-		set_classes(classes);
+}
+
+/*
+ * The family (-6, or an IPv6 address: the addresses must then all be
+ * IPv6 ones), the addresses, the spoofed sources and the classes' weights.
+ */
+static void aim(struct target *t, const struct options *o)
+{
+	unsigned int k;
+
+	fam = o->v6 || strchr(o->addr, ':') ||
+	      (o->peer && strchr(o->peer, ':')) ||
+	      (o->net && strchr(o->net, ':')) ? &ipv6 : &ipv4;
+	parse_addr(o->addr, &t->addr);
+	if (o->peer)
+		parse_addr(o->peer, &t->peer);
+	parse_net(o->net ? o->net : fam->spoof_net, t);
+	memcpy(weight, weights[t->mode], sizeof(weight));
+	if (o->classes)
+		set_classes(o->classes);
 	for (k = 0; k < NR_CLASSES; k++)
 		weight_sum += weight[k];
 	if (!weight_sum)
 		bad_usage();
-	t.tuple = rnd() % (60000ULL * t.spoof_hosts);
+	t->tuple = rnd() % (60000ULL * t->spoof_hosts);
+}
 
-	/* IPPROTO_RAW: we write the IP header (IPv6's too: IPV6_HDRINCL). */
+/* IPPROTO_RAW: we write the IP header (IPv6's too: IPV6_HDRINCL). */
+static void open_raw_socket(const struct target *t)
+{
 	raw_fd = socket(fam->af, SOCK_RAW, IPPROTO_RAW);
 	if (raw_fd < 0)
 		die("raw socket");
-	dst_len = fam->sockaddr(&t.addr, &dst);
-	batch = calloc(BATCH, sizeof(*batch));
+	dst_len = fam->sockaddr(&t->addr, &dst);
+}
+
+/*
+ * Up to BATCH segments into @batch, each counted in @sent under its
+ * class; fewer where the next one would be unsafe.
+ */
+static unsigned int fill_batch(struct seg *batch, unsigned int room,
+			       struct target *t, unsigned long *sent)
+{
+	unsigned int n;
+
+	for (n = 0; n < room; n++) {
+		enum cls k = next_segment(&batch[n], t);
+
+		if (k == K_UNSAFE)
+			break;
+		fam->ip_header(&batch[n], t);
+		sent[k]++;
+	}
+	return n;
+}
+
+/*
+ * Batches until the count, the time or the target's state says stop, at
+ * the rate asked for; what the target sends meanwhile is learnt (@pfd).
+ * Returns the seconds it took.
+ */
+static double fuzz(struct target *t, int pfd, const struct options *o,
+		   unsigned long *sent)
+{
+	struct seg *batch = calloc(BATCH, sizeof(*batch));
+	unsigned long total = 0;
+	double t0 = now(), elapsed;
+	unsigned int n, room;
+	int idle = 0;
+
 	if (!batch)
 		die("calloc");
-	if (t.mode != M_LISTENER) {
-		pfd = open_tracker(dev, &t);
-		probe(&t, pfd, sent);
-	}
-
-	t0 = now();
-	while (total < count) {
+	while (total < o->count) {
 		elapsed = now() - t0;
-		if (secs && elapsed >= secs)
+		if (o->secs && elapsed >= o->secs)
 			break;
-		if (rate && total > rate * elapsed) {
+		if (o->rate && total > o->rate * elapsed) {
 			usleep(1000);
 			continue;
 		}
-		drain(pfd, &t);
-		for (n = 0; n < BATCH && total + n < count; n++) {
-			enum cls k = next_segment(&batch[n], &t);
-
-			if (k == K_UNSAFE)
-				break;
-			fam->ip_header(&batch[n], &t);
-			sent[k]++;
-		}
+		drain(pfd, t);
+		room = o->count - total < BATCH ? o->count - total : BATCH;
+		n = fill_batch(batch, room, t, sent);
 		if (!n) {
 			/* Nothing fits what we know yet: learn more. */
 			if (pfd < 0 || ++idle > 500) {
@@ -1365,17 +1404,44 @@ int main(int argc, char **argv)
 		total += n;
 	}
 	elapsed = now() - t0;
-	drain(pfd, &t);
+	drain(pfd, t);
+	free(batch);
+	return elapsed;
+}
 
-	total = 0;
+/* "sent CLASS N" for each class asked for or sent, then the totals. */
+static void report(const struct target *t, const unsigned long *sent,
+		   double elapsed)
+{
+	unsigned long total = 0;
+	unsigned int k;
+
 	for (k = 0; k < NR_CLASSES; k++) {
 		if (weight[k] || sent[k])
 			printf("sent %s %lu\n", class_names[k], sent[k]);
 		total += sent[k];
 	}
 	printf("target replies %lu resets %lu rcv_nxt %u snd_nxt %u wnd %u\n",
-	       t.replies, t.resets, t.rcv_nxt, t.snd_nxt, t.wnd);
+	       t->replies, t->resets, t->rcv_nxt, t->snd_nxt, t->wnd);
 	printf("total %lu segments in %.1f s: %.0f/s\n", total, elapsed,
 	       elapsed > 0 ? total / elapsed : 0.0);
+}
+
+int main(int argc, char **argv)
+{
+	struct target t = { .proto = 253, .closed_port = 1 };
+	struct options o = { .count = 1000000 };
+	unsigned long sent[NR_CLASSES + 1] = { 0 };
+	int pfd = -1;
+
+	rng = 1;
+	parse_options(argc, argv, &t, &o);
+	aim(&t, &o);
+	open_raw_socket(&t);
+	if (t.mode != M_LISTENER) {
+		pfd = open_tracker(o.dev, &t);
+		probe(&t, pfd, sent);
+	}
+	report(&t, sent, fuzz(&t, pfd, &o, sent));
 	return 0;
 }

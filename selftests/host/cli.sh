@@ -295,7 +295,7 @@ only_ipv6() {
 	! grep '[ :]127\.0\.0\.1:' "$tmp/ss/vtcp.-a_-6"
 }
 
-ktap_header 16
+ktap_header 17
 check "monitor --from: IPv6 ends as [fd00::1]:47780, else as IPv4's" \
 	monitor_text
 check "monitor -j --from: an IPv6 file is written back unchanged" \
@@ -314,6 +314,8 @@ check "event_from_netlink: SADDR6/DADDR6 as [fd00::1]:47780, \"fd00::1\"; a shor
 	netlink_events
 check "vtcp ss: malformed addresses, prefix lengths, ports refused (exit 1)" \
 	ss_refuses
+check "json.c: tools/vtcp/tests/json_test reads and writes back" \
+	make -s -C tools/vtcp test
 
 if unshare -Urn true 2>/dev/null && command -v python3 >/dev/null &&
    command -v ss >/dev/null; then

@@ -2,6 +2,12 @@
 /*
  * JSON: objects written one per line (JSON Lines), and the flat objects
  * of such lines read back (what ladder --from needs).
+ *
+ * By hand rather than with a library: the reader takes one shape, the
+ * flat objects written here, whose u64s (cookies, times) may pass
+ * INT64_MAX, which jansson (Debian's smallest) refuses to parse; json-c
+ * reads them, but would be a dependency of the package for ladder --from
+ * alone. tests/json_test checks both halves.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -90,38 +96,59 @@ static const char *skip_space(const char *p)
 	return p;
 }
 
+/* \uXXXX's four digits at @p into @u; NULL if they are not four. */
+static const char *read_hex4(const char *p, unsigned int *u)
+{
+	int i;
+
+	*u = 0;
+	for (i = 0; i < 4; i++, p++) {
+		if (!isxdigit((unsigned char)*p))
+			return NULL;
+		*u = *u * 16 + (isdigit((unsigned char)*p) ? *p - '0' :
+				(*p | 0x20) - 'a' + 10);
+	}
+	return p;
+}
+
+/*
+ * The character an escape stands for, @p just after its backslash; past
+ * ASCII (and \u0000), '?': the tool's names and addresses are ASCII.
+ */
+static const char *read_escape(const char *p, char *c)
+{
+	static const char plain[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+	unsigned int u, i;
+
+	if (*p == 'u') {
+		p = read_hex4(p + 1, &u);
+		*c = u && u < 0x80 ? (char)u : '?';
+		return p;
+	}
+	for (i = 0; plain[i]; i += 2) {
+		if (*p == plain[i]) {
+			*c = plain[i + 1];
+			return p + 1;
+		}
+	}
+	return NULL;
+}
+
+/* A string at @p, unescaped into @out (cut to @len); NULL if malformed. */
 static const char *read_string(const char *p, char *out, size_t len)
 {
 	size_t n = 0;
+	char c;
 
 	if (*p++ != '"')
 		return NULL;
-	for (; *p && *p != '"'; p++) {
-		char c = *p;
-
-		if (c == '\\') {
-			c = *++p;
-			if (c == 'u') {
-				unsigned int u = 0;
-				int i;
-
-				for (i = 1; i <= 4; i++) {
-					if (!isxdigit((unsigned char)p[i]))
-						return NULL;
-					u = u * 16 + (isdigit((unsigned char)p[i]) ?
-						      p[i] - '0' :
-						      (p[i] | 0x20) - 'a' + 10);
-				}
-				c = u && u < 0x80 ? (char)u : '?';
-				p += 4;
-			} else if (c == 'n') {
-				c = '\n';
-			} else if (c == 't') {
-				c = '\t';
-			} else if (!c) {
-				return NULL;
-			}
-		}
+	while (*p && *p != '"') {
+		if (*p == '\\')
+			p = read_escape(p + 1, &c);
+		else
+			c = *p++;
+		if (!p)
+			return NULL;
 		if (n + 1 < len)
 			out[n++] = c;
 	}
