@@ -15,11 +15,17 @@ k=${1:-6.12}
 rel=$(scripts/kernels "$k") || exit 1
 timeout=${PACKAGES_TIMEOUT:-1500}
 
-if ! VTCP_CCACHE_DIR=$(flock build/.dkms-cache.lock scripts/dkms-cache 2>&1); then
-	echo "# no compiler cache for the guest: $VTCP_CCACHE_DIR"
-	echo "# (DKMS compiles under TCG: allow an hour)"
+# The cache's directory is dkms-cache's last line; what else it says, a
+# log (the kernel's build speaks on stderr even when it succeeds).
+log=$(mktemp)
+if ! VTCP_CCACHE_DIR=$(flock build/.dkms-cache.lock scripts/dkms-cache \
+			2>"$log" | tail -n 1) || [ ! -d "$VTCP_CCACHE_DIR" ]; then
+	echo "# no compiler cache for the guest (DKMS compiles under TCG:"
+	echo "# allow an hour):"
+	tail -n 20 "$log" | sed 's/^/#   /'
 	VTCP_CCACHE_DIR=
 fi
+rm -f "$log"
 export VTCP_CCACHE_DIR
 # make install's tree, built here as "make && make install" would: the
 # guest's make install finds it up to date, then installs it.
