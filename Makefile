@@ -13,6 +13,8 @@
 #   make unit-coverage   the same, with the lines of mod/ they run (gcov)
 #   make check           the unit tests, then the whole test suite in VMs,
 #                        on both kernels
+#   make check-packages  make deb's packages (and make install) installed
+#                        in a guest of each kernel (selftests/packages.sh)
 #   make debug-kernel    build (once, cached) the KASAN/lockdep/kmemleak
 #                        guest kernel (scripts/debug-kernel)
 #   make check-debug     the whole suite under it, then a kmemleak scan
@@ -64,7 +66,7 @@ MAN7 := Documentation/vtcp.7
 MAN8 := Documentation/vtcp.8
 
 .PHONY: all modules tools selftests deps check demo bench checkpatch \
-	kernel-doc clean unit unit-coverage clean-unit \
+	kernel-doc clean unit unit-coverage clean-unit check-packages \
 	debug-kernel check-debug $(addprefix module-,$(KVER) debug) \
 	install uninstall install-modules uninstall-modules install-tools \
 	uninstall-tools dkms-src install-dkms-src deb \
@@ -110,7 +112,7 @@ unit-coverage:
 clean-unit:
 	rm -rf $(BUILD)/unit $(BUILD)/unit-coverage
 
-# The packages' test (selftests/host/packages.sh) installs make deb's.
+# make check builds the packages too (and lintian checks them).
 check: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory all
@@ -118,6 +120,15 @@ check: deps
 	@$(MAKE) --no-print-directory deb >$(BUILD)/deb.log 2>&1 || \
 		{ tail -n 40 $(BUILD)/deb.log; exit 1; }
 	@scripts/check
+
+# The packages' test alone: make check's host stage with its packages
+# (selftests/host/packages.sh on each Debian kernel, side by side).
+check-packages: deps
+	@$(MAKE) --no-print-directory all
+	@echo "make deb >build/deb.log"
+	@$(MAKE) --no-print-directory deb >$(BUILD)/deb.log 2>&1 || \
+		{ tail -n 40 $(BUILD)/deb.log; exit 1; }
+	@CHECK_PACKAGES=only scripts/check
 
 debug-kernel:
 	@scripts/debug-kernel
