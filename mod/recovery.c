@@ -746,7 +746,10 @@ u64 vtcp_probe_timeout_ns(const struct sock *sk)
  * vtcp_tlp_timeout() - the tail loss probe is due
  * @sk: the socket
  *
- * Resends the last segment sent, one MSS of it, and arms the RTX timer again.
+ * Resends the last segment sent, one MSS of it, unless it is SACKed. Sent or
+ * not, that was the flight's probe: the RTX timer runs for the RTO next (RFC
+ * 8985 section 7.3), or a flight whose every segment the peer SACKed, and
+ * whose head it never acknowledges, would wait for a probe forever.
  *
  * Context: @sk locked.
  */
@@ -761,14 +764,14 @@ void vtcp_tlp_timeout(struct sock *sk)
 	if (skb && !VTCP_SKB_CB(skb)->sacked &&
 	    !vtcp_transmit_queued(sk, skb)) {
 		VTCP_SKB_CB(skb)->retransmitted = 1;
-		vsk->tlp_out = 1;
-		vsk->tlp_high_seq = vsk->snd_nxt;
 		vsk->retrans_segs++;
 		vsk->bytes_retrans += skb->len;
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_RETRANS_SEGS);
 		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_LOSS_PROBES);
 		trace_vtcp_retransmit(sk, skb, VTCP_RETRANS_TLP);
 	}
+	vsk->tlp_out = 1;
+	vsk->tlp_high_seq = vsk->snd_nxt;
 	vtcp_arm_rtx(sk);
 }
 
@@ -827,18 +830,24 @@ void vtcp_resend_oversized(struct sock *sk)
  * Everything in flight that was not SACKed is lost, and the window starts
  * again from one segment (RFC 5681 3.1). SACK marks stand the first time, as
  * Linux keeps them (resending what the peer holds only costs time under heavy
- * loss); from the second timeout in a row they are forgotten, in case the
- * peer reneged (RFC 2018 section 8: vtcp's own receiver drops out-of-order
- * data when in-order data needs the room).
+ * loss). They are forgotten, in case the peer reneged (RFC 2018 section 8:
+ * vtcp's own receiver drops out-of-order data when in-order data needs the
+ * room), from the second timeout in a row, or at once when the head itself
+ * is SACKed: a peer that holds it would have acknowledged it, so its SACKs
+ * are not to be trusted (reneged, or forged), and the head must go again
+ * (as tcp_timeout_mark_lost()).
  *
  * Context: @sk locked.
  */
 void vtcp_enter_loss(struct sock *sk)
 {
 	struct vtcp_sock *vsk = vtcp_sk(sk);
-	bool keep_sacks = vsk->retries <= 1;
-	struct sk_buff *skb;
+	struct sk_buff *skb = vtcp_rtx_head(sk);
+	bool reneged = skb && VTCP_SKB_CB(skb)->sacked;
+	bool keep_sacks = vsk->retries <= 1 && !reneged;
 
+	if (reneged)
+		VTCP_INC_STATS(sock_net(sk), VTCP_MIB_SACK_RENEGING);
 	if (vsk->ca_state == VTCP_CA_OPEN)
 		begin_episode(sk);
 	if (vsk->ca_state != VTCP_CA_LOSS) {

@@ -80,6 +80,7 @@ static const char *const vtcp_mib_names[__VTCP_MIB_MAX] = {
 	[VTCP_MIB_SYNCOOKIES_RECV]	= "SyncookiesRecv",
 	[VTCP_MIB_SYNCOOKIES_FAILED]	= "SyncookiesFailed",
 	[VTCP_MIB_DEFER_ACCEPT_DROP]	= "DeferAcceptDrop",
+	[VTCP_MIB_SACK_RENEGING]	= "SackReneging",
 };
 
 /**

@@ -148,6 +148,8 @@ static void rtx_timeout(struct sock *sk)
 	    !(VTCP_SKB_CB(head)->flags & (TCPHDR_SYN | TCPHDR_FIN)))
 		vtcp_mtu_black_hole(sk);
 	vtcp_enter_loss(sk);
+	if (!vtcp_timer_pending(sk, VTCP_TIMER_RTX))
+		vtcp_arm_rtx(sk);	/* nothing went: the head waits still */
 }
 
 static void delack_timeout(struct sock *sk)

@@ -131,8 +131,8 @@ struct vtcp_sock {
 	u32 high_sacked;	/* end of the highest SACKed byte */
 	u16 reordering;		/* segments out of order seen, 0: none */
 	u8 rtx_mode;		/* what the RTX timer runs for: VTCP_RTX_* */
-	u8 tlp_out;		/* a loss probe is out, until tlp_high_seq */
-	u32 tlp_high_seq;	/* snd_nxt when the probe went */
+	u8 tlp_out;		/* the flight's probe is spent, until tlp_high_seq */
+	u32 tlp_high_seq;	/* snd_nxt when the probe was due */
 	u32 rack_end_seq;	/* RACK (RFC 8985): the most recently sent */
 	u64 rack_sent_ns;	/* segment delivered, when it went, */
 	u64 rack_rtt_ns;	/* and its round trip */
@@ -365,6 +365,7 @@ enum vtcp_mib {
 	VTCP_MIB_SYNCOOKIES_RECV,	/* ACKs with a good cookie */
 	VTCP_MIB_SYNCOOKIES_FAILED,	/* ACKs with a bad or expired cookie */
 	VTCP_MIB_DEFER_ACCEPT_DROP,	/* bare ACKs held back: TCP_DEFER_ACCEPT */
+	VTCP_MIB_SACK_RENEGING,		/* timeouts with the head SACKed */
 	__VTCP_MIB_MAX
 };
 

@@ -439,6 +439,43 @@ TEST(timeout)
 }
 
 /*
+ * A peer that SACKs a whole flight, its head included, but never
+ * acknowledges it: it reneged (RFC 2018 section 8), or the SACKs were
+ * forged. The tail loss probe has nothing to send (its segment is SACKed);
+ * the RTO must come next, not another probe (RFC 8985 7.3), and the RTO
+ * must forget the SACKs and resend the head at once.
+ */
+TEST(reneged_head)
+{
+	new_conn(true);
+	mock_sysctl_rack(1);
+	send_segments(10);
+	SACK(0, 10);
+	EXPECT_EQ(vsk.sacked_out, 10 * MSS);
+	EXPECT_EQ(vsk.ca_state, VTCP_CA_OPEN);
+	EXPECT_TRUE(vtcp_probe_timeout_ns(sk) > 0);
+	mock_transmits = 0;
+	vtcp_tlp_timeout(sk);
+	EXPECT_EQ(mock_transmits, 0);		/* its segment is SACKed */
+	EXPECT_EQ(vtcp_probe_timeout_ns(sk), 0);	/* the RTO is next */
+	mock_mib[VTCP_MIB_SACK_RENEGING] = 0;
+	vsk.retries = 1;			/* the first timeout */
+	vtcp_enter_loss(sk);
+	EXPECT_EQ(mock_mib[VTCP_MIB_SACK_RENEGING], 1);
+	EXPECT_EQ(vsk.sacked_out, 0);
+	EXPECT_EQ(vsk.lost_out, 10 * MSS);
+	EXPECT_EQ(mock_transmits, 1);		/* the head, as cwnd allows */
+	EXPECT_TRUE(seg(0)->rexmit && !seg(0)->sacked);
+	EXPECT_SUMS();
+	ack(10);
+	EXPECT_EQ(vtcp_probe_timeout_ns(sk), 0);	/* nothing in flight */
+	EXPECT_EQ(vsk.ca_state, VTCP_CA_OPEN);
+	send_segments(2);
+	EXPECT_TRUE(vtcp_probe_timeout_ns(sk) > 0);	/* a new flight's */
+	free_queue();
+}
+
+/*
  * RFC 3708 and RFC 4015: when D-SACKs show every retransmission of a fast
  * recovery was a duplicate, the recovery was spurious: cwnd and ssthresh
  * come back, and the path is taken to reorder.
