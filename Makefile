@@ -12,12 +12,16 @@
 #   make unit            unit tests of mod/'s logic, on the host (seconds)
 #   make unit-coverage   the same, with the lines of mod/ they run (gcov)
 #   make check           the unit tests, then the whole test suite in VMs,
-#                        on both kernels
-#   make check-packages  make deb's packages (and make install) installed
-#                        in a guest of each kernel (selftests/packages.sh)
+#                        on both kernels, the packages' test included
+#   make check-packages  the packages' test alone: make deb's packages (and
+#                        make install) in a guest of each kernel
+#                        (selftests/packages.sh)
 #   make debug-kernel    build (once, cached) the KASAN/lockdep/kmemleak
 #                        guest kernel (scripts/debug-kernel)
-#   make check-debug     the whole suite under it, then a kmemleak scan
+#   make check-debug     the whole suite under it, then a kmemleak scan,
+#                        and the module's coverage (build/coverage/)
+#   make coverage        lines and functions of mod/ the debug suite runs
+#                        (scripts/coverage; runs the suite if no fresh data)
 #   make demo            the demo, in a VM
 #   make bench           vtcp against Linux TCP, in a VM (scripts/bench)
 #   make checkpatch      checkpatch.pl --strict over every source file,
@@ -67,7 +71,7 @@ MAN8 := Documentation/vtcp.8
 
 .PHONY: all modules tools selftests deps check demo bench checkpatch \
 	kernel-doc clean unit unit-coverage clean-unit check-packages \
-	debug-kernel check-debug $(addprefix module-,$(KVER) debug) \
+	debug-kernel check-debug coverage $(addprefix module-,$(KVER) debug) \
 	install uninstall install-modules uninstall-modules install-tools \
 	uninstall-tools dkms-src install-dkms-src deb \
 	$(addprefix install-module-,$(INSTALL_KVER)) \
@@ -112,7 +116,8 @@ unit-coverage:
 clean-unit:
 	rm -rf $(BUILD)/unit $(BUILD)/unit-coverage
 
-# make check builds the packages too (and lintian checks them).
+# make check builds the packages (lintian checks them), and scripts/check
+# installs them in a guest of each kernel (selftests/host/packages.sh).
 check: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory all
@@ -121,8 +126,8 @@ check: deps
 		{ tail -n 40 $(BUILD)/deb.log; exit 1; }
 	@scripts/check
 
-# The packages' test alone: make check's host stage with its packages
-# (selftests/host/packages.sh on each Debian kernel, side by side).
+# The packages' test alone (selftests/host/packages.sh on each Debian
+# kernel, side by side).
 check-packages: deps
 	@$(MAKE) --no-print-directory all
 	@echo "make deb >build/deb.log"
@@ -133,9 +138,17 @@ check-packages: deps
 debug-kernel:
 	@scripts/debug-kernel
 
+# The counters of each VM come back to build/coverage/data (a copy of a few
+# files per VM); the figure is printed last, whatever the suite's verdict.
 check-debug: deps debug-kernel
 	@$(MAKE) --no-print-directory tools selftests module-debug
-	@scripts/check --debug
+	@rm -rf $(BUILD)/coverage/data
+	@VTCP_GCOV_OUT=$(BUILD)/coverage/data scripts/check --debug; rc=$$?; \
+		scripts/coverage --report --brief || true; exit $$rc
+
+coverage: deps debug-kernel
+	@$(MAKE) --no-print-directory tools selftests module-debug
+	@scripts/coverage $(COVERAGE_ARGS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
