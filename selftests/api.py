@@ -23,14 +23,15 @@ import selectors
 import signal
 import socket
 import struct
-import termios
+import subprocess
 import threading
 import time
 
-from vtcplib import (ACK, FIN, RST, SYN, PROTO, Sniffer, Tap,
+from vtcplib import (ACK, FIN, RST, SYN, PROTO, Sniffer, Tap, case,
                      connected_pair, inject, ns, recv_exactly, segment, sh,
                      stats, sysctl, two_hosts, wait_after)
 from vtcplib import AF, V6, addr, mss
+from vtcplib import sioc_inq as inq, sioc_outq as outq
 from vtcpnl import EVT_SEG_OUT, EVT_STATE, Genl
 
 A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
@@ -51,7 +52,7 @@ POLLALL = (POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLRDHUP |
 
 libc = ctypes.CDLL(None, use_errno=True)
 
-tap = Tap(95, family=True)
+tap = Tap(family=True)
 two_hosts()
 _port = [8000]
 RST_ROUNDS = 10
@@ -160,14 +161,6 @@ def wait_mask(s, want, timeout=3.0):
     return pmask(s), time.monotonic() - t0
 
 
-def inq(s):
-    return struct.unpack("i", fcntl.ioctl(s, termios.FIONREAD, b"\0" * 4))[0]
-
-
-def outq(s):
-    return struct.unpack("i", fcntl.ioctl(s, termios.TIOCOUTQ, b"\0" * 4))[0]
-
-
 def wait_inq(s, n, timeout=3.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end and inq(s) < n:
@@ -214,6 +207,7 @@ with ns("b"):
 # ---------------------------------------------------------------- connect
 
 
+@case(3)
 def blocking_connect():
     port = next_port()
     ls = listener(port)
@@ -277,6 +271,7 @@ def blocking_connect():
     ls.close()
 
 
+@case(8)
 def nonblocking_connect():
     """SYN dropped at b: EINPROGRESS, EALREADY; SYN again: connected."""
     def connecting(proto):
@@ -348,6 +343,7 @@ def nonblocking_connect():
     s.close()
 
 
+@case(4)
 def refused():
     with ns("a"):
         c = bound(sock(), 5)
@@ -384,6 +380,7 @@ def refused():
 # ----------------------------------------------------------------- accept
 
 
+@case(6)
 def accept_cases():
     port = next_port()
     ls = listener(port)
@@ -434,6 +431,7 @@ def accept_cases():
     s.close()
 
 
+@case(4)
 def backlog():
     """backlog 1: two connections fit in the accept queue, the rest wait."""
     def fill(proto, n=4):
@@ -504,6 +502,7 @@ def backlog():
         x.close()
 
 
+@case(1)
 def listener_close():
     def scenario(proto):
         port = next_port()
@@ -522,6 +521,7 @@ def listener_close():
                 ("IN|RDNORM|OUT|WRNORM|ERR|HUP|RDHUP", "ECONNRESET"))
 
 
+@case(2)
 def linger():
     c, s = pair()
     c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 1))
@@ -548,6 +548,7 @@ def linger():
 # ------------------------------------------------------------------- recv
 
 
+@case(9)
 def recv_flags():
     c, s = pair()
     tap.errno(lambda: s.recv(100, socket.MSG_DONTWAIT), errno.EAGAIN,
@@ -670,6 +671,7 @@ def send_sig(s, data, flags=0):
     return ename(r), sig
 
 
+@case(9)
 def send_cases():
     signal.signal(signal.SIGPIPE, on_sigpipe)
 
@@ -757,6 +759,34 @@ def send_cases():
            "send() after shutdown(SHUT_WR): EPIPE and SIGPIPE")
     c.close()
     s.close()
+
+    def reset_while_blocked(proto):
+        """The peer, not reading, resets while a blocking send() waits
+        for room: the send returns the part it queued, and the reset is
+        the next call's to report."""
+        c, s = pair(proto)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+        closer = threading.Timer(0.5, s.close)
+        closer.start()
+        size = 32 << 20
+        try:
+            n = c.send(bytes(size))
+            r = ["partial" if 0 < n < size else n]
+        except OSError as e:
+            r = [ename(e.errno)]
+        closer.join()
+        try:
+            r.append(c.recv(100))
+        except OSError as e:
+            r.append(ename(e.errno))
+        r.append(send_sig(c, b"x", socket.MSG_NOSIGNAL))
+        c.close()
+        return r
+    same_as_tcp(reset_while_blocked, "an RST while a blocking send() waits: "
+                "the send returns what it queued, then recv() fails with "
+                "ECONNRESET (not EOF) and send() with EPIPE, as TCP",
+                ["partial", "ECONNRESET", ("EPIPE", False)])
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
 
     # A peer that does not read: a blocking send returns what it queued
@@ -793,6 +823,7 @@ def send_cases():
 # -------------------------------------------------------- shutdown, close
 
 
+@case(6)
 def half_close():
     def scenario(proto):
         c, s = pair(proto)
@@ -840,6 +871,12 @@ def half_close():
                 "bytes: 100, as TCP", 100)
 
 
+# (SO_LINGER {1, 0}?, what): a close() that drops unread data
+UNREAD_CLOSES = ((False, "close() with unread data"),
+                 (True, "close() with SO_LINGER {1, 0}"))
+
+
+@case(2 * len(UNREAD_CLOSES))
 def close_with_unread():
     def scenario(proto, linger):
         c, s = pair(proto)
@@ -870,8 +907,7 @@ def close_with_unread():
         r.append(send_sig(c, b"x", socket.MSG_NOSIGNAL)[0])
         c.close()
         return r, rst
-    for linger, what in ((False, "close() with unread data"),
-                         (True, "close() with SO_LINGER {1, 0}")):
+    for linger, what in UNREAD_CLOSES:
         v, rst = scenario(PROTO, linger)
         t, _ = scenario(TCP, linger)
         tap.ok(rst and rst[0] < 0.5 and v[1] == "ECONNRESET",
@@ -884,6 +920,7 @@ def close_with_unread():
 # ---------------------------------------------------------------- polling
 
 
+@case(9)
 def polling():
     def scenario(proto):
         with ns("a"):
@@ -1053,6 +1090,7 @@ def read_n(s, n, delay):
     return th
 
 
+@case(5)
 def wakeups():
     times = {}
 
@@ -1165,6 +1203,7 @@ def wakeups():
 # ---------------------------------------------------------------- options
 
 
+@case(11)
 def options():
     def bufs(proto):
         with ns("a"):
@@ -1328,6 +1367,7 @@ def probes_of(sn, port):
     return out
 
 
+@case(8)
 def keepalive():
     with ns("a"):
         sn = Sniffer("a0")		# from the handshakes on: B's ACKs
@@ -1435,6 +1475,7 @@ def keepalive():
 # ----------------------------------------------------------- concurrency
 
 
+@case(1)
 def concurrent(n=100, size=16384):
     port = next_port()
     ls = listener(port, backlog=128)
@@ -1528,6 +1569,7 @@ def concurrent(n=100, size=16384):
 # ----------------------------------------------------------------- ioctls
 
 
+@case(6)
 def ioctls():
     c, s = pair()
     c.sendall(os.urandom(1234))
@@ -1586,21 +1628,80 @@ def ioctls():
     s.close()
 
 
-blocking_connect()
-nonblocking_connect()
-refused()
-accept_cases()
-backlog()
-listener_close()
-recv_flags()
-send_cases()
-half_close()
-close_with_unread()
-linger()
-polling()
-wakeups()
-options()
-ioctls()
-concurrent()
-keepalive()
-tap.finish()
+def cong_test_module():
+    """selftests/modules/vtcp_cong_test.ko for the running kernel, loaded;
+    False if there is none or it does not load."""
+    repo = os.environ.get("VM_REPO", "..")
+    for name in (os.uname().release, "debug"):
+        path = os.path.join(repo, "build", name, "selftests", "modules",
+                            "vtcp_cong_test.ko")
+        if os.path.exists(path) and \
+                subprocess.run(["insmod", path],
+                               stderr=subprocess.DEVNULL).returncode == 0:
+            return True
+    return False
+
+
+def rmmod_cong_test():
+    """rmmod vtcp_cong_test: its status (0, or 1 while it is in use)."""
+    return subprocess.run(["rmmod", "vtcp_cong_test"],
+                          stderr=subprocess.DEVNULL).returncode
+
+
+def cong_test_acks():
+    with open("/sys/module/vtcp_cong_test/parameters/acks") as f:
+        return int(f.read())
+
+
+@case(4)
+def congestion_module():
+    """A congestion control algorithm that another module registers
+    (vtcp_cong_register()): a socket takes it by name, uses it, pins its
+    module while it has it, and the name is gone once the module is."""
+    if not cong_test_module():
+        for d in ("taken", "used", "pinned", "withdrawn"):
+            tap.skip("congestion module: " + d, "no vtcp_cong_test.ko "
+                     "for this kernel (make builds it in build/<release>/)")
+        return
+    c, s = pair()
+    try:
+        c.setsockopt(SOL_VTCP, VTCP_CONGESTION, b"selftest")
+        name = c.getsockopt(SOL_VTCP, VTCP_CONGESTION, 16).split(b"\0")[0]
+        tap.eq(name, b"selftest", "congestion module: setsockopt("
+               "VTCP_CONGESTION, \"selftest\") takes the algorithm of "
+               "vtcp_cong_test.ko, read back")
+        data = os.urandom(1 << 20)
+        acks0 = cong_test_acks()
+        t = threading.Thread(target=c.sendall, args=(data,))
+        t.start()
+        got = recv_exactly(s, len(data))
+        t.join(10)
+        acks = cong_test_acks() - acks0
+        tap.ok(got == data and acks > 0, "congestion module: 1 MiB sent "
+               "under it arrives intact, its cong_avoid() called %d times" %
+               acks, "%d bytes, intact %s" % (len(got), got == data))
+        busy = rmmod_cong_test()
+        tap.ok(busy != 0, "congestion module: rmmod fails while a socket "
+               "has its algorithm (the socket holds the module)",
+               "rmmod: %d" % busy)
+    finally:
+        c.close()
+        s.close()
+    end = time.monotonic() + 10
+    while rmmod_cong_test() != 0 and time.monotonic() < end:
+        time.sleep(0.1)
+    with ns("a"):
+        x = socket.socket(AF, socket.SOCK_STREAM, PROTO)
+    gone = os.path.exists("/sys/module/vtcp_cong_test")
+    err = errno_of(lambda: x.setsockopt(SOL_VTCP, VTCP_CONGESTION,
+                                        b"selftest"))
+    x.close()
+    tap.ok(not gone and err == errno.ENOENT, "congestion module: once its "
+           "sockets are closed it unloads, and \"selftest\" is no longer "
+           "there (ENOENT)", "loaded %s, setsockopt: %s" % (gone, ename(err)))
+
+
+tap.run([blocking_connect, nonblocking_connect, refused, accept_cases,
+         backlog, listener_close, recv_flags, send_cases, half_close,
+         close_with_unread, linger, polling, wakeups, options, ioctls,
+         concurrent, keepalive, congestion_module])

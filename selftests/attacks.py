@@ -31,9 +31,10 @@ import socket
 import struct
 import time
 
-from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, addr, connected_pair,
-                     counters_delta, inject, ns, run_fuzzer, segment, stats,
-                     sysctls, two_hosts, vsock, wait_module_refs)
+from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, addr, case,
+                     connected_pair, counters_delta, inject, ns, run_fuzzer,
+                     segment, stats, sysctls, two_hosts, vsock,
+                     wait_module_refs)
 from vtcpnl import vtcp_info
 
 A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
@@ -42,7 +43,7 @@ ISNS = int(os.environ.get("VTCP_ISN_CONNECTS", "500"))
 PORT, ISN_PORT = 7200, 7300
 SOL_VTCP, VTCP_INFO = 253, 11
 
-tap = Tap(37, family=True)
+tap = Tap(family=True)
 T0 = time.monotonic()
 two_hosts()
 
@@ -125,6 +126,7 @@ class Conn:
             sock.close()
 
 
+@case(2)
 def challenge(conn, desc, seq_of, flags):
     """Spoof @flags at the sequence number seq_of(rcv_nxt): a challenge
     ACK (ACK of RCV.NXT, at SND.NXT) comes back, counted; still alive."""
@@ -154,6 +156,7 @@ def delivered_instead(conn):
         return str(e).encode()
 
 
+@case(1)
 def injection(conn, desc, seq_of, ack_of, flags, counter):
     conn.exchange()
     snd, rcv = conn.state()
@@ -169,31 +172,35 @@ def injection(conn, desc, seq_of, ack_of, flags, counter):
 
 
 # 1. RFC 5961 at an established connection.
-conn = Conn(PORT)
-challenge(conn, "RST in window, not at RCV.NXT", lambda r: r + 100, RST)
-challenge(conn, "RST|ACK in window, RCV.NXT + 1", lambda r: r + 1,
-          RST | ACK)
-challenge(conn, "SYN in window", lambda r: r + 100, SYN)
-challenge(conn, "SYN at RCV.NXT", lambda r: r, SYN)
-challenge(conn, "SYN far out of window", lambda r: r + (1 << 30), SYN)
+@case(5 * challenge.results + 2 + 3 * injection.results)
+def rfc5961():
+    global conn			# the cases after it use it too
+    conn = Conn(PORT)
+    challenge(conn, "RST in window, not at RCV.NXT", lambda r: r + 100, RST)
+    challenge(conn, "RST|ACK in window, RCV.NXT + 1", lambda r: r + 1,
+              RST | ACK)
+    challenge(conn, "SYN in window", lambda r: r + 100, SYN)
+    challenge(conn, "SYN at RCV.NXT", lambda r: r, SYN)
+    challenge(conn, "SYN far out of window", lambda r: r + (1 << 30), SYN)
 
-conn.exchange()
-snd, rcv = conn.state()
-before = a_stats()
-mark = len(conn.sn.all())
-conn.spoof(rcv + (1 << 30), 0, RST)
-got = conn.answers_after(mark)
-d = counters_delta(before, a_stats())
-tap.ok(not got and d["InOutOfWindow"] == 1 and d["ChallengeAcks"] == 0,
-       "RST out of window: dropped silently, counted in InOutOfWindow",
-       "a sent %s; %s" % (got, d))
-tap.ok(conn.alive() is True, "RST out of window: the connection lives on")
+    conn.exchange()
+    snd, rcv = conn.state()
+    before = a_stats()
+    mark = len(conn.sn.all())
+    conn.spoof(rcv + (1 << 30), 0, RST)
+    got = conn.answers_after(mark)
+    d = counters_delta(before, a_stats())
+    tap.ok(not got and d["InOutOfWindow"] == 1 and d["ChallengeAcks"] == 0,
+           "RST out of window: dropped silently, counted in InOutOfWindow",
+           "a sent %s; %s" % (got, d))
+    tap.ok(conn.alive() is True, "RST out of window: the connection lives on")
 
-injection(conn, "with an ACK of data never sent", lambda r: r,
-          lambda s: s + 100000, ACK, "InBadAck")
-injection(conn, "out of the window", lambda r: r + (1 << 30),
-          lambda s: s, ACK, "InOutOfWindow")
-injection(conn, "without ACK", lambda r: r, lambda s: s, 0, None)
+    injection(conn, "with an ACK of data never sent", lambda r: r,
+              lambda s: s + 100000, ACK, "InBadAck")
+    injection(conn, "out of the window", lambda r: r + (1 << 30),
+              lambda s: s, ACK, "InOutOfWindow")
+    injection(conn, "without ACK", lambda r: r, lambda s: s, 0, None)
+
 
 # 1b. Answers to invalid segments: one per invalid_ratelimit_ms (500) per
 # connection, as TCP's tcp_invalid_ratelimit; segments with data are exempt.
@@ -234,6 +241,7 @@ def sniffer_drops(sn):
     return "; the sniffer lost %d segments" % n if n else ""
 
 
+@case(1)
 def burst_answers(conn, desc, make, counter, exempt=False):
     """BURST spoofed segments make(snd, rcv), 10 ms apart: one answer, the
     rest counted in @counter; or, @exempt, every one answered."""
@@ -267,151 +275,174 @@ def burst_answers(conn, desc, make, counter, exempt=False):
             sniffer_drops(conn.sn)))
 
 
-burst_answers(conn, "pure ACKs out of the window",
-              lambda s, r: (r + (1 << 30), s, ACK, b"", b""),
-              "AckSkippedSeq")
-burst_answers(conn, "ACKs of data never sent",
-              lambda s, r: (r, s + 100000, ACK, b"", b""),
-              "AckSkippedBadAck")
-ts = a_timestamps(conn)
-if ts:
-    burst_answers(conn, "pure ACKs with an old timestamp (PAWS)",
-                  lambda s, r: (r, s, ACK, b"", struct.pack(
-                      "!BBBBII", 1, 1, 8, 10,
-                      (a_timestamps(conn)[1] - 1000000) & 0xFFFFFFFF,
-                      a_timestamps(conn)[0])), "AckSkippedPaws")
-else:
-    tap.skip("pure ACKs with an old timestamp (PAWS): one answer",
-             "the connection has no timestamps")
-burst_answers(conn, "data out of the window (no ACK loop: exempt, as in "
-              "TCP)", lambda s, r: (r + (1 << 30), s, ACK, b"EVIL", b""),
-              "AckSkippedSeq", exempt=True)
-with sysctls("a", invalid_ratelimit_ms=0):
-    burst_answers(conn, "invalid_ratelimit_ms 0 turns the limit off",
+@case(5 * burst_answers.results)
+def rate_limits():
+    burst_answers(conn, "pure ACKs out of the window",
                   lambda s, r: (r + (1 << 30), s, ACK, b"", b""),
+                  "AckSkippedSeq")
+    burst_answers(conn, "ACKs of data never sent",
+                  lambda s, r: (r, s + 100000, ACK, b"", b""),
+                  "AckSkippedBadAck")
+    ts = a_timestamps(conn)
+    if ts:
+        burst_answers(conn, "pure ACKs with an old timestamp (PAWS)",
+                      lambda s, r: (r, s, ACK, b"", struct.pack(
+                          "!BBBBII", 1, 1, 8, 10,
+                          (a_timestamps(conn)[1] - 1000000) & 0xFFFFFFFF,
+                          a_timestamps(conn)[0])), "AckSkippedPaws")
+    else:
+        tap.skip("pure ACKs with an old timestamp (PAWS): one answer",
+                 "the connection has no timestamps")
+    burst_answers(conn, "data out of the window (no ACK loop: exempt, as in "
+                  "TCP)", lambda s, r: (r + (1 << 30), s, ACK, b"EVIL", b""),
                   "AckSkippedSeq", exempt=True)
+    with sysctls("a", invalid_ratelimit_ms=0):
+        burst_answers(conn, "invalid_ratelimit_ms 0 turns the limit off",
+                      lambda s, r: (r + (1 << 30), s, ACK, b"", b""),
+                      "AckSkippedSeq", exempt=True)
+
 
 # TIME-WAIT answers old SYNs the same way (a 2MSL of 4 s outlives it).
-with sysctls("a", msl_ms=2000):
-    tw = Conn(PORT + 3)
-    tw.c.close()
-    tw.s.close()
-    time.sleep(0.6)
-    burst_answers(tw, "old SYNs at a TIME-WAIT entry",
-                  lambda s, r: (r - 1000, 0, SYN, b"", b""),
-                  "AckSkippedTimeWait")
-    tw.sn.close()
+@case(burst_answers.results)
+def timewait_burst():
+    with sysctls("a", msl_ms=2000):
+        tw = Conn(PORT + 3)
+        tw.c.close()
+        tw.s.close()
+        time.sleep(0.6)
+        burst_answers(tw, "old SYNs at a TIME-WAIT entry",
+                      lambda s, r: (r - 1000, 0, SYN, b"", b""),
+                      "AckSkippedTimeWait")
+        tw.sn.close()
+
 
 # Challenge ACKs: a connection's limit first, so that one connection's
 # flood cannot spend what the others would answer with (CVE-2016-5696).
-conn2 = Conn(PORT + 2)
-with sysctls("a", challenge_ack_limit=10):
-    conn.exchange()
-    time.sleep(0.6)
-    before = a_stats()
-    mark = len(conn.sn.all())
-    t0 = time.monotonic()
-    sent, total, rate, out = run_fuzzer("b", [
-        "-m", "established", "-s", B, "-d", A, "-S", PORT, "-D", conn.aport,
-        "-i", "b0", "-c", "rst", "-n", 300, "-M", 1000000, "-R", 250])
-    # The other connection, in the same second: still challenged.
-    conn2.exchange()
-    snd2, rcv2 = conn2.state()
-    mark2 = len(conn2.sn.all())
-    conn2.spoof(rcv2 + 100, 0, RST)
-    secs = time.monotonic() - t0
-    got = conn.answers_after(mark, 0.3)
-    got2 = [g for g in conn2.answers_after(mark2) if g.is_(ACK) and
-            g.ack == rcv2]
-    d = counters_delta(before, a_stats())
-    acks = [g for g in got if g.is_(ACK) and not g.len]
-    # vtcpfuzz's probe (out of the window) is answered first, and shares the
-    # connection's limit (last_oow_ack, as TCP's last_oow_ack_time).
-    probes = sum(n for k, n in sent.items() if k != "rst")
-    challenged = d["ChallengeAcks"] - len(got2)
-    tap.ok(challenged >= 1 and
-           d["ChallengeAcks"] + d.get("AckSkippedChallenge", 0) +
-           d["ChallengeAckLimited"] == sent["rst"] + 1,
-           "challenge ACKs: at most one per 500 ms per connection, the rest "
-           "counted in AckSkippedChallenge",
-           "%d RSTs in %.1f s: ChallengeAcks +%d (%d at the other "
-           "connection), AckSkippedChallenge +%d, ChallengeAckLimited +%d" %
-           (sent["rst"], secs, d["ChallengeAcks"], len(got2),
-            d.get("AckSkippedChallenge", 0), d["ChallengeAckLimited"]))
-    tap.ok(len(acks) == challenged + probes - d.get("AckSkippedSeq", 0) and
-           closest(acks) >= LIMIT_GAP,
-           "challenge ACKs: the wire agrees, none closer than 500 ms",
-           "%d on the wire (%d challenges, %d probes, AckSkippedSeq +%d), the "
-           "closest two %.3f s apart%s" %
-           (len(acks), challenged, probes, d.get("AckSkippedSeq", 0),
-            closest(acks), sniffer_drops(conn.sn)))
-    tap.eq(len(got2), 1, "challenge ACKs: a flood at one connection leaves "
-           "another's challenge ACK in the same second (no shared budget to "
-           "count: CVE-2016-5696)")
-
-    # The namespace's budget, without the per-connection limit: drawn each
-    # second between half the limit and one and a half times it.
-    with sysctls("a", invalid_ratelimit_ms=0):
+@case(6)
+def challenge_limits():
+    conn2 = Conn(PORT + 2)
+    with sysctls("a", challenge_ack_limit=10):
         conn.exchange()
+        time.sleep(0.6)
         before = a_stats()
+        mark = len(conn.sn.all())
         t0 = time.monotonic()
         sent, total, rate, out = run_fuzzer("b", [
             "-m", "established", "-s", B, "-d", A, "-S", PORT,
-            "-D", conn.aport, "-i", "b0", "-c", "rst", "-n", 600,
-            "-M", 1000000])
+            "-D", conn.aport, "-i", "b0", "-c", "rst", "-n", 300,
+            "-M", 1000000, "-R", 250])
+        # The other connection, in the same second: still challenged.
+        conn2.exchange()
+        snd2, rcv2 = conn2.state()
+        mark2 = len(conn2.sn.all())
+        conn2.spoof(rcv2 + 100, 0, RST)
         secs = time.monotonic() - t0
+        got = conn.answers_after(mark, 0.3)
+        got2 = [g for g in conn2.answers_after(mark2) if g.is_(ACK) and
+                g.ack == rcv2]
         d = counters_delta(before, a_stats())
-        seconds = int(secs) + 2
-        tap.ok(d["ChallengeAcks"] >= 5 and
-               d["ChallengeAcks"] <= 14 * seconds and
-               d["ChallengeAcks"] + d["ChallengeAckLimited"] == sent["rst"],
-               "challenge ACKs: the namespace's budget (challenge_ack_limit "
-               "10) allows 5 to 14 a second, the rest counted in "
-               "ChallengeAckLimited",
-               "%d RSTs in %.1f s: ChallengeAcks +%d, ChallengeAckLimited "
-               "+%d" % (sent["rst"], secs, d["ChallengeAcks"],
-                        d["ChallengeAckLimited"]))
-        # Host b's budget is its own: an RST at b, spoofed from a, now.
-        snd, rcv = conn.state()
-        with ns("b"):
-            b_before = stats()
-        with ns("a"):
-            inject(A, B, segment(A, B, conn.aport, PORT, snd + 100, 0, RST))
-        time.sleep(0.3)
-        with ns("b"):
-            stat_b = counters_delta(b_before, stats())
-        tap.eq(stat_b["ChallengeAcks"], 1,
-               "challenge ACKs: the budget is per namespace (host b still "
-               "challenges while a is limited)")
-tap.ok(conn.alive() is True, "challenge ACKs: the connection lives on")
-conn2.close()
+        acks = [g for g in got if g.is_(ACK) and not g.len]
+        # vtcpfuzz's probe (out of the window) is answered first, and
+        # shares the connection's limit (last_oow_ack, as TCP's
+        # last_oow_ack_time).
+        probes = sum(n for k, n in sent.items() if k != "rst")
+        challenged = d["ChallengeAcks"] - len(got2)
+        tap.ok(challenged >= 1 and
+               d["ChallengeAcks"] + d.get("AckSkippedChallenge", 0) +
+               d["ChallengeAckLimited"] == sent["rst"] + 1,
+               "challenge ACKs: at most one per 500 ms per connection, the "
+               "rest counted in AckSkippedChallenge",
+               "%d RSTs in %.1f s: ChallengeAcks +%d (%d at the other "
+               "connection), AckSkippedChallenge +%d, "
+               "ChallengeAckLimited +%d" %
+               (sent["rst"], secs, d["ChallengeAcks"], len(got2),
+                d.get("AckSkippedChallenge", 0), d["ChallengeAckLimited"]))
+        tap.ok(len(acks) == challenged + probes - d.get("AckSkippedSeq", 0) and
+               closest(acks) >= LIMIT_GAP,
+               "challenge ACKs: the wire agrees, none closer than 500 ms",
+               "%d on the wire (%d challenges, %d probes, AckSkippedSeq "
+               "+%d), the closest two %.3f s apart%s" %
+               (len(acks), challenged, probes, d.get("AckSkippedSeq", 0),
+                closest(acks), sniffer_drops(conn.sn)))
+        tap.eq(len(got2), 1, "challenge ACKs: a flood at one connection "
+               "leaves another's challenge ACK in the same second (no shared "
+               "budget to count: CVE-2016-5696)")
+
+        # The namespace's budget, without the per-connection limit: drawn
+        # each second between half the limit and one and a half times it.
+        with sysctls("a", invalid_ratelimit_ms=0):
+            conn.exchange()
+            before = a_stats()
+            t0 = time.monotonic()
+            sent, total, rate, out = run_fuzzer("b", [
+                "-m", "established", "-s", B, "-d", A, "-S", PORT,
+                "-D", conn.aport, "-i", "b0", "-c", "rst", "-n", 600,
+                "-M", 1000000])
+            secs = time.monotonic() - t0
+            d = counters_delta(before, a_stats())
+            seconds = int(secs) + 2
+            tap.ok(d["ChallengeAcks"] >= 5 and
+                   d["ChallengeAcks"] <= 14 * seconds and
+                   d["ChallengeAcks"] + d["ChallengeAckLimited"] ==
+                   sent["rst"],
+                   "challenge ACKs: the namespace's budget "
+                   "(challenge_ack_limit 10) allows 5 to 14 a second, the "
+                   "rest counted in ChallengeAckLimited",
+                   "%d RSTs in %.1f s: ChallengeAcks +%d, ChallengeAckLimited "
+                   "+%d" % (sent["rst"], secs, d["ChallengeAcks"],
+                            d["ChallengeAckLimited"]))
+            # Host b's budget is its own: an RST at b, spoofed from a, now.
+            snd, rcv = conn.state()
+            with ns("b"):
+                b_before = stats()
+            with ns("a"):
+                inject(A, B, segment(A, B, conn.aport, PORT, snd + 100, 0,
+                                     RST))
+            time.sleep(0.3)
+            with ns("b"):
+                stat_b = counters_delta(b_before, stats())
+            tap.eq(stat_b["ChallengeAcks"], 1,
+                   "challenge ACKs: the budget is per namespace (host b still "
+                   "challenges while a is limited)")
+    tap.ok(conn.alive() is True, "challenge ACKs: the connection lives on")
+    conn2.close()
+
 
 # The control: an RST exactly at RCV.NXT is the peer's, and resets.
-conn.exchange()
-snd, rcv = conn.state()
-conn.spoof(rcv, 0, RST)
-time.sleep(0.3)
-try:
-    conn.c.send(b"z")
-    conn.c.recv(1)
-    res = "alive"
-except OSError as e:
-    res = e.errno
-tap.eq(res, errno.ECONNRESET, "control: an RST at RCV.NXT resets the "
-       "connection (the injection works)")
-conn.close()
+@case(1)
+def control_rst():
+    conn.exchange()
+    snd, rcv = conn.state()
+    conn.spoof(rcv, 0, RST)
+    time.sleep(0.3)
+    try:
+        conn.c.send(b"z")
+        conn.c.recv(1)
+        res = "alive"
+    except OSError as e:
+        res = e.errno
+    tap.eq(res, errno.ECONNRESET, "control: an RST at RCV.NXT resets the "
+           "connection (the injection works)")
+    conn.close()
+
 
 # RFC 5961 5.2 on a connection of its own: it may desynchronize it.
-conn = Conn(PORT + 1)
-injection(conn, "with an ACK below SND.UNA by more than was ever sent "
-          "(inside MAX.SND.WND)", lambda r: r, lambda s: s - 5000, ACK, None)
-injection(conn, "with an ACK below SND.UNA - MAX.SND.WND (RFC 5961 5.2)",
-          lambda r: r, lambda s: s - (1 << 30), ACK, None)
-conn.close()
+@case(2 * injection.results)
+def rfc5961_52():
+    conn = Conn(PORT + 1)
+    injection(conn, "with an ACK below SND.UNA by more than was ever sent "
+              "(inside MAX.SND.WND)", lambda r: r, lambda s: s - 5000, ACK,
+              None)
+    injection(conn, "with an ACK below SND.UNA - MAX.SND.WND (RFC 5961 5.2)",
+              lambda r: r, lambda s: s - (1 << 30), ACK, None)
+    conn.close()
+    tap.msg("%.0f s so far" % (time.monotonic() - T0))
 
 
 # 2. RFC 6528: initial sequence numbers.
-tap.msg("%.0f s so far" % (time.monotonic() - T0))
+ROLES = ("client", "server")	# whose ISNs: the SYNs', the SYN-ACKs'
+
+
 def collect_isns(same_port):
     """ISNs of host a's SYNs and host b's SYN-ACKs over ISNS connections,
     each closed by an RST (no TIME-WAIT), with the SYNs' times."""
@@ -463,28 +494,33 @@ def looks_random(isns):
                  min(bits), max(bits)))
 
 
-syns, synacks = collect_isns(False)
-for who, segs in (("client", syns), ("server", synacks)):
-    ok, diag = looks_random([g.seq for g in segs])
-    tap.ok(ok and len(segs) == ISNS, "RFC 6528: %s ISNs of %d connections "
-           "from as many ports look random" % (who, ISNS), diag)
-    tap.msg("%s ISNs, ports vary: %s" % (who, diag))
+@case(len(ROLES))
+def random_isns():
+    syns, synacks = collect_isns(False)
+    for who, segs in zip(ROLES, (syns, synacks)):
+        ok, diag = looks_random([g.seq for g in segs])
+        tap.ok(ok and len(segs) == ISNS, "RFC 6528: %s ISNs of %d connections "
+               "from as many ports look random" % (who, ISNS), diag)
+        tap.msg("%s ISNs, ports vary: %s" % (who, diag))
 
-syns, synacks = collect_isns(True)
-for who, segs in (("client", syns), ("server", synacks)):
-    diffs = [(b.seq - a.seq) & 0xFFFFFFFF for a, b in zip(segs, segs[1:])]
-    ticks = (segs[-1].t - segs[0].t) * 1e9 / 4096 if len(segs) > 1 else 0
-    ratio = sum(diffs) / ticks if ticks else 0
-    # Increments repeat when the loop runs at a steady pace (a quarter
-    # of them distinct is plenty to rule out a counter).
-    tap.ok(len(segs) == ISNS and all(0 < d < (1 << 31) for d in diffs) and
-           len(set(diffs)) > len(diffs) // 4 and 0.8 < ratio < 1.25,
-           "RFC 6528: %s ISNs of one 4-tuple reused %d times follow the "
-           "4.096 us clock (so old duplicates fall behind), no counter" %
-           (who, ISNS), "%d SYNs; ISN advance / clock ticks = %.3f; %d "
-           "distinct increments" % (len(segs), ratio, len(set(diffs))))
-    tap.msg("%s ISNs, one 4-tuple: advance / 4.096 us ticks = %.3f" %
-            (who, ratio))
+
+@case(len(ROLES))
+def isn_clock():
+    syns, synacks = collect_isns(True)
+    for who, segs in zip(ROLES, (syns, synacks)):
+        diffs = [(b.seq - a.seq) & 0xFFFFFFFF for a, b in zip(segs, segs[1:])]
+        ticks = (segs[-1].t - segs[0].t) * 1e9 / 4096 if len(segs) > 1 else 0
+        ratio = sum(diffs) / ticks if ticks else 0
+        # Increments repeat when the loop runs at a steady pace (a quarter
+        # of them distinct is plenty to rule out a counter).
+        tap.ok(len(segs) == ISNS and all(0 < d < (1 << 31) for d in diffs) and
+               len(set(diffs)) > len(diffs) // 4 and 0.8 < ratio < 1.25,
+               "RFC 6528: %s ISNs of one 4-tuple reused %d times follow the "
+               "4.096 us clock (so old duplicates fall behind), no counter" %
+               (who, ISNS), "%d SYNs; ISN advance / clock ticks = %.3f; %d "
+               "distinct increments" % (len(segs), ratio, len(set(diffs))))
+        tap.msg("%s ISNs, one 4-tuple: advance / 4.096 us ticks = %.3f" %
+                (who, ratio))
 
 
 # 3. A SYN with FIN at a listener is dropped unanswered, as TCP's
@@ -508,14 +544,23 @@ def listener_answers(flags, sport):
     return got
 
 
-got = listener_answers(SYN | FIN, 40101)
-tap.ok(not got, "a SYN with FIN at a listener is dropped unanswered (as "
-       "TCP)", "answers: %s" % got)
-got = listener_answers(SYN, 40102)
-tap.ok(len(got) == 1 and got[0].is_(SYN | ACK), "control: a plain SYN at "
-       "the same listener gets a SYN-ACK", "answers: %s" % got)
+@case(2)
+def syn_fin():
+    got = listener_answers(SYN | FIN, 40101)
+    tap.ok(not got, "a SYN with FIN at a listener is dropped unanswered (as "
+           "TCP)", "answers: %s" % got)
+    got = listener_answers(SYN, 40102)
+    tap.ok(len(got) == 1 and got[0].is_(SYN | ACK), "control: a plain SYN at "
+           "the same listener gets a SYN-ACK", "answers: %s" % got)
 
-refs, _ = wait_module_refs(0, 10)
-tap.eq(refs, 0, "nothing is left: module refcount 0")
-tap.msg("%.0f s in all" % (time.monotonic() - T0))
-tap.finish()
+
+@case(1)
+def nothing_left():
+    refs, _ = wait_module_refs(0, 10)
+    tap.eq(refs, 0, "nothing is left: module refcount 0")
+    tap.msg("%.0f s in all" % (time.monotonic() - T0))
+
+
+tap.run([rfc5961, rate_limits, timewait_burst, challenge_limits,
+         control_rst, rfc5961_52, random_isns, isn_clock, syn_fin,
+         nothing_left])

@@ -19,8 +19,8 @@ import socket
 import subprocess
 import time
 
-from vtcplib import (PROTO, SYN, V6, Tap, inject, listener, ns, segment,
-                     sh, sysctl, two_hosts, vsock)
+from vtcplib import (PROTO, SYN, V6, Tap, case, inject, listener, ns,
+                     segment, sh, sysctl, two_hosts, vsock)
 from vtcplib import addr, mss, net_addr, until_monitoring
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -34,7 +34,7 @@ A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
 SILENT = net_addr(9)		# a MAC nobody has: its SYNs go unanswered
 SPOOFED = net_addr(7)		# a SYN's forged source
 
-tap = Tap(43, family=True)
+tap = Tap(family=True)
 
 
 def end(a, port):
@@ -63,13 +63,18 @@ def ports(socks):
     return sorted((s["state"], s["sport"], s["dport"]) for s in socks)
 
 
+# Bad usage: (arguments, what stderr says)
+USAGE_ERRORS = ((["bogus"], "unknown command"),
+                (["ss", "--bogus"], "unrecognized option"),
+                (["ss", "state", "nosuch"], "unknown state"),
+                (["ss", "sport", "lt"], "bad condition"),
+                (["ladder", "-c", "0"], "bad count"))
+
+
+@case(len(USAGE_ERRORS) + 3)
 def usage_errors():
     """Exit 1 with a message for bad usage; 2 when the kernel says no."""
-    for args, msg in ((["bogus"], "unknown command"),
-                      (["ss", "--bogus"], "unrecognized option"),
-                      (["ss", "state", "nosuch"], "unknown state"),
-                      (["ss", "sport", "lt"], "bad condition"),
-                      (["ladder", "-c", "0"], "bad count")):
+    for args, msg in USAGE_ERRORS:
         rc, out, err = run("a", *args)
         tap.ok(rc == 1 and msg in err and not out,
                "vtcp %s: exit 1, \"%s\" on stderr" % (" ".join(args), msg),
@@ -127,7 +132,27 @@ def wait_for(fn, timeout=5.0):
         time.sleep(0.05)
 
 
-def check_ss(c, cp):
+def ss_filters(want_a, cp):
+    """ss filters on a's sockets: (arguments, the sockets they pick of
+    @want_a, made with client ports @cp)."""
+    return (
+        (["dport", "=", "5000"], [w for w in want_a if w[2] == 5000]),
+        (["dport", "!=", ":5000"], [("SYN-SENT", cp[3], 6000)]),
+        (["dport", "gt", "5000"], [("SYN-SENT", cp[3], 6000)]),
+        (["sport", "eq", str(cp[0])], [("ESTAB", cp[0], 5000)]),
+        (["sport", ">=", str(min(cp)), "sport", "<=", str(min(cp))],
+         [w for w in want_a if w[1] == min(cp)]),
+        (["dst", SILENT], [("SYN-SENT", cp[3], 6000)]),
+        (["dst", "fd00::/64:5000" if V6 else "10.0.0.0/24:5000",
+          "exclude", "time-wait"],
+         [w for w in want_a if w[2] == 5000 and w[0] != "TIME-WAIT"]),
+        (["state", "established", "state", "fin-wait-2"],
+         [w for w in want_a if w[0] in ("ESTAB", "FIN-WAIT-2")]))
+
+
+@case(9 + len(ss_filters([], [0] * 4)))
+def check_ss():
+    c, cp = clients, client_ports
     want_a = [("ESTAB", cp[0], 5000), ("FIN-WAIT-2", cp[1], 5000),
               ("SYN-SENT", cp[3], 6000), ("TIME-WAIT", cp[2], 5000)]
     got = wait_for(lambda: ports(ss_json("a", "-a")) == sorted(want_a) and
@@ -184,25 +209,15 @@ def check_ss(c, cp):
                                  re.escape(end(SILENT, 6000)), out),
            "ss -o state syn-sent: its SYN retransmission timer", out)
 
-    for args, want in (
-            (["dport", "=", "5000"], [w for w in want_a if w[2] == 5000]),
-            (["dport", "!=", ":5000"], [("SYN-SENT", cp[3], 6000)]),
-            (["dport", "gt", "5000"], [("SYN-SENT", cp[3], 6000)]),
-            (["sport", "eq", str(cp[0])], [("ESTAB", cp[0], 5000)]),
-            (["sport", ">=", str(min(cp)), "sport", "<=", str(min(cp))],
-             [w for w in want_a if w[1] == min(cp)]),
-            (["dst", SILENT], [("SYN-SENT", cp[3], 6000)]),
-            (["dst", "fd00::/64:5000" if V6 else "10.0.0.0/24:5000",
-              "exclude", "time-wait"],
-             [w for w in want_a if w[2] == 5000 and w[0] != "TIME-WAIT"]),
-            (["state", "established", "state", "fin-wait-2"],
-             [w for w in want_a if w[0] in ("ESTAB", "FIN-WAIT-2")])):
+    for args, want in ss_filters(want_a, cp):
         tap.eq(ports(ss_json("a", "-a", *args)), sorted(want),
                "ss -a %s: the kernel's bytecode/state filter picks the right "
                "sockets" % " ".join(args))
 
 
-def check_kill(c, cp):
+@case(4)
+def check_kill():
+    c, cp = clients, client_ports
     rc, _, err = run("a", "ss", "-K", "sport", str(cp[0]), caps=False)
     tap.ok(rc == 2 and "Operation not permitted" in err,
            "ss -K without CAP_NET_ADMIN: exit 2, EPERM", err)
@@ -222,6 +237,7 @@ def check_kill(c, cp):
            "the destroyed socket is gone from ss")
 
 
+@case(4)
 def check_stats():
     rc, out, _ = run("a", "stats", "-j")
     st = json.loads(out) if rc == 0 else {}
@@ -293,6 +309,7 @@ def transitions(events, sport, dport):
             e["dport"] == dport]
 
 
+@case(8)
 def check_monitor_and_ladder():
     files = {h: os.path.join(OUT, "cli-%s.json" % h) for h in "ab"}
     mons = {}
@@ -396,6 +413,7 @@ def check_ladder_merged(rc, out, err):
            "the arrows", "exit %d %s\n%s\n%s" % (rc, err, idx, out))
 
 
+@case(2)
 def check_fixture():
     """A recorded connection with a lost data segment and its RTO."""
     rc, out, err = run("a", "ladder", "--from", FIXTURE)
@@ -411,13 +429,6 @@ def check_fixture():
 
 
 two_hosts()
-usage_errors()
 lst, clients, servers, client_ports = known_sockets()
-check_ss(clients, client_ports)
-check_kill(clients, client_ports)
-check_stats()
-check_monitor_and_ladder()
-check_fixture()
-for sk in clients + servers + [lst]:
-    sk.close()
-tap.finish()
+tap.run([usage_errors, check_ss, check_kill, check_stats,
+         check_monitor_and_ladder, check_fixture])

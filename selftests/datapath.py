@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """The fast data path, mechanism by mechanism: window scaling, SACK blocks
-sent and used, fast retransmit without SACK, zero-window probes, memory
-limits under a slow reader, timestamps and PAWS, congestion control by
-name, Nagle and cork, software checksums and segmentation on a device
-that offloads nothing, and a long transfer through loss, reordering,
-duplication and corruption at once, both ways.
+sent and used (and a peer that reneges on them), fast retransmit without
+SACK, zero-window probes, memory limits under a slow reader, timestamps
+and PAWS, congestion control by name, Nagle and cork, software checksums
+and segmentation on a device that offloads nothing, and a long transfer
+through loss, reordering, duplication and corruption at once, both ways.
 
 Host a (10.0.0.1) and host b (10.0.0.2) talk over veth, or fd00::1 and
 fd00::2 with VTCP_FAMILY=6. Where a case needs a peer that misbehaves on
@@ -13,12 +13,10 @@ purpose, a RawPeer at 10.0.0.3 or fd00::3 (routed to a0, where no stack
 answers for it) crafts segments by hand. Every case asserts on segments a
 sniffer on a0 saw, on bytes compared by SHA-256, errnos or counters."""
 import errno
-import fcntl
 import os
 import select
 import socket
 import struct
-import termios
 import threading
 import time
 
@@ -27,7 +25,7 @@ from vtcplib import (ACK, FIN, SYN, RawPeer, Sniffer, Tap, case,
                      route_raw_peer, seq_add, sh, stat, stats, sysctl,
                      sysctl_str, sysctls, two_hosts, vsock, wait_after,
                      wait_stat)
-from vtcplib import addr, net_addr
+from vtcplib import addr, net_addr, sioc_inq, sioc_outq
 from vtcplib import SOL_VTCP, VTCP_CONGESTION, VTCP_CORK, VTCP_NODELAY
 from vtcpnl import vtcp_info
 
@@ -97,10 +95,6 @@ def move(src, dst, data):
         got["e"] = e
     t.join()
     return got.get("d") == data
-
-
-def ioctl_int(s, req):
-    return struct.unpack("i", fcntl.ioctl(s.fileno(), req, b"\0" * 4))[0]
 
 
 def sdiff(a, b):
@@ -267,11 +261,20 @@ def long_rto():
     return sysctls("b", rto_min_ms=3000, rto_initial_ms=3000)
 
 
-def raw_sender(port, rtt=0.0):
+def raw_sender(port, rtt=0.0, what=None, results=1):
     """b sends 10 segments' worth (10 x its MSS) to a RawPeer offering MSS
     1012 (1000 bytes of data beside timestamps), whose handshake makes
     b's first RTT sample at least @rtt seconds; returns what the cases
-    need, or None if that data did not all leave."""
+    need, or None if that data did not all leave, having failed the
+    caller's @results results about @what then."""
+    got = _raw_sender(port, rtt)
+    if not got and what:
+        for _ in range(results):
+            tap.ok(False, "%s: b did not send 10 segments" % what)
+    return got
+
+
+def _raw_sender(port, rtt):
     ls = listener(port)
     sn = sniffer()
     p = RawPeer(sn, 40000 + port % 1000, port, mss=1012, sack=True)
@@ -313,10 +316,8 @@ def sack_used():
     segments are SACKed above it (RFC 6675 IsLost, before three duplicate
     ACKs), a second hole without waiting for a partial ACK, and nothing
     SACKed is ever resent."""
-    got = raw_sender(9301)
+    got = raw_sender(9301, what="SACK recovery", results=3)
     if not got:
-        for _ in range(3):
-            tap.ok(False, "SACK recovery: b did not send 10 segments")
         return
     sn, p, s, mss, segs = got
     base = segs[0].seq
@@ -372,10 +373,8 @@ def rack_used():
     too few for RFC 6675, gets the hole resent by time, long before the
     RTO; and a lost retransmission is resent again once a segment sent
     after it is SACKed, again without the RTO."""
-    got = raw_sender(9351)
+    got = raw_sender(9351, what="RACK", results=2)
     if not got:
-        for _ in range(2):
-            tap.ok(False, "RACK: b did not send 10 segments")
         return
     sn, p, s, mss, segs = got
     base = segs[0].seq
@@ -434,9 +433,8 @@ def tail_loss_probe():
     with ns("b"):
         probes = stats()["LossProbes"]
     # An RTT of 300 ms: the probe (two of them on) cannot beat our ACK.
-    got = raw_sender(9371, rtt=0.3)
+    got = raw_sender(9371, rtt=0.3, what="TLP")
     if not got:
-        tap.ok(False, "TLP: b did not send 10 segments")
         return
     sn, p, s, mss, segs = got
     base = segs[0].seq
@@ -458,15 +456,54 @@ def tail_loss_probe():
     sn.close()
 
 
+@case(2)
+@sysctls("b", rto_min_ms=1000, rto_initial_ms=1000)
+def sack_reneged():
+    """16: the peer SACKs the whole flight, its first segment included,
+    and never acknowledges it: it reneged on its SACKs (RFC 2018 section
+    8), or they were forged. The tail loss probe has nothing to resend,
+    and the RTO must follow it, not another probe (RFC 8985 7.3); the RTO
+    takes the SACKs as void and resends the head (as Linux does)."""
+    # An RTT of 300 ms: the probe is due after the SACK.
+    got = raw_sender(9381, rtt=0.3, what="reneging", results=2)
+    if not got:
+        return
+    sn, p, s, mss, segs = got
+    base = segs[0].seq
+    with ns("b"):
+        before = stats()
+    p.echo(segs[-1])
+    m = p.mark()
+    p.send(ack=base, sacks=[(base, seq_add(base, 10 * mss))])
+    trig = wait_after(sn, m, lambda x: x.src == C and x.dst == B)
+    rx = wait_after(sn, m, lambda x: p.mine(x) and x.len > 0, timeout=4)
+    delta = rx[0].t - trig[0].t if rx and trig else 99
+    with ns("b"):
+        after = stats()
+    reneging = after.get("SackReneging", 0) - before.get("SackReneging", 0)
+    tap.ok(bool(rx) and rx[0].seq == base and 0.9 < delta < 3.0 and
+           reneging == 1,
+           "reneging: with every segment SACKed and none acknowledged, the "
+           "RTO resends the first, %.0f ms on (RTO 1000 ms; SackReneging "
+           "+%d)" % (delta * 1000, reneging),
+           "resent %r" % [(sdiff(x.seq, base), x.len) for x in rx])
+    p.send(ack=seq_add(base, 10 * mss))
+    end = time.monotonic() + 3
+    while sioc_outq(s) and time.monotonic() < end:
+        time.sleep(0.05)
+    tap.eq(sioc_outq(s), 0, "reneging: the peer's ACK of it all then "
+           "empties b's send queue")
+    abort(s)
+    sn.close()
+
+
 @case(3)
 @long_rto()
 def fast_retransmit():
     """6: without SACK, the third duplicate ACK resends the head."""
     with sysctls("b", sack=0):
-        got = raw_sender(9401)
+        got = raw_sender(9401, what="fast retransmit", results=3)
     if not got:
-        for _ in range(3):
-            tap.ok(False, "fast retransmit: b did not send 10 segments")
         return
     sn, p, s, mss, segs = got
     tap.ok(not p.opts.get("sack_perm") and "ts" in p.opts,
@@ -612,8 +649,8 @@ def memory_limits():
     fill()
     time.sleep(0.5)			# the windows close, the queues settle
     _, eagain = fill()
-    outq = ioctl_int(c, termios.TIOCOUTQ)
-    inq = ioctl_int(s, termios.FIONREAD)
+    outq = sioc_outq(c)
+    inq = sioc_inq(s)
     tap.ok(eagain and sndbuf // 4 <= outq <= sndbuf + GROWTH,
            "memory: a full send buffer gives EAGAIN with %d bytes queued "
            "(SO_SNDBUF %d, and the last segment's growth)" % (outq, sndbuf))
@@ -626,7 +663,7 @@ def memory_limits():
     def slow_reader():
         s.settimeout(10)
         while True:
-            inqs.append(ioctl_int(s, termios.FIONREAD))
+            inqs.append(sioc_inq(s))
             try:
                 d = s.recv(4096)
             except OSError:
@@ -648,7 +685,7 @@ def memory_limits():
             total += k
         except BlockingIOError:
             refused += 1
-        outqs.append(ioctl_int(c, termios.TIOCOUTQ))
+        outqs.append(sioc_outq(c))
     tap.ok(total >= 512 << 10 and not refused and
            max(outqs) <= sndbuf + GROWTH,
            "memory: POLLOUT comes only with room (%d sends after POLLOUT "
@@ -1002,9 +1039,8 @@ def spurious_recovery():
     echoing the retransmission's timestamp undoes nothing, until a D-SACK
     says the retransmission arrived twice (RFC 3708)."""
     for port, echo_first in ((9421, True), (9422, False)):
-        got = raw_sender(port)
+        got = raw_sender(port, what="spurious recovery")
         if not got:
-            tap.ok(False, "spurious recovery: b did not send 10 segments")
             continue
         sn, p, s, mss, segs = got
         base = segs[0].seq
@@ -1094,7 +1130,7 @@ def sndbuf_follows_cwnd():
 
 @case(1)
 def sockets_freed():
-    """16: once every socket is closed, none stays allocated. (Pages
+    """17: once every socket is closed, none stays allocated. (Pages
     charged are shown, not judged: since 6.0 the kernel keeps up to 1 MiB
     per CPU of them in per-CPU reserves.)"""
     # KASAN's quarantine keeps freed objects counted in the slab for a
@@ -1116,7 +1152,7 @@ CASES = [window_scaling, sack_blocks_sent, sack_used, rack_used,
          tail_loss_probe, fast_retransmit,
          zero_window, memory_limits, timestamps, congestion_control,
          nagle_and_cork, offloads_off, long_transfer, spurious_recovery,
-         sndbuf_follows_cwnd, sockets_freed]
+         sndbuf_follows_cwnd, sack_reneged, sockets_freed]
 only = os.environ.get("VTCP_DATAPATH_CASES")
 tap.run([c for i, c in enumerate(CASES)
          if not only or str(i + 1) in only.split(",")])

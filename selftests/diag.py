@@ -20,8 +20,8 @@ import subprocess
 import time
 from types import SimpleNamespace
 
-from vtcplib import (ACK, AF, FIN, PROTO, RST, SYN, V6, Sniffer, Tap, inject,
-                     ns, segment, sh, stats, sysctl, two_hosts, vsock)
+from vtcplib import (ACK, AF, FIN, PROTO, RST, SYN, V6, Sniffer, Tap, case,
+                     inject, ns, segment, sh, stats, sysctl, two_hosts, vsock)
 from vtcplib import addr, net_addr
 from vtcpnl import (BC_D_EQ, BC_D_GE, BC_S_EQ, CLOSE_WAIT, CLOSING,
                     ESTABLISHED, FIN_WAIT1, FIN_WAIT2, INET_DIAG_INFO,
@@ -41,7 +41,7 @@ PEER_WIN = 20000
 VTCP_INFO = 11
 EXT_INFO = 1 << (INET_DIAG_INFO - 1)
 
-tap = Tap(39, family=True)
+tap = Tap(family=True)
 two_hosts()
 with ns("a"):
     sysctl("msl_ms", MSL_MS)
@@ -206,6 +206,10 @@ def by_tuple(socks):
 
 # ---------------------------------------------------------------- cases
 
+DUMP = []	# the sockets full_dump() saw, which the later cases look at
+
+
+@case(6)
 def full_dump():
     got = settle()
     tap.eq({d.tuple: STATE_NAMES[d.state] for d in got},
@@ -242,10 +246,11 @@ def full_dump():
            i["rcv_wnd"] > 0 and i["snd_cwnd"] >= 1280,
            "dump: ESTABLISHED: sequence numbers, windows and the peer's MSS "
            "as the handshake set them", i)
-    return got
+    DUMP[:] = got
 
 
-def masks(got):
+@case(4)
+def masks():
     wrong = []
     for state in set(EXPECTED.values()):
         with ns("a"):
@@ -268,6 +273,7 @@ def masks(got):
     tap.eq(sel, [], "state mask: CLOSED selects nothing")
 
 
+@case(5)
 def filters():
     with ns("a"):
         d = Diag()
@@ -296,7 +302,9 @@ def filters():
            "%r %r" % (r, r2))
 
 
-def lookups(got):
+@case(5)
+def lookups():
+    got = DUMP
     wrong = []
     with ns("a"):
         d = Diag()
@@ -326,7 +334,8 @@ def lookups(got):
            "dump_one from another namespace: ENOENT (namespaces are apart)")
 
 
-def attributes(got):
+@case(3)
+def attributes():
     ext = (1 << (INET_DIAG_MEMINFO - 1)) | (1 << (INET_DIAG_SKMEMINFO - 1))
     with ns("a"):
         socks = by_tuple(Diag().dump(ext=ext | EXT_INFO))
@@ -347,7 +356,9 @@ def attributes(got):
            "attributes: INET_DIAG_INFO only when idiag_ext asks for it")
 
 
-def getsockopt_info(got):
+@case(3)
+def getsockopt_info():
+    got = DUMP
     d = by_tuple(got)[estab.tuple].info
     with ns("a"):
         i = info_of(estab.s)
@@ -374,7 +385,9 @@ def seq_shown(d):
     return {k: d.info[k] for k in SEQ_FIELDS if d.info and d.info[k]}
 
 
-def unprivileged_view(got):
+@case(2)
+def unprivileged_view():
+    got = DUMP
     """Without CAP_NET_ADMIN the same sockets and vtcp_info, but no
     sequence number: with one, a local user could inject into them."""
     mine = by_tuple(got)
@@ -404,6 +417,7 @@ def unprivileged_view(got):
            ones and [x.info for x in ones])
 
 
+@case(2)
 def other_views():
     with ns("b"):
         theirs = Diag().dump()
@@ -422,7 +436,9 @@ def sockstat():
     return {w[i]: int(w[i + 1]) for i in range(1, len(w) - 1, 2)}
 
 
-def destroy(got):
+@case(8)
+def destroy():
+    got = DUMP
     socks = by_tuple(got)
     with ns("a"):
         before = stats()["DiagDestroyed"]
@@ -481,6 +497,7 @@ def destroy(got):
     tap.eq(again[0], errno.ENOENT, "SOCK_DESTROY of a socket now gone: ENOENT")
 
 
+@case(1)
 def destroy_the_rest():
     """The FIN-WAIT, CLOSING and CLOSE-WAIT/LAST-ACK sockets would linger
     for minutes retransmitting to a peer that never answers."""
@@ -495,15 +512,5 @@ def destroy_the_rest():
            "LAST-ACK: the dump is empty", show(rest + left))
 
 
-got = full_dump()
-masks(got)
-filters()
-lookups(got)
-attributes(got)
-getsockopt_info(got)
-unprivileged_view(got)
-other_views()
-destroy(got)
-destroy_the_rest()
-peer.close()
-tap.finish()
+tap.run([full_dump, masks, filters, lookups, attributes, getsockopt_info,
+         unprivileged_view, other_views, destroy, destroy_the_rest])

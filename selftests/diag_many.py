@@ -10,7 +10,7 @@ import resource
 import threading
 import time
 
-from vtcplib import (ACK, FIN, Tap, counters_delta, inject, listener,
+from vtcplib import (ACK, FIN, Tap, case, counters_delta, inject, listener,
                      ns, segment, sh, stats, sysctl, two_hosts, vsock)
 from vtcplib import addr, net_addr
 from vtcpnl import (Diag, INET_DIAG_INFO, LISTEN, STATE_NAMES, SYN_SENT,
@@ -22,7 +22,7 @@ A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
 SILENT = net_addr(9)		# its MAC is nobody's: SYNs go unanswered
 LBASE, DPORT = 20000, 9000
 
-tap = Tap(9, family=True)
+tap = Tap(family=True)
 two_hosts()
 sh("ip -n a neigh replace %s lladdr 02:00:00:00:00:09 dev a0 nud permanent" %
    SILENT)
@@ -66,65 +66,70 @@ def expected(ls, cs):
         {(SYN_SENT, s.getsockname()[1], DPORT) for s in cs}
 
 
-with ns("a"):
-    t0 = time.monotonic()
-    ls = listeners(LBASE, N)
-    cs = connecting(N)
-    made = time.monotonic() - t0
-    want = expected(ls, cs)
-    batches = []
-    d = Diag(rcvbuf=64 * 1024)
-    t0 = time.monotonic()
-    got = d.dump(on_batch=batches.append)
-    took = time.monotonic() - t0
-tap.msg("%d sockets made in %.1f s, dumped in %.2f s in %d datagrams" %
-        (2 * N, made, took, len(batches)))
-keys = [key(x) for x in got]
-tap.eq(len(want), 2 * N, "10,000 sockets to dump")
-tap.ok(set(keys) == want and len(keys) == len(want),
-       "dump: all 10,000, none missing, none extra",
-       "%d got, %d missing, %d extra" % (len(keys), len(want - set(keys)),
-                                        len(set(keys) - want)))
-tap.ok(len(keys) == len(set(keys)) and
-       len({x.cookie for x in got}) == len(got) and len(batches) >= 10,
-       "dump: no socket twice (by 4-tuple and by cookie), over %d "
-       "datagrams" % len(batches))
+@case(6)
+def ten_thousand():
+    """10,000 sockets in one dump, then in one that sees some close and
+    others open while it runs."""
+    with ns("a"):
+        t0 = time.monotonic()
+        ls = listeners(LBASE, N)
+        cs = connecting(N)
+        made = time.monotonic() - t0
+        want = expected(ls, cs)
+        batches = []
+        d = Diag(rcvbuf=64 * 1024)
+        t0 = time.monotonic()
+        got = d.dump(on_batch=batches.append)
+        took = time.monotonic() - t0
+    tap.msg("%d sockets made in %.1f s, dumped in %.2f s in %d datagrams" %
+            (2 * N, made, took, len(batches)))
+    keys = [key(x) for x in got]
+    tap.eq(len(want), 2 * N, "10,000 sockets to dump")
+    tap.ok(set(keys) == want and len(keys) == len(want),
+           "dump: all 10,000, none missing, none extra",
+           "%d got, %d missing, %d extra" % (len(keys), len(want - set(keys)),
+                                            len(set(keys) - want)))
+    tap.ok(len(keys) == len(set(keys)) and
+           len({x.cookie for x in got}) == len(got) and len(batches) >= 10,
+           "dump: no socket twice (by 4-tuple and by cookie), over %d "
+           "datagrams" % len(batches))
 
-# Churn: once the first datagram is read, close some and open others.
-with ns("a"):
-    gone_l, gone_c = ls[:CHURN // 2], cs[:CHURN // 2]
-    stable_l, stable_c = ls[CHURN // 2:], cs[CHURN // 2:]
-    stable = expected(stable_l, stable_c)
-    new = []
-    seen = []
+    # Churn: once the first datagram is read, close some and open others.
+    with ns("a"):
+        gone_l, gone_c = ls[:CHURN // 2], cs[:CHURN // 2]
+        stable_l, stable_c = ls[CHURN // 2:], cs[CHURN // 2:]
+        stable = expected(stable_l, stable_c)
+        new = []
+        seen = []
 
-    def churn(n):
-        if seen:
-            return
-        seen.append(n)
-        for s in gone_l + gone_c:
+        def churn(n):
+            if seen:
+                return
+            seen.append(n)
+            for s in gone_l + gone_c:
+                s.close()
+            new.extend(listeners(LBASE + N, CHURN // 2))
+            new.extend(connecting(CHURN // 2, DPORT + 1))
+        d = Diag(rcvbuf=16 * 1024)
+        got = d.dump(on_batch=churn)
+    keys = [key(x) for x in got]
+    tap.ok(seen and seen[0] < 2 * N and stable <= set(keys),
+           "dump with %d sockets closed and %d opened after its first "
+           "datagram: every socket that lived through it is there" %
+           (CHURN, CHURN), "after %s; %d missing" %
+           (seen, len(stable - set(keys))))
+    tap.ok(len(keys) == len(set(keys)) and
+           len({x.cookie for x in got}) == len(got),
+           "dump with churn: still no socket twice (%d sockets)" % len(keys))
+
+    with ns("a"):
+        for s in stable_l + stable_c + new:
             s.close()
-        new.extend(listeners(LBASE + N, CHURN // 2))
-        new.extend(connecting(CHURN // 2, DPORT + 1))
-    d = Diag(rcvbuf=16 * 1024)
-    got = d.dump(on_batch=churn)
-keys = [key(x) for x in got]
-tap.ok(seen and seen[0] < 2 * N and stable <= set(keys),
-       "dump with %d sockets closed and %d opened after its first "
-       "datagram: every socket that lived through it is there" %
-       (CHURN, CHURN), "after %s; %d missing" %
-       (seen, len(stable - set(keys))))
-tap.ok(len(keys) == len(set(keys)) and
-       len({x.cookie for x in got}) == len(got),
-       "dump with churn: still no socket twice (%d sockets)" % len(keys))
-
-with ns("a"):
-    for s in stable_l + stable_c + new:
-        s.close()
-    left = Diag().dump()
-tap.eq(len(left), 0, "all closed: the dump is empty")
+        left = Diag().dump()
+    tap.eq(len(left), 0, "all closed: the dump is empty")
 
 
+@case(3)
 def teardown_race(n=300, port=7400):
     """Dump (with vtcp_info) in a loop while @n connections close, enter
     TIME-WAIT and leave it."""
@@ -233,5 +238,4 @@ def teardown_race(n=300, port=7400):
             d2["TimeWaitExpired"]))
 
 
-teardown_race()
-tap.finish()
+tap.run([ten_thousand, teardown_race])

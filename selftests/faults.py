@@ -25,9 +25,9 @@ import subprocess
 import threading
 import time
 
-from vtcplib import (B, Tap, listener, module_refs, ns, recv_exactly,
-                     show_sockets, sysctl, two_hosts, vsock, vtcp_states,
-                     wait_module_refs)
+from vtcplib import (B, Tap, call_timed_out, case, listener, module_refs, ns,
+                     recv_exactly, show_sockets, sysctl, two_hosts, vsock,
+                     vtcp_states, wait_module_refs)
 
 DEBUGFS = "/sys/kernel/debug"
 KNOBS = ("failslab", "fail_page_alloc")
@@ -35,7 +35,7 @@ SECONDS = float(os.environ.get("VTCP_FAULTS_SECONDS", 20))
 THREADS = 8
 SIZE = 64 << 10
 PORT = 7500
-tap = Tap(7)
+tap = Tap()
 
 
 def knob(fault, name, value=None):
@@ -122,10 +122,9 @@ def worker(ls_addr, stop, result):
                 result["corrupt"] += 1	# a reply of the wrong hash
             else:
                 result["short"] += 1	# the peer gave up: an error there
-        except socket.timeout:
-            result["errors"]["timeout"] = result["errors"].get("timeout", 0) + 1
         except OSError as e:
-            name = errno.errorcode.get(e.errno, str(e.errno))
+            name = "timeout" if call_timed_out(e) else \
+                errno.errorcode.get(e.errno, str(e.errno))
             result["errors"][name] = result["errors"].get(name, 0) + 1
         finally:
             if c:
@@ -176,8 +175,77 @@ def in_use(host):
     return None
 
 
-rng = can_inject()
-if not rng:
+@case(4)
+def under_faults():
+    """Fail allocations with vtcp on the stack while connections run."""
+    result = {"good": 0, "corrupt": 0, "short": 0, "bad_in": 0, "errors": {}}
+    stop = threading.Event()
+    injected_failures()			# forget what the log held
+    inject(rng, 10)
+    srv = threading.Thread(target=server, args=(ls, stop, result))
+    srv.start()
+    workers = [threading.Thread(target=worker, args=((B, PORT), stop, result))
+               for _ in range(THREADS)]
+    t0 = time.monotonic()
+    for w in workers:
+        w.start()
+    time.sleep(SECONDS)
+    stop.set()
+    for w in workers:
+        w.join(60)
+    hung = [w for w in workers if w.is_alive()]
+    inject(rng, 0)
+    srv.join(5)
+    fails = injected_failures()
+    tap.msg("%.0f s: %d exchanges right, %d short (the peer failed), "
+            "errors %r; %d failures injected (ratelimited count)" %
+            (time.monotonic() - t0, result["good"], result["short"],
+             result["errors"], fails))
+    tap.ok(fails > 0, "allocations with vtcp on the stack were failed "
+           "(%d FAULT_INJECTION lines)" % fails)
+    tap.ok(not hung, "every call returned: no thread hung (%d of %d)" %
+           (len(hung), THREADS))
+    tap.ok(result["errors"] or result["short"],
+           "some connections failed, with errors: %r" % result["errors"])
+    tap.ok(result["corrupt"] == 0 and result["bad_in"] == 0,
+           "no connection delivered wrong bytes (%d exchanges right)" %
+           result["good"])
+
+
+@case(3)
+def after_faults():
+    """Injection off: the stack works, and everything goes."""
+    good = {"good": 0, "corrupt": 0, "short": 0, "bad_in": 0, "errors": {}}
+    stop2 = threading.Event()
+    srv2 = threading.Thread(target=server, args=(ls, stop2, good))
+    srv2.start()
+    done = threading.Event()
+    one = threading.Thread(target=lambda: (worker((B, PORT), done, good)))
+    one.start()
+    time.sleep(1)
+    done.set()
+    one.join(30)
+    stop2.set()
+    srv2.join(5)
+    tap.ok(good["good"] > 0 and not good["errors"],
+           "injection off: connections work again (%d exchanges, errors %r)" %
+           (good["good"], good["errors"]))
+    ls.close()
+    refs, secs = wait_module_refs(base - 1, 30)
+    tap.ok(refs is not None and refs <= base - 1,
+           "every socket and TIME-WAIT entry goes: module refcount %s, "
+           "was %s with the listener (%.1f s)" % (refs, base, secs),
+           "left: a %r, b %r" % (vtcp_states("a"), vtcp_states("b")))
+    if refs is None or refs > base - 1:
+        show_sockets(tap)
+    used = (in_use("a"), in_use("b"))
+    tap.ok(used == (0, 0), "no vtcp socket is in use in either namespace "
+           "(a %r, b %r)" % used)
+
+
+@case(under_faults.results + after_faults.results)
+def no_fault_injection():
+    """Every result of the two cases, skipped, by name."""
     for name in ("allocations with vtcp on the stack were failed",
                  "every call returned: no thread hung",
                  "some connections failed, with errors",
@@ -187,7 +255,11 @@ if not rng:
                  "no vtcp socket is in use in either namespace"):
         tap.skip(name, "no fault injection with a stack filter in this "
                  "kernel (the debug kernel has it: make check-debug)")
-    tap.finish()
+
+
+rng = can_inject()
+if not rng:
+    tap.run([no_fault_injection])
 
 two_hosts()
 for h in ("a", "b"):
@@ -200,66 +272,4 @@ for h in ("a", "b"):
 ls = listener(PORT)
 ls.listen(64)
 base = module_refs()
-result = {"good": 0, "corrupt": 0, "short": 0, "bad_in": 0, "errors": {}}
-stop = threading.Event()
-injected_failures()			# forget what the log held
-inject(rng, 10)
-srv = threading.Thread(target=server, args=(ls, stop, result))
-srv.start()
-workers = [threading.Thread(target=worker, args=((B, PORT), stop, result))
-           for _ in range(THREADS)]
-t0 = time.monotonic()
-for w in workers:
-    w.start()
-time.sleep(SECONDS)
-stop.set()
-for w in workers:
-    w.join(60)
-hung = [w for w in workers if w.is_alive()]
-inject(rng, 0)
-srv.join(5)
-fails = injected_failures()
-tap.msg("%.0f s: %d exchanges right, %d short (the peer failed), errors %r; "
-        "%d failures injected (ratelimited count)" %
-        (time.monotonic() - t0, result["good"], result["short"],
-         result["errors"], fails))
-tap.ok(fails > 0, "allocations with vtcp on the stack were failed "
-       "(%d FAULT_INJECTION lines)" % fails)
-tap.ok(not hung, "every call returned: no thread hung (%d of %d)" %
-       (len(hung), THREADS))
-tap.ok(result["errors"] or result["short"],
-       "some connections failed, with errors: %r" % result["errors"])
-tap.ok(result["corrupt"] == 0 and result["bad_in"] == 0,
-       "no connection delivered wrong bytes (%d exchanges right)" %
-       result["good"])
-
-# Injection off: the stack works, and everything goes.
-good = {"good": 0, "corrupt": 0, "short": 0, "bad_in": 0, "errors": {}}
-stop2 = threading.Event()
-srv2 = threading.Thread(target=server, args=(ls, stop2, good))
-srv2.start()
-done = threading.Event()
-one = threading.Thread(target=lambda: (worker((B, PORT), done, good)))
-one.start()
-time.sleep(1)
-done.set()
-one.join(30)
-stop2.set()
-srv2.join(5)
-tap.ok(good["good"] > 0 and not good["errors"],
-       "injection off: connections work again (%d exchanges, errors %r)" %
-       (good["good"], good["errors"]))
-ls.close()
-refs, secs = wait_module_refs(base - 1, 30)
-tap.ok(refs is not None and refs <= base - 1,
-       "every socket and TIME-WAIT entry goes: module refcount %s, "
-       "was %s with the listener (%.1f s)" % (refs, base, secs),
-       "left: a %r, b %r" % (vtcp_states("a"), vtcp_states("b")))
-if refs is None or refs > base - 1:
-    show_sockets(tap)
-
-
-used = (in_use("a"), in_use("b"))
-tap.ok(used == (0, 0), "no vtcp socket is in use in either namespace "
-       "(a %r, b %r)" % used)
-tap.finish()
+tap.run([under_faults, after_faults])

@@ -18,8 +18,9 @@ import socket
 import struct
 import time
 
-from vtcplib import (V6, Tap, as_container_root, listener, ns, sh, stats,
-                     sysctl, sysctls, two_hosts, vsock)
+from vtcplib import (V6, Tap, as_container_root, case, connected_pair,
+                     listener, ns, recv_exactly, sh, stats, sysctl, sysctls,
+                     two_hosts, vsock)
 from vtcplib import addr, net_addr
 from vtcpnl import (A_EV_DADDR, A_EV_DADDR6, A_EV_SADDR, A_EV_SADDR6,
                     A_EV_TYPE, A_STATS, A_STATS_RESET,
@@ -33,7 +34,7 @@ MSL_MS = 300
 A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
 UNREACHABLE = net_addr(9)
 
-tap = Tap(33, family=True)
+tap = Tap(family=True)
 two_hosts()
 sh("ip netns del c 2>/dev/null; ip netns add c && ip -n c link set lo up")
 for h in ("a", "b"):
@@ -67,6 +68,7 @@ def shorts(evs):
 
 # ---------------------------------------------------------------- counters
 
+@case(5)
 def counters():
     with ns("a"):
         g = Genl()
@@ -97,6 +99,27 @@ def counters():
            "then they are 0", after)
 
 
+# Bad requests: (what, payload, flags, errnos, extack text)
+BAD_REQUESTS = [
+    ("an attribute past VTCP_A_MAX for this command",
+     genl_hdr(CMD_GET_STATS) + attr(6, b"\0\0\0\0"), 0,
+     {errno.EINVAL}, "Unknown attribute type"),
+    ("VTCP_A_STATS, which no request carries",
+     genl_hdr(CMD_GET_STATS) + attr(A_STATS), 0, {errno.EINVAL},
+     "Unsupported attribute"),
+    ("the RESET flag with a payload",
+     genl_hdr(CMD_GET_STATS) + attr(A_STATS_RESET, b"\1\0\0\0"), 0,
+     {errno.EINVAL, errno.ERANGE}, "policy"),
+    ("an attribute longer than the message",
+     genl_hdr(CMD_GET_STATS) + struct.pack("=HH", 64, A_STATS_RESET),
+     0, {errno.EINVAL}, ""),
+    ("a nonzero reserved field",
+     struct.pack("=BBH", CMD_GET_STATS, 1, 7), 0, {errno.EINVAL},
+     "reserved"),
+]
+
+
+@case(len(BAD_REQUESTS) + 3)
 def malformed():
     with ns("a"):
         g = Genl()
@@ -104,25 +127,8 @@ def malformed():
 
         def req(payload, flags=0, typ=None):
             return g.request(fam if typ is None else typ, flags, payload)
-        cases = [
-            ("an attribute past VTCP_A_MAX for this command",
-             genl_hdr(CMD_GET_STATS) + attr(6, b"\0\0\0\0"), 0,
-             {errno.EINVAL}, "Unknown attribute type"),
-            ("VTCP_A_STATS, which no request carries",
-             genl_hdr(CMD_GET_STATS) + attr(A_STATS), 0, {errno.EINVAL},
-             "Unsupported attribute"),
-            ("the RESET flag with a payload",
-             genl_hdr(CMD_GET_STATS) + attr(A_STATS_RESET, b"\1\0\0\0"), 0,
-             {errno.EINVAL, errno.ERANGE}, "policy"),
-            ("an attribute longer than the message",
-             genl_hdr(CMD_GET_STATS) + struct.pack("=HH", 64, A_STATS_RESET),
-             0, {errno.EINVAL}, ""),
-            ("a nonzero reserved field",
-             struct.pack("=BBH", CMD_GET_STATS, 1, 7), 0, {errno.EINVAL},
-             "reserved"),
-        ]
         results = []
-        for desc, payload, flags, want, text in cases:
+        for desc, payload, flags, want, text in BAD_REQUESTS:
             e, msg = expect_errno(lambda: req(payload, flags))
             results.append((desc, e, msg))
             tap.ok(e in want and text in msg,
@@ -174,13 +180,7 @@ def matches(out, inn):
 def connection(port, active):
     """Open, talk, close (@active first); events of a and b."""
     drain()
-    ls = listener(port)
-    with ns("a"):
-        c = vsock()
-        c.settimeout(5)
-        c.connect((B, port))
-    s, _ = ls.accept()
-    s.settimeout(5)
+    c, s = connected_pair(port, timeout=5, server_timeout=5)
     cport = c.getsockname()[1]
     ends = {"a": c, "b": s}
     other = "b" if active == "a" else "a"
@@ -188,11 +188,11 @@ def connection(port, active):
     eof = ends[other].recv(10)
     ends[other].close()
     time.sleep(2 * MSL_MS / 1000 + 0.5)		# TIME-WAIT runs out
-    ls.close()
     return (cport, eof, events_of("a", (cport, port)),
             events_of("b", (cport, port)))
 
 
+@case(4)
 def rfc_order(active):
     cport, eof, ea, eb = connection(PORT + (active == "b"), active)
     roles = {"a": "active" if active == "a" else "passive",
@@ -219,6 +219,7 @@ def rfc_order(active):
            "(TIME-WAIT too), b's listener and child; time only grows" % tag)
 
 
+@case(4)
 def retransmissions():
     with ns("a"), sysctls(rto_initial_ms=100, syn_retries=2):
         before = stats()
@@ -259,18 +260,14 @@ def no_timers(evs):
     return [x for x in shorts(evs) if not x.startswith("timer")]
 
 
+@case(3)
 def disconnect():
     """connect(AF_UNSPEC) goes through the table as DISCONNECT: an
     established connection is reset, a connecting one dropped quietly,
     and the socket, CLOSED, connects again."""
     port = PORT + 6
     drain()
-    ls = listener(port)
-    with ns("a"):
-        c = vsock()
-        c.settimeout(5)
-        c.connect((B, port))
-    s, _ = ls.accept()
+    c, s = connected_pair(port, timeout=5)
     cport = c.getsockname()[1]
     err = unspec_connect(c)
     ea, eb = events_of("a", (cport, port)), events_of("b", (cport, port))
@@ -280,10 +277,12 @@ def disconnect():
            "connect(AF_UNSPEC), ESTABLISHED: DISCONNECT to CLOSED, then an "
            "RST, which resets the peer",
            "errno %d; a: %r; b: %r" % (err, shorts(ea), shorts(eb)))
+    ls = listener(port)
     c.connect((B, port))
     s2, _ = ls.accept()
     c.sendall(b"again")
-    tap.ok(s2.recv(5) == b"again", "... and the socket connects again")
+    tap.ok(recv_exactly(s2, 5) == b"again",
+           "... and the socket connects again")
     for x in (c, s, s2, ls):
         x.close()
     time.sleep(2 * MSL_MS / 1000 + 0.5)		# TIME-WAIT runs out
@@ -302,6 +301,7 @@ def disconnect():
     c.close()
 
 
+@case(1)
 def cookie_child():
     """A SYN cookie's child (syncookies=2) is born in SYN-RECEIVED as
     any child, and the ACK that made it establishes it through the table."""
@@ -309,12 +309,7 @@ def cookie_child():
     with ns("b"):
         sysctl("syncookies", 2)
     drain()
-    ls = listener(port)
-    with ns("a"):
-        c = vsock()
-        c.settimeout(5)
-        c.connect((B, port))
-    s, _ = ls.accept()
+    c, s = connected_pair(port, timeout=5)
     cport = c.getsockname()[1]
     with ns("b"):
         sysctl("syncookies", 1)
@@ -324,12 +319,13 @@ def cookie_child():
                 "SYN-RECEIVED>ESTABLISHED:ACK_OF_SYN"],
            "a SYN cookie's child: born in SYN-RECEIVED, then ESTABLISHED "
            "on ACK_OF_SYN")
-    for x in (c, s, ls):
+    for x in (c, s):
         x.close()
     time.sleep(2 * MSL_MS / 1000 + 0.5)		# TIME-WAIT runs out
     drain()
 
 
+@case(1)
 def isolation():
     with ns("c"):
         theirs = Diag().dump()
@@ -341,6 +337,7 @@ def isolation():
            (len(heard), len(theirs), {k: v for k, v in cstats.items() if v}))
 
 
+@case(2)
 def events_need_net_admin():
     """The events carry every segment's sequence numbers: a local user
     who heard them could inject into any connection."""
@@ -364,22 +361,20 @@ def no_pointers(evs):
            bad[:3])
 
 
-malformed()
-rfc_order("a")
-rfc_order("b")
-retransmissions()
-disconnect()
-cookie_child()
-counters()
-events_need_net_admin()
-isolation()
-with ns("a"):
-    ls = listener(PORT + 5, host="a", addr=A)
-    drain()
-    c = vsock()
-    c.connect((A, PORT + 5))
-    s, _ = ls.accept()
-no_pointers(subs["a"].events())
-for x in (c, s, ls):
-    x.close()
-tap.finish()
+@case(1)
+def own_events():
+    """A connection over a's loopback: what its events carry."""
+    with ns("a"):
+        ls = listener(PORT + 5, host="a", addr=A)
+        drain()
+        c = vsock()
+        c.connect((A, PORT + 5))
+        s, _ = ls.accept()
+    no_pointers(subs["a"].events())
+    for x in (c, s, ls):
+        x.close()
+
+
+tap.run([malformed, (rfc_order, "a"), (rfc_order, "b"), retransmissions,
+         disconnect, cookie_child, counters, events_need_net_admin,
+         isolation, own_events])

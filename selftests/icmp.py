@@ -31,8 +31,8 @@ import tempfile
 import threading
 import time
 
-from vtcplib import (AF, DEBUG_KERNEL, SYN, V6, Sniffer, Tap, _csum, mss,
-                     ns, sh, stats, sysctl, sysctls, u32_match,
+from vtcplib import (AF, DEBUG_KERNEL, SYN, V6, Sniffer, Tap, _csum, case,
+                     mss, ns, sh, stats, sysctl, sysctls, u32_match,
                      until_monitoring, vsock)
 from vtcpnl import vtcp_info
 
@@ -73,7 +73,7 @@ else:
                                           "IP_RECVERR")
     ORIGIN = 2			# SO_EE_ORIGIN_ICMP
 
-tap = Tap(29, family=True)
+tap = Tap(family=True)
 
 
 def routed_hosts():
@@ -244,6 +244,7 @@ def error_queue(c):
             if lvl == SOL_RECVERR and typ == RECVERR]
 
 
+@case(4)
 def case_unreachable_in_syn_sent(typ, code, want, counter, name, port,
                                  info=0):
     drop_vtcp_at_b(True)
@@ -320,6 +321,7 @@ def tcp_reference_errno(dst, want):
     return want if again == [want, want] else terr
 
 
+@case(2)
 def case_router_says_unreachable(dst, want, what):
     before = counters("a")
     err, took = errno_of_connect(dst, vsock)
@@ -353,6 +355,7 @@ def sport_of(c):
     return c.getsockname()[1]
 
 
+@case(4)
 def case_soft_error(port):
     c, s = established(port)
     i = info_of(c)
@@ -451,6 +454,7 @@ def transfer(port, nbytes, timeout):
     return result.get("n", 0), result.get("digest") == want.digest(), took, info
 
 
+@case(3)
 def case_pmtu(port):
     before = counters("a")
     n, ok, took, info = transfer(port, BULK, 60)
@@ -493,6 +497,7 @@ def until_event(path, kind, timeout=15):
         time.sleep(0.05)
 
 
+@case(2)
 def case_pmtu_shown(port):
     """The PMTU change as vtcp monitor and vtcp ss -i show it. The monitor
     is known to listen before the connection opens, and its pmtu event
@@ -542,6 +547,7 @@ def transfer_probing(probing, port, size):
     return n, ok, took, info, {k: after[k] - before[k] for k in after}
 
 
+@case(5)
 def case_black_hole(port):
     flush_pmtu()
     drop_icmp_at_r(True)
@@ -574,6 +580,7 @@ def case_black_hole(port):
     drop_icmp_at_r(False)
 
 
+@case(1)
 def case_redirect(port):
     """r tells a to reach b through another router on a's link: the
     route follows (a redirect from the gateway in use, to a neighbour).
@@ -609,6 +616,7 @@ def case_redirect(port):
     flush_pmtu()
 
 
+@case(1)
 def case_sysctl():
     with ns("a"):
         ok = [sysctl("mtu_probing") == 0]
@@ -621,6 +629,7 @@ def case_sysctl():
     tap.ok(all(ok), "mtu_probing: 0 by default; -1 and 3 refused (EINVAL)")
 
 
+@case(1)
 def case_no_socket():
     before = counters("a")
     forge_icmp(UNREACH, PORT_UNREACH, 40000, 40001, 1)
@@ -632,34 +641,30 @@ def case_no_socket():
 
 
 routed_hosts()
-case_sysctl()
-case_no_socket()
 if V6:
     # IPv6's protocol unreachable: a parameter problem pointing at the
     # next header field (icmpv6_err_convert(): EPROTO, hard).
-    case_unreachable_in_syn_sent(4, 1, errno.EPROTO, "IcmpParamProb",
-                                 "parameter problem (unrecognized next "
-                                 "header)", 7001, info=6)
-else:
-    case_unreachable_in_syn_sent(UNREACH, 2, errno.ENOPROTOOPT,
-                                 "IcmpUnreach", "protocol unreachable", 7001)
-case_unreachable_in_syn_sent(UNREACH, PORT_UNREACH, errno.ECONNREFUSED,
-                             "IcmpUnreach", "port unreachable", 7002)
-if V6:
+    proto_unreachable = (case_unreachable_in_syn_sent, 4, 1, errno.EPROTO,
+                         "IcmpParamProb", "parameter problem (unrecognized "
+                         "next header)", 7001, 6)
     # An unreachable route is "no route" to Linux's IPv6 too
     # (ip6_pkt_discard()), as is the lack of one.
-    case_router_says_unreachable(NOWHERE_HOST, errno.ENETUNREACH,
-                                 "unreachable route (no route, code 0)")
-    case_router_says_unreachable(NOWHERE_NET, errno.ENETUNREACH,
-                                 "missing route (no route, code 0)")
+    router_says = [(case_router_says_unreachable, NOWHERE_HOST,
+                    errno.ENETUNREACH, "unreachable route (no route, code 0)"),
+                   (case_router_says_unreachable, NOWHERE_NET,
+                    errno.ENETUNREACH, "missing route (no route, code 0)")]
 else:
-    case_router_says_unreachable(NOWHERE_HOST, errno.EHOSTUNREACH,
-                                 "unreachable route (host unreachable)")
-    case_router_says_unreachable(NOWHERE_NET, errno.ENETUNREACH,
-                                 "missing route (net unreachable)")
-case_soft_error(7100)
-case_redirect(7150)
-case_pmtu(7200)
-case_pmtu_shown(7250)
-case_black_hole(7300)
-tap.finish()
+    proto_unreachable = (case_unreachable_in_syn_sent, UNREACH, 2,
+                         errno.ENOPROTOOPT, "IcmpUnreach",
+                         "protocol unreachable", 7001)
+    router_says = [(case_router_says_unreachable, NOWHERE_HOST,
+                    errno.EHOSTUNREACH,
+                    "unreachable route (host unreachable)"),
+                   (case_router_says_unreachable, NOWHERE_NET,
+                    errno.ENETUNREACH, "missing route (net unreachable)")]
+tap.run([case_sysctl, case_no_socket, proto_unreachable,
+         (case_unreachable_in_syn_sent, UNREACH, PORT_UNREACH,
+          errno.ECONNREFUSED, "IcmpUnreach", "port unreachable", 7002)] +
+        router_says +
+        [(case_soft_error, 7100), (case_redirect, 7150), (case_pmtu, 7200),
+         (case_pmtu_shown, 7250), (case_black_hole, 7300)])

@@ -21,12 +21,12 @@ import subprocess
 import threading
 import time
 
-from vtcplib import (ACK, AF, IP_HLEN, SYN, V6, Tap, addr, mss, ns,
+from vtcplib import (ACK, AF, IP_HLEN, SYN, V6, Tap, addr, case, mss, ns,
                      parse_options, pcap_segs, seq_add, sh, stats, sysctl,
                      two_hosts, vsock)
 
 SIZE = 2 << 20
-tap = Tap(21, family=True)
+tap = Tap(family=True)
 A, B = addr("a"), addr("b")		# the hosts in this run's family
 two_hosts()
 pcap = "/tmp/interop.pcap"
@@ -130,14 +130,6 @@ def direction(name, server_ns, server_sock, server_addr, client_ns, client_sock)
            "%s: 2 MiB server->client arrive intact" % name)
 
 
-direction("vtcp client -> Linux TCP server", "a", tcp, (A, 8001), "b", vsock)
-# 20 ms on the way back: a path holding more than 64 KiB, which Linux can
-# only fill if it scales vtcp's window.
-sh("ip netns exec b tc qdisc add dev b0 root netem delay 20ms limit 10000")
-direction("Linux TCP client -> vtcp server", "b", vsock, (B, 8002), "a", tcp)
-sh("ip netns exec b tc qdisc del dev b0 root")
-
-
 def refused(client_ns, sock, addr):
     with ns(client_ns):
         c = sock()
@@ -149,12 +141,6 @@ def refused(client_ns, sock, addr):
             return e.errno
         finally:
             c.close()
-
-
-tap.eq(refused("b", vsock, (A, 8999)), 111,
-       "vtcp connect to a closed Linux TCP port: ECONNREFUSED")
-tap.eq(refused("a", tcp, (B, 8999)), 111,
-       "Linux TCP connect to a closed vtcp port: ECONNREFUSED")
 
 
 def teardown(closer):
@@ -181,18 +167,6 @@ def teardown(closer):
     return eof and words == b"last words" and eof2
 
 
-tap.ok(teardown("vtcp"), "teardown started by vtcp: half-close, data, EOF both ways")
-tap.ok(teardown("tcp"), "teardown started by Linux TCP: half-close, data, EOF both ways")
-
-last = -1				# let tcpdump catch up before it stops
-while os.path.getsize(pcap) + os.path.getsize(pcap_a) != last:
-    last = os.path.getsize(pcap) + os.path.getsize(pcap_a)
-    time.sleep(1)
-for d in (dump, dump_a):
-    d.terminate()
-    d.wait()
-
-
 def tshark(path):
     return subprocess.run(["tshark", "-r", path, "-d", "ip.proto==253,tcp",
                            "-T", "fields", "-e", "tcp.flags.str",
@@ -207,39 +181,13 @@ def tshark(path):
                           capture_output=True, text=True)
 
 
-out = tshark(pcap)
-rows = [l.split("\t") for l in out.stdout.splitlines() if l]
-flags = [r[0] for r in rows]
-tap.ok(out.returncode == 0 and len(rows) > 100,
-       "tshark decodes the capture as TCP (%d segments)" % len(rows), out.stderr)
-syns = [r for r in rows if "S" in r[0]]
-tap.ok(len(syns) >= 8 and all(r[4] for r in syns),
-       "tshark: every SYN and SYN-ACK carries an MSS option", syns)
-tap.ok(any("F" in f for f in flags) and any("R" in f for f in flags),
-       "tshark: FINs of the teardowns and RSTs of the refusals are there")
-data = sum(int(r[3] or 0) for r in rows)
-tap.ok(data >= 4 * SIZE, "tshark: the 4 x 2 MiB add up (%d bytes)" % data)
-tap.ok(all("S" not in r[0] or r[4] in ("", None) or
-           64 <= int(r[4]) <= mss() for r in rows),
-       "tshark: MSS options fit the 1500-byte link (at most %d)" % mss())
-
-
-def handshake_options(server_port):
+def handshake_options(rows, server_port):
     """The options tshark found in the SYN and SYN-ACK to @server_port."""
     syn = [r for r in rows if "S" in r[0] and "A" not in r[0] and
            r[2] == str(server_port)]
     synack = [r for r in rows if "S" in r[0] and "A" in r[0] and
               r[1] == str(server_port)]
     return [(r[5], bool(r[6]), bool(r[7]), r[8]) for r in syn[:1] + synack[:1]]
-
-
-for port, who in ((8001, "vtcp -> Linux TCP"), (8002, "Linux TCP -> vtcp")):
-    got = handshake_options(port)
-    tap.ok(len(got) == 2 and
-           all(sp and ts and ws != "" for _, sp, ts, ws in got),
-           "tshark: %s: SYN and SYN-ACK both carry SACK-permitted, "
-           "timestamps and window scale" % who,
-           "(src, sack_perm, ts, wscale): %r" % got)
 
 
 def window_kept(rows, server_port, sender):
@@ -294,22 +242,6 @@ def sdiff(a, b):
     return d - (1 << 32) if d >= 1 << 31 else d
 
 
-segs_a = pcap_segs(pcap_a)
-# Scaled: Linux had more in flight than any window field said unscaled
-# (how far its window grows depends on the machine's speed, not on vtcp).
-flight, beyond, win, raw = window_used(segs_a, A)
-tap.ok(len(segs_a) > 100 and win > 65535 and flight > raw and beyond <= 0,
-       "on a0: Linux TCP sending to vtcp uses vtcp's scaled window: vtcp "
-       "offers up to %d bytes (fields up to %d), Linux has up to %d in "
-       "flight, %d beyond it (%d segments)" % (win, raw, flight,
-                                               max(beyond, 0), len(segs_a)))
-flight, beyond, win = window_kept(rows, 8001, B)
-tap.ok(beyond <= 0 and flight > 0,
-       "tshark on b0: vtcp sending to Linux TCP keeps within Linux's scaled "
-       "window (up to %d offered, %d in flight, %d beyond)" %
-       (win, flight, max(beyond, 0)))
-
-
 def linux_stat(host, name):
     """Linux's counter @name (nstat) in @host's namespace."""
     out = subprocess.run(["ip", "netns", "exec", host, "nstat", "-azs", name],
@@ -318,32 +250,124 @@ def linux_stat(host, name):
                if len(f) > 1 and f[0] == name)
 
 
+@case(4)
+def transfers():
+    """2 MiB each way, vtcp as the client, then as the server."""
+    direction("vtcp client -> Linux TCP server", "a", tcp, (A, 8001), "b",
+              vsock)
+    # 20 ms on the way back: a path holding more than 64 KiB, which Linux
+    # can only fill if it scales vtcp's window.
+    sh("ip netns exec b tc qdisc add dev b0 root netem delay 20ms "
+       "limit 10000")
+    direction("Linux TCP client -> vtcp server", "b", vsock, (B, 8002), "a",
+              tcp)
+    sh("ip netns exec b tc qdisc del dev b0 root")
+
+
+@case(2)
+def refusals():
+    tap.eq(refused("b", vsock, (A, 8999)), 111,
+           "vtcp connect to a closed Linux TCP port: ECONNREFUSED")
+    tap.eq(refused("a", tcp, (B, 8999)), 111,
+           "Linux TCP connect to a closed vtcp port: ECONNREFUSED")
+
+
+@case(2)
+def teardowns():
+    tap.ok(teardown("vtcp"),
+           "teardown started by vtcp: half-close, data, EOF both ways")
+    tap.ok(teardown("tcp"),
+           "teardown started by Linux TCP: half-close, data, EOF both ways")
+
+
+# The connections whose SYN and SYN-ACK options tshark checks: (server
+# port, who connects to whom)
+HANDSHAKES = ((8001, "vtcp -> Linux TCP"), (8002, "Linux TCP -> vtcp"))
+
+
+@case(5 + len(HANDSHAKES) + 2)
+def the_capture():
+    """What tshark and the segments captured on a0 show of the connections
+    so far."""
+    last = -1				# let tcpdump catch up before it stops
+    while os.path.getsize(pcap) + os.path.getsize(pcap_a) != last:
+        last = os.path.getsize(pcap) + os.path.getsize(pcap_a)
+        time.sleep(1)
+    for d in (dump, dump_a):
+        d.terminate()
+        d.wait()
+    out = tshark(pcap)
+    rows = [l.split("\t") for l in out.stdout.splitlines() if l]
+    flags = [r[0] for r in rows]
+    tap.ok(out.returncode == 0 and len(rows) > 100,
+           "tshark decodes the capture as TCP (%d segments)" % len(rows),
+           out.stderr)
+    syns = [r for r in rows if "S" in r[0]]
+    tap.ok(len(syns) >= 8 and all(r[4] for r in syns),
+           "tshark: every SYN and SYN-ACK carries an MSS option", syns)
+    tap.ok(any("F" in f for f in flags) and any("R" in f for f in flags),
+           "tshark: FINs of the teardowns and RSTs of the refusals are there")
+    data = sum(int(r[3] or 0) for r in rows)
+    tap.ok(data >= 4 * SIZE, "tshark: the 4 x 2 MiB add up (%d bytes)" % data)
+    tap.ok(all("S" not in r[0] or r[4] in ("", None) or
+               64 <= int(r[4]) <= mss() for r in rows),
+           "tshark: MSS options fit the 1500-byte link (at most %d)" % mss())
+    for port, who in HANDSHAKES:
+        got = handshake_options(rows, port)
+        tap.ok(len(got) == 2 and
+               all(sp and ts and ws != "" for _, sp, ts, ws in got),
+               "tshark: %s: SYN and SYN-ACK both carry SACK-permitted, "
+               "timestamps and window scale" % who,
+               "(src, sack_perm, ts, wscale): %r" % got)
+    segs_a = pcap_segs(pcap_a)
+    # Scaled: Linux had more in flight than any window field said
+    # unscaled (how far its window grows depends on the machine's speed,
+    # not on vtcp).
+    flight, beyond, win, raw = window_used(segs_a, A)
+    tap.ok(len(segs_a) > 100 and win > 65535 and flight > raw and beyond <= 0,
+           "on a0: Linux TCP sending to vtcp uses vtcp's scaled window: vtcp "
+           "offers up to %d bytes (fields up to %d), Linux has up to %d in "
+           "flight, %d beyond it (%d segments)" %
+           (win, raw, flight, max(beyond, 0), len(segs_a)))
+    flight, beyond, win = window_kept(rows, 8001, B)
+    tap.ok(beyond <= 0 and flight > 0,
+           "tshark on b0: vtcp sending to Linux TCP keeps within Linux's "
+           "scaled window (up to %d offered, %d in flight, %d beyond)" %
+           (win, flight, max(beyond, 0)))
+
+
 # D-SACK (RFC 2883) both ways: netem duplicates segments on both veths,
 # so each receiver gets data twice and says so; each sender must read it.
 # vtcp's side duplicates more: netem copies its bursts (GSO) whole, about
 # 70 for 2 MiB, where Linux's leave a0 one segment each.
 LINUX_DSACK = ("TcpExtTCPDSACKRecv", "TcpExtTCPDSACKOldSent",
                "TcpExtTCPDSACKOfoSent")
-linux0 = {k: linux_stat("a", k) for k in LINUX_DSACK}
-with ns("b"):
-    vtcp0 = stats()
-for host, dup in (("a", 5), ("b", 15)):
-    sh("ip netns exec %s tc qdisc add dev %s0 root netem duplicate %d%% "
-       "limit 10000" % (host, host, dup))
-direction("D-SACK, segments duplicated both ways", "a", tcp, (A, 8005), "b",
-          vsock)
-for host in ("a", "b"):
-    sh("ip netns exec %s tc qdisc del dev %s0 root" % (host, host))
-linux = {k: linux_stat("a", k) - linux0[k] for k in LINUX_DSACK}
-with ns("b"):
-    vtcp = {k: v - vtcp0.get(k, 0) for k, v in stats().items()}
-tap.ok(vtcp["DSackSent"] > 0 and linux["TcpExtTCPDSACKRecv"] > 0,
-       "D-SACK: vtcp reports what Linux sent twice, and Linux reads it "
-       "(vtcp DSackSent +%d, Linux TCPDSACKRecv +%d)" %
-       (vtcp["DSackSent"], linux["TcpExtTCPDSACKRecv"]))
-sent = linux["TcpExtTCPDSACKOldSent"] + linux["TcpExtTCPDSACKOfoSent"]
-tap.ok(sent > 0 and vtcp["DSackRecv"] > 0,
-       "D-SACK: Linux reports what vtcp sent twice, and vtcp reads it "
-       "(Linux TCPDSACK*Sent +%d, vtcp DSackRecv +%d)" %
-       (sent, vtcp["DSackRecv"]))
-tap.finish()
+
+
+@case(4)
+def dsack():
+    linux0 = {k: linux_stat("a", k) for k in LINUX_DSACK}
+    with ns("b"):
+        vtcp0 = stats()
+    for host, dup in (("a", 5), ("b", 15)):
+        sh("ip netns exec %s tc qdisc add dev %s0 root netem duplicate %d%% "
+           "limit 10000" % (host, host, dup))
+    direction("D-SACK, segments duplicated both ways", "a", tcp, (A, 8005),
+              "b", vsock)
+    for host in ("a", "b"):
+        sh("ip netns exec %s tc qdisc del dev %s0 root" % (host, host))
+    linux = {k: linux_stat("a", k) - linux0[k] for k in LINUX_DSACK}
+    with ns("b"):
+        vtcp = {k: v - vtcp0.get(k, 0) for k, v in stats().items()}
+    tap.ok(vtcp["DSackSent"] > 0 and linux["TcpExtTCPDSACKRecv"] > 0,
+           "D-SACK: vtcp reports what Linux sent twice, and Linux reads it "
+           "(vtcp DSackSent +%d, Linux TCPDSACKRecv +%d)" %
+           (vtcp["DSackSent"], linux["TcpExtTCPDSACKRecv"]))
+    sent = linux["TcpExtTCPDSACKOldSent"] + linux["TcpExtTCPDSACKOfoSent"]
+    tap.ok(sent > 0 and vtcp["DSackRecv"] > 0,
+           "D-SACK: Linux reports what vtcp sent twice, and vtcp reads it "
+           "(Linux TCPDSACK*Sent +%d, vtcp DSackRecv +%d)" %
+           (sent, vtcp["DSackRecv"]))
+
+
+tap.run([transfers, refusals, teardowns, the_capture, dsack])

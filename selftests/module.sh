@@ -5,6 +5,7 @@
 # (valid, taken, out of range), module pinning by open sockets, and
 # autoloading by socket().
 
+# shellcheck disable=SC2317 # the cases run through ktap_run
 cd "$(dirname "$0")" || exit 1
 . ./lib.sh
 
@@ -34,31 +35,46 @@ insmod_refused() {
 		dmesg_says "$why"
 }
 
-ktap_header 15
+# Registration, and the module pinned by an open socket.
+load_and_unload() {
+	vtcp_load
+	ktap_check "insmod registers the protocol" listed_in_protocols
+	ktap_check "socket(AF_INET, SOCK_STREAM, 253) succeeds" can_open 253
 
-vtcp_load
-ktap_check "insmod registers the protocol" listed_in_protocols
-ktap_check "socket(AF_INET, SOCK_STREAM, 253) succeeds" can_open 253
+	hold_open 253
+	ktap_check "rmmod is refused while a socket is open" \
+		eval '! rmmod vtcp 2>/dev/null && vtcp_loaded'
+	release
+	ktap_check "rmmod succeeds once the socket is closed" rmmod vtcp
+	ktap_check "rmmod unregisters the protocol" eval '! listed_in_protocols'
+}
+ktap_case load_and_unload 5
 
-hold_open 253
-ktap_check "rmmod is refused while a socket is open" \
-	eval '! rmmod vtcp 2>/dev/null && vtcp_loaded'
-release
-ktap_check "rmmod succeeds once the socket is closed" rmmod vtcp
-ktap_check "rmmod unregisters the protocol" eval '! listed_in_protocols'
+proto_254() {
+	vtcp_load proto=254
+	ktap_check "proto=254: socket() on 254 works" can_open 254
+	ktap_check "proto=254: socket() on 253 fails" eval '! can_open 253'
+	ktap_check "proto=254: parameter visible in sysfs" \
+		grep -qx 254 /sys/module/vtcp/parameters/proto
+}
+ktap_case proto_254 3
 
-vtcp_load proto=254
-ktap_check "proto=254: socket() on 254 works" can_open 254
-ktap_check "proto=254: socket() on 253 fails" eval '! can_open 253'
-ktap_check "proto=254: parameter visible in sysfs" \
-	grep -qx 254 /sys/module/vtcp/parameters/proto
+protocols_taken() {
+	ktap_check "proto=6 (TCP's) is refused" insmod_refused "IP protocol 6 is already taken" proto=6
+	ktap_check "proto=17 (UDP's) is refused" insmod_refused "IP protocol 17 is already taken" proto=17
+}
+ktap_case protocols_taken 2
 
-ktap_check "proto=6 (TCP's) is refused" insmod_refused "IP protocol 6 is already taken" proto=6
-ktap_check "proto=17 (UDP's) is refused" insmod_refused "IP protocol 17 is already taken" proto=17
-for p in 0 255 300 -1; do
-	ktap_check "proto=$p is refused as out of range" \
-		insmod_refused "proto=$p is out of range" proto=$p
-done
+OUT_OF_RANGE=(0 255 300 -1)
+out_of_range() {
+	local p
+
+	for p in "${OUT_OF_RANGE[@]}"; do
+		ktap_check "proto=$p is refused as out of range" \
+			insmod_refused "proto=$p is out of range" "proto=$p"
+	done
+}
+ktap_case out_of_range ${#OUT_OF_RANGE[@]}
 
 # Autoload: socket() makes the kernel ask modprobe for
 # net-pf-2-proto-253-type-1, which modules.alias (built by depmod from our
@@ -85,6 +101,10 @@ autoload() {
 	echo "$old" >/proc/sys/kernel/modprobe
 	grep -q 'net-pf-2-proto-253-type-1' "$asked" && [ $ok = 0 ] && vtcp_loaded
 }
-ktap_check "socket() autoloads the module through its alias" autoload
 
-ktap_finish
+autoloading() {
+	ktap_check "socket() autoloads the module through its alias" autoload
+}
+ktap_case autoloading 1
+
+ktap_run load_and_unload proto_254 protocols_taken out_of_range autoloading

@@ -14,7 +14,7 @@ import random
 import socket
 import struct
 
-from vtcplib import AF, Tap, addr, listener, ns, two_hosts, vsock
+from vtcplib import AF, Tap, addr, case, listener, ns, two_hosts, vsock
 from vtcpnl import (NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE,
                     NLMSG_ERROR, SOCK_DESTROY, SOCK_DIAG_BY_FAMILY, Diag,
                     Genl, attr, diag_req, genl_hdr, sockid)
@@ -29,7 +29,7 @@ EXPECTED = {0, errno.EINVAL, errno.ENOENT, errno.EOPNOTSUPP, errno.ERANGE,
 A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
 OTHER_AF = socket.AF_INET if AF == socket.AF_INET6 else socket.AF_INET6
 
-tap = Tap(6, family=True)
+tap = Tap(family=True)
 rng = random.Random(SEED)
 tap.msg("seed %d, %d rounds (VTCP_FUZZ_SEED=%d replays)" % (SEED, ROUNDS,
                                                            SEED))
@@ -164,48 +164,62 @@ def names(seen):
                      for k, v in sorted(seen.items(), key=str))
 
 
-with ns("a"):
-    d = Diag()
-    d.sock.settimeout(5)
-    seen, odd = fuzz(d, diag_message, ROUNDS // 2)
-tap.msg("sock_diag: " + names(seen))
-tap.ok(not odd, "sock_diag: %d malformed requests, each answered with an "
-       "error or a result, none hangs" % (ROUNDS // 2), odd[:5])
+@case(1)
+def diag_fuzz():
+    with ns("a"):
+        d = Diag()
+        d.sock.settimeout(5)
+        seen, odd = fuzz(d, diag_message, ROUNDS // 2)
+    tap.msg("sock_diag: " + names(seen))
+    tap.ok(not odd, "sock_diag: %d malformed requests, each answered with an "
+           "error or a result, none hangs" % (ROUNDS // 2), odd[:5])
 
-with ns("a"):
-    d = Diag()
-    raw = [b"\0" * 3, struct.pack("=IHHII", 8, 20, 5, 1, 0),
-           struct.pack("=IHHII", 400, 20, 5, 1, 0) + b"\0" * 16]
-    for data in raw:
-        d.send_raw(data)	# cut below, or claiming past, the datagram
-    after = d.dump()
-tap.ok(len(after) == 1 and after[0].dport == 7300,
-       "sock_diag: truncated netlink headers are dropped; the socket still "
-       "dumps the one connection of a")
 
-with ns("a"):
-    g = Genl()
-    g.sock.settimeout(5)
-    seen, odd = fuzz(g, lambda: genl_message(g.family), ROUNDS // 2)
-tap.msg("genetlink: " + names(seen))
-tap.ok(not odd, "genetlink: %d malformed requests, each answered with an "
-       "error or a result, none hangs" % (ROUNDS // 2), odd[:5])
-tap.ok(seen.get(errno.EINVAL, 0) > ROUNDS // 20 and
-       seen.get(0, 0) > 0,
-       "genetlink: most are refused with EINVAL, a few valid ones work",
-       names(seen))
+@case(1)
+def truncated_headers():
+    with ns("a"):
+        d = Diag()
+        raw = [b"\0" * 3, struct.pack("=IHHII", 8, 20, 5, 1, 0),
+               struct.pack("=IHHII", 400, 20, 5, 1, 0) + b"\0" * 16]
+        for data in raw:
+            d.send_raw(data)	# cut below, or claiming past, the datagram
+        after = d.dump()
+    tap.ok(len(after) == 1 and after[0].dport == 7300,
+           "sock_diag: truncated netlink headers are dropped; the socket "
+           "still dumps the one connection of a")
 
-c.sendall(b"still there")
-s.settimeout(5)
-c.settimeout(5)
-s.sendall(s.recv(100))
-echo = c.recv(100)
-with ns("a"):
-    st = Genl().stats()
-    socks = Diag().dump()
-tap.ok(echo == b"still there" and len(socks) == 1,
-       "afterwards: a's connection still carries data and dumps")
-tap.ok(st["InSegs"] > 0, "afterwards: the counters still answer, and count")
-for x in (c, s, ls):
-    x.close()
-tap.finish()
+
+@case(2)
+def genl_fuzz():
+    with ns("a"):
+        g = Genl()
+        g.sock.settimeout(5)
+        seen, odd = fuzz(g, lambda: genl_message(g.family), ROUNDS // 2)
+    tap.msg("genetlink: " + names(seen))
+    tap.ok(not odd, "genetlink: %d malformed requests, each answered with an "
+           "error or a result, none hangs" % (ROUNDS // 2), odd[:5])
+    tap.ok(seen.get(errno.EINVAL, 0) > ROUNDS // 20 and
+           seen.get(0, 0) > 0,
+           "genetlink: most are refused with EINVAL, a few valid ones work",
+           names(seen))
+
+
+@case(2)
+def afterwards():
+    c.sendall(b"still there")
+    s.settimeout(5)
+    c.settimeout(5)
+    s.sendall(s.recv(100))
+    echo = c.recv(100)
+    with ns("a"):
+        st = Genl().stats()
+        socks = Diag().dump()
+    tap.ok(echo == b"still there" and len(socks) == 1,
+           "afterwards: a's connection still carries data and dumps")
+    tap.ok(st["InSegs"] > 0,
+           "afterwards: the counters still answer, and count")
+    for x in (c, s, ls):
+        x.close()
+
+
+tap.run([diag_fuzz, truncated_headers, genl_fuzz, afterwards])

@@ -40,13 +40,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vtcplib import Tap, PROTO, V6, addr, two_hosts, _libc
+from vtcplib import Tap, PROTO, V6, addr, case, two_hosts, _libc
 from runlib import (FAM, HERE, VTCP, Opens, can_trap, listening, run, start,
                     url, wait_out)
 
 PROBE = os.path.join(HERE, "run_probe")
 
-tap = Tap(26, family=True)
+tap = Tap(family=True)
 
 
 # ---- 1. no vtcp: exit 2, CMD never runs -----------------------------------
@@ -61,6 +61,7 @@ def insmod():
     return subprocess.run(["insmod", mod]).returncode == 0
 
 
+@case(2)
 def no_vtcp():
     marker = tempfile.mktemp()
     if not rmmod():
@@ -94,6 +95,7 @@ def refuse_seccomp():
         os._exit(99)		# PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP
 
 
+@case(1)
 def no_seccomp():
     what = "seccomp() refused (a kernel without it, simulated): exit 2, " \
         "says so, CMD not run"
@@ -109,23 +111,7 @@ def no_seccomp():
            "status %d, stderr %r" % (r.returncode, r.stderr))
 
 
-def seccomp_there():
-    """Whether vtcp run can trap socket() in this kernel; if not (no
-    CONFIG_SECCOMP_FILTER), that it says so, exits 2 and does not run
-    CMD, and the cases that need it skip."""
-    there, r = can_trap()
-    if there:
-        return True
-    tap.ok(r.returncode == 2 and "seccomp" in r.stderr and not r.cmd_ran,
-           "no seccomp user notification: exit 2, says so, CMD not run",
-           "status %d, stderr %r" % (r.returncode, r.stderr))
-    tap.msg("this kernel cannot trap socket(): %s" % r.stderr.strip())
-    for i in range(tap.plan - tap.n):
-        tap.skip("case %d of vtcp run" % (tap.n + 1),
-                 "no seccomp user notification in this kernel")
-    return False
-
-
+@case(3)
 def exit_status():
     r = run([VTCP, "-P", str(PROTO), "run", "--", "true"])
     tap.eq(r.returncode, 0, "vtcp -P %d run: the module's protocol" % PROTO)
@@ -137,6 +123,7 @@ def exit_status():
 
 # ---- 3. which sockets change ----------------------------------------------
 
+@case(4)
 def probe_sockets():
     linkage = run([PROBE, "linkage"]).stdout.strip()
     tap.msg("run_probe is linked %s" % linkage)
@@ -208,6 +195,7 @@ print("client", c.getsockopt(socket.SOL_SOCKET, socket.SO_PROTOCOL),
 """
 
 
+@case(2)
 def python_pair():
     port, size = 7101, 1 << 20
     opens = Opens(tap)
@@ -227,6 +215,7 @@ def python_pair():
     opens.check("python3")
 
 
+@case(2)
 def probe_pair():
     port, size = 7102, 3 << 20
     opens = Opens(tap)
@@ -249,6 +238,7 @@ def probe_pair():
     opens.check("run_probe")
 
 
+@case(4)
 def http_server():
     port = 7103
     d = tempfile.mkdtemp()
@@ -287,6 +277,7 @@ def http_server():
     shutil.rmtree(d)
 
 
+@case(2)
 def socat():
     if not shutil.which("socat"):
         tap.skip("socat to socat", "no socat")
@@ -333,6 +324,7 @@ print(forked, "tcp%s protocol=%d " % (sys.argv[1], int(sys.argv[3]))
 """
 
 
+@case(1)
 def inheritance():
     r = run([VTCP, "run", "--", "python3", "-c", FORKER, FAM, PROBE,
              str(PROTO)], "a")
@@ -341,6 +333,7 @@ def inheritance():
            "%r %r" % (r.stdout, r.stderr))
 
 
+@case(2)
 def daemon():
     port, size = 7105, 1 << 20
     opens = Opens(tap)
@@ -367,6 +360,7 @@ def daemon():
     opens.check("daemon")
 
 
+@case(2)
 def netns_move():
     port = 7106
     opens = Opens(tap)
@@ -387,6 +381,7 @@ def netns_move():
 
 # ---- 6. cost --------------------------------------------------------------
 
+@case(1)
 def cost():
     n = "100"	# calls a round; run_probe shows the best of 5 rounds
     plain = run([PROBE, "time", n, str(PROTO)], "a")
@@ -402,23 +397,31 @@ def cost():
            under.stderr)
 
 
+# The cases that need vtcp run to trap socket()
+TRAPPING = [exit_status, probe_sockets, python_pair, probe_pair, http_server,
+            socat, inheritance, daemon, netns_move, cost]
+
+
+@case(sum(c.results for c in TRAPPING))
+def seccomp_missing():
+    """vtcp run cannot trap socket() in this kernel (no
+    CONFIG_SECCOMP_FILTER): it says so, exits 2 and does not run CMD; the
+    results of the cases that need it are skipped."""
+    _, r = can_trap()
+    tap.ok(r.returncode == 2 and "seccomp" in r.stderr and not r.cmd_ran,
+           "no seccomp user notification: exit 2, says so, CMD not run",
+           "status %d, stderr %r" % (r.returncode, r.stderr))
+    tap.msg("this kernel cannot trap socket(): %s" % r.stderr.strip())
+    for i in range(seccomp_missing.results - 1):
+        tap.skip("case %d of vtcp run" % (tap.n + 1),
+                 "no seccomp user notification in this kernel")
+
+
 def main():
     two_hosts()
-    no_vtcp()
-    no_seccomp()
-    if not seccomp_there():
-        tap.finish()
-    exit_status()
-    probe_sockets()
-    python_pair()
-    probe_pair()
-    http_server()
-    socat()
-    inheritance()
-    daemon()
-    netns_move()
-    cost()
-    tap.finish()
+    there, _ = can_trap()
+    tap.run([no_vtcp, no_seccomp] +
+            (TRAPPING if there else [seccomp_missing]))
 
 
 main()

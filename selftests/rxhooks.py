@@ -29,7 +29,7 @@ import struct
 import subprocess
 import time
 
-from vtcplib import (ACK, AF, PSH, RST, SYN, V6, Sniffer, Tap, addr,
+from vtcplib import (ACK, AF, PSH, RST, SYN, V6, Sniffer, Tap, addr, case,
                      connected_pair, counters_delta, inject, ns,
                      recv_exactly, segment, sh, stats, sysctl, two_hosts)
 
@@ -37,7 +37,7 @@ SO_ATTACH_FILTER, SO_DETACH_FILTER = 26, 27
 IP_XFRM_POLICY, IPV6_XFRM_POLICY = 17, 35
 PORT = 7900
 
-tap = Tap(13, family=True)
+tap = Tap(family=True)
 _libc = ctypes.CDLL(None, use_errno=True)
 two_hosts()
 for h in ("a", "b"):
@@ -103,27 +103,32 @@ def blocked_then_passed(port, desc, block, unblock, counter=None):
 
 
 # 1. Socket filters.
-before = b_stats()
-c, s = connected_pair(PORT, before=lambda c: attach(c, ACCEPT),
-                      listener_before=lambda ls: attach(ls, ACCEPT),
-                      timeout=5)
-data = os.urandom(200000)
-c.sendall(data)
-got = recv_exactly(s, len(data))
-s.sendall(b"back")
-back = c.recv(16)
-d = counters_delta(before, b_stats())
-tap.ok(got == data and back == b"back" and d.get("InFilterDrop", 0) == 0,
-       "a filter that accepts everything: 200 KB one way, a reply the "
-       "other, nothing counted in InFilterDrop", d.get("InFilterDrop"))
-c.close()
-s.close()
+@case(1)
+def accepting_filter():
+    before = b_stats()
+    c, s = connected_pair(PORT, before=lambda c: attach(c, ACCEPT),
+                          listener_before=lambda ls: attach(ls, ACCEPT),
+                          timeout=5)
+    data = os.urandom(200000)
+    c.sendall(data)
+    got = recv_exactly(s, len(data))
+    s.sendall(b"back")
+    back = c.recv(16)
+    d = counters_delta(before, b_stats())
+    tap.ok(got == data and back == b"back" and d.get("InFilterDrop", 0) == 0,
+           "a filter that accepts everything: 200 KB one way, a reply the "
+           "other, nothing counted in InFilterDrop", d.get("InFilterDrop"))
+    c.close()
+    s.close()
 
-blocked_then_passed(PORT + 1, "SO_ATTACH_FILTER dropping everything",
-                    lambda s: attach(s, DROP),
-                    lambda s: s.setsockopt(socket.SOL_SOCKET,
-                                           SO_DETACH_FILTER, 0),
-                    "InFilterDrop")
+
+@case(2)
+def dropping_filter():
+    blocked_then_passed(PORT + 1, "SO_ATTACH_FILTER dropping everything",
+                        lambda s: attach(s, DROP),
+                        lambda s: s.setsockopt(socket.SOL_SOCKET,
+                                               SO_DETACH_FILTER, 0),
+                        "InFilterDrop")
 
 
 def listener_filtered(proto):
@@ -156,15 +161,17 @@ def listener_filtered(proto):
     return len(synacks), dropped, ok
 
 
-tcp = listener_filtered(socket.IPPROTO_TCP)
-vtcp = listener_filtered(253)
-tap.ok(vtcp[0] == 0 and vtcp[1] >= 1 and tcp[0] == 0,
-       "a listener's filter dropping everything: no SYN-ACK, the SYNs "
-       "counted in InFilterDrop (%d), as for Linux TCP" % vtcp[1],
-       "vtcp: %d SYN-ACKs; TCP: %d" % (vtcp[0], tcp[0]))
-tap.ok(vtcp[2] and tcp[2], "and once it accepts, the SYN's retransmission "
-       "makes a connection (vtcp and TCP)",
-       "vtcp accepted: %s; TCP: %s" % (vtcp[2], tcp[2]))
+@case(2)
+def listener_filter():
+    tcp = listener_filtered(socket.IPPROTO_TCP)
+    vtcp = listener_filtered(253)
+    tap.ok(vtcp[0] == 0 and vtcp[1] >= 1 and tcp[0] == 0,
+           "a listener's filter dropping everything: no SYN-ACK, the SYNs "
+           "counted in InFilterDrop (%d), as for Linux TCP" % vtcp[1],
+           "vtcp: %d SYN-ACKs; TCP: %d" % (vtcp[0], tcp[0]))
+    tap.ok(vtcp[2] and tcp[2], "and once it accepts, the SYN's retransmission "
+           "makes a connection (vtcp and TCP)",
+           "vtcp accepted: %s; TCP: %s" % (vtcp[2], tcp[2]))
 
 
 # 2. LSM hooks.
@@ -229,23 +236,6 @@ def count_hook_calls(n):
     h1 = hits()
     kprobes(False)
     return {k: h1.get(k, 0) - h0.get(k, 0) for k in HOOKS}
-
-
-N = 5
-calls = count_hook_calls(N)
-if calls is None:
-    for hook in HOOKS:
-        tap.skip("LSM: %s() for each of %d connections" % (hook, N),
-                 "no kprobe events on the hooks in this kernel")
-else:
-    tap.ok(calls["security_inet_conn_request"] >= N,
-           "LSM: security_inet_conn_request() for each of %d passive "
-           "opens (%d calls)" % (N, calls["security_inet_conn_request"]),
-           calls)
-    tap.ok(calls["security_inet_conn_established"] >= N,
-           "LSM: security_inet_conn_established() for each of %d "
-           "connect()s (%d calls)" %
-           (N, calls["security_inet_conn_established"]), calls)
 
 
 def btf_func_id(name):
@@ -319,29 +309,52 @@ def refused_child(proto, port):
     return not child
 
 
-try:
-    link = lsm_deny("inet_conn_request")
-except OSError as e:
-    link = None
-    tap.skip("LSM: a BPF LSM program denying inet_conn_request: no "
-             "child", "no BPF LSM here (%s)" % e)
-if link is not None:
-    before = b_stats()
-    vtcp = refused_child(253, PORT + 20)
-    tcp = refused_child(socket.IPPROTO_TCP, PORT + 21)
-    os.close(link)
-    d = counters_delta(before, b_stats())
-    tap.ok(vtcp and tcp and d["AttemptFails"] >= 1 and
-           d["PassiveOpens"] == 0, "LSM: a BPF LSM program denying "
-           "inet_conn_request: no child, AttemptFails +%d (TCP: no child "
-           "either)" % d["AttemptFails"],
-           "vtcp refused: %s, TCP refused: %s; %s" % (vtcp, tcp, d))
-c, s = connected_pair(PORT + 22)
-c.sendall(b"again")
-tap.eq(s.recv(16), b"again", "LSM: connections work again once the "
-       "program is gone")
-c.close()
-s.close()
+N = 5			# connections while the hooks are counted
+
+
+@case(len(HOOKS))
+def lsm_hooks_called():
+    calls = count_hook_calls(N)
+    if calls is None:
+        for hook in HOOKS:
+            tap.skip("LSM: %s() for each of %d connections" % (hook, N),
+                     "no kprobe events on the hooks in this kernel")
+    else:
+        tap.ok(calls["security_inet_conn_request"] >= N,
+               "LSM: security_inet_conn_request() for each of %d passive "
+               "opens (%d calls)" % (N, calls["security_inet_conn_request"]),
+               calls)
+        tap.ok(calls["security_inet_conn_established"] >= N,
+               "LSM: security_inet_conn_established() for each of %d "
+               "connect()s (%d calls)" %
+               (N, calls["security_inet_conn_established"]), calls)
+
+
+@case(2)
+def lsm_denial():
+    try:
+        link = lsm_deny("inet_conn_request")
+    except OSError as e:
+        link = None
+        tap.skip("LSM: a BPF LSM program denying inet_conn_request: no "
+                 "child", "no BPF LSM here (%s)" % e)
+    if link is not None:
+        before = b_stats()
+        vtcp = refused_child(253, PORT + 20)
+        tcp = refused_child(socket.IPPROTO_TCP, PORT + 21)
+        os.close(link)
+        d = counters_delta(before, b_stats())
+        tap.ok(vtcp and tcp and d["AttemptFails"] >= 1 and
+               d["PassiveOpens"] == 0, "LSM: a BPF LSM program denying "
+               "inet_conn_request: no child, AttemptFails +%d (TCP: no child "
+               "either)" % d["AttemptFails"],
+               "vtcp refused: %s, TCP refused: %s; %s" % (vtcp, tcp, d))
+    c, s = connected_pair(PORT + 22)
+    c.sendall(b"again")
+    tap.eq(s.recv(16), b"again", "LSM: connections work again once the "
+           "program is gone")
+    c.close()
+    s.close()
 
 
 # 3. IPsec policy.
@@ -359,52 +372,58 @@ def block_in_policy():
     return sel + lft + cur + tail
 
 
-subprocess.run(["modprobe", "xfrm_user"], stderr=subprocess.DEVNULL)
 XFRM_OPT = (socket.IPPROTO_IPV6, IPV6_XFRM_POLICY) if V6 else \
     (socket.IPPROTO_IP, IP_XFRM_POLICY)
-blocked_then_passed(PORT + 2, "%s blocking input" %
-                    ("IPV6_XFRM_POLICY" if V6 else "IP_XFRM_POLICY"),
-                    lambda s: s.setsockopt(*XFRM_OPT, block_in_policy()),
-                    lambda s: s.setsockopt(*XFRM_OPT, None, 0))
-
-# A namespace's policy blocking protocol 253 input at host a: TIME-WAIT
-# and a closed port answer nothing (IP checked it for vtcp until vtcp
-# checked it itself, as TCP, with the socket's own policy).
-c, s = connected_pair(PORT + 30)
-cport = c.getsockname()[1]
-c.close()				# a closes first: a is in TIME-WAIT
-s.recv(1)
-s.close()
-time.sleep(0.3)
-with ns("a"):
-    sn = Sniffer("a0")
-    before = stats()
 
 
-def probes():
-    """Data to a's TIME-WAIT entry, a SYN to a closed port: what a sent."""
-    mark = len(sn.all())
-    a, b = addr("a"), addr("b")
-    with ns("b"):
-        inject(b, a, segment(b, a, PORT + 30, cport, 12345, 0,
-                             ACK | PSH, payload=b"x"))
-        inject(b, a, segment(b, a, 5555, PORT + 31, 1000, 0, SYN))
-    time.sleep(0.5)
-    return [g for g in sn.all()[mark:] if g.src == a]
+@case(2)
+def socket_policy():
+    subprocess.run(["modprobe", "xfrm_user"], stderr=subprocess.DEVNULL)
+    blocked_then_passed(PORT + 2, "%s blocking input" %
+                        ("IPV6_XFRM_POLICY" if V6 else "IP_XFRM_POLICY"),
+                        lambda s: s.setsockopt(*XFRM_OPT, block_in_policy()),
+                        lambda s: s.setsockopt(*XFRM_OPT, None, 0))
 
 
-answers = probes()
-sh("ip -n a xfrm policy add src %s dst %s proto 253 dir in action block" %
-   (addr("b"), addr("a")))
-blocked = probes()
-sh("ip -n a xfrm policy flush")
-sn.close()
-with ns("a"):
-    d = counters_delta(before, stats())
-tap.ok(any(g.has(ACK) and g.sport == cport for g in answers) and
-       any(g.has(RST) and g.sport == PORT + 31 for g in answers),
-       "without a policy, TIME-WAIT answers data with an ACK and a closed "
-       "port a SYN with an RST", answers)
-tap.ok(not blocked, "a namespace policy blocking protocol 253 input: "
-       "TIME-WAIT and the closed port answer nothing", blocked)
-tap.finish()
+@case(2)
+def namespace_policy():
+    # A namespace's policy blocking protocol 253 input at host a: TIME-WAIT
+    # and a closed port answer nothing (IP checked it for vtcp until vtcp
+    # checked it itself, as TCP, with the socket's own policy).
+    c, s = connected_pair(PORT + 30)
+    cport = c.getsockname()[1]
+    c.close()				# a closes first: a is in TIME-WAIT
+    s.recv(1)
+    s.close()
+    time.sleep(0.3)
+    with ns("a"):
+        sn = Sniffer("a0")
+
+    def probes():
+        """Data to a's TIME-WAIT entry, a SYN to a closed port: what a
+        sent."""
+        mark = len(sn.all())
+        a, b = addr("a"), addr("b")
+        with ns("b"):
+            inject(b, a, segment(b, a, PORT + 30, cport, 12345, 0,
+                                 ACK | PSH, payload=b"x"))
+            inject(b, a, segment(b, a, 5555, PORT + 31, 1000, 0, SYN))
+        time.sleep(0.5)
+        return [g for g in sn.all()[mark:] if g.src == a]
+
+    answers = probes()
+    sh("ip -n a xfrm policy add src %s dst %s proto 253 dir in action "
+       "block" % (addr("b"), addr("a")))
+    blocked = probes()
+    sh("ip -n a xfrm policy flush")
+    sn.close()
+    tap.ok(any(g.has(ACK) and g.sport == cport for g in answers) and
+           any(g.has(RST) and g.sport == PORT + 31 for g in answers),
+           "without a policy, TIME-WAIT answers data with an ACK and a "
+           "closed port a SYN with an RST", answers)
+    tap.ok(not blocked, "a namespace policy blocking protocol 253 input: "
+           "TIME-WAIT and the closed port answer nothing", blocked)
+
+
+tap.run([accepting_filter, dropping_filter, listener_filter,
+         lsm_hooks_called, lsm_denial, socket_policy, namespace_policy])

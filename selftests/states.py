@@ -19,6 +19,7 @@ from vtcplib import (ACK, FIN, RST, SYN, Sniffer, Tap, case,
                      sysctl, sysctls, two_hosts, vsock)
 from vtcplib import listener, netem, seq_add, stat, wait_stat
 from vtcplib import make_options, parse_options, vtcp_states
+from vtcplib import RawPeer, route_raw_peer, wait_after
 from vtcplib import addr, mss
 
 A, B = addr("a"), addr("b")	# in the run's family (VTCP_FAMILY)
@@ -29,6 +30,7 @@ DELAY_MS = 300			# one-way netem delay that makes SYNs/FINs cross
 
 tap = Tap(family=True)
 two_hosts(mtu=MTU)
+route_raw_peer()
 for _h in ("a", "b"):
     with ns(_h):
         sysctl("msl_ms", MSL_MS)
@@ -622,5 +624,70 @@ def timewait_reopen():
            (err if got else "-", took if got else 0, retrans if got else 0))
 
 
+TCP_CLOSE_WAIT = 8
+
+
+@case(3)
+def fin_again():
+    """A peer that sends a second FIN at RCV.NXT, after the first (only a
+    broken or hostile one does): in CLOSE-WAIT and in LAST-ACK it gets an
+    ACK that takes nothing (RFC 9293 3.10.7.4: the FIN bit, remain), and
+    the ACK of b's FIN still closes it."""
+    with ns("a"):
+        sn = Sniffer("a0")
+    ls = listener(7111)
+    p = RawPeer(sn, 40111, 7111)
+    try:
+        if not p.connect():
+            for d in ("CLOSE-WAIT", "LAST-ACK", "LAST-ACK, closed"):
+                tap.ok(False, "a FIN again in %s" % d, "no SYN-ACK")
+            return
+        ls.settimeout(5)
+        with ns("b"):
+            s, _ = ls.accept()
+
+        def acks(ack, mark):
+            return wait_after(sn, mark, lambda x: p.mine(x) and
+                              x.is_(ACK) and x.ack == ack and not x.len)
+
+        p.send(flags=FIN | ACK)
+        fin_end = seq_add(p.snd_nxt, 1)
+        got_first = acks(fin_end, 0)
+        p.snd_nxt = fin_end
+        m = p.mark()
+        p.send(flags=FIN | ACK)
+        again = acks(fin_end, m)
+        state = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+        tap.ok(got_first and again and state == TCP_CLOSE_WAIT,
+               "CLOSE-WAIT: a FIN again at RCV.NXT is ACKed, taking nothing; "
+               "the state stays",
+               "first FIN ACKed %s, again %s, state %d" %
+               (bool(got_first), bool(again), state))
+
+        m = p.mark()
+        s.close()
+        fins = wait_after(sn, m, lambda x: p.mine(x) and x.has(FIN))
+        m = p.mark()
+        p.send(flags=FIN | ACK)
+        again = acks(fin_end, m)
+        tap.ok(fins and again and vtcp_states("b").get("LAST-ACK") == 1,
+               "LAST-ACK: a FIN again, its FIN unacked: ACKed, the state "
+               "stays", "b's FIN %s, ACK %s, states %s" %
+               (bool(fins), bool(again), vtcp_states("b")))
+
+        if fins:
+            p.send(ack=seq_add(fins[0].seq, 1))
+        deadline = time.monotonic() + 5
+        while "LAST-ACK" in vtcp_states("b") and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        tap.ok("LAST-ACK" not in vtcp_states("b"),
+               "LAST-ACK: the ACK of b's FIN closes it",
+               "states %s" % vtcp_states("b"))
+    finally:
+        ls.close()
+        sn.close()
+
+
 tap.run([handshake, (teardown, "a", 7102), (teardown, "b", 7103), half_close,
-         simultaneous, rst_processing, refused, timewait_reopen])
+         simultaneous, rst_processing, refused, timewait_reopen, fin_again])

@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 
-from vtcplib import (DEBUG_KERNEL, Tap, addr, netem, ns, offloads,
+from vtcplib import (DEBUG_KERNEL, Tap, addr, case, netem, ns, offloads,
                      show_sockets, stats, sysctl, two_hosts, vsock)
 
 # Each way, per case: half under the debug kernel, where Python and KASAN
@@ -29,7 +29,7 @@ CASES = [
     ("everything at once", "delay 5ms loss 3% duplicate 3% reorder 10% corrupt 1%"),
 ]
 
-tap = Tap(2 * len(CASES) + 1, family=True)
+tap = Tap(family=True)
 two_hosts()
 offloads(False)
 for host in ("a", "b"):
@@ -97,33 +97,44 @@ def exchange(port, size, spec):
     return ok
 
 
-for i, (name, spec) in enumerate(CASES):
+@case(2)
+def over_link(name, spec, port):
+    """Both ways at once through netem @spec, @name."""
     netem("")
     t0 = time.monotonic()
     size = SIZE // 16 if "20%" in name else SIZE
     try:
-        a_to_b, b_to_a = exchange(7100 + i, size, spec)
+        a_to_b, b_to_a = exchange(port, size, spec)
         err = ""
     except OSError as e:
         a_to_b = b_to_a = False
         err = str(e)
     secs = time.monotonic() - t0
-    tap.ok(a_to_b, "%s: %d KiB a->b byte-exact (%.1f s)" % (name, size >> 10, secs), err)
-    tap.ok(b_to_a, "%s: %d KiB b->a byte-exact, at the same time" % (name, size >> 10), err)
-netem("")
-# Both ends: netem corrupts both directions, and a bit flipped in the
-# IPv4 header is IP's to catch (IpExt InCsumErrors), not ours. IPv6 has
-# no header checksum: a flipped bit in its source address is ours to
-# catch, through the pseudo-header.
-seen = {}
-for host in ("a", "b"):
-    with ns(host):
-        seen[host] = (stats(), ip_ext("InCsumErrors"))
-    tap.msg("host %s: RetransSegs %d, InCsumErrors %d (IP's: %d)" %
-            (host, seen[host][0]["RetransSegs"],
-             seen[host][0]["InCsumErrors"], seen[host][1]))
-tap.ok(all(seen[h][0]["RetransSegs"] > 0 for h in seen) and
-       sum(seen[h][0]["InCsumErrors"] for h in seen) > 0,
-       "losses were repaired by retransmission (both ends resent), "
-       "corruption caught by the checksum", seen)
-tap.finish()
+    tap.ok(a_to_b, "%s: %d KiB a->b byte-exact (%.1f s)" %
+           (name, size >> 10, secs), err)
+    tap.ok(b_to_a, "%s: %d KiB b->a byte-exact, at the same time" %
+           (name, size >> 10), err)
+
+
+@case(1)
+def repaired():
+    netem("")
+    # Both ends: netem corrupts both directions, and a bit flipped in the
+    # IPv4 header is IP's to catch (IpExt InCsumErrors), not ours. IPv6
+    # has no header checksum: a flipped bit in its source address is ours
+    # to catch, through the pseudo-header.
+    seen = {}
+    for host in ("a", "b"):
+        with ns(host):
+            seen[host] = (stats(), ip_ext("InCsumErrors"))
+        tap.msg("host %s: RetransSegs %d, InCsumErrors %d (IP's: %d)" %
+                (host, seen[host][0]["RetransSegs"],
+                 seen[host][0]["InCsumErrors"], seen[host][1]))
+    tap.ok(all(seen[h][0]["RetransSegs"] > 0 for h in seen) and
+           sum(seen[h][0]["InCsumErrors"] for h in seen) > 0,
+           "losses were repaired by retransmission (both ends resent), "
+           "corruption caught by the checksum", seen)
+
+
+tap.run([(over_link, name, spec, 7100 + i)
+         for i, (name, spec) in enumerate(CASES)] + [repaired])

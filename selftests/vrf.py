@@ -17,40 +17,20 @@ same topology, and both must come out as TCP is meant to:
    the entry its last connection left at b (RFC 6191), and the listener
    bound to the slave takes it.
 """
+import contextlib
 import os
 import socket
 import subprocess
 import time
 
-from vtcplib import (AF, V6, Tap, addr, counters_delta, ns, sh, stats,
-                     sysctl, sysctls, two_hosts)
+from vtcplib import (AF, V6, Tap, addr, case, counters_delta, ns, sh,
+                     stats, sysctl, sysctls, two_hosts)
 
 SO_BINDTODEVICE = 25
 PORT = 8000
 VTCP, TCP = 253, socket.IPPROTO_TCP
 
-tap = Tap(5, family=True)
-if subprocess.run(["modprobe", "vrf"]).returncode:
-    for name in ("a listener bound to the VRF device: accepted",
-                 "a listener bound to the VRF's slave b0: accepted",
-                 "a default-VRF listener, tcp_l3mdev_accept 0: refused",
-                 "a default-VRF listener, tcp_l3mdev_accept 1: accepted",
-                 "a SYN ends a TIME-WAIT entry inside the VRF"):
-        tap.skip(name, "no vrf module")
-    tap.finish()
-two_hosts()
-sh("ip -n b link add vrf-blue type vrf table 10")
-sh("ip -n b link set vrf-blue up")
-sh("ip -n b link set b0 master vrf-blue")	# its routes move to table 10
-if V6:
-    # Enslaving cycles b0: its IPv6 address may go with the link down.
-    sh("ip -n b addr replace %s/64 dev b0 nodad" % addr("b"))
-    sh("ip -n b link set b0 up")
-    tap.msg("b's IPv6 routes in the VRF: %s" % subprocess.run(
-        "ip -n b -6 route show vrf vrf-blue", shell=True,
-        capture_output=True, text=True).stdout.replace("\n", "; "))
-with ns("a"):
-    sysctl("rto_initial_ms", 200)
+tap = Tap(family=True)
 
 
 def l3mdev_accept(value):
@@ -105,21 +85,30 @@ def outcome(proto, port, dev):
     return res
 
 
-def case(desc, want, dev, port):
-    got = {p: outcome(p, port + (p == TCP), dev) for p in (VTCP, TCP)}
-    tap.ok(got[VTCP] == want and got[TCP] == want,
-           "%s: %s, as Linux TCP" % (desc, want),
-           "vtcp: %s; TCP: %s" % (got[VTCP], got[TCP]))
+# Listeners at b, and what a connection from a gets: (what, outcome,
+# the device it is bound to, port, b's tcp_l3mdev_accept or None)
+LISTENERS = (
+    ("a listener bound to the VRF device", "accepted", "vrf-blue", PORT,
+     None),
+    ("a listener bound to the VRF's slave b0", "accepted", "b0", PORT + 2,
+     None),
+    ("a default-VRF listener, tcp_l3mdev_accept 0", "refused", None,
+     PORT + 4, 0),
+    ("a default-VRF listener, tcp_l3mdev_accept 1", "accepted", None,
+     PORT + 6, 1),
+)
 
 
-case("a listener bound to the VRF device", "accepted", "vrf-blue", PORT)
-case("a listener bound to the VRF's slave b0", "accepted", "b0", PORT + 2)
-with l3mdev_accept(0):
-    case("a default-VRF listener, tcp_l3mdev_accept 0", "refused", None,
-         PORT + 4)
-with l3mdev_accept(1):
-    case("a default-VRF listener, tcp_l3mdev_accept 1", "accepted", None,
-         PORT + 6)
+@case(len(LISTENERS))
+def listeners():
+    for desc, want, dev, port, l3mdev in LISTENERS:
+        with (contextlib.nullcontext() if l3mdev is None else
+              l3mdev_accept(l3mdev)):
+            got = {p: outcome(p, port + (p == TCP), dev)
+                   for p in (VTCP, TCP)}
+        tap.ok(got[VTCP] == want and got[TCP] == want,
+               "%s: %s, as Linux TCP" % (desc, want),
+               "vtcp: %s; TCP: %s" % (got[VTCP], got[TCP]))
 
 
 def timewait_reopened(proto, port):
@@ -142,14 +131,43 @@ def timewait_reopened(proto, port):
     return res
 
 
-with ns("b"):
-    before = stats()
-got = {p: timewait_reopened(p, PORT + 8 + (p == TCP)) for p in (VTCP, TCP)}
-with ns("b"):
-    d = counters_delta(before, stats())
-tap.ok(got[VTCP] == "accepted" and got[TCP] == "accepted" and
-       d["TimeWaitReopened"] == 1, "a SYN ends a TIME-WAIT entry inside "
-       "the VRF and the listener bound to the slave takes it, as Linux TCP",
-       "vtcp: %s; TCP: %s; TimeWaitReopened +%d" %
-       (got[VTCP], got[TCP], d["TimeWaitReopened"]))
-tap.finish()
+@case(1)
+def timewait_in_vrf():
+    with ns("b"):
+        before = stats()
+    got = {p: timewait_reopened(p, PORT + 8 + (p == TCP))
+           for p in (VTCP, TCP)}
+    with ns("b"):
+        d = counters_delta(before, stats())
+    tap.ok(got[VTCP] == "accepted" and got[TCP] == "accepted" and
+           d["TimeWaitReopened"] == 1, "a SYN ends a TIME-WAIT entry inside "
+           "the VRF and the listener bound to the slave takes it, as Linux "
+           "TCP", "vtcp: %s; TCP: %s; TimeWaitReopened +%d" %
+           (got[VTCP], got[TCP], d["TimeWaitReopened"]))
+
+
+@case(listeners.results + timewait_in_vrf.results)
+def no_vrf_module():
+    for desc, want, _, _, _ in LISTENERS:
+        tap.skip("%s: %s" % (desc, want), "no vrf module")
+    tap.skip("a SYN ends a TIME-WAIT entry inside the VRF", "no vrf module")
+
+
+if subprocess.run(["modprobe", "vrf"]).returncode:
+    tap.run([no_vrf_module])
+
+two_hosts()
+sh("ip -n b link add vrf-blue type vrf table 10")
+sh("ip -n b link set vrf-blue up")
+sh("ip -n b link set b0 master vrf-blue")	# its routes move to table 10
+if V6:
+    # Enslaving cycles b0: its IPv6 address may go with the link down.
+    sh("ip -n b addr replace %s/64 dev b0 nodad" % addr("b"))
+    sh("ip -n b link set b0 up")
+    tap.msg("b's IPv6 routes in the VRF: %s" % subprocess.run(
+        "ip -n b -6 route show vrf vrf-blue", shell=True,
+        capture_output=True, text=True).stdout.replace("\n", "; "))
+with ns("a"):
+    sysctl("rto_initial_ms", 200)
+tap.run([listeners, timewait_in_vrf])
+

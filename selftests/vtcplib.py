@@ -15,11 +15,13 @@ segment(), inject() and the Sniffer take either.
 import atexit
 import contextlib
 import ctypes
+import fcntl
 import os
 import socket
 import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 
@@ -1003,6 +1005,26 @@ def connected_pair(port, host="a", peer="b", addr=None, proto=PROTO,
     if server_timeout is not None:
         s.settimeout(server_timeout)
     return c, s
+
+
+def sioc_inq(s):
+    """SIOCINQ: the bytes @s has received and not yet read."""
+    return struct.unpack("i", fcntl.ioctl(s.fileno(), termios.FIONREAD,
+                                          b"\0" * 4))[0]
+
+
+def sioc_outq(s):
+    """SIOCOUTQ: the bytes @s has queued and not yet had acknowledged."""
+    return struct.unpack("i", fcntl.ioctl(s.fileno(), termios.TIOCOUTQ,
+                                          b"\0" * 4))[0]
+
+
+def call_timed_out(e):
+    """Did the OSError @e end a call at its socket's timeout
+    (settimeout())? Python raises that and the kernel's ETIMEDOUT (a
+    connection that gave up) as one class, TimeoutError, alias
+    socket.timeout: only the kernel's has an errno."""
+    return isinstance(e, socket.timeout) and e.errno is None
 
 
 def recv_exactly(s, n):

@@ -11,6 +11,7 @@
 # IPv4, IPv6, V6ONLY and v4-mapped sockets as ss(8) does, and vtcpcat
 # and vtcpperf -6 carry bytes. Needs tools/ built (make tools).
 
+# shellcheck disable=SC2317 # the cases run through ktap_run
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/lib.sh
 
@@ -295,49 +296,74 @@ only_ipv6() {
 	! grep '[ :]127\.0\.0\.1:' "$tmp/ss/vtcp.-a_-6"
 }
 
-ktap_header 17
-check "monitor --from: IPv6 ends as [fd00::1]:47780, else as IPv4's" \
-	monitor_text
-check "monitor -j --from: an IPv6 file is written back unchanged" \
-	round_trip $F6
-check "monitor -j --from: an IPv4 file is written back unchanged" \
-	round_trip $F4
-check "ladder --from: the IPv6 ends over their columns" ladder_header
-check "ladder --from: IPv6 draws what IPv4 draws" ladder_body
-check "ladder filters: [fd00::2]:7, fd00::2, :7 match; [fd00::2]:8 does not; [fd00::2 refused" \
-	ladder_filters
-check "ladder: a v4-mapped end and an IPv4 one are the same connection" \
-	mixed_families
-check "ladder: a header too long for the left column puts the peer below" \
-	long_header
-check "event_from_netlink: SADDR6/DADDR6 as [fd00::1]:47780, \"fd00::1\"; a short one refused" \
-	netlink_events
-check "vtcp ss: malformed addresses, prefix lengths, ports refused (exit 1)" \
-	ss_refuses
-check "json.c: tools/vtcp/tests/json_test reads and writes back" \
-	make -s -C tools/vtcp test
+# vtcp monitor and ladder reading files of both families.
+monitor_files() {
+	check "monitor --from: IPv6 ends as [fd00::1]:47780, else as IPv4's" \
+		monitor_text
+	check "monitor -j --from: an IPv6 file is written back unchanged" \
+		round_trip $F6
+	check "monitor -j --from: an IPv4 file is written back unchanged" \
+		round_trip $F4
+}
+ktap_case monitor_files 3
 
-if unshare -Urn true 2>/dev/null && command -v python3 >/dev/null &&
-   command -v ss >/dev/null; then
-	export -f in_netns listening
-	export V tmp
-	unshare -Urn bash -c in_netns >"$tmp/netns.log" 2>&1
-	check "in a netns: the part with TCP sockets ran" \
-		eval 'cat "$tmp/netns.log"; test -e "$tmp/netns.done"'
-	check "vtcp -P 6 ss (TCP): ends and filters as ss(8) prints them" \
-		ss_like_ss
-	check "vtcp -P 6 ss -6 src 127.0.0.1: the v4-mapped socket" \
-		grep -F "[::ffff:127.0.0.1]:5001" "$tmp/ss/mapped"
-	check "vtcp -P 6 ss -6 (TCP): only AF_INET6 sockets" only_ipv6
-	check "vtcpcat -6 -l: [::] takes IPv4, v4-mapped (-6 127.0.0.1); -l ::1" \
-		cat_lines
-	check "vtcpperf -6: rr to ::1, crr -6 to 127.0.0.1, bulk over IPv4" \
-		perf_lines
-else
-	for t in "the part with TCP sockets" "vtcp -P 6 ss as ss(8)" \
-		 "ss -6 src 127.0.0.1" "ss -6" "vtcpcat -6" "vtcpperf -6"; do
-		ktap_skip "$t" "no unshare -Urn, python3 or ss(8)"
-	done
-fi
-rm -rf "$tmp"
-ktap_finish
+ladder_files() {
+	check "ladder --from: the IPv6 ends over their columns" ladder_header
+	check "ladder --from: IPv6 draws what IPv4 draws" ladder_body
+	check "ladder filters: [fd00::2]:7, fd00::2, :7 match; [fd00::2]:8 does not; [fd00::2 refused" \
+		ladder_filters
+	check "ladder: a v4-mapped end and an IPv4 one are the same connection" \
+		mixed_families
+	check "ladder: a header too long for the left column puts the peer below" \
+		long_header
+}
+ktap_case ladder_files 5
+
+addresses() {
+	check "event_from_netlink: SADDR6/DADDR6 as [fd00::1]:47780, \"fd00::1\"; a short one refused" \
+		netlink_events
+	check "vtcp ss: malformed addresses, prefix lengths, ports refused (exit 1)" \
+		ss_refuses
+}
+ktap_case addresses 2
+
+json() {
+	check "json.c: tools/vtcp/tests/json_test reads and writes back" \
+		make -s -C tools/vtcp test
+}
+ktap_case json 1
+
+# What in_a_netns() checks, as its skips say it.
+NETNS_CASES=("the part with TCP sockets" "vtcp -P 6 ss as ss(8)"
+	"ss -6 src 127.0.0.1" "ss -6" "vtcpcat -6" "vtcpperf -6")
+
+# The host kernel's TCP in a network namespace of its own.
+in_a_netns() {
+	local t
+
+	if unshare -Urn true 2>/dev/null && command -v python3 >/dev/null &&
+	   command -v ss >/dev/null; then
+		export -f in_netns listening
+		export V tmp
+		unshare -Urn bash -c in_netns >"$tmp/netns.log" 2>&1
+		check "in a netns: the part with TCP sockets ran" \
+			eval 'cat "$tmp/netns.log"; test -e "$tmp/netns.done"'
+		check "vtcp -P 6 ss (TCP): ends and filters as ss(8) prints them" \
+			ss_like_ss
+		check "vtcp -P 6 ss -6 src 127.0.0.1: the v4-mapped socket" \
+			grep -F "[::ffff:127.0.0.1]:5001" "$tmp/ss/mapped"
+		check "vtcp -P 6 ss -6 (TCP): only AF_INET6 sockets" only_ipv6
+		check "vtcpcat -6 -l: [::] takes IPv4, v4-mapped (-6 127.0.0.1); -l ::1" \
+			cat_lines
+		check "vtcpperf -6: rr to ::1, crr -6 to 127.0.0.1, bulk over IPv4" \
+			perf_lines
+	else
+		for t in "${NETNS_CASES[@]}"; do
+			ktap_skip "$t" "no unshare -Urn, python3 or ss(8)"
+		done
+	fi
+	rm -rf "$tmp"
+}
+ktap_case in_a_netns ${#NETNS_CASES[@]}
+
+ktap_run monitor_files ladder_files addresses json in_a_netns

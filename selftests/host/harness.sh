@@ -11,8 +11,10 @@
 # between them, and return the status of the guest that failed; with the
 # newest series' kernel only (once per make check), guest 2 crashes
 # (scripts/vm-crash) and boots again while guest 1 watches it go and come
-# back.
+# back, and a test that leaves vtcp in use fails without failing the
+# tests after it.
 
+# shellcheck disable=SC2317 # the cases run through ktap_run
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/lib.sh
 
@@ -61,7 +63,9 @@ debug_splats() {
 			grep -qE "vm-run: dmesg:.*${d#*:}" /tmp/harness.$$
 	done
 	[ "$ktap_fails" = 0 ] || sed 's/^/# /' /tmp/harness.$$ | tail -n 40
+	rm -f /tmp/harness.$$
 }
+ktap_case debug_splats $((1 + ${#DEBUG_SPLATS[@]}))
 
 # The other series' kernel, or KERNEL's again if it is alone.
 other_kernel() {
@@ -104,8 +108,9 @@ pair() {
 	ktap_check "vm-pair: each guest reads what the other wrote in VM_OUT" \
 		[ "$seen" = yes ]
 	[ "$ktap_fails" = 0 ] || sed 's/^/# /' /tmp/harness.$$ | tail -n 30
-	rm -rf "$out"
+	rm -rf "$out" /tmp/harness.$$
 }
+ktap_case pair 4
 
 # Guest 2's first incarnation crashes once guest 1 has pinged it; guest 1
 # pings until it is gone, then until it is back; the second incarnation
@@ -156,36 +161,56 @@ pair_crash() {
 	ktap_check "vm-pair: guest 1 pings guest 2, gone after the crash, back after the boot" \
 		[ "$(cat "$out/seen" 2>/dev/null)" = "$(printf 'gone\nback')" ]
 	[ "$ktap_fails" = "$fails" ] || sed 's/^/# /' /tmp/harness.$$ | tail -n 30
-	rm -rf "$out"
+	rm -rf "$out" /tmp/harness.$$
 }
+ktap_case pair_crash 3
 
 # The crash case runs for the newest series only: once per make check.
 crash_too=no
 [ "$rel" = debug ] || [ "$rel" != "$(scripts/kernels 2>/dev/null | tail -n 1)" ] ||
 	crash_too=yes
 
+exit_status() {
+	local s
+
+	s=$(status_of sh -c 'exit 3')
+	ktap_check "CMD's exit status comes back (3, got $s)" [ "$s" = 3 ]
+}
+ktap_case exit_status 1
+
+warn_on() {
+	local s
+
+	s=$(status_of insmod "$splat")
+	ktap_check "a WARN_ON in the guest fails the run with 125 (got $s)" [ "$s" = 125 ]
+	ktap_check "the splat is printed" grep -q 'vm-run: dmesg:.*WARNING' /tmp/harness.$$
+	[ "$s" = 125 ] || sed 's/^/# /' /tmp/harness.$$ | tail -n 20
+}
+ktap_case warn_on 2
+
+# A test that leaves vtcp in use fails, and only it: scripts/check runs
+# the tests after it in a new guest (run_tests stops at a stuck module).
+stuck_module() {
+	local out
+
+	out=$(scripts/check -k "$rel" --no-pair --no-host \
+		-t host/harness/leaks.sh -t host/harness/passes.sh 2>&1)
+	ktap_check "a test that leaves vtcp in use fails" \
+		grep -q "^not ok 1 .*: host/harness/leaks.sh" <<<"$out"
+	ktap_check "the test after it passes, in a second boot of the guest" \
+		grep -q "^ok 2 .*: host/harness/passes.sh" <<<"$out"
+	ktap_check "the second boot ran only the tests not run yet" \
+		[ "$(grep -c "run in the boot" <<<"$out")" = 1 ]
+	ktap_check "each guest's log is clean, and that is all" \
+		grep -q "^2 passed, 1 failed, 0 skipped" <<<"$out"
+	[ "$ktap_fails" = 0 ] || sed 's/^/# /' <<<"$out" | tail -n 40
+}
+ktap_case stuck_module 4
+
 if [ "$rel" = debug ]; then
-	ktap_header $((4 + ${#DEBUG_SPLATS[@]}))
+	ktap_run exit_status warn_on debug_splats
 elif [ "$crash_too" = yes ]; then
-	ktap_header 10
+	ktap_run exit_status warn_on pair pair_crash stuck_module
 else
-	ktap_header 7
+	ktap_run exit_status warn_on pair
 fi
-
-s=$(status_of sh -c 'exit 3')
-ktap_check "CMD's exit status comes back (3, got $s)" [ "$s" = 3 ]
-
-s=$(status_of insmod "$splat")
-ktap_check "a WARN_ON in the guest fails the run with 125 (got $s)" [ "$s" = 125 ]
-ktap_check "the splat is printed" grep -q 'vm-run: dmesg:.*WARNING' /tmp/harness.$$
-[ "$s" = 125 ] || sed 's/^/# /' /tmp/harness.$$ | tail -n 20
-
-if [ "$rel" = debug ]; then
-	debug_splats
-else
-	pair
-	[ "$crash_too" = no ] || pair_crash
-fi
-rm -f /tmp/harness.$$
-
-ktap_finish
