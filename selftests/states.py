@@ -558,8 +558,9 @@ def timewait_reopen():
     rcv_nxt, b_nxt = seq_add(fin_a.seq, 1), seq_add(fin_b.seq, 1)
     ts_recent = parse_options(fin_a.options)["ts"][0]
     reopened0 = stat("b", "TimeWaitReopened")
-    last_ack = sn.all(lambda x: mine(x) and x.src == B and x.is_(ACK) and
-                      x.ack == rcv_nxt)[-1:]
+    # b's ACK of a's FIN may still be on its way to the sniffer.
+    last_ack = sn.wait(lambda x: mine(x) and x.src == B and x.is_(ACK) and
+                       x.ack == rcv_nxt)
     window = last_ack[0].win if last_ack else None
 
     def answered(n0):
@@ -585,8 +586,8 @@ def timewait_reopen():
                "TIME-WAIT with a listener: %s is old: an ACK <SEQ=SND.NXT>"
                "<ACK=RCV.NXT><WND=the last one's>, and the entry stays" %
                what,
-               "rcv_nxt %d snd_nxt %d, reopened %d, b's sockets %s\n%s" %
-               (rcv_nxt, b_nxt, reopened, states, sn))
+               "rcv_nxt %d snd_nxt %d window %s, reopened %d, b's sockets "
+               "%s\n%s" % (rcv_nxt, b_nxt, window, reopened, states, sn))
 
     err, took, retrans = reconnect(ls, port, aport)
     # The first connection's SYN, the two old ones, then the new one.
