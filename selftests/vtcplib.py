@@ -269,9 +269,11 @@ def two_hosts(mtu=1500):
 
 
 def offloads(on):
-    """Segmentation offloads on both veths. Off, every skb netem sees is
-    one MSS-sized segment, so its loss, duplicate and corrupt rates are
-    per packet, as on a real link, and not per 64 KB GSO burst."""
+    """Segmentation offloads on both veths. Off, the stack cuts vtcp's
+    GSO packets into segments before the device, so a Sniffer sees them
+    as the wire does. A qdisc (netem) still sees whole bursts: vtcp
+    segments in software when the device cannot (vtcp_setup_caps()), so
+    netem's rates are per burst unless the device's gso_max_segs is 1."""
     word = "on" if on else "off"
     for host, dev in (("a", "a0"), ("b", "b0")):
         sh("ip netns exec %s ethtool -K %s tso %s gso %s gro %s "
